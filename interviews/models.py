@@ -1,0 +1,235 @@
+"""Six-month follow-up interviews, their records, the theme codebook and reminders."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ThemeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(merged_into__isnull=True, is_active=True)
+
+
+class Theme(models.Model):
+    """A theme of change in the codebook facilitators keep. Merging a theme points it at
+    the theme that absorbed it, so coding done with the old name is not lost."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_themes"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ThemeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")), name="theme_not_merged_into_itself"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FollowUpStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined"
+    MISSED = "missed", "Missed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_FOLLOWUP_STATUSES = (FollowUpStatus.PENDING, FollowUpStatus.SCHEDULED)
+
+
+class InterviewMode(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_FOLLOWUP_STATUSES)
+
+    def at_sites(self, sites):
+        return self.filter(site__in=sites)
+
+    def due_between(self, start, end):
+        return self.open().filter(due_on__gte=start, due_on__lte=end)
+
+    def overdue(self, today):
+        return self.open().filter(due_on__lt=today)
+
+
+class FollowUp(models.Model):
+    """The follow-up interview a CoP member or a placed student is due, six months
+    (FOLLOWUP_DELAY_MONTHS) after they joined or started."""
+
+    participant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups"
+    )
+    membership = models.OneToOneField(
+        "sites.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="followup"
+    )
+    placement = models.OneToOneField(
+        "placements.Placement", null=True, blank=True, on_delete=models.PROTECT, related_name="followup"
+    )
+    # Denormalised from the membership's CoP or the placement, so lists filter by site
+    # with one index.
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="followups")
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=FollowUpStatus.choices, default=FollowUpStatus.PENDING
+    )
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interviews_to_conduct",
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    mode = models.CharField(max_length=20, choices=InterviewMode.choices, blank=True)
+    location = models.CharField(
+        "place or link", max_length=500, blank=True, help_text="A room, an address or a video link."
+    )
+    # Calendar invitations: one event per follow-up; updates carry a higher sequence.
+    calendar_uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    calendar_sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            # Follow-ups at a facilitator's sites by status and due date (lists, dashboard).
+            models.Index(fields=["site", "status", "due_on"], name="followup_site_status_due_idx"),
+            models.Index(fields=["interviewer", "scheduled_at"], name="followup_interviewer_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(membership__isnull=False) & Q(placement__isnull=True))
+                | (Q(membership__isnull=True) & Q(placement__isnull=False)),
+                name="followup_follows_one_thing",
+                violation_error_message="A follow-up follows either a membership or a placement.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_at__isnull=False, interviewer__isnull=False),
+                name="followup_scheduled_has_time_and_interviewer",
+                violation_error_message="A scheduled follow-up needs an interviewer and a time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up of {self.participant} due {self.due_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_FOLLOWUP_STATUSES
+
+
+class InterviewRecord(models.Model):
+    """What a follow-up interview found. Confidential: the site's facilitators and admins only."""
+
+    followup = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="record")
+    consent_given = models.BooleanField(default=False)
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    conducted_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="records")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_given=False) | Q(consent_recorded_at__isnull=False),
+                name="record_consent_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Interview record for follow-up {self.followup_id}"
+
+
+class Quote(models.Model):
+    record = models.ForeignKey(InterviewRecord, on_delete=models.CASCADE, related_name="quotes")
+    text = models.TextField()
+    speaker_role = models.CharField(max_length=120, help_text='e.g. "Nurse preceptor".')
+    may_publish = models.BooleanField(default=False)
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotes")
+
+    class Meta:
+        ordering = ["record", "id"]
+        indexes = [
+            # Publishable quotes in the outcomes report.
+            models.Index(fields=["record"], condition=Q(may_publish=True), name="quote_publishable_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"“{self.text[:60]}” – {self.speaker_role}"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Follow-up due in 14 days, not scheduled (interviewer)"
+    DAY_BEFORE = "day_before", "Interview tomorrow"
+    OVERDUE_1 = "overdue_1", "Overdue (1st weekly notice)"
+    OVERDUE_2 = "overdue_2", "Overdue (2nd weekly notice)"
+    OVERDUE_3 = "overdue_3", "Overdue (3rd weekly notice)"
+
+
+class ReminderQuerySet(models.QuerySet):
+    def unsent(self):
+        return self.filter(sent_at__isnull=True)
+
+    def due(self, now):
+        return self.unsent().filter(send_at__lte=now)
+
+
+class Reminder(models.Model):
+    """One email that must go out once. The row is the truth; the broker only wakes the sweep."""
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    send_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["send_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["followup", "recipient", "kind"], name="reminder_once_per_recipient_kind"
+            )
+        ]
+        indexes = [
+            # The sweep's "unsent reminders due now": WHERE sent_at IS NULL AND send_at <= now.
+            models.Index(fields=["send_at"], condition=Q(sent_at__isnull=True), name="reminder_due_unsent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} at {self.send_at}"
+
+    @property
+    def message_id(self) -> str:
+        """A stable Message-ID: a second send of the same reminder would be recognisable."""
+        return f"<reminder-{self.pk}@ipcop>"

@@ -1,0 +1,232 @@
+"""Education programs, students, their placements at sites, and sites' capacity."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Program(models.Model):
+    """An education program of one profession at an institution."""
+
+    name = models.CharField(max_length=200)
+    institution = models.CharField(max_length=200)
+    profession = models.ForeignKey(
+        "accounts.Profession", on_delete=models.PROTECT, related_name="programs"
+    )
+    # The competency framework that sessions and reports use for this program's students.
+    framework = models.ForeignKey(
+        "mentoring.CompetencyFramework",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programs",
+        help_text="Leave empty to use the default framework (CIHC 2010).",
+    )
+
+    class Meta:
+        ordering = ["institution", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="program_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.institution}"
+
+
+class StudentQuerySet(models.QuerySet):
+    def of_profession(self, profession):
+        return self.filter(program__profession=profession)
+
+
+class Student(models.Model):
+    """A person enrolled in a program."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="students")
+    student_number = models.CharField(max_length=40, blank=True)
+    cohort_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    objects = StudentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program"], name="student_one_enrolment_per_program"),
+            models.UniqueConstraint(
+                fields=["program", "student_number"],
+                condition=~Q(student_number=""),
+                name="student_number_unique_per_program",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.program.profession})"
+
+    @property
+    def profession(self):
+        return self.program.profession
+
+
+class PlacementModel(models.TextChoices):
+    TRADITIONAL = "traditional", "Traditional preceptorship"
+    IP_MENTORING = "ip_mentoring", "IP mentoring"
+
+
+class PlacementStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_PLACEMENT_STATUSES = (
+    PlacementStatus.REQUESTED,
+    PlacementStatus.CONFIRMED,
+    PlacementStatus.ACTIVE,
+)
+
+# requested → confirmed → active → completed, or cancelled from any open state.
+PLACEMENT_TRANSITIONS: dict[str, set[str]] = {
+    PlacementStatus.REQUESTED: {PlacementStatus.CONFIRMED, PlacementStatus.CANCELLED},
+    PlacementStatus.CONFIRMED: {PlacementStatus.ACTIVE, PlacementStatus.CANCELLED},
+    PlacementStatus.ACTIVE: {PlacementStatus.COMPLETED, PlacementStatus.CANCELLED},
+    PlacementStatus.COMPLETED: set(),
+    PlacementStatus.CANCELLED: set(),
+}
+
+
+class PlacementQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_PLACEMENT_STATUSES)
+
+    def active(self):
+        return self.filter(status=PlacementStatus.ACTIVE)
+
+    def at_sites(self, sites):
+        return self.filter(site__in=sites)
+
+    def covering(self, day):
+        """Placements whose period includes `day`."""
+        return self.filter(start_date__lte=day, end_date__gte=day)
+
+    def overlapping(self, start, end):
+        return self.filter(start_date__lte=end, end_date__gte=start)
+
+
+class Placement(models.Model):
+    """A student at a site for a period, under one placement model."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="placements")
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="placements")
+    unit = models.ForeignKey(
+        "sites.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="placements"
+    )
+    start_date = models.DateField()
+    end_date = models.DateField()
+    model = models.CharField(
+        max_length=20, choices=PlacementModel.choices, default=PlacementModel.IP_MENTORING
+    )
+    status = models.CharField(
+        max_length=20, choices=PlacementStatus.choices, default=PlacementStatus.REQUESTED
+    )
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="placement_contacts",
+        help_text="Whom the student contacts at the site.",
+    )
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlacementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        indexes = [
+            # The placements list filtered by site and status, sorted by start date.
+            models.Index(fields=["site", "status", "start_date"], name="placement_site_status_idx"),
+            # A student's own placements (student home) and the overlap check.
+            models.Index(fields=["student", "start_date"], name="placement_student_idx"),
+            # Keyset pagination of the whole list by start date.
+            models.Index(fields=["-start_date", "-id"], name="placement_start_id_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="placement_end_after_start",
+                violation_error_message="A placement cannot end before it starts.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student.user} at {self.site} from {self.start_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_PLACEMENT_STATUSES
+
+
+class PlacementStatusChange(models.Model):
+    """One step of a placement's lifecycle: who moved it, from what, to what, when."""
+
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=PlacementStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=PlacementStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["placement", "changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.placement_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class Capacity(models.Model):
+    """The places a site (or one of its units) offers one profession over a period."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="capacities")
+    unit = models.ForeignKey(
+        "sites.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="capacities"
+    )
+    profession = models.ForeignKey("accounts.Profession", on_delete=models.PROTECT)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    places = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name_plural = "capacities"
+        ordering = ["site", "period_start", "profession"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="capacity_end_after_start",
+                violation_error_message="A capacity period cannot end before it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "profession", "period_start"],
+                condition=Q(unit__isnull=True),
+                name="capacity_unique_site_period",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "profession", "period_start"],
+                condition=Q(unit__isnull=False),
+                name="capacity_unique_unit_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.unit.name if self.unit_id else self.site.name
+        return f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"

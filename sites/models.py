@@ -1,0 +1,280 @@
+"""Clinical sites and their communities of practice (CoPs)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class HealthZone(models.TextChoices):
+    SOUTH = "south", "South"
+    CALGARY = "calgary", "Calgary"
+    CENTRAL = "central", "Central"
+    EDMONTON = "edmonton", "Edmonton"
+    NORTH = "north", "North"
+
+
+class SiteKind(models.TextChoices):
+    HOSPITAL_UNIT = "hospital", "Hospital unit"
+    REHABILITATION = "rehab", "Rehabilitation centre"
+    LONG_TERM_CARE = "ltc", "Long-term care home"
+    COMMUNITY_CLINIC = "community", "Community clinic"
+    PRIMARY_CARE = "primary", "Primary care network"
+    MENTAL_HEALTH = "mental_health", "Mental health service"
+    HOME_CARE = "home_care", "Home care"
+
+
+class SiteQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def facilitated_by(self, user):
+        return self.filter(facilitators=user)
+
+
+class Site(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=SiteKind.choices)
+    zone = models.CharField("health zone", max_length=20, choices=HealthZone.choices)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_sites",
+        limit_choices_to={"is_facilitator": True},
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["zone", "kind"], name="site_zone_kind_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """A ward, floor or programme within a site (e.g. "4 West medicine")."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="units")
+    name = models.CharField(max_length=150)
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["site__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unit_unique_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.site})"
+
+
+class CoPStatus(models.TextChoices):
+    FORMING = "forming", "Forming"
+    ACTIVE = "active", "Active"
+    DORMANT = "dormant", "Dormant"
+    CLOSED = "closed", "Closed"
+
+
+class CommunityOfPracticeQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=CoPStatus.CLOSED)
+
+    def at_sites(self, sites):
+        return self.filter(site__in=sites)
+
+
+class CommunityOfPractice(models.Model):
+    """A group at one site that meets to improve how its professions work together."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="communities")
+    name = models.CharField(max_length=200)
+    focus = models.TextField(blank=True, help_text="What the community wants to improve.")
+    started_on = models.DateField()
+    status = models.CharField(max_length=20, choices=CoPStatus.choices, default=CoPStatus.ACTIVE)
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_communities",
+        limit_choices_to={"is_facilitator": True},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommunityOfPracticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "community of practice"
+        verbose_name_plural = "communities of practice"
+        ordering = ["site__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="cop_unique_per_site")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    CHAMPION = "champion", "Champion / lead"
+    PRECEPTOR = "preceptor", "Preceptor"
+    MANAGER = "manager", "Manager"
+    FACILITATOR = "facilitator", "Facilitator"
+    STUDENT = "student", "Student"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(left_on__isnull=True)
+
+
+class Membership(models.Model):
+    """A person's membership of a CoP. Ending it sets `left_on`, keeping the history."""
+
+    community = models.ForeignKey(
+        CommunityOfPractice, on_delete=models.CASCADE, related_name="memberships"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    # The profession the person practised in this CoP (copied from the person on joining).
+    profession = models.ForeignKey("accounts.Profession", on_delete=models.PROTECT)
+    role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["community", "person__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "person"], name="membership_one_per_person_per_cop"
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
+                name="membership_left_after_joined",
+                violation_error_message="A membership cannot end before it started.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.community}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.left_on is None
+
+
+class Meeting(models.Model):
+    community = models.ForeignKey(
+        CommunityOfPractice, on_delete=models.CASCADE, related_name="meetings"
+    )
+    held_on = models.DateField()
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    attendees = models.ManyToManyField(Membership, blank=True, related_name="meetings_attended")
+    topics = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    action_items = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on"]
+        indexes = [
+            # "Last meeting of each CoP" (attention flags on the dashboard and CoP page).
+            models.Index(fields=["community", "-held_on"], name="meeting_cop_held_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0) & Q(duration_minutes__lte=720),
+                name="meeting_duration_range",
+                violation_error_message="A meeting lasts between 1 minute and 12 hours.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} meeting on {self.held_on}"
+
+
+class InitiativeTheme(models.TextChoices):
+    COMMUNICATION = "communication", "Communication"
+    ADMISSION_INTAKE = "admission_intake", "Admission & intake"
+    DISCHARGE = "discharge", "Discharge"
+    ROLES_SCOPE = "roles_scope", "Roles & scope"
+    PATIENT_CENTRED = "patient_centred", "Patient-centred care"
+    OTHER = "other", "Other"
+
+
+class InitiativeStatus(models.TextChoices):
+    IDEA = "idea", "Idea"
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    IMPLEMENTED = "implemented", "Implemented"
+    SUSTAINED = "sustained", "Sustained"
+    DROPPED = "dropped", "Dropped"
+
+
+# The workflow an initiative may move along; services refuse any other jump.
+INITIATIVE_TRANSITIONS: dict[str, set[str]] = {
+    InitiativeStatus.IDEA: {InitiativeStatus.PLANNED, InitiativeStatus.DROPPED},
+    InitiativeStatus.PLANNED: {InitiativeStatus.IN_PROGRESS, InitiativeStatus.DROPPED},
+    InitiativeStatus.IN_PROGRESS: {InitiativeStatus.IMPLEMENTED, InitiativeStatus.DROPPED},
+    InitiativeStatus.IMPLEMENTED: {InitiativeStatus.SUSTAINED, InitiativeStatus.DROPPED},
+    InitiativeStatus.SUSTAINED: {InitiativeStatus.DROPPED},
+    InitiativeStatus.DROPPED: set(),
+}
+
+ACTIVE_INITIATIVE_STATUSES = (
+    InitiativeStatus.PLANNED,
+    InitiativeStatus.IN_PROGRESS,
+    InitiativeStatus.IMPLEMENTED,
+)
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_INITIATIVE_STATUSES)
+
+
+class Initiative(models.Model):
+    """A change a CoP works on, e.g. joint meetings of all professionals on a unit."""
+
+    community = models.ForeignKey(
+        CommunityOfPractice, on_delete=models.CASCADE, related_name="initiatives"
+    )
+    title = models.CharField(max_length=200)
+    theme = models.CharField(max_length=30, choices=InitiativeTheme.choices)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.IDEA
+    )
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["community", "title"]
+        indexes = [
+            # Initiatives by theme and status across a facilitator's sites (dashboard, report).
+            models.Index(fields=["theme", "status"], name="initiative_theme_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="initiative_end_after_start",
+                violation_error_message="An initiative cannot end before it started.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
