@@ -1,22 +1,19 @@
-"""
-URL configuration for ipcop project.
-
-The `urlpatterns` list routes URLs to views. For more information please see:
-    https://docs.djangoproject.com/en/5.2/topics/http/urls/
-Examples:
-Function views
-    1. Add an import:  from my_app import views
-    2. Add a URL to urlpatterns:  path('', views.home, name='home')
-Class-based views
-    1. Add an import:  from other_app.views import Home
-    2. Add a URL to urlpatterns:  path('', Home.as_view(), name='home')
-Including another URLconf
-    1. Import the include() function: from django.urls import include, path
-    2. Add a URL to urlpatterns:  path('blog/', include('blog.urls'))
-"""
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from ipcop import views
+
+admin.site.site_header = "IPCoP administration"
+admin.site.site_title = "IPCoP admin"
 
 urlpatterns = [
-    path('admin/', admin.site.urls),
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("sites/", include("sites.urls")),
+    path("placements/", include("placements.urls")),
+    path("mentoring/", include("mentoring.urls")),
+    path("interviews/", include("interviews.urls")),
+    path("admin/", admin.site.urls),
 ]

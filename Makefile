@@ -1,0 +1,57 @@
+# The commands people type. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DEV_ENV := DEBUG=true
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
+
+.PHONY: run test lint format migrate demo worker clean install install-test check-postgres
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(PY)
+	$(PIP) install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+var:
+	mkdir -p var/broker/out var/broker/processed var/mail
+
+## run: install, migrate, load the demo, start the web app and a Celery worker with beat.
+run: install var
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) manage.py load_demo
+	$(DEV_ENV) bash bin/run-dev
+
+migrate: install var
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(DEV_ENV) $(PY) manage.py load_demo
+
+## test: install test needs and run the whole suite against PostgreSQL and Redis.
+test: install-test check-postgres
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+check-postgres: install-test
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bin/check-services
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,64 @@
+"""Shared admin base classes: choice widgets that do not query once per option.
+
+Several models' ``__str__`` reads related rows (a placement names its student's user and
+its site). A select, an autocomplete widget's selected values or a filter renders
+``__str__`` per option, so each app's admin builds on these classes, which fetch those
+related rows in the choice queryset's one query.
+"""
+
+from django.contrib import admin
+
+# Related rows each model's __str__ reads, by model label.
+STR_SELECT_RELATED: dict[str, tuple[str, ...]] = {
+    "sites.Unit": ("site",),
+    "sites.Membership": ("person", "community"),
+    "sites.Meeting": ("community",),
+    "placements.Student": ("user", "program__profession"),
+    "placements.Placement": ("student__user", "site"),
+    "placements.Capacity": ("site", "unit", "profession"),
+    "mentoring.MentorAssignment": ("mentor",),
+    "mentoring.SessionStudent": ("student__user", "student__program__profession"),
+    "mentoring.SessionProfessional": ("person", "profession"),
+    "interviews.FollowUp": ("participant",),
+    "interviews.Reminder": ("recipient",),
+}
+
+
+def str_select_related(model) -> tuple[str, ...]:
+    return STR_SELECT_RELATED.get(model._meta.label, ())
+
+
+class RelatedChoicesMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = str_select_related(db_field.related_model)
+        if related and "queryset" not in kwargs:
+            kwargs["queryset"] = db_field.related_model._default_manager.select_related(*related)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = str_select_related(db_field.related_model)
+        if related and "queryset" not in kwargs:
+            kwargs["queryset"] = db_field.related_model._default_manager.select_related(*related)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ModelAdmin(RelatedChoicesMixin, admin.ModelAdmin):
+    def get_queryset(self, request):
+        # Autocomplete results and change-page titles render __str__ from this queryset.
+        qs = super().get_queryset(request)
+        related = str_select_related(self.model)
+        return qs.select_related(*related) if related else qs
+
+
+class TabularInline(RelatedChoicesMixin, admin.TabularInline):
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        related = str_select_related(self.model)
+        return qs.select_related(*related) if related else qs
+
+
+class StackedInline(RelatedChoicesMixin, admin.StackedInline):
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        related = str_select_related(self.model)
+        return qs.select_related(*related) if related else qs

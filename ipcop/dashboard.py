@@ -1,0 +1,34 @@
+"""The home page is a dashboard of panels, one or more per role. Each app owns its panels
+(a context function in `<app>/panels.py` and a template in `templates/<app>/panels/`); a
+person with several roles sees the panels of each, in this order."""
+
+from dataclasses import dataclass
+from importlib import import_module
+
+from ipcop.permissions import has_role
+
+
+@dataclass(frozen=True)
+class Panel:
+    role: str
+    template: str
+    context_function: str  # "app.panels.function", called with the user
+
+
+PANELS = [
+    Panel("facilitator", "sites/panels/facilitator.html", "sites.panels.facilitator"),
+    Panel("facilitator", "interviews/panels/facilitator.html", "interviews.panels.facilitator"),
+    Panel("preceptor", "mentoring/panels/preceptor.html", "mentoring.panels.preceptor"),
+    Panel("student", "placements/panels/student.html", "placements.panels.student"),
+]
+
+
+def panels_for(user) -> list[dict]:
+    shown = []
+    for panel in PANELS:
+        # Admins see the facilitator panels over all sites.
+        if has_role(user, panel.role) or (panel.role == "facilitator" and user.is_admin):
+            module_name, function_name = panel.context_function.rsplit(".", 1)
+            context = getattr(import_module(module_name), function_name)(user)
+            shown.append({"template": panel.template, "context": context})
+    return shown
