@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ipcop.lib.pending import page_not_built_yet
 
 app_name = "sites"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", page_not_built_yet, name="list"),
+    path("<int:pk>/", page_not_built_yet, name="detail"),
+    path("cops/<int:pk>/", page_not_built_yet, name="cop_detail"),
+]
