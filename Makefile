@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
 
-.PHONY: run test lint format migrate demo worker clean install install-test check-postgres
+.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,15 @@ demo: migrate
 	$(DEV_ENV) $(PY) manage.py load_demo
 
 ## test: install test needs and run the whole suite against PostgreSQL and Redis.
-test: install-test check-postgres
+test: install-test chromium check-postgres
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's chromium (never Playwright's own browser download).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
 
 check-postgres: install-test
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bin/check-services
