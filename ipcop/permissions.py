@@ -209,3 +209,26 @@ def interview_records_visible_to(user: User) -> QuerySet[InterviewRecord]:
     if user.is_admin:
         return InterviewRecord.objects.all()
     return InterviewRecord.objects.filter(followup__site__in=sites_facilitated_by(user))
+
+
+# --- Mentoring (owned by the mentoring app) --------------------------------------------
+
+
+def sites_where_sessions_loggable_by(user: User) -> QuerySet[Site]:
+    """Sites where a person may log a mentoring session: admins everywhere, facilitators at
+    their sites, preceptors where they mentor a student or are a current CoP member."""
+    if not user.is_authenticated or not user.is_active:
+        return _none(Site)
+    if user.is_admin:
+        return Site.objects.all()
+    condition = Q(pk__in=[])
+    if has_role(user, "facilitator"):
+        condition |= Q(pk__in=_facilitated_site_ids(user))
+    if has_role(user, "preceptor"):
+        condition |= Q(pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__site"))
+        condition |= Q(
+            pk__in=Membership.objects.filter(person=user, left_on__isnull=True).values(
+                "community__site"
+            )
+        )
+    return Site.objects.filter(condition)
