@@ -121,3 +121,66 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.is_student:
             roles.append("student")
         return roles
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    CHANGE = "change", "Changed"
+    DELETE = "delete", "Deleted"
+    DENIED = "denied", "Access denied"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+    def anonymise_person(self, person) -> int:
+        """The one change allowed: erasing a person's personal data (a privacy request)
+        replaces their name in the log; the events themselves stay."""
+        return super().update(person=None, person_label=f"erased person #{person.pk}", ip_address=None)
+
+
+class AuditEvent(models.Model):
+    """Who viewed, created, changed or deleted a confidential record, or was refused.
+
+    Append-only: rows are never updated or deleted through the app. It names the object,
+    never its confidential content. `person_label` keeps who it was readable after the
+    person's account is erased (it is then anonymised too)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    person = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person_label = models.CharField(max_length=254, blank=True)
+    role = models.CharField(max_length=60, blank=True)
+    action = models.CharField(max_length=10, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    site_id = models.BigIntegerField(null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # Admins filter the log by object ("who saw this record?") and by person.
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["person", "-at"], name="audit_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.person_label} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
