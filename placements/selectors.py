@@ -96,6 +96,9 @@ def placements_for_display(queryset: QuerySet[Placement]) -> QuerySet[Placement]
     )
 
 
+CLOSED = (PlacementStatus.COMPLETED, PlacementStatus.CANCELLED)
+
+
 @dataclass
 class StudentPlacements:
     current: list[Placement] = field(default_factory=list)
@@ -119,9 +122,7 @@ def student_placements(user, *, today: datetime.date | None = None) -> StudentPl
     )
     result = StudentPlacements()
     for placement in placements:
-        if placement.status == PlacementStatus.CANCELLED or placement.end_date < today:
-            result.past.append(placement)
-        elif placement.status == PlacementStatus.COMPLETED:
+        if placement.status in CLOSED or placement.end_date < today:
             result.past.append(placement)
         elif placement.start_date > today:
             result.upcoming.append(placement)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from interviews.models import FollowUp
@@ -22,9 +22,10 @@ from sites.tests.factories import SiteFactory, UnitFactory
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
+JAN_6 = D(2030, 1, 6)
 
 
-def make_placement(student, site, start=D(2030, 1, 6), weeks=6, **kwargs):
+def make_placement(student, site, start=JAN_6, weeks=6, **kwargs):
     return PlacementFactory(
         student=student,
         site=site,
