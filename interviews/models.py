@@ -233,3 +233,34 @@ class Reminder(models.Model):
     def message_id(self) -> str:
         """A stable Message-ID: a second send of the same reminder would be recognisable."""
         return f"<reminder-{self.pk}@ipcop>"
+
+
+class CalendarFeedQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(models.Model):
+    """A private calendar feed of the interviews a person conducts. Only a SHA-256 digest
+    of its secret token is stored, so a database leak does not expose working feed URLs;
+    revoking sets `revoked_at` and the URL stops answering."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # One working feed per person: creating a new one revokes the old.
+            models.UniqueConstraint(
+                fields=["owner"], condition=Q(revoked_at__isnull=True), name="one_active_feed_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.owner}"

@@ -162,7 +162,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
-CELERY_BEAT_SCHEDULE: dict = {}
+# One beat, one sweep a minute: the reminder rows are the truth, the sweep only wakes up
+# to send the due ones (`expires`: a sweep not started within the minute is dropped, the
+# next one does its work, so a long worker outage does not leave a pile of sweeps).
+CELERY_BEAT_SCHEDULE: dict = {
+    "interviews-sweep-reminders": {
+        "task": "interviews.tasks.sweep_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- Domain settings.
 FOLLOWUP_DELAY_MONTHS = env.int("FOLLOWUP_DELAY_MONTHS", default=6)

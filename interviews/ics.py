@@ -1,0 +1,77 @@
+"""Calendar invitations (.ics) for follow-up interviews, built with the icalendar library.
+
+One follow-up is one calendar event: its UID is `FollowUp.calendar_uid` and every change
+(reschedule, cancel) carries a higher SEQUENCE, so calendar programs update the event they
+already hold instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from interviews.models import FollowUp
+
+INTERVIEW_LENGTH = timedelta(hours=1)
+PRODID = "-//IPCoP//Follow-up interviews//EN"
+
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+
+
+def _calendar(method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    return calendar
+
+
+def _attendee(user, role: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{user.email}")
+    address.params["cn"] = vText(user.full_name or user.email)
+    address.params["role"] = vText(role)
+    return address
+
+
+def interview_event(followup: FollowUp, *, cancelled: bool = False) -> Event:
+    """The follow-up's interview as one VEVENT (needs participant, interviewer and site)."""
+    event = Event()
+    event.add("uid", str(followup.calendar_uid))
+    event.add("sequence", followup.calendar_sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", followup.scheduled_at)
+    event.add("dtend", followup.scheduled_at + INTERVIEW_LENGTH)
+    event.add("summary", f"Follow-up interview: {followup.participant}")
+    mode = followup.get_mode_display() or "Interview"
+    event.add("description", f"{mode} follow-up interview at {followup.site}.")
+    if followup.location:
+        event.add("location", followup.location)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if followup.interviewer_id:
+        organizer = vCalAddress(f"mailto:{followup.interviewer.email}")
+        organizer.params["cn"] = vText(followup.interviewer.full_name or followup.interviewer.email)
+        event.add("organizer", organizer)
+        event.add("attendee", _attendee(followup.interviewer, "CHAIR"), encode=0)
+    event.add("attendee", _attendee(followup.participant, "REQ-PARTICIPANT"), encode=0)
+    return event
+
+
+def invitation_ics(followup: FollowUp, *, method: str) -> bytes:
+    """An iTIP message (METHOD:REQUEST or METHOD:CANCEL) for one follow-up interview."""
+    calendar = _calendar(method)
+    calendar.add_component(interview_event(followup, cancelled=method == CANCEL))
+    return calendar.to_ical()
+
+
+def feed_ics(followups: Iterable[FollowUp], *, name: str) -> bytes:
+    """A subscribable calendar (no METHOD) of scheduled interviews."""
+    calendar = _calendar(None)
+    calendar.add("x-wr-calname", name)
+    for followup in followups:
+        calendar.add_component(interview_event(followup))
+    return calendar.to_ical()

@@ -1,0 +1,18 @@
+"""Celery tasks of the interviews app: thin, they take ids and call a service."""
+
+from celery import shared_task
+
+from interviews import services
+
+
+@shared_task(ignore_result=True)
+def sweep_reminders() -> int:
+    """Run by beat every minute: send the reminders that are due."""
+    return services.reminders_send_due()
+
+
+@shared_task(ignore_result=True)
+def send_followup_invitation(*, followup_id: int, method: str, recipient_ids: list[int]) -> int:
+    return services.followup_send_invitation(
+        followup_id=followup_id, method=method, recipient_ids=recipient_ids
+    )
