@@ -1,11 +1,21 @@
 from django.urls import path
 
-from ipcop.lib.pending import page_not_built_yet
+from . import views
 
 app_name = "mentoring"
 
 urlpatterns = [
-    path("sessions/new/", page_not_built_yet, name="session_log"),
-    path("students/<int:pk>/record/", page_not_built_yet, name="learning_record"),
-    path("sites/<int:pk>/matrix/", page_not_built_yet, name="site_matrix"),
+    path("sessions/", views.session_list, name="session_list"),
+    path("sessions/new/", views.session_log, name="session_log"),
+    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
+    path("sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),
+    path("sessions/<int:pk>/reflection/", views.session_reflect, name="session_reflect"),
+    path("placements/<int:pk>/team/", views.team_edit, name="team_edit"),
+    path("team/<int:pk>/remove/", views.team_remove, name="team_remove"),
+    path("students/<int:pk>/record/", views.learning_record, name="learning_record"),
+    path("my-record/", views.my_learning_record, name="my_learning_record"),
+    path("sites/<int:pk>/matrix/", views.site_matrix, name="site_matrix"),
+    path("sites/<int:pk>/matrix.csv", views.site_matrix_csv, name="site_matrix_csv"),
+    path("recognition/", views.recognition, name="recognition"),
 ]

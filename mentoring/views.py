@@ -1,3 +1,481 @@
-from django.shortcuts import render
+"""Views of the mentoring app: thin — fetch through ipcop.permissions, call a service,
+redirect or render."""
 
-# Create your views here.
+from __future__ import annotations
+
+import csv
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ipcop.permissions import (
+    placements_manageable_by,
+    placements_visible_to,
+    require_role,
+    sessions_manageable_by,
+    sessions_visible_to,
+    sites_facilitated_by,
+    sites_visible_to,
+    sites_where_sessions_loggable_by,
+    students_visible_to,
+)
+from placements.models import Student
+
+from . import selectors, services
+from .forms import DateRangeForm, ReflectionForm, SessionForm, TeamForm
+from .models import CompetencyDomain, MentorAssignment, SessionStudent
+
+PAGE_SIZE = 25
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    """A numeric GET parameter, or None when absent or malformed (the filter is ignored)."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- Session log -----------------------------------------------------------------------
+
+
+def _session_form(request, *, site, data=None, initial=None, session=None):
+    """The session form for `site`: its placed students, its staff, the students'
+    frameworks' domains (the default framework when none is named)."""
+    placements = list(selectors.session_candidate_placements(site))
+    students = {p.student_id: p.student for p in placements}
+    if session is not None:
+        # Students already recorded stay listed even if their placement has since ended.
+        for row in session.attendance.select_related(
+            "student__user", "student__program__profession", "student__program__framework"
+        ):
+            students.setdefault(row.student_id, row.student)
+    default = selectors.default_framework()
+    frameworks = {selectors.framework_of(s, default).pk for s in students.values()} or {default.pk}
+    student_qs = (
+        Student.objects.filter(pk__in=list(students))
+        .select_related("user", "program__profession")
+        .order_by("user__full_name", "pk")
+    )
+    staff = selectors.site_staff(site)
+    if session is None:
+        staff = staff.exclude(pk=request.user.pk)
+    else:
+        staff = staff.exclude(pk=session.logged_by_id)
+    domains = CompetencyDomain.objects.filter(framework__in=frameworks).select_related("framework")
+    return SessionForm(
+        data,
+        initial=initial,
+        students=student_qs,
+        professionals=staff,
+        domains=domains,
+        duration=session.duration_minutes if session else None,
+    ), placements
+
+
+@require_http_methods(["GET", "POST"])
+def session_log(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "preceptor", "facilitator")
+    loggable = sites_where_sessions_loggable_by(request.user)
+    placement = None
+    placement_id = _int_param(request, "placement")
+    if placement_id is not None:
+        placement = get_object_or_404(placements_visible_to(request.user), pk=placement_id)
+    site_id = placement.site_id if placement else _int_param(request, "site")
+    if site_id is None:
+        mentored_sites = list(
+            loggable.filter(
+                pk__in=selectors.placements_mentored_now(request.user).values("site")
+            ).order_by("name")
+        ) or list(loggable.order_by("name")[:50])
+        if len(mentored_sites) == 1:
+            site = mentored_sites[0]
+        else:
+            return render(request, "mentoring/session_choose_site.html", {"sites": mentored_sites})
+    else:
+        if not sites_visible_to(request.user).filter(pk=site_id).exists():
+            raise Http404("No such site.")
+        site = loggable.filter(pk=site_id).first()
+        if site is None:
+            raise PermissionDenied("You do not log sessions at this site.")
+
+    if request.method == "POST":
+        form, _ = _session_form(request, site=site, data=request.POST)
+        if form.is_valid():
+            try:
+                session = services.session_log(
+                    logged_by=request.user, site=site, **form.cleaned_data
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, "Session logged.")
+                return redirect("mentoring:session_detail", pk=session.pk)
+    else:
+        if placement is not None:
+            preselected = [placement.student_id]
+        else:
+            preselected = list(
+                selectors.placements_mentored_now(request.user)
+                .filter(site=site)
+                .values_list("student_id", flat=True)
+            )
+        form, _ = _session_form(
+            request,
+            site=site,
+            initial={
+                "students": preselected,
+                "held_on": timezone.localdate(),
+                "duration_minutes": 60,
+            },
+        )
+    return render(
+        request, "mentoring/session_form.html", {"form": form, "site": site, "session": None}
+    )
+
+
+def _visible_session(request, pk):
+    return get_object_or_404(
+        sessions_visible_to(request.user).select_related("site", "logged_by__profession"), pk=pk
+    )
+
+
+def _manageable_session(request, pk):
+    """404 for a session the person cannot see; 403 if they may see but not change it,
+    or if the edit window has closed for them."""
+    session = _visible_session(request, pk)
+    if not sessions_manageable_by(request.user).filter(pk=session.pk).exists():
+        raise PermissionDenied("Only the preceptor who logged it or a facilitator can change it.")
+    if not services.session_editable_by(session=session, user=request.user):
+        raise PermissionDenied(
+            "The edit window has closed: ask a facilitator of the site to change this session."
+        )
+    return session
+
+
+@require_http_methods(["GET"])
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _visible_session(request, pk)
+    attendance = list(
+        session.attendance.select_related("student__user", "student__program__profession").order_by(
+            "student__user__full_name"
+        )
+    )
+    own = next((row for row in attendance if row.student.user_id == request.user.pk), None)
+    reflection_form = ReflectionForm(initial={"reflection": own.reflection}) if own else None
+    return render(
+        request,
+        "mentoring/session_detail.html",
+        {
+            "session": session,
+            "attendance": attendance,
+            "professionals": session.professional_attendance.select_related("person", "profession"),
+            "domains": session.domains.select_related("framework"),
+            "can_edit": sessions_manageable_by(request.user).filter(pk=session.pk).exists()
+            and services.session_editable_by(session=session, user=request.user),
+            "own_attendance": own,
+            "reflection_form": reflection_form,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _manageable_session(request, pk)
+    if request.method == "POST":
+        form, _ = _session_form(request, site=session.site, data=request.POST, session=session)
+        if form.is_valid():
+            try:
+                services.session_update(session=session, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, "Session updated.")
+                return redirect("mentoring:session_detail", pk=session.pk)
+    else:
+        initial = {
+            "held_on": session.held_on,
+            "duration_minutes": session.duration_minutes,
+            "students": list(session.attendance.values_list("student_id", flat=True)),
+            "professionals": list(
+                session.professional_attendance.values_list("person_id", flat=True)
+            ),
+            "activity": session.activity,
+            "domains": list(session.domains.values_list("pk", flat=True)),
+            "notes": session.notes,
+        }
+        form, _ = _session_form(request, site=session.site, initial=initial, session=session)
+    return render(
+        request,
+        "mentoring/session_form.html",
+        {"form": form, "site": session.site, "session": session},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _manageable_session(request, pk)
+    if request.method == "POST":
+        services.session_delete(session=session, by=request.user)
+        messages.success(request, "Session deleted.")
+        return redirect("mentoring:session_list")
+    return render(request, "mentoring/session_confirm_delete.html", {"session": session})
+
+
+@require_POST
+def session_reflect(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _visible_session(request, pk)
+    attendance = get_object_or_404(
+        SessionStudent.objects.select_related("student"),
+        session=session,
+        student__user=request.user,
+    )
+    form = ReflectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_reflect(
+                attendance=attendance, by=request.user, reflection=form.cleaned_data["reflection"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Reflection saved.")
+    else:
+        messages.error(request, " ".join(form.errors.get("reflection", ["Check your reflection."])))
+    return redirect("mentoring:session_detail", pk=session.pk)
+
+
+@require_http_methods(["GET"])
+def session_list(request: HttpRequest) -> HttpResponse:
+    sessions = (
+        sessions_visible_to(request.user)
+        .select_related("site", "logged_by")
+        .prefetch_related(
+            Prefetch(
+                "attendance",
+                queryset=SessionStudent.objects.select_related("student__user").order_by(
+                    "student__user__full_name"
+                ),
+            )
+        )
+        .order_by("-held_on", "-pk")
+    )
+    site_id = _int_param(request, "site")
+    if site_id is not None:
+        sessions = sessions.filter(site_id=site_id)
+    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "mentoring/session_list.html",
+        {
+            "page": page,
+            "matrix_sites": sites_facilitated_by(request.user).only("pk", "name")[:50],
+            "can_log": request.user.is_admin
+            or request.user.is_preceptor
+            or request.user.is_facilitator,
+        },
+    )
+
+
+# --- Mentoring teams -------------------------------------------------------------------
+
+
+def _manageable_placement(request, pk):
+    placement = get_object_or_404(
+        placements_visible_to(request.user).select_related(
+            "student__user", "student__program__profession", "site"
+        ),
+        pk=pk,
+    )
+    if not placements_manageable_by(request.user).filter(pk=placement.pk).exists():
+        raise PermissionDenied("Only the site's facilitators and admins manage mentoring teams.")
+    return placement
+
+
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = _manageable_placement(request, pk)
+    team = list(placement.mentors.select_related("mentor__profession", "profession"))
+    candidates = selectors.site_staff(placement.site).filter(is_preceptor=True)
+    form = TeamForm(
+        request.POST or None,
+        candidates=candidates,
+        initial={
+            "primary": next((a.mentor_id for a in team if a.role == "primary"), None),
+            "mentors": [a.mentor_id for a in team if a.role != "primary"],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_set(
+                placement=placement,
+                primary=form.cleaned_data["primary"],
+                mentors=form.cleaned_data["mentors"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Mentoring team saved.")
+            return redirect("mentoring:team_edit", pk=placement.pk)
+    problems = services.team_problems(
+        placement=placement, members=[(a.mentor, a.role) for a in team]
+    )
+    return render(
+        request,
+        "mentoring/team_form.html",
+        {"placement": placement, "team": team, "form": form, "problems": problems},
+    )
+
+
+@require_POST
+def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = get_object_or_404(
+        MentorAssignment.objects.filter(
+            placement__in=placements_visible_to(request.user)
+        ).select_related("mentor", "placement__student__program__profession"),
+        pk=pk,
+    )
+    _manageable_placement(request, assignment.placement_id)
+    try:
+        services.mentor_remove(assignment=assignment, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{assignment.mentor} was removed from the team.")
+    return redirect("mentoring:team_edit", pk=assignment.placement_id)
+
+
+# --- Learning record and site matrix ---------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
+    student = get_object_or_404(
+        students_visible_to(request.user).select_related(
+            "user", "program__profession", "program__framework"
+        ),
+        pk=pk,
+    )
+    record = selectors.learning_record(student)
+    page = Paginator(selectors.student_sessions(student), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "mentoring/learning_record.html",
+        {"record": record, "student": student, "page": page},
+    )
+
+
+@require_http_methods(["GET"])
+def my_learning_record(request: HttpRequest) -> HttpResponse:
+    """The nav's "My IP learning record": the person's latest enrolment."""
+    student = Student.objects.filter(user=request.user).order_by("-pk").first()
+    if student is None:
+        raise Http404("You are not enrolled as a student.")
+    return redirect("mentoring:learning_record", pk=student.pk)
+
+
+def _facilitated_site(request, pk):
+    site = get_object_or_404(sites_visible_to(request.user), pk=pk)
+    if not sites_facilitated_by(request.user).filter(pk=site.pk).exists():
+        raise PermissionDenied("Only the site's facilitators see its matrix.")
+    return site
+
+
+MATRIX_PAGE_SIZE = 50
+
+
+@require_http_methods(["GET"])
+def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _facilitated_site(request, pk)
+    page = Paginator(selectors.students_at_site(site), MATRIX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    matrix = selectors.site_matrix(site, list(page.object_list))
+    return render(
+        request, "mentoring/site_matrix.html", {"site": site, "matrix": matrix, "page": page}
+    )
+
+
+def _csv_cell(value) -> str:
+    """Defuse spreadsheet formulas: a cell starting with = + - @ (or tab/CR) is prefixed."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@require_http_methods(["GET"])
+def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _facilitated_site(request, pk)
+    matrix = selectors.site_matrix(site, list(selectors.students_at_site(site)))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"ip-matrix-site-{site.pk}-{timezone.localdate():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    header = ["Student", "Profession", "Program", "Framework"]
+    header += [f"Sessions with {p.name}" for p in matrix.professions]
+    for framework, domains in matrix.frameworks:
+        header += [f"{d.name} ({framework.code})" for d in domains]
+    writer.writerow([_csv_cell(h) for h in header])
+    default = selectors.default_framework()
+    for row in matrix.rows:
+        student = row["student"]
+        cells = [
+            student.user.full_name,
+            student.program.profession.name,
+            str(student.program),
+            selectors.framework_of(student, default).code,
+            *row["professions"],
+        ]
+        for counts in row["domains"]:
+            cells += ["" if c is None else c for c in counts]
+        writer.writerow([_csv_cell(c) for c in cells])
+    return response
+
+
+# --- Recognition -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def recognition(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "preceptor")
+    today = timezone.localdate()
+    if "start" in request.GET or "end" in request.GET:
+        form = DateRangeForm(request.GET)
+    else:
+        form = DateRangeForm(
+            {"start": (today - datetime.timedelta(days=365)).isoformat(), "end": today.isoformat()}
+        )
+    statement = None
+    if form.is_valid():
+        statement = selectors.mentoring_hours(
+            request.user, form.cleaned_data["start"], form.cleaned_data["end"]
+        )
+    return render(
+        request,
+        "mentoring/recognition.html",
+        {
+            "form": form,
+            "statement": statement,
+            "today": today,
+            "action": reverse("mentoring:recognition"),
+        },
+    )

@@ -1,0 +1,387 @@
+"""Writes of the mentoring app: mentoring teams, logged sessions, students' reflections.
+
+Every rule lives here so that views, the admin and scripts share it. Services take
+keyword-only arguments, validate, and raise ValidationError (bad input) or
+PermissionDenied (a person acting outside their rights, e.g. after the edit window).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from ipcop.permissions import sites_facilitated_by
+from placements.models import Placement, PlacementModel, PlacementStatus, Student
+
+from .models import (
+    CompetencyDomain,
+    MentorAssignment,
+    MentoringSession,
+    MentorRole,
+    SessionProfessional,
+    SessionStudent,
+)
+from .selectors import default_framework
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from sites.models import Site
+
+MAX_SESSION_MINUTES = 12 * 60
+REFLECTION_MAX_CHARS = 2000
+IP_RULE = (
+    "An IP-mentoring placement needs at least one mentor of a profession other than the "
+    "student's ({profession})."
+)
+
+
+# --- Mentoring teams -------------------------------------------------------------------
+
+
+def team_problems(*, placement: Placement, members: Iterable[tuple[User, str]]) -> list[str]:
+    """What a team (pairs of person and role) lacks under the rules, in words; empty if
+    none. Used both to refuse a change and to explain a team shown on a page."""
+    members = list(members)
+    problems = []
+    if not any(role == MentorRole.PRIMARY for _, role in members):
+        problems.append("The team needs a primary preceptor.")
+    if placement.model == PlacementModel.IP_MENTORING:
+        student_profession = placement.student.program.profession
+        if not any(
+            person.profession_id and person.profession_id != student_profession.pk
+            for person, _ in members
+        ):
+            problems.append(IP_RULE.format(profession=student_profession))
+    return problems
+
+
+def _check_mentor(person: User) -> None:
+    if not person.is_active or not person.is_preceptor:
+        raise ValidationError(
+            f"{person} is not an active preceptor; an admin can give them the preceptor role."
+        )
+    if person.profession_id is None:
+        raise ValidationError(
+            f"{person} has no profession recorded; an admin must set it before they can mentor."
+        )
+
+
+@transaction.atomic
+def team_set(
+    *, placement: Placement, primary: User, mentors: Iterable[User], by: User
+) -> list[MentorAssignment]:
+    """Set a placement's whole mentoring team: one primary preceptor and the other mentors.
+
+    Refuses a team that breaks the rules (a primary preceptor; in the IP-mentoring model at
+    least one mentor of another profession than the student's). Kept assignments keep their
+    original date; removed ones are deleted.
+    """
+    mentors = [m for m in dict.fromkeys(mentors) if m.pk != primary.pk]
+    members = [(primary, MentorRole.PRIMARY)] + [(m, MentorRole.IP_MENTOR) for m in mentors]
+    errors = []
+    for person, _ in members:
+        try:
+            _check_mentor(person)
+        except ValidationError as error:
+            errors.extend(error.messages)
+    errors.extend(team_problems(placement=placement, members=members))
+    if placement.status == PlacementStatus.CANCELLED:
+        errors.append("A cancelled placement has no mentoring team to change.")
+    if errors:
+        raise ValidationError(errors)
+
+    Placement.objects.select_for_update().filter(pk=placement.pk).first()
+    existing = {a.mentor_id: a for a in placement.mentors.all()}
+    wanted = {person.pk: role for person, role in members}
+    MentorAssignment.objects.filter(placement=placement).exclude(mentor__in=wanted).delete()
+    # Demote first so that the partial unique index on the primary never sees two.
+    MentorAssignment.objects.filter(placement=placement, role=MentorRole.PRIMARY).exclude(
+        mentor=primary
+    ).update(role=MentorRole.IP_MENTOR)
+    result = []
+    for person, role in members:
+        assignment = existing.get(person.pk)
+        if assignment is None:
+            assignment = MentorAssignment(
+                placement=placement, mentor=person, profession=person.profession, role=role
+            )
+        else:
+            assignment.role = role
+        assignment.full_clean(validate_constraints=False)
+        assignment.save()
+        result.append(assignment)
+    return result
+
+
+@transaction.atomic
+def mentor_remove(*, assignment: MentorAssignment, by: User) -> None:
+    """Take one mentor off a team, unless the team would then break the rules (replace the
+    primary preceptor or add another mentor first)."""
+    placement = assignment.placement
+    remaining = [
+        (a.mentor, a.role)
+        for a in placement.mentors.select_related("mentor").exclude(pk=assignment.pk)
+    ]
+    problems = team_problems(placement=placement, members=remaining)
+    if problems:
+        raise ValidationError(
+            [f"{assignment.mentor} cannot be removed: the team would break a rule."] + problems
+        )
+    assignment.delete()
+
+
+# --- Sessions --------------------------------------------------------------------------
+
+
+def _placements_on(*, site: Site, day: datetime.date, students: Iterable[Student]) -> dict:
+    """The placement covering `day` at `site` for each student (one query); a student may
+    have two (e.g. a requested and an active one): the most advanced status wins."""
+    rank = Case(
+        When(status=PlacementStatus.ACTIVE, then=Value(0)),
+        When(status=PlacementStatus.COMPLETED, then=Value(1)),
+        When(status=PlacementStatus.CONFIRMED, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    placements = (
+        Placement.objects.filter(site=site, student__in=list(students))
+        .exclude(status=PlacementStatus.CANCELLED)
+        .covering(day)
+        .annotate(rank=rank)
+        .order_by("student_id", "-rank", "start_date")
+    )
+    # Later rows overwrite earlier ones: ordered so that the best rank comes last.
+    return {p.student_id: p for p in placements}
+
+
+def _validate_session(
+    *,
+    site: Site,
+    held_on: datetime.date | None,
+    duration_minutes: int | None,
+    activity: str,
+    students: list[Student],
+    domains: list[CompetencyDomain],
+) -> dict:
+    errors: dict[str, list[str]] = {}
+    if held_on is None:
+        errors["held_on"] = ["Enter the date of the session."]
+    elif held_on > timezone.localdate():
+        errors["held_on"] = ["A session cannot be in the future: log it once it has happened."]
+    if duration_minutes is None or duration_minutes <= 0:
+        errors["duration_minutes"] = ["A session lasts at least one minute."]
+    elif duration_minutes > MAX_SESSION_MINUTES:
+        errors["duration_minutes"] = ["A session cannot last more than 12 hours."]
+    if not students:
+        errors["students"] = ["Choose at least one student who took part."]
+    placements = {}
+    if students and held_on is not None and "held_on" not in errors:
+        placements = _placements_on(site=site, day=held_on, students=students)
+        missing = [s for s in students if s.pk not in placements]
+        if missing:
+            names = ", ".join(str(s.user) for s in missing)
+            errors["students"] = [
+                (
+                    f"Not placed at {site} on {held_on:%Y-%m-%d}: {names}. Only students with "
+                    "a placement at this site covering that date can be recorded."
+                )
+            ]
+    if domains and students:
+        default = default_framework()
+        allowed = {s.program.framework_id or default.pk for s in students}
+        stray = [d for d in domains if d.framework_id not in allowed]
+        if stray:
+            errors["domains"] = [
+                "These domains belong to a framework none of the students' programs use: "
+                + ", ".join(d.name for d in stray)
+                + "."
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return placements
+
+
+def _write_attendance(
+    *,
+    session: MentoringSession,
+    placements: dict,
+    professionals: list[User],
+) -> None:
+    # Students: keep rows (and their reflections) of those still present.
+    SessionStudent.objects.filter(session=session).exclude(student__in=placements).delete()
+    kept = {row.student_id: row for row in SessionStudent.objects.filter(session=session)}
+    new_rows = []
+    for student_id, placement in placements.items():
+        row = kept.get(student_id)
+        if row is None:
+            new_rows.append(
+                SessionStudent(session=session, student_id=student_id, placement=placement)
+            )
+        elif row.placement_id != placement.pk:
+            row.placement = placement
+            row.save(update_fields=["placement"])
+    SessionStudent.objects.bulk_create(new_rows)
+
+    # Professionals: the profession is copied so the record survives a change of job.
+    wanted = {p.pk: p for p in professionals}
+    SessionProfessional.objects.filter(session=session).exclude(person__in=wanted).delete()
+    present = set(
+        SessionProfessional.objects.filter(session=session).values_list("person_id", flat=True)
+    )
+    SessionProfessional.objects.bulk_create(
+        SessionProfessional(session=session, person=p, profession_id=p.profession_id)
+        for pk, p in wanted.items()
+        if pk not in present
+    )
+
+
+def _professionals_with_logger(professionals: Iterable[User], logger: User) -> list[User]:
+    people = list(dict.fromkeys(professionals))
+    # The preceptor who logs a session was there: count them among the professionals.
+    if logger.profession_id and all(p.pk != logger.pk for p in people):
+        people.append(logger)
+    nameless = [p for p in people if not p.profession_id]
+    if nameless:
+        raise ValidationError(
+            {
+                "professionals": [
+                    "No profession is recorded for: "
+                    + ", ".join(str(p) for p in nameless)
+                    + ". An admin can set it."
+                ]
+            }
+        )
+    return people
+
+
+@transaction.atomic
+def session_log(
+    *,
+    logged_by: User,
+    site: Site,
+    held_on: datetime.date,
+    duration_minutes: int,
+    activity: str,
+    students: Iterable[Student],
+    professionals: Iterable[User] = (),
+    domains: Iterable[CompetencyDomain] = (),
+    notes: str = "",
+) -> MentoringSession:
+    """Record a mentoring session. Refuses a date in the future, a duration of zero or over
+    12 hours, and any student without a placement at `site` covering `held_on`. Each
+    student's row points to that placement; each professional's row keeps their profession.
+    The person logging is counted among the professionals present."""
+    students = list(dict.fromkeys(students))
+    domains = list(dict.fromkeys(domains))
+    placements = _validate_session(
+        site=site,
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        activity=activity,
+        students=students,
+        domains=domains,
+    )
+    people = _professionals_with_logger(professionals, logged_by)
+    session = MentoringSession(
+        site=site,
+        logged_by=logged_by,
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        activity=activity,
+        notes=notes,
+    )
+    session.full_clean()
+    session.save()
+    session.domains.set(domains)
+    _write_attendance(session=session, placements=placements, professionals=people)
+    return session
+
+
+def session_editable_by(*, session: MentoringSession, user: User) -> bool:
+    """Admins and the site's facilitators always; the preceptor who logged it only within
+    settings.SESSION_EDIT_WINDOW of logging it."""
+    if user.is_admin:
+        return True
+    if user.is_facilitator and sites_facilitated_by(user).filter(pk=session.site_id).exists():
+        return True
+    return (
+        session.logged_by_id == user.pk
+        and timezone.now() - session.created_at <= settings.SESSION_EDIT_WINDOW
+    )
+
+
+def _require_editable(session: MentoringSession, user: User) -> None:
+    if not session_editable_by(session=session, user=user):
+        days = settings.SESSION_EDIT_WINDOW.days
+        raise PermissionDenied(
+            f"A session can be changed by the preceptor who logged it for {days} days; "
+            "after that, ask a facilitator of the site."
+        )
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: MentoringSession,
+    by: User,
+    held_on: datetime.date,
+    duration_minutes: int,
+    activity: str,
+    students: Iterable[Student],
+    professionals: Iterable[User] = (),
+    domains: Iterable[CompetencyDomain] = (),
+    notes: str = "",
+) -> MentoringSession:
+    """Change a logged session under the same rules as `session_log`; students who stay keep
+    their reflections. Only within the edit window for the preceptor who logged it."""
+    _require_editable(session, by)
+    students = list(dict.fromkeys(students))
+    domains = list(dict.fromkeys(domains))
+    placements = _validate_session(
+        site=session.site,
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        activity=activity,
+        students=students,
+        domains=domains,
+    )
+    people = _professionals_with_logger(professionals, session.logged_by)
+    session.held_on = held_on
+    session.duration_minutes = duration_minutes
+    session.activity = activity
+    session.notes = notes
+    session.full_clean()
+    session.save()
+    session.domains.set(domains)
+    _write_attendance(session=session, placements=placements, professionals=people)
+    return session
+
+
+@transaction.atomic
+def session_delete(*, session: MentoringSession, by: User) -> None:
+    """Delete a session (and its attendance) within the same limits as editing it."""
+    _require_editable(session, by)
+    session.delete()
+
+
+def session_reflect(*, attendance: SessionStudent, by: User, reflection: str) -> SessionStudent:
+    """A student's short reflection on a session they attended; the preceptor sees it."""
+    if attendance.student.user_id != by.pk:
+        raise PermissionDenied("Only the student who attended can write this reflection.")
+    reflection = reflection.strip()
+    if len(reflection) > REFLECTION_MAX_CHARS:
+        raise ValidationError(
+            {"reflection": [f"Keep the reflection under {REFLECTION_MAX_CHARS} characters."]}
+        )
+    attendance.reflection = reflection
+    attendance.reflected_at = timezone.now() if attendance.reflection else None
+    attendance.full_clean(exclude=["session", "student", "placement"])
+    attendance.save(update_fields=["reflection", "reflected_at"])
+    return attendance
