@@ -1,8 +1,27 @@
 """Clinical sites and their communities of practice (CoPs)."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+# A CoP with no meeting in this many days is flagged on its page and on the dashboard.
+MEETING_ATTENTION_DAYS = 60
+
+
+def _count_subquery(queryset, outer_field: str = "pk"):
+    """A correlated COUNT as a subquery, so several counts on one row never multiply
+    each other the way several JOIN-based Count() annotations do."""
+    counted = (
+        queryset.filter(**{outer_field: OuterRef("pk")})
+        .order_by()
+        .values(outer_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 class HealthZone(models.TextChoices):
@@ -29,6 +48,28 @@ class SiteQuerySet(models.QuerySet):
 
     def facilitated_by(self, user):
         return self.filter(facilitators=user)
+
+    def search(self, *, q: str = "", zone: str = "", kind: str = ""):
+        """The site list's filters; unknown zone or kind values are ignored by the caller."""
+        sites = self
+        if q:
+            sites = sites.filter(name__icontains=q)
+        if zone:
+            sites = sites.filter(zone=zone)
+        if kind:
+            sites = sites.filter(kind=kind)
+        return sites
+
+    def with_counts(self):
+        """Open CoPs and active placements per site, for lists."""
+        from placements.models import Placement, PlacementStatus
+
+        return self.annotate(
+            community_count=_count_subquery(CommunityOfPractice.objects.open(), "site"),
+            active_placement_count=_count_subquery(
+                Placement.objects.filter(status=PlacementStatus.ACTIVE), "site"
+            ),
+        )
 
 
 class Site(models.Model):
@@ -66,7 +107,9 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["site__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unit_unique_per_site")]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="unit_unique_per_site")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.site})"
@@ -85,6 +128,29 @@ class CommunityOfPracticeQuerySet(models.QuerySet):
 
     def at_sites(self, sites):
         return self.filter(site__in=sites)
+
+    def with_activity(self):
+        """Last meeting date, current member count and active initiative count per CoP."""
+        last_meeting = (
+            Meeting.objects.filter(community=OuterRef("pk"))
+            .order_by("-held_on")
+            .values("held_on")[:1]
+        )
+        return self.annotate(
+            last_meeting_on=Subquery(last_meeting, output_field=models.DateField()),
+            member_count=_count_subquery(Membership.objects.current(), "community"),
+            active_initiative_count=_count_subquery(Initiative.objects.active(), "community"),
+        )
+
+    def needing_attention(self, today: datetime.date):
+        """Open CoPs with no meeting in the last MEETING_ATTENTION_DAYS days or no active
+        initiative. Call after `with_activity()`."""
+        since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
+        return self.open().filter(
+            Q(last_meeting_on__isnull=True)
+            | Q(last_meeting_on__lt=since)
+            | Q(active_initiative_count=0)
+        )
 
 
 class CommunityOfPractice(models.Model):
@@ -140,7 +206,9 @@ class Membership(models.Model):
     )
     # The profession the person practised in this CoP (copied from the person on joining).
     profession = models.ForeignKey("accounts.Profession", on_delete=models.PROTECT)
-    role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    role = models.CharField(
+        max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
 
@@ -165,6 +233,9 @@ class Membership(models.Model):
     @property
     def is_current(self) -> bool:
         return self.left_on is None
+
+    def was_member_on(self, day: datetime.date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or self.left_on >= day)
 
 
 class Meeting(models.Model):

@@ -1,7 +1,114 @@
 """The sites app's panels on the home dashboard (see ipcop/dashboard.py)."""
 
-from ipcop.permissions import sites_facilitated_by
+from __future__ import annotations
+
+import datetime
+from operator import itemgetter
+
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from ipcop.permissions import communities_manageable_by, sites_facilitated_by
+from sites.models import (
+    MEETING_ATTENTION_DAYS,
+    Initiative,
+    InitiativeStatus,
+    InitiativeTheme,
+    Meeting,
+    Membership,
+)
+
+# The panel shows the first few rows of each list and links to the full lists.
+PANEL_ROWS = 8
+RECENT_ROWS = 8
+
+
+def _initiatives_by_theme_and_status(communities) -> dict:
+    """A small theme × status table of initiative counts, counted in the database."""
+    counts = {
+        (row["theme"], row["status"]): row["n"]
+        for row in Initiative.objects.filter(community__in=communities)
+        .order_by()
+        .values("theme", "status")
+        .annotate(n=Count("pk"))
+    }
+    rows = [
+        {
+            "theme": label,
+            "cells": [counts.get((theme, status), 0) for status in InitiativeStatus.values],
+            "total": sum(counts.get((theme, status), 0) for status in InitiativeStatus.values),
+        }
+        for theme, label in InitiativeTheme.choices
+    ]
+    return {
+        "statuses": InitiativeStatus.labels,
+        "rows": [row for row in rows if row["total"]],
+        "total": sum(counts.values()),
+    }
+
+
+def _recent_activity(communities, today: datetime.date) -> list[dict]:
+    """The newest meetings, initiative changes and new members, merged by date."""
+    meetings = (
+        Meeting.objects.filter(community__in=communities)
+        .select_related("community")
+        .order_by("-held_on", "-pk")[:RECENT_ROWS]
+    )
+    initiatives = (
+        Initiative.objects.filter(community__in=communities)
+        .select_related("community")
+        .order_by("-updated_at", "-pk")[:RECENT_ROWS]
+    )
+    joined = (
+        Membership.objects.filter(community__in=communities, joined_on__lte=today)
+        .select_related("community", "person")
+        .order_by("-joined_on", "-pk")[:RECENT_ROWS]
+    )
+    items = [
+        {
+            "on": m.held_on,
+            "text": f"Meeting of {m.community.name}",
+            "url": reverse("sites:meeting_detail", args=[m.pk]),
+        }
+        for m in meetings
+    ]
+    items += [
+        {
+            "on": timezone.localdate(i.updated_at),
+            "text": f"Initiative “{i.title}” ({i.get_status_display()}) in {i.community.name}",
+            "url": reverse("sites:cop_detail", args=[i.community_id]) + "#initiatives",
+        }
+        for i in initiatives
+    ]
+    items += [
+        {
+            "on": m.joined_on,
+            "text": f"{m.person} joined {m.community.name}",
+            "url": reverse("sites:cop_detail", args=[m.community_id]),
+        }
+        for m in joined
+    ]
+    return sorted(items, key=itemgetter("on"), reverse=True)[:RECENT_ROWS]
 
 
 def facilitator(user) -> dict:
-    return {"sites": sites_facilitated_by(user).only("id", "name")}
+    """Their sites and CoPs, CoPs needing attention, initiatives by theme and status and
+    recent activity; admins see all sites. A fixed number of queries whatever the rows."""
+    today = timezone.localdate()
+    sites = sites_facilitated_by(user)
+    communities = communities_manageable_by(user)
+    open_communities = communities.open().select_related("site").with_activity()
+    attention = open_communities.needing_attention(today).order_by("last_meeting_on", "name")
+    return {
+        "sites": sites.with_counts().order_by("name")[:PANEL_ROWS],
+        "site_count": sites.count(),
+        "communities": open_communities.order_by("site__name", "name")[:PANEL_ROWS],
+        "community_count": open_communities.count(),
+        "attention": attention[:PANEL_ROWS],
+        "attention_count": attention.count(),
+        "attention_since": today - datetime.timedelta(days=MEETING_ATTENTION_DAYS),
+        "attention_days": MEETING_ATTENTION_DAYS,
+        "initiatives": _initiatives_by_theme_and_status(communities),
+        "recent": _recent_activity(communities, today),
+    }

@@ -1,3 +1,553 @@
-from django.shortcuts import render
+"""Pages of the facilitator workspace: sites, units, communities of practice, members,
+meetings and initiatives. Views parse input, fetch objects through ipcop.permissions and
+call sites.services; reading pages keep a constant number of queries."""
 
-# Create your views here.
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ipcop.permissions import (
+    communities_manageable_by,
+    communities_visible_to,
+    require_role,
+    sites_facilitated_by,
+    sites_visible_to,
+)
+from placements.models import PlacementModel, PlacementStatus
+from sites import forms, services
+from sites.models import (
+    INITIATIVE_TRANSITIONS,
+    MEETING_ATTENTION_DAYS,
+    CommunityOfPractice,
+    Initiative,
+    InitiativeStatus,
+    Meeting,
+    Membership,
+    Site,
+    Unit,
+)
+
+PAGE_SIZE = 25
+MEETINGS_PER_PAGE = 10
+
+
+# --- Access helpers: 404 outside what the person may see, 403 without the role to change.
+
+
+def _site_to_manage(request: HttpRequest, pk: int) -> Site:
+    site = get_object_or_404(sites_visible_to(request.user), pk=pk)
+    if not sites_facilitated_by(request.user).filter(pk=site.pk).exists():
+        raise PermissionDenied("Only the site's facilitators and admins may do this.")
+    return site
+
+
+def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
+    community = get_object_or_404(
+        communities_visible_to(request.user).select_related("site"), pk=pk
+    )
+    if not communities_manageable_by(request.user).filter(pk=community.pk).exists():
+        raise PermissionDenied("Only the site's facilitators and admins may change this CoP.")
+    return community
+
+
+def _page(request: HttpRequest, items, per_page: int, param: str = "page"):
+    # get_page() turns ?page=abc or ?page=999 into a valid page instead of an error.
+    return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+def _query_without(request: HttpRequest, param: str) -> str:
+    query = request.GET.copy()
+    query.pop(param, None)
+    return query.urlencode()
+
+
+# --- Sites -------------------------------------------------------------------------------
+
+
+@require_GET
+def site_list(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    search = forms.SiteSearchForm(request.GET or None)
+    filters = search.filters() if request.GET else {}
+    sites = (
+        sites_facilitated_by(request.user)
+        .search(q=filters.get("q", ""), zone=filters.get("zone", ""), kind=filters.get("kind", ""))
+        .with_counts()
+        .order_by("name")
+    )
+    return render(
+        request,
+        "sites/site_list.html",
+        {
+            "search": search,
+            "page_obj": _page(request, sites, PAGE_SIZE),
+            "query": _query_without(request, "page"),
+        },
+    )
+
+
+@require_GET
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site_to_manage(request, pk)
+    site = (
+        Site.objects.filter(pk=site.pk)
+        .prefetch_related(
+            "units",
+            Prefetch("facilitators", queryset=get_user_model().objects.order_by("full_name")),
+            Prefetch(
+                "communities",
+                queryset=CommunityOfPractice.objects.with_activity().order_by("name"),
+            ),
+        )
+        .get()
+    )
+    placement_counts = dict(
+        site.placements.filter(status=PlacementStatus.ACTIVE)
+        .order_by()
+        .values_list("model")
+        .annotate(n=Count("pk"))
+    )
+    placements_by_model = [
+        {"model": model, "label": label, "count": placement_counts.get(model, 0)}
+        for model, label in PlacementModel.choices
+    ]
+    initiatives = (
+        Initiative.objects.filter(community__site=site)
+        .select_related("community")
+        .order_by("community__name", "title")
+    )
+    return render(
+        request,
+        "sites/site_detail.html",
+        {
+            "site": site,
+            "placements_by_model": placements_by_model,
+            "active_status": PlacementStatus.ACTIVE,
+            "initiatives": _page(request, initiatives, PAGE_SIZE, "initiatives_page"),
+            "initiatives_query": _query_without(request, "initiatives_page"),
+            "attention_since": _attention_since(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def site_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    form = forms.SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.site_create(**form.cleaned_data, created_by=request.user)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"Site “{site}” created.")
+            return redirect("sites:detail", pk=site.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {"form": form, "title": "New site", "cancel_url": reverse("sites:list")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    site = _site_to_manage(request, pk)
+    form = forms.SiteForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.site_update(site=site, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"Site “{site}” saved.")
+            return redirect("sites:detail", pk=site.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {"form": form, "title": f"Edit {site}", "cancel_url": reverse("sites:detail", args=[pk])},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def unit_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+    site = _site_to_manage(request, site_pk)
+    form = forms.UnitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_create(site=site, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"Unit added to {site}.")
+            return redirect("sites:detail", pk=site.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"New unit at {site}",
+            "cancel_url": reverse("sites:detail", args=[site.pk]),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(Unit.objects.filter(site__in=sites_visible_to(request.user)), pk=pk)
+    site = _site_to_manage(request, unit.site_id)
+    form = forms.UnitForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_update(unit=unit, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, "Unit saved.")
+            return redirect("sites:detail", pk=site.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"Edit unit {unit.name}",
+            "cancel_url": reverse("sites:detail", args=[site.pk]),
+        },
+    )
+
+
+# --- Communities of practice -------------------------------------------------------------
+
+
+def _attention_since():
+    return timezone.localdate() - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
+
+
+@require_GET
+def cop_list(request: HttpRequest) -> HttpResponse:
+    """Every CoP the person may read: facilitators their sites' CoPs, members their own."""
+    q = request.GET.get("q", "").strip()[:100]
+    communities = communities_visible_to(request.user).select_related("site").with_activity()
+    if q:
+        communities = communities.filter(name__icontains=q)
+    return render(
+        request,
+        "sites/cop_list.html",
+        {
+            "q": q,
+            "page_obj": _page(request, communities.order_by("site__name", "name"), PAGE_SIZE),
+            "query": _query_without(request, "page"),
+            "attention_since": _attention_since(),
+        },
+    )
+
+
+@require_GET
+def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_object_or_404(
+        communities_visible_to(request.user)
+        .select_related("site")
+        .with_activity()
+        .prefetch_related("facilitators"),
+        pk=pk,
+    )
+    can_manage = communities_manageable_by(request.user).filter(pk=community.pk).exists()
+    memberships = list(
+        community.memberships.select_related("person", "profession").order_by(
+            "left_on", "person__full_name"
+        )
+    )
+    current = [m for m in memberships if m.left_on is None]
+    profession_mix = (
+        community.memberships.current()
+        .order_by()
+        .values("profession__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "profession__name")
+    )
+    meetings = community.meetings.order_by("-held_on", "-pk").prefetch_related(
+        Prefetch(
+            "attendees",
+            queryset=Membership.objects.select_related("person", "profession").order_by(
+                "person__full_name"
+            ),
+        )
+    )
+    initiatives = list(community.initiatives.order_by("title"))
+    board = [
+        {
+            "status": status,
+            "label": label,
+            "initiatives": [
+                {
+                    "initiative": i,
+                    "moves": [
+                        (s, InitiativeStatus(s).label)
+                        for s in InitiativeStatus.values
+                        if s in INITIATIVE_TRANSITIONS[status]
+                    ],
+                }
+                for i in initiatives
+                if i.status == status
+            ],
+        }
+        for status, label in InitiativeStatus.choices
+    ]
+    since = _attention_since()
+    return render(
+        request,
+        "sites/cop_detail.html",
+        {
+            "community": community,
+            "can_manage": can_manage,
+            "current_members": current,
+            "past_members": [m for m in memberships if m.left_on is not None],
+            "profession_mix": profession_mix,
+            "meetings": _page(request, meetings, MEETINGS_PER_PAGE, "meetings_page"),
+            "meetings_query": _query_without(request, "meetings_page"),
+            "board": board,
+            "no_recent_meeting": community.last_meeting_on is None
+            or community.last_meeting_on < since,
+            "attention_days": MEETING_ATTENTION_DAYS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cop_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+    site = _site_to_manage(request, site_pk)
+    form = forms.CommunityForm(
+        request.POST or None,
+        initial={"started_on": timezone.localdate(), "facilitators": [request.user.pk]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            community = services.community_create(site=site, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"Community “{community}” created.")
+            return redirect("sites:cop_detail", pk=community.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"New community of practice at {site}",
+            "cancel_url": reverse("sites:detail", args=[site.pk]),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cop_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _community_to_manage(request, pk)
+    form = forms.CommunityForm(request.POST or None, instance=community)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.community_update(community=community, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, "Community saved.")
+            return redirect("sites:cop_detail", pk=community.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"Edit {community}",
+            "cancel_url": reverse("sites:cop_detail", args=[pk]),
+        },
+    )
+
+
+# --- Members -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _community_to_manage(request, pk)
+    form = forms.MembershipAddForm(
+        request.POST or None, community=community, initial={"joined_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_add(community=community, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"{membership.person} joined {community}.")
+            return redirect("sites:cop_detail", pk=community.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"Add a member to {community}",
+            "cancel_url": reverse("sites:cop_detail", args=[pk]),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def member_end(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.filter(
+            community__in=communities_visible_to(request.user)
+        ).select_related("person", "community"),
+        pk=pk,
+    )
+    community = _community_to_manage(request, membership.community_id)
+    form = forms.MembershipEndForm(request.POST or None, initial={"left_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_end(membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"{membership.person}'s membership ended.")
+            return redirect("sites:cop_detail", pk=community.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"End {membership.person}'s membership of {community}",
+            "intro": "The membership is kept in the community's history.",
+            "submit_label": "End membership",
+            "cancel_url": reverse("sites:cop_detail", args=[community.pk]),
+        },
+    )
+
+
+# --- Meetings ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _community_to_manage(request, pk)
+    form = forms.MeetingForm(
+        request.POST or None, community=community, initial={"held_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_record(
+                community=community, recorded_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, "Meeting recorded.")
+            return redirect("sites:cop_detail", pk=community.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"Record a meeting of {community}",
+            "cancel_url": reverse("sites:cop_detail", args=[pk]),
+        },
+    )
+
+
+@require_GET
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(
+        Meeting.objects.filter(community__in=communities_visible_to(request.user))
+        .select_related("community__site", "recorded_by")
+        .prefetch_related(
+            Prefetch(
+                "attendees",
+                queryset=Membership.objects.select_related("person", "profession").order_by(
+                    "person__full_name"
+                ),
+            )
+        ),
+        pk=pk,
+    )
+    return render(request, "sites/meeting_detail.html", {"meeting": meeting})
+
+
+# --- Initiatives ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def initiative_create(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _community_to_manage(request, pk)
+    form = forms.InitiativeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.initiative_create(community=community, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, "Initiative added.")
+            return redirect("sites:cop_detail", pk=community.pk)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"New initiative of {community}",
+            "cancel_url": reverse("sites:cop_detail", args=[pk]),
+        },
+    )
+
+
+def _initiative_to_manage(request: HttpRequest, pk: int) -> Initiative:
+    initiative = get_object_or_404(
+        Initiative.objects.filter(community__in=communities_visible_to(request.user)), pk=pk
+    )
+    _community_to_manage(request, initiative.community_id)
+    return initiative
+
+
+@require_http_methods(["GET", "POST"])
+def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    initiative = _initiative_to_manage(request, pk)
+    form = forms.InitiativeForm(request.POST or None, instance=initiative)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.initiative_update(initiative=initiative, **form.cleaned_data)
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, "Initiative saved.")
+            return redirect("sites:cop_detail", pk=initiative.community_id)
+    return render(
+        request,
+        "sites/form_page.html",
+        {
+            "form": form,
+            "title": f"Edit initiative “{initiative}”",
+            "cancel_url": reverse("sites:cop_detail", args=[initiative.community_id]),
+        },
+    )
+
+
+@require_POST
+def initiative_move(request: HttpRequest, pk: int) -> HttpResponse:
+    initiative = _initiative_to_manage(request, pk)
+    form = forms.InitiativeMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status to move the initiative to.")
+    else:
+        try:
+            services.initiative_move(initiative=initiative, to_status=form.cleaned_data["status"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            label = InitiativeStatus(form.cleaned_data["status"]).label
+            messages.success(request, f"“{initiative}” moved to {label}.")
+    return redirect(reverse("sites:cop_detail", args=[initiative.community_id]) + "#initiatives")

@@ -1,0 +1,398 @@
+"""Writes of the sites app: sites, units, communities of practice, members, meetings and
+initiatives. Views and forms call these; each validates with `full_clean()` and raises
+`ValidationError` (keyed by field where it can) so nothing is saved on bad input."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from interviews.services import followup_for_membership
+from sites.models import (
+    INITIATIVE_TRANSITIONS,
+    CommunityOfPractice,
+    CoPStatus,
+    Initiative,
+    InitiativeStatus,
+    Meeting,
+    Membership,
+    MembershipRole,
+    Site,
+    Unit,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import Profession, User
+
+
+def _set_fields(obj, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+def _refuse_duplicate_name(siblings, name: str, noun: str) -> None:
+    # The database constraint is the guarantee; this gives the person a message that names
+    # the clash instead of a generic "already exists".
+    if siblings.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"This site already has a {noun} named “{name}”."})
+
+
+# --- Sites and units ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def site_create(
+    *,
+    name: str,
+    kind: str,
+    zone: str,
+    address: str = "",
+    city: str = "",
+    phone: str = "",
+    is_active: bool = True,
+    facilitators: Iterable[User] = (),
+    created_by: User | None = None,
+) -> Site:
+    """Create a site. A facilitator who creates a site becomes one of its facilitators,
+    so the new site is theirs to look after (admins are not added)."""
+    site = Site(
+        name=name, kind=kind, zone=zone, address=address, city=city, phone=phone,
+        is_active=is_active,
+    )  # fmt: skip
+    site.full_clean()
+    site.save()
+    people = list(facilitators)
+    if created_by is not None and created_by.is_facilitator and created_by not in people:
+        people.append(created_by)
+    site.facilitators.set(people)
+    return site
+
+
+@transaction.atomic
+def site_update(
+    *,
+    site: Site,
+    name: str,
+    kind: str,
+    zone: str,
+    address: str = "",
+    city: str = "",
+    phone: str = "",
+    is_active: bool = True,
+    facilitators: Iterable[User] | None = None,
+) -> Site:
+    """Change a site's details; `facilitators=None` leaves its facilitators as they are."""
+    _set_fields(
+        site,
+        {"name": name, "kind": kind, "zone": zone, "address": address, "city": city,
+         "phone": phone, "is_active": is_active},
+    )  # fmt: skip
+    site.full_clean()
+    site.save()
+    if facilitators is not None:
+        site.facilitators.set(list(facilitators))
+    return site
+
+
+@transaction.atomic
+def unit_create(*, site: Site, name: str, description: str = "") -> Unit:
+    """Add a unit (ward, floor, programme) to a site; unit names are unique per site."""
+    unit = Unit(site=site, name=name, description=description)
+    _refuse_duplicate_name(Unit.objects.filter(site=site), name, "unit")
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit: Unit, name: str, description: str = "") -> Unit:
+    """Rename or re-describe a unit; it stays at its site."""
+    _refuse_duplicate_name(
+        Unit.objects.filter(site_id=unit.site_id).exclude(pk=unit.pk), name, "unit"
+    )
+    unit.name = name
+    unit.description = description
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+# --- Communities of practice -----------------------------------------------------------
+
+
+@transaction.atomic
+def community_create(
+    *,
+    site: Site,
+    name: str,
+    started_on: datetime.date,
+    focus: str = "",
+    status: str = CoPStatus.ACTIVE,
+    facilitators: Iterable[User] = (),
+) -> CommunityOfPractice:
+    """Start a CoP at a site; CoP names are unique per site."""
+    _refuse_duplicate_name(CommunityOfPractice.objects.filter(site=site), name, "community")
+    community = CommunityOfPractice(
+        site=site, name=name, focus=focus, started_on=started_on, status=status
+    )
+    community.full_clean()
+    community.save()
+    community.facilitators.set(list(facilitators))
+    return community
+
+
+@transaction.atomic
+def community_update(
+    *,
+    community: CommunityOfPractice,
+    name: str,
+    started_on: datetime.date,
+    focus: str = "",
+    status: str = CoPStatus.ACTIVE,
+    facilitators: Iterable[User] | None = None,
+) -> CommunityOfPractice:
+    """Change a CoP's details. A start date after the first member joined or the first
+    meeting would make the history contradict itself, so it is refused."""
+    _refuse_duplicate_name(
+        CommunityOfPractice.objects.filter(site_id=community.site_id).exclude(pk=community.pk),
+        name,
+        "community",
+    )
+    earliest_meeting = community.meetings.order_by("held_on").values_list("held_on", flat=True)
+    first_meeting = earliest_meeting.first()
+    if first_meeting is not None and started_on > first_meeting:
+        raise ValidationError(
+            {"started_on": f"The first meeting was on {first_meeting:%Y-%m-%d}; "
+                           "the community cannot start after it."}
+        )  # fmt: skip
+    _set_fields(
+        community, {"name": name, "focus": focus, "started_on": started_on, "status": status}
+    )
+    community.full_clean()
+    community.save()
+    if facilitators is not None:
+        community.facilitators.set(list(facilitators))
+    return community
+
+
+# --- Members ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    community: CommunityOfPractice,
+    person: User,
+    joined_on: datetime.date,
+    role: str = MembershipRole.MEMBER,
+    profession: Profession | None = None,
+) -> Membership:
+    """Add a person to a CoP with the profession they practise there (their own unless
+    given) and create the follow-up interview they are due, in one transaction: a member
+    without a follow-up would silently drop out of the six-month interviews."""
+    existing = (
+        Membership.objects.filter(community=community, person=person)
+        .only("joined_on", "left_on")
+        .first()
+    )
+    if existing is not None:
+        if existing.left_on is None:
+            message = f"{person} is already a member of {community} (since {existing.joined_on:%Y-%m-%d})."
+        else:
+            # One membership per person per CoP keeps the history (and its follow-up) whole.
+            message = (
+                f"{person} was a member of {community} until {existing.left_on:%Y-%m-%d}; "
+                "their membership is kept as history and cannot be added again."
+            )
+        raise ValidationError({"person": message})
+    if not person.is_active:
+        raise ValidationError({"person": f"{person}'s account is deactivated."})
+    profession = profession or person.profession
+    if profession is None:
+        raise ValidationError(
+            {"profession": f"{person} has no profession on record: choose the one they "
+                           "practise in this community."}
+        )  # fmt: skip
+    if joined_on < community.started_on:
+        raise ValidationError(
+            {"joined_on": f"The community started on {community.started_on:%Y-%m-%d}; "
+                          "nobody can join before that."}
+        )  # fmt: skip
+    membership = Membership(
+        community=community, person=person, profession=profession, role=role, joined_on=joined_on
+    )
+    membership.full_clean()
+    membership.save()
+    followup_for_membership(membership=membership)
+    return membership
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, left_on: datetime.date) -> Membership:
+    """End a membership on `left_on`. The row stays (with its meetings and follow-up) so
+    the CoP's history is kept."""
+    if membership.left_on is not None:
+        raise ValidationError(
+            {"left_on": f"This membership already ended on {membership.left_on:%Y-%m-%d}."}
+        )
+    if left_on < membership.joined_on:
+        raise ValidationError(
+            {
+                "left_on": f"A membership cannot end before it started ({membership.joined_on:%Y-%m-%d})."
+            }
+        )
+    membership.left_on = left_on
+    membership.full_clean()
+    membership.save(update_fields=["left_on"])
+    return membership
+
+
+# --- Meetings --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    community: CommunityOfPractice,
+    held_on: datetime.date,
+    duration_minutes: int = 60,
+    attendees: Iterable[Membership] = (),
+    topics: str = "",
+    decisions: str = "",
+    action_items: str = "",
+    recorded_by: User | None = None,
+) -> Meeting:
+    """Record a CoP meeting. Every attendee must be a member of this CoP on the day of
+    the meeting; the meeting cannot predate the CoP or lie in the future."""
+    attendees = list(attendees)
+    errors: dict[str, list[str]] = {}
+    if held_on > timezone.localdate():
+        errors.setdefault("held_on", []).append("A meeting is recorded after it is held.")
+    if held_on < community.started_on:
+        errors.setdefault("held_on", []).append(
+            f"The community started on {community.started_on:%Y-%m-%d}; "
+            "a meeting cannot be held before that."
+        )
+    not_members = [
+        m for m in attendees if m.community_id != community.pk or not m.was_member_on(held_on)
+    ]
+    if not_members:
+        names = ", ".join(sorted(str(m.person) for m in not_members))
+        errors.setdefault("attendees", []).append(
+            f"Not a member of this community on {held_on:%Y-%m-%d}: {names}."
+        )
+    if errors:
+        raise ValidationError(errors)
+    meeting = Meeting(
+        community=community,
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        topics=topics,
+        decisions=decisions,
+        action_items=action_items,
+        recorded_by=recorded_by,
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.attendees.set(attendees)
+    return meeting
+
+
+# --- Initiatives -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def initiative_create(
+    *,
+    community: CommunityOfPractice,
+    title: str,
+    theme: str,
+    description: str = "",
+    status: str = InitiativeStatus.IDEA,
+    started_on: datetime.date | None = None,
+    ended_on: datetime.date | None = None,
+    outcome: str = "",
+) -> Initiative:
+    """Add an initiative to a CoP. It may be recorded at any status (a CoP often writes
+    down work already under way); from then on it moves only along the workflow."""
+    initiative = Initiative(
+        community=community,
+        title=title,
+        theme=theme,
+        description=description,
+        status=status,
+        started_on=started_on,
+        ended_on=ended_on,
+        outcome=outcome,
+    )
+    initiative.full_clean()
+    initiative.save()
+    return initiative
+
+
+@transaction.atomic
+def initiative_update(
+    *,
+    initiative: Initiative,
+    title: str,
+    theme: str,
+    description: str = "",
+    started_on: datetime.date | None = None,
+    ended_on: datetime.date | None = None,
+    outcome: str = "",
+) -> Initiative:
+    """Change an initiative's details; its status changes only through `initiative_move`."""
+    _set_fields(
+        initiative,
+        {"title": title, "theme": theme, "description": description, "started_on": started_on,
+         "ended_on": ended_on, "outcome": outcome},
+    )  # fmt: skip
+    initiative.full_clean()
+    initiative.save()
+    return initiative
+
+
+# Moving into these statuses starts or ends the work; the date is filled if still empty.
+_STARTING = {InitiativeStatus.IN_PROGRESS}
+_ENDING = {InitiativeStatus.IMPLEMENTED, InitiativeStatus.DROPPED}
+
+
+@transaction.atomic
+def initiative_move(
+    *, initiative: Initiative, to_status: str, on: datetime.date | None = None
+) -> Initiative:
+    """Move an initiative along idea → planned → in progress → implemented → sustained
+    (or to dropped), refusing any other jump (`sites.models.INITIATIVE_TRANSITIONS`)."""
+    # Lock the row: two facilitators moving the same card must not both pass the check.
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    allowed = INITIATIVE_TRANSITIONS.get(initiative.status, set())
+    if to_status not in allowed:
+        current = InitiativeStatus(initiative.status).label
+        target = (
+            InitiativeStatus(to_status).label
+            if to_status in InitiativeStatus.values
+            else repr(to_status)
+        )
+        choices = (
+            ", ".join(status.label for status in InitiativeStatus if status in allowed) or "nothing"
+        )
+        raise ValidationError(
+            {"status": f"An initiative cannot move from {current} to {target}; "
+                       f"from {current} it can move to: {choices}."}
+        )  # fmt: skip
+    on = on or timezone.localdate()
+    initiative.status = to_status
+    if to_status in _STARTING and initiative.started_on is None:
+        initiative.started_on = on
+    # An end date before a start date entered by hand would break the constraint; leave it.
+    started_before = initiative.started_on is None or initiative.started_on <= on
+    if to_status in _ENDING and initiative.ended_on is None and started_before:
+        initiative.ended_on = on
+    initiative.full_clean()
+    initiative.save()
+    return initiative
