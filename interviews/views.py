@@ -1,3 +1,418 @@
-from django.shortcuts import render
+"""Views of the interviews app: thin — parse the form, call a service, redirect or render.
+Every object is fetched through ipcop.permissions (another site's object answers 404; a
+visible object without the role to change it answers 403)."""
 
-# Create your views here.
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from interviews import services
+from interviews.forms import (
+    CancelForm,
+    ConsentForm,
+    FollowUpFilterForm,
+    InterviewRecordForm,
+    QuoteForm,
+    ReportForm,
+    ScheduleForm,
+    ThemeForm,
+    ThemeMergeForm,
+    apply_service_errors,
+)
+from interviews.ics import feed_ics
+from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, Theme
+from interviews.selectors import (
+    followup_counts,
+    followup_due_q,
+    outcomes_report,
+    outcomes_report_rows,
+)
+from interviews.selectors import (
+    followup_list as followup_rows,
+)
+from ipcop.permissions import (
+    followups_manageable_by,
+    followups_visible_to,
+    interview_records_visible_to,
+    require_role,
+    sites_facilitated_by,
+    sites_visible_to,
+)
+
+PAGE_SIZE = 50
+
+
+def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
+    return get_object_or_404(
+        followups_visible_to(request.user).select_related("participant", "site", "interviewer"),
+        pk=pk,
+    )
+
+
+def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
+    """404 if the person may not see the follow-up; 403 if they see it but may not manage
+    it (the participant, or an interviewer who is not the site's facilitator)."""
+    followup = _visible_followup(request, pk)
+    if not followups_manageable_by(request.user).filter(pk=followup.pk).exists():
+        raise PermissionDenied("Only the site's facilitators manage this follow-up.")
+    return followup
+
+
+# --- Follow-ups ------------------------------------------------------------------------
+
+
+@require_GET
+def followup_list(request: HttpRequest) -> HttpResponse:
+    visible = followups_visible_to(request.user)
+    form = FollowUpFilterForm(request.GET or None, sites=sites_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    if filters.get("site"):
+        visible = visible.filter(site=filters["site"])
+    counts = followup_counts(visible)
+    rows = visible
+    if filters.get("status"):
+        rows = rows.filter(status=filters["status"])
+    if filters.get("due"):
+        rows = rows.filter(followup_due_q(filters["due"], timezone.localdate()))
+    page = Paginator(followup_rows(rows), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    site_param = f"site={filters['site'].pk}&" if filters.get("site") else ""
+    return render(
+        request,
+        "interviews/followup_list.html",
+        {
+            "form": form,
+            "page": page,
+            "counts": counts,
+            "query": query.urlencode(),
+            "site_param": site_param,
+            "can_manage": request.user.is_admin or request.user.is_facilitator,
+        },
+    )
+
+
+@require_GET
+def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _visible_followup(request, pk)
+    can_manage = followups_manageable_by(request.user).filter(pk=followup.pk).exists()
+    record = (
+        interview_records_visible_to(request.user)
+        .filter(followup=followup)
+        .prefetch_related("themes", "quotes__theme")
+        .first()
+        if can_manage
+        else None
+    )
+    reminders = (
+        followup.reminders.select_related("recipient").order_by("send_at") if can_manage else []
+    )
+    return render(
+        request,
+        "interviews/followup_detail.html",
+        {
+            "followup": followup,
+            "can_manage": can_manage,
+            "record": record,
+            "reminders": reminders,
+            "cancel_form": CancelForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def followup_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _manageable_followup(request, pk)
+    initial = {
+        "interviewer": followup.interviewer_id or request.user.pk,
+        "scheduled_at": followup.scheduled_at and timezone.localtime(followup.scheduled_at),
+        "mode": followup.mode,
+        "location": followup.location,
+    }
+    form = ScheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.followup_schedule(followup=followup, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Interview scheduled; the invitations are on their way.")
+            return redirect("interviews:followup_detail", pk=followup.pk)
+    return render(
+        request,
+        "interviews/followup_schedule.html",
+        {"followup": followup, "form": form, "rescheduling": followup.status == "scheduled"},
+    )
+
+
+CLOSE_SERVICES = {
+    "cancel": (services.followup_cancel, "Follow-up cancelled."),
+    "decline": (services.followup_decline, "Recorded that the participant declined."),
+    "missed": (services.followup_mark_missed, "Recorded that the interview was missed."),
+}
+
+
+@require_POST
+def followup_close(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _manageable_followup(request, pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what happened to the follow-up.")
+        return redirect("interviews:followup_detail", pk=followup.pk)
+    service, done = CLOSE_SERVICES[form.cleaned_data["action"]]
+    try:
+        service(followup=followup)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("interviews:followup_detail", pk=followup.pk)
+
+
+# --- Interview records (confidential) --------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _manageable_followup(request, pk)
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.interview_consent_record(
+                followup=followup, consent_given=form.cleaned_data["consent_given"], by=request.user
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if record.consent_given:
+                messages.success(request, "Consent recorded. You can now record the interview.")
+                return redirect("interviews:record_interview", pk=followup.pk)
+            messages.info(request, "Recorded that the participant declined.")
+            return redirect("interviews:followup_detail", pk=followup.pk)
+    return render(request, "interviews/record_consent.html", {"followup": followup, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _manageable_followup(request, pk)
+    record = interview_records_visible_to(request.user).filter(followup=followup).first()
+    if record is None or not record.consent_given:
+        messages.info(request, "Record the participant's consent first.")
+        return redirect("interviews:record_consent", pk=followup.pk)
+    initial = {
+        "conducted_on": record.conducted_on
+        or (followup.scheduled_at and timezone.localdate(followup.scheduled_at))
+        or timezone.localdate(),
+        "notes": record.notes,
+        "themes": list(record.themes.all()),
+    }
+    form = InterviewRecordForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interview_record_save(followup=followup, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Interview recorded.")
+            return redirect("interviews:followup_detail", pk=followup.pk)
+    return render(request, "interviews/record_interview.html", {"followup": followup, "form": form})
+
+
+def _visible_record(request: HttpRequest, pk: int):
+    followup = _manageable_followup(request, pk)
+    return get_object_or_404(interview_records_visible_to(request.user), followup=followup)
+
+
+@require_http_methods(["GET", "POST"])
+def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _visible_record(request, pk)
+    form = QuoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.quote_add(record=record, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Quote added.")
+            return redirect("interviews:followup_detail", pk=pk)
+    return render(
+        request, "interviews/quote_form.html", {"followup": record.followup, "form": form}
+    )
+
+
+@require_POST
+def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
+    record = _visible_record(request, pk)
+    services.quote_delete(quote=get_object_or_404(Quote, pk=quote_pk, record=record))
+    messages.success(request, "Quote removed.")
+    return redirect("interviews:followup_detail", pk=pk)
+
+
+# --- The codebook ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def theme_list(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    form = ThemeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            theme = services.theme_add(**form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Theme “{theme}” added.")
+            return redirect("interviews:theme_list")
+    themes = (
+        Theme.objects.select_related("merged_into")
+        .annotate(
+            record_count=Count("records", distinct=True),
+            quote_count=Count("quotes", distinct=True),
+        )
+        # The current codebook first, merged themes after it.
+        .order_by(F("merged_into").asc(nulls_first=True), "order", "name")
+    )
+    return render(request, "interviews/theme_list.html", {"themes": themes, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    theme = get_object_or_404(Theme.objects.active(), pk=pk)
+    form = ThemeForm(
+        request.POST or None, initial={"name": theme.name, "description": theme.description}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.theme_rename(theme=theme, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Theme renamed; its coding follows it.")
+            return redirect("interviews:theme_list")
+    return render(request, "interviews/theme_rename.html", {"theme": theme, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    theme = get_object_or_404(Theme.objects.active(), pk=pk)
+    form = ThemeMergeForm(request.POST or None, theme=theme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = services.theme_merge(source=theme, target=form.cleaned_data["target"])
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"“{theme}” merged into “{target}”; its coding moved with it."
+            )
+            return redirect("interviews:theme_list")
+    return render(request, "interviews/theme_merge.html", {"theme": theme, "form": form})
+
+
+# --- Private calendar feed -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_feed_manage(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    feed_url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.calendar_feed_revoke(owner=request.user)
+            messages.success(request, "Your calendar feed address no longer works.")
+            return redirect("interviews:calendar_feed_manage")
+        _, token = services.calendar_feed_create(owner=request.user)
+        # Shown once: only a digest of the token is stored.
+        feed_url = request.build_absolute_uri(reverse("interviews:calendar_feed", args=[token]))
+    active = CalendarFeed.objects.active().filter(owner=request.user).first()
+    return render(
+        request, "interviews/calendar_feed.html", {"active_feed": active, "feed_url": feed_url}
+    )
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed a calendar program subscribes to; the unguessable token is the key."""
+    feed = (
+        CalendarFeed.objects.active()
+        .select_related("owner")
+        .filter(token_digest=services.calendar_token_digest(token), owner__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404("No such calendar.")
+    followups = (
+        FollowUp.objects.filter(
+            interviewer=feed.owner,
+            status=FollowUpStatus.SCHEDULED,
+            scheduled_at__gte=timezone.now() - timedelta(days=30),
+        )
+        .select_related("participant", "interviewer", "site")
+        .order_by("scheduled_at")
+    )
+    response = HttpResponse(
+        feed_ics(followups, name=f"IPCoP interviews — {feed.owner}"),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- The outcomes report ---------------------------------------------------------------
+
+
+def _report(request: HttpRequest):
+    require_role(request.user, "facilitator")
+    sites = sites_facilitated_by(request.user)
+    form = ReportForm(request.GET or None, sites=sites)
+    if request.GET and not form.is_valid():
+        return form, None
+    if not request.GET:
+        form = ReportForm({}, sites=sites)
+        form.is_valid()
+    data = form.cleaned_data
+    scope = sites.filter(pk=data["site"].pk) if data.get("site") else sites
+    return form, outcomes_report(sites=scope, start=data["start"], end=data["end"])
+
+
+@require_GET
+def report(request: HttpRequest) -> HttpResponse:
+    form, outcomes = _report(request)
+    return render(
+        request,
+        "interviews/report.html",
+        {"form": form, "report": outcomes, "query": request.GET.urlencode()},
+    )
+
+
+@require_GET
+def report_csv(request: HttpRequest) -> HttpResponse:
+    form, outcomes = _report(request)
+    if outcomes is None:
+        return render(request, "interviews/report.html", {"form": form, "report": None}, status=400)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="ipcop-outcomes-{outcomes.start}-{outcomes.end}.csv"'
+    )
+    writer = csv.writer(response)
+    for row in outcomes_report_rows(outcomes):
+        # Neutralise spreadsheet formulas in free text (quotes, titles).
+        writer.writerow(
+            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+        )
+    return response

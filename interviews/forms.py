@@ -1,0 +1,141 @@
+"""Forms of the interviews app. They parse input; the services decide the rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from interviews.models import FollowUpStatus, InterviewMode, Theme
+from interviews.selectors import DUE_FILTERS
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class FollowUpFilterForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *FollowUpStatus.choices], required=False
+    )
+    due = forms.ChoiceField(choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+
+class ScheduleForm(forms.Form):
+    interviewer = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True)
+        .filter(Q(is_facilitator=True) | Q(is_staff=True))
+        .order_by("full_name"),
+        help_text="Facilitators and administrators conduct follow-up interviews.",
+    )
+    scheduled_at = forms.DateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    mode = forms.ChoiceField(choices=InterviewMode.choices, widget=forms.RadioSelect)
+    location = forms.CharField(
+        label="Place or link",
+        max_length=500,
+        required=False,
+        help_text="A room or an address (in person) or a video link. Optional for phone.",
+    )
+
+
+class CancelForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("cancel", "Cancel the follow-up"),
+            ("decline", "The participant declined"),
+            ("missed", "The interview was missed"),
+        ],
+        widget=forms.RadioSelect,
+        label="What happened?",
+    )
+
+
+class ConsentForm(forms.Form):
+    consent_given = forms.TypedChoiceField(
+        label="Did the participant consent to the interview being recorded?",
+        choices=[("yes", "Yes, consent given"), ("no", "No, the participant declined")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+
+
+class InterviewRecordForm(forms.Form):
+    conducted_on = forms.DateField(
+        label="Interview date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    themes = forms.ModelMultipleChoiceField(
+        queryset=Theme.objects.active(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Themes of change",
+    )
+
+    def clean_conducted_on(self):
+        value = self.cleaned_data["conducted_on"]
+        if value > timezone.localdate():
+            raise ValidationError("The interview date cannot be in the future.")
+        return value
+
+
+class QuoteForm(forms.Form):
+    text = forms.CharField(label="Quote", widget=forms.Textarea(attrs={"rows": 3}))
+    speaker_role = forms.CharField(
+        label="Speaker's role", max_length=120, help_text='For example "Nurse preceptor".'
+    )
+    theme = forms.ModelChoiceField(
+        queryset=Theme.objects.active(), required=False, empty_label="No theme"
+    )
+    may_publish = forms.BooleanField(
+        label="The speaker agreed that this quote may be published", required=False
+    )
+
+
+class ThemeForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ThemeMergeForm(forms.Form):
+    target = forms.ModelChoiceField(queryset=None, label="Merge into")
+
+    def __init__(self, *args, theme: Theme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = Theme.objects.active().exclude(pk=theme.pk)
+
+
+class ReportForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        data["end"] = data.get("end") or today
+        data["start"] = data.get("start") or data["end"] - timedelta(days=365)
+        if data["start"] > data["end"]:
+            self.add_error("end", "The end of the period must be after its start.")
+        return data
