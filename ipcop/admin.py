@@ -47,18 +47,40 @@ class ModelAdmin(RelatedChoicesMixin, admin.ModelAdmin):
         # Autocomplete results and change-page titles render __str__ from this queryset.
         qs = super().get_queryset(request)
         related = str_select_related(self.model)
-        return qs.select_related(*related) if related else qs
+        if not related:
+            return qs
+        # The changelist ignores list_select_related once the queryset has any
+        # select_related, so both lists go here.
+        extra = (
+            self.list_select_related if isinstance(self.list_select_related, tuple | list) else ()
+        )
+        return qs.select_related(*related, *extra)
 
 
-class TabularInline(RelatedChoicesMixin, admin.TabularInline):
+class InlineChoicesMixin(RelatedChoicesMixin):
+    """Plain selects in an inline would query their options once per row; evaluate them
+    once per page instead (autocomplete and raw-id fields render no options)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if (
+            formfield is not None
+            and db_field.name not in self.autocomplete_fields
+            and db_field.name not in self.raw_id_fields
+            and not db_field.get_limit_choices_to()
+        ):
+            formfield.choices = list(formfield.choices)
+        return formfield
+
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         related = str_select_related(self.model)
         return qs.select_related(*related) if related else qs
 
 
-class StackedInline(RelatedChoicesMixin, admin.StackedInline):
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        related = str_select_related(self.model)
-        return qs.select_related(*related) if related else qs
+class TabularInline(InlineChoicesMixin, admin.TabularInline):
+    pass
+
+
+class StackedInline(InlineChoicesMixin, admin.StackedInline):
+    pass

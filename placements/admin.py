@@ -1,3 +1,145 @@
-from django.contrib import admin
+"""Admin for programs, students, placements (with their mentors and lifecycle) and capacity."""
 
-# Register your models here.
+from django.contrib import admin
+from django.db.models import Count
+
+from ipcop.admin import ModelAdmin, TabularInline
+from mentoring.models import MentorAssignment
+
+from .models import Capacity, Placement, PlacementStatusChange, Program, Student
+
+
+@admin.register(Program)
+class ProgramAdmin(ModelAdmin):
+    list_display = ("name", "institution", "profession", "framework", "student_count")
+    list_filter = ("profession", "framework", "institution")
+    list_select_related = ("profession", "framework")
+    search_fields = ("name", "institution", "profession__name")
+    ordering = ("institution", "name")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(student_count=Count("students"))
+
+    @admin.display(description="students", ordering="student_count")
+    def student_count(self, obj) -> int:
+        return obj.student_count
+
+
+@admin.register(Student)
+class StudentAdmin(ModelAdmin):
+    list_display = ("user", "email", "program", "profession", "student_number", "cohort_year")
+    list_filter = ("program__profession", "cohort_year", "program__institution")
+    list_select_related = ("user", "program__profession")
+    search_fields = (
+        "user__full_name",
+        "user__email",
+        "student_number",
+        "program__name",
+        "program__institution",
+    )
+    autocomplete_fields = ("user", "program")
+    # Tens of thousands of students a year.
+    show_full_result_count = False
+
+    @admin.display(description="email", ordering="user__email")
+    def email(self, obj) -> str:
+        return obj.user.email
+
+    @admin.display(description="profession", ordering="program__profession__name")
+    def profession(self, obj):
+        return obj.program.profession
+
+
+class MentorAssignmentInline(TabularInline):
+    model = MentorAssignment
+    extra = 0
+    fields = ("mentor", "profession", "role", "assigned_at")
+    readonly_fields = ("assigned_at",)
+    autocomplete_fields = ("mentor",)
+
+
+class PlacementStatusChangeInline(TabularInline):
+    """The lifecycle as recorded by the services: history, never edited by hand."""
+
+    model = PlacementStatusChange
+    extra = 0
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "note")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("changed_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Placement)
+class PlacementAdmin(ModelAdmin):
+    list_display = (
+        "student",
+        "profession",
+        "site",
+        "unit",
+        "start_date",
+        "end_date",
+        "model",
+        "status",
+    )
+    list_filter = ("status", "model", "site__zone", "student__program__profession")
+    list_select_related = ("student__user", "student__program__profession", "site", "unit__site")
+    search_fields = (
+        "student__user__full_name",
+        "student__user__email",
+        "student__student_number",
+        "site__name",
+        "unit__name",
+    )
+    autocomplete_fields = ("student", "site", "unit", "contact", "created_by")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "start_date"
+    show_full_result_count = False
+    inlines = (MentorAssignmentInline, PlacementStatusChangeInline)
+    fieldsets = (
+        (
+            None,
+            {"fields": ("student", "site", "unit", "start_date", "end_date", "model", "status")},
+        ),
+        ("Contact and notes", {"fields": ("contact", "notes")}),
+        ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="profession", ordering="student__program__profession__name")
+    def profession(self, obj):
+        return obj.student.program.profession
+
+
+@admin.register(PlacementStatusChange)
+class PlacementStatusChangeAdmin(ModelAdmin):
+    list_display = ("placement", "from_status", "to_status", "changed_by", "changed_at", "note")
+    list_filter = ("to_status", "from_status")
+    list_select_related = ("placement__student__user", "placement__site", "changed_by")
+    search_fields = (
+        "placement__student__user__full_name",
+        "placement__student__user__email",
+        "placement__site__name",
+        "note",
+    )
+    autocomplete_fields = ("placement", "changed_by")
+    readonly_fields = ("changed_at",)
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
+
+
+@admin.register(Capacity)
+class CapacityAdmin(ModelAdmin):
+    list_display = ("site", "unit", "profession", "period_start", "period_end", "places")
+    list_filter = ("profession", "site__zone")
+    list_select_related = ("site", "unit__site", "profession")
+    search_fields = ("site__name", "unit__name", "profession__name")
+    autocomplete_fields = ("site", "unit")
+    date_hierarchy = "period_start"

@@ -1,0 +1,107 @@
+"""Factories for programs, students, placements and capacity."""
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.tests.factories import ProfessionFactory, UserFactory
+from placements.models import (
+    Capacity,
+    Placement,
+    PlacementModel,
+    PlacementStatus,
+    PlacementStatusChange,
+    Program,
+    Student,
+)
+from sites.tests.factories import SiteFactory
+
+
+class ProgramFactory(DjangoModelFactory):
+    """A program of one profession; framework empty means the default (CIHC 2010)."""
+
+    class Meta:
+        model = Program
+
+    name = factory.Sequence(lambda n: f"Program {n}")
+    institution = "University of Alberta"
+    profession = factory.SubFactory(ProfessionFactory)
+    framework = None
+
+
+class StudentFactory(DjangoModelFactory):
+    """A student: the person is flagged is_student and has the program's profession."""
+
+    class Meta:
+        model = Student
+
+    program = factory.SubFactory(ProgramFactory)
+    user = factory.SubFactory(
+        UserFactory, is_student=True, profession=factory.SelfAttribute("..program.profession")
+    )
+    student_number = factory.Sequence(lambda n: f"S{n:06d}")
+    cohort_year = factory.LazyFunction(lambda: datetime.date.today().year)
+
+
+def _site_of_unit_or_new():
+    # A placement (or capacity) in a unit is at that unit's site.
+    return factory.Maybe(
+        "unit",
+        yes_declaration=factory.SelfAttribute("unit.site"),
+        no_declaration=factory.SubFactory(SiteFactory),
+    )
+
+
+class PlacementFactory(DjangoModelFactory):
+    """A requested IP-mentoring placement of six weeks starting today.
+
+    Pass `unit=` and the site follows the unit. Traits: confirmed, active, completed,
+    cancelled, traditional. Statuses set here skip the services (no status-change rows).
+    """
+
+    class Meta:
+        model = Placement
+
+    student = factory.SubFactory(StudentFactory)
+    unit = None
+    site = _site_of_unit_or_new()
+    start_date = factory.LazyFunction(datetime.date.today)
+    end_date = factory.LazyAttribute(lambda o: o.start_date + datetime.timedelta(weeks=6, days=-1))
+    model = PlacementModel.IP_MENTORING
+    status = PlacementStatus.REQUESTED
+
+    class Params:
+        confirmed = factory.Trait(status=PlacementStatus.CONFIRMED)
+        active = factory.Trait(status=PlacementStatus.ACTIVE)
+        completed = factory.Trait(
+            status=PlacementStatus.COMPLETED,
+            start_date=factory.LazyFunction(
+                lambda: datetime.date.today() - datetime.timedelta(weeks=8)
+            ),
+        )
+        cancelled = factory.Trait(status=PlacementStatus.CANCELLED)
+        traditional = factory.Trait(model=PlacementModel.TRADITIONAL)
+
+
+class PlacementStatusChangeFactory(DjangoModelFactory):
+    class Meta:
+        model = PlacementStatusChange
+
+    placement = factory.SubFactory(PlacementFactory, status=PlacementStatus.CONFIRMED)
+    from_status = PlacementStatus.REQUESTED
+    to_status = factory.SelfAttribute("placement.status")
+
+
+class CapacityFactory(DjangoModelFactory):
+    """Two places for one profession at a site over the next three months."""
+
+    class Meta:
+        model = Capacity
+
+    unit = None
+    site = _site_of_unit_or_new()
+    profession = factory.SubFactory(ProfessionFactory)
+    period_start = factory.LazyFunction(datetime.date.today)
+    period_end = factory.LazyAttribute(lambda o: o.period_start + datetime.timedelta(days=90))
+    places = 2
