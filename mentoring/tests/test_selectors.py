@@ -1,0 +1,185 @@
+"""The learning record's and the recognition statement's numbers, against hand-computed data."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import ProfessionFactory, UserFactory
+from mentoring import selectors, services
+from mentoring.models import Activity, CompetencyDomain, CompetencyFramework
+from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
+from sites.tests.factories import CommunityOfPracticeFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def domain(code, framework="cihc-2010"):
+    return CompetencyDomain.objects.get(framework__code=framework, code=code)
+
+
+@pytest.fixture
+def record_data(placement, team, physiotherapist, student, site_a):
+    """Three sessions of the student (hand-computed below) plus noise that must not count."""
+    preceptor, pharmacist = team
+    today = timezone.localdate()
+    role, comms = domain("role-clarification"), domain("ip-communication")
+    services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=today,
+        duration_minutes=60,
+        activity=Activity.SHADOWING,
+        students=[student],
+        professionals=[pharmacist],
+        domains=[role, comms],
+    )
+    services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=today - datetime.timedelta(days=1),
+        duration_minutes=30,
+        activity=Activity.CASE_DISCUSSION,
+        students=[student],
+        professionals=[physiotherapist],
+        domains=[role],
+    )
+    services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=today - datetime.timedelta(days=2),
+        duration_minutes=90,
+        activity=Activity.SHADOWING,
+        students=[student],
+    )
+    # Noise: another student's session with a dietitian at the same site.
+    dietitian = UserFactory(preceptor=True, profession=ProfessionFactory(code="dietetics"))
+    medicine = ProgramFactory(profession=ProfessionFactory(code="medicine"))
+    other = PlacementFactory(
+        site=site_a,
+        student=StudentFactory(program=medicine),
+        start_date=placement.start_date,
+        active=True,
+    )
+    services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=today,
+        duration_minutes=48,
+        activity=Activity.DEBRIEF,
+        students=[other.student],
+        professionals=[dietitian],
+        domains=[domain("ip-conflict-resolution")],
+    )
+    # A social worker in the site's CoP whom the student never met.
+    MembershipFactory(
+        community=CommunityOfPracticeFactory(site=site_a),
+        person=UserFactory(profession=ProfessionFactory(code="social-work")),
+    )
+    return preceptor
+
+
+def test_learning_record_numbers_match_hand_computed_values(record_data, student):
+    record = selectors.learning_record(student)
+    assert record.framework.code == "cihc-2010"
+    assert (record.total_sessions, record.total_minutes, record.total_hours) == (3, 180, 3.0)
+    assert [(p["name"], p["sessions"], p["people"], p["is_own"]) for p in record.professions] == [
+        ("Nursing", 3, 1, True),
+        ("Pharmacy", 1, 1, False),
+        ("Physiotherapy", 1, 1, False),
+    ]
+    assert [
+        (a["activity"], a["sessions"], a["minutes"], a["hours"]) for a in record.activities
+    ] == [
+        ("shadowing", 2, 150, 2.5),
+        ("case_discussion", 1, 30, 0.5),
+    ]
+    coverage = {c.domain.code: (c.sessions, c.minutes, c.percent) for c in record.domains}
+    assert coverage == {
+        "ip-communication": (1, 60, 33),
+        "patient-centred-care": (0, 0, 0),
+        "role-clarification": (2, 90, 67),
+        "team-functioning": (0, 0, 0),
+        "collaborative-leadership": (0, 0, 0),
+        "ip-conflict-resolution": (0, 0, 0),
+    }
+    assert [d.name for d in record.domain_gaps] == [
+        "Patient/Client/Family/Community-Centred Care",
+        "Team Functioning",
+        "Collaborative Leadership",
+        "Interprofessional Conflict Resolution",
+    ]
+    assert [p.name for p in record.never_worked_with] == ["Dietetics", "Social work"]
+
+
+def test_learning_record_follows_the_program_framework(record_data, student):
+    program = student.program
+    program.framework = CompetencyFramework.objects.get(code="ipec-2023")
+    program.save()
+    student.refresh_from_db()
+    record = selectors.learning_record(student)
+    assert record.framework.code == "ipec-2023"
+    assert [c.domain.name for c in record.domains] == [
+        "Values and Ethics",
+        "Roles and Responsibilities",
+        "Communication",
+        "Teams and Teamwork",
+    ]
+    # CIHC 2010 domains logged earlier do not count towards IPEC.
+    assert all(c.sessions == 0 for c in record.domains)
+
+
+def test_site_matrix_counts_professions_met_and_domains(record_data, student, site_a):
+    students = list(selectors.students_at_site(site_a))
+    matrix = selectors.site_matrix(site_a, students)
+    names = [p.name for p in matrix.professions]
+    assert names == ["Dietetics", "Nursing", "Pharmacy", "Physiotherapy"]
+    row = next(r for r in matrix.rows if r["student"] == student)
+    assert row["professions"] == [0, 3, 1, 1]
+    ((_framework, domains),) = matrix.frameworks
+    counts = dict(zip([d.code for d in domains], row["domains"][0], strict=True))
+    assert counts["role-clarification"] == 2
+    assert counts["ip-conflict-resolution"] == 0
+
+
+def test_recognition_counts_hours_by_student_profession(record_data, student, pharmacy):
+    today = timezone.localdate()
+    # A shared session with a pharmacy student counts under both professions, once in total.
+    other = StudentFactory(program=ProgramFactory(profession=pharmacy))
+    PlacementFactory(
+        student=other,
+        site=record_data.mentor_assignments.first().placement.site,
+        start_date=today - datetime.timedelta(days=5),
+        active=True,
+    )
+    services.session_log(
+        logged_by=record_data,
+        site=other.placements.get().site,
+        held_on=today,
+        duration_minutes=120,
+        activity=Activity.IP_ROUNDS,
+        students=[student, other],
+    )
+    statement = selectors.mentoring_hours(record_data, today - datetime.timedelta(days=30), today)
+    rows = {
+        r["profession"].code: (r["sessions"], r["students"], r["hours"]) for r in statement["rows"]
+    }
+    assert rows == {
+        "medicine": (1, 1, 0.8),  # 48 min
+        "nursing": (4, 1, 5.0),  # 60 + 30 + 90 + 120 min
+        "pharmacy": (1, 1, 2.0),  # the shared 120 min
+    }
+    assert statement["sessions"] == 5
+    assert statement["hours"] == round((60 + 30 + 90 + 48 + 120) / 60, 1)
+
+
+def test_recognition_ignores_sessions_outside_the_range_and_of_others(record_data, outsider):
+    today = timezone.localdate()
+    empty = selectors.mentoring_hours(
+        record_data, today + datetime.timedelta(days=1), today + datetime.timedelta(days=9)
+    )
+    assert empty == {"rows": [], "sessions": 0, "hours": 0.0}
+    assert (
+        selectors.mentoring_hours(outsider, today - datetime.timedelta(days=30), today)["sessions"]
+        == 0
+    )
