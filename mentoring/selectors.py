@@ -59,14 +59,18 @@ def framework_of(student: Student, default: CompetencyFramework | None = None):
     return student.program.framework or default or default_framework()
 
 
-def site_staff(site: Site) -> QuerySet[User]:
+def site_staff(site: Site, also: QuerySet[User] | None = None) -> QuerySet[User]:
     """Professionals at a site: current members of its CoPs and mentors of its placements,
-    with a profession recorded (who can be marked present at a session or join a team)."""
+    with a profession recorded (who can be marked present at a session or join a team);
+    `also` adds people to the list (those already recorded on a session being edited)."""
     members = Membership.objects.filter(community__site=site, left_on__isnull=True).values("person")
     mentors = MentorAssignment.objects.filter(placement__site=site).values("mentor")
+    condition = Q(pk__in=members) | Q(pk__in=mentors)
+    if also is not None:
+        condition |= Q(pk__in=also.values("pk"))
     return (
         User.objects.filter(is_active=True, profession__isnull=False)
-        .filter(Q(pk__in=members) | Q(pk__in=mentors))
+        .filter(condition)
         .select_related("profession")
         .order_by("full_name", "pk")
     )

@@ -71,11 +71,13 @@ def _session_form(request, *, site, data=None, initial=None, session=None):
         .select_related("user", "program__profession")
         .order_by("user__full_name", "pk")
     )
-    staff = selectors.site_staff(site)
     if session is None:
-        staff = staff.exclude(pk=request.user.pk)
+        staff = selectors.site_staff(site).exclude(pk=request.user.pk)
     else:
-        staff = staff.exclude(pk=session.logged_by_id)
+        # People recorded earlier stay listed even if they have since left the site.
+        staff = selectors.site_staff(site, also=session.professionals.all()).exclude(
+            pk=session.logged_by_id
+        )
     domains = CompetencyDomain.objects.filter(framework__in=frameworks).select_related("framework")
     return SessionForm(
         data,
@@ -211,8 +213,11 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "held_on": session.held_on,
             "duration_minutes": session.duration_minutes,
             "students": list(session.attendance.values_list("student_id", flat=True)),
+            # The logger is always counted as present and is not offered as a choice.
             "professionals": list(
-                session.professional_attendance.values_list("person_id", flat=True)
+                session.professional_attendance.exclude(person=session.logged_by_id).values_list(
+                    "person_id", flat=True
+                )
             ),
             "activity": session.activity,
             "domains": list(session.domains.values_list("pk", flat=True)),

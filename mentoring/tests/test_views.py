@@ -1,0 +1,371 @@
+import datetime
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from mentoring import services
+from mentoring.models import Activity, MentoringSession, SessionStudent
+from mentoring.tests.factories import default_domains
+from placements.tests.factories import StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+LOG_URL = reverse("mentoring:session_log")
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def session(placement, team, student):
+    return services.session_log(
+        logged_by=team[0],
+        site=placement.site,
+        held_on=timezone.localdate(),
+        duration_minutes=60,
+        activity=Activity.SHADOWING,
+        students=[student],
+    )
+
+
+def age(session, days):
+    MentoringSession.objects.filter(pk=session.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=days)
+    )
+
+
+def initial_post_data(form):
+    """What a browser submits when the person changes nothing on the opened form."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        value = value() if callable(value) else value
+        if value is None:
+            continue
+        if isinstance(value, list):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = str(value)
+    return data
+
+
+# --- Session log -----------------------------------------------------------------------
+
+
+def test_common_session_takes_at_most_six_inputs(client, placement, team, physiotherapist):
+    preceptor, pharmacist = team
+    response = client_for(client, preceptor).get(f"{LOG_URL}?placement={placement.pk}")
+    assert response.status_code == 200
+    form = response.context["form"]
+    data = initial_post_data(form)
+    assert data["held_on"] == timezone.localdate().isoformat()
+    assert data["students"] == [str(placement.student_id)]
+    domains = list(default_domains())
+    changes = {
+        "professionals": [str(pharmacist.pk), str(physiotherapist.pk)],  # 2 taps
+        "activity": Activity.JOINT_ASSESSMENT,  # 1 tap
+        "domains": [str(domains[0].pk), str(domains[2].pk)],  # 2 taps
+        "duration_minutes": "30",  # 1 choice
+    }
+    inputs = sum(len(v) if isinstance(v, list) else 1 for v in changes.values())
+    assert inputs <= 6
+    response = client.post(f"{LOG_URL}?placement={placement.pk}", {**data, **changes})
+    session = MentoringSession.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("mentoring:session_detail", args=[session.pk])
+    assert session.duration_minutes == 30
+    assert session.professionals.count() == 3  # the two checked and the preceptor
+
+
+def test_log_form_preselects_the_preceptors_current_students(client, placement, team, site_a):
+    response = client_for(client, team[0]).get(LOG_URL)
+    assert response.status_code == 200  # one site: no site to choose
+    assert response.context["form"].initial["students"] == [placement.student_id]
+
+
+def test_log_form_lists_site_staff_with_professions(client, placement, team, physiotherapist):
+    response = client_for(client, team[0]).get(f"{LOG_URL}?placement={placement.pk}")
+    assert "Phoebe Physio — Physiotherapy" in response.content.decode()
+    assert "Phil Pharmacist — Pharmacy" in response.content.decode()
+
+
+def test_future_session_is_refused_next_to_the_date(client, placement, team):
+    response = client_for(client, team[0]).get(f"{LOG_URL}?placement={placement.pk}")
+    data = initial_post_data(response.context["form"])
+    data["held_on"] = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
+    data["activity"] = Activity.DEBRIEF
+    response = client.post(f"{LOG_URL}?placement={placement.pk}", data)
+    assert response.status_code == 200
+    assert "cannot be in the future" in str(response.context["form"].errors["held_on"])
+    assert not MentoringSession.objects.exists()
+
+
+def test_garbage_duration_and_placement_param_give_messages_not_errors(client, placement, team):
+    client_for(client, team[0])
+    assert client.get(f"{LOG_URL}?placement=abc").status_code == 200  # ignored
+    response = client.post(
+        f"{LOG_URL}?placement={placement.pk}", {"held_on": "yesterday", "duration_minutes": "x"}
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) >= {"held_on", "duration_minutes", "activity"}
+
+
+def test_student_cannot_log_a_session(client, placement, student):
+    assert client_for(client, student.user).get(LOG_URL).status_code == 403
+
+
+def test_outsider_cannot_log_at_another_site(client, placement, outsider):
+    client_for(client, outsider)
+    assert client.get(f"{LOG_URL}?placement={placement.pk}").status_code == 404
+    assert client.get(f"{LOG_URL}?site={placement.site_id}").status_code == 404
+
+
+# --- Edit / delete ---------------------------------------------------------------------
+
+
+def test_preceptor_edits_own_session_within_window(client, session, team):
+    client_for(client, team[0])
+    response = client.get(reverse("mentoring:session_edit", args=[session.pk]))
+    assert response.status_code == 200
+    data = initial_post_data(response.context["form"])
+    data["notes"] = "Discussed medication reconciliation."
+    response = client.post(reverse("mentoring:session_edit", args=[session.pk]), data)
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.notes == "Discussed medication reconciliation."
+
+
+def test_preceptor_gets_403_after_the_edit_window(client, session, team):
+    age(session, 15)
+    client_for(client, team[0])
+    assert client.get(reverse("mentoring:session_edit", args=[session.pk])).status_code == 403
+    assert client.post(reverse("mentoring:session_delete", args=[session.pk])).status_code == 403
+    assert MentoringSession.objects.filter(pk=session.pk).exists()
+
+
+def test_facilitator_deletes_an_old_session(client, session, facilitator):
+    age(session, 60)
+    client_for(client, facilitator)
+    response = client.post(reverse("mentoring:session_delete", args=[session.pk]))
+    assert response.status_code == 302
+    assert not MentoringSession.objects.exists()
+
+
+def test_present_colleague_sees_but_cannot_edit(client, session, team):
+    pharmacist = team[1]
+    client_for(client, pharmacist)
+    assert client.get(reverse("mentoring:session_detail", args=[session.pk])).status_code == 200
+    assert client.get(reverse("mentoring:session_edit", args=[session.pk])).status_code == 403
+
+
+def test_outsider_gets_404_on_session_pages(client, session, outsider):
+    client_for(client, outsider)
+    for name in ("session_detail", "session_edit", "session_delete"):
+        assert client.get(reverse(f"mentoring:{name}", args=[session.pk])).status_code == 404
+
+
+# --- Reflection ------------------------------------------------------------------------
+
+
+def test_student_reflects_and_preceptor_sees_it(client, session, student, team):
+    url = reverse("mentoring:session_reflect", args=[session.pk])
+    response = client_for(client, student.user).post(url, {"reflection": "OT explained seating."})
+    assert response.status_code == 302
+    assert SessionStudent.objects.get(session=session).reflection == "OT explained seating."
+    client.force_login(team[0])
+    page = client.get(reverse("mentoring:session_detail", args=[session.pk])).content.decode()
+    assert "OT explained seating." in page
+
+
+def test_other_student_cannot_reflect(client, session, placement):
+    stranger = StudentFactory()
+    url = reverse("mentoring:session_reflect", args=[session.pk])
+    assert client_for(client, stranger.user).post(url, {"reflection": "x"}).status_code == 404
+
+
+# --- Learning record -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["student", "preceptor", "pharmacist", "facilitator", "admin"])
+def test_record_visible_to_student_mentors_facilitator_admin(
+    client, session, student, team, facilitator, admin_user, who
+):
+    user = {
+        "student": student.user,
+        "preceptor": team[0],
+        "pharmacist": team[1],
+        "facilitator": facilitator,
+        "admin": admin_user,
+    }[who]
+    response = client_for(client, user).get(reverse("mentoring:learning_record", args=[student.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "No session yet on Interprofessional Conflict Resolution" in page
+    assert "Never worked with Pharmacy" in page  # the pharmacist mentors but was not present
+    assert '<rect class="domain-bar-fill"' not in page or "style=" not in page
+
+
+def test_record_hidden_from_outsider_and_other_student(client, session, student, outsider):
+    url = reverse("mentoring:learning_record", args=[student.pk])
+    assert client_for(client, outsider).get(url).status_code == 404
+    client.force_login(StudentFactory().user)
+    assert client.get(url).status_code == 404
+
+
+def test_record_page_has_no_inline_styles(client, session, student):
+    page = client_for(client, student.user).get(
+        reverse("mentoring:learning_record", args=[student.pk])
+    )
+    assert "style=" not in page.content.decode()
+    assert "<svg" in page.content.decode()
+
+
+def test_my_record_redirects_the_student(client, student):
+    response = client_for(client, student.user).get(reverse("mentoring:my_learning_record"))
+    assert response.url == reverse("mentoring:learning_record", args=[student.pk])
+
+
+# --- Site matrix -----------------------------------------------------------------------
+
+
+def test_facilitator_sees_matrix_and_csv(client, session, site_a, facilitator, student):
+    client_for(client, facilitator)
+    assert client.get(reverse("mentoring:site_matrix", args=[site_a.pk])).status_code == 200
+    response = client.get(reverse("mentoring:site_matrix_csv", args=[site_a.pk]))
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("Student,Profession,Program,Framework,Sessions with Nursing")
+    assert lines[1].startswith("Sam Student,Nursing")
+
+
+def test_matrix_csv_defuses_formulas(client, session, site_a, facilitator, student):
+    student.user.full_name = "=HYPERLINK(evil)"
+    student.user.save()
+    client_for(client, facilitator)
+    body = client.get(reverse("mentoring:site_matrix_csv", args=[site_a.pk])).content.decode()
+    assert "'=HYPERLINK(evil)" in body
+    assert "\n=HYPERLINK" not in body
+
+
+def test_matrix_is_403_for_preceptor_and_404_for_outsider(client, session, site_a, team, outsider):
+    url = reverse("mentoring:site_matrix", args=[site_a.pk])
+    assert client_for(client, team[0]).get(url).status_code == 403
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("mentoring:site_matrix_csv", args=[site_a.pk])).status_code == 404
+
+
+def test_matrix_bad_page_param_is_harmless(client, session, site_a, facilitator):
+    url = reverse("mentoring:site_matrix", args=[site_a.pk])
+    assert client_for(client, facilitator).get(f"{url}?page=abc").status_code == 200
+
+
+# --- Teams -----------------------------------------------------------------------------
+
+
+def test_facilitator_sees_the_rule_when_the_team_breaks_it(
+    client, placement, team, facilitator, nursing
+):
+    preceptor, _ = team
+    url = reverse("mentoring:team_edit", args=[placement.pk])
+    client_for(client, facilitator)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"primary": preceptor.pk})  # the pharmacist unchecked
+    assert response.status_code == 200
+    assert "at least one mentor of a profession other than the student" in response.content.decode()
+    assert placement.mentors.count() == 2
+
+
+def test_facilitator_adds_a_mentor(client, placement, team, facilitator, physiotherapist):
+    preceptor, pharmacist = team
+    url = reverse("mentoring:team_edit", args=[placement.pk])
+    response = client_for(client, facilitator).post(
+        url, {"primary": preceptor.pk, "mentors": [pharmacist.pk, physiotherapist.pk]}
+    )
+    assert response.status_code == 302
+    assert placement.mentors.count() == 3
+
+
+def test_remove_refused_with_message_when_it_breaks_the_rule(client, placement, team, facilitator):
+    assignment = placement.mentors.get(mentor=team[1])
+    client_for(client, facilitator)
+    response = client.post(reverse("mentoring:team_remove", args=[assignment.pk]), follow=True)
+    assert "cannot be removed" in response.content.decode()
+    assert placement.mentors.count() == 2
+
+
+def test_team_pages_403_for_mentor_and_404_for_outsider(client, placement, team, outsider):
+    url = reverse("mentoring:team_edit", args=[placement.pk])
+    assert client_for(client, team[0]).get(url).status_code == 403
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assignment = placement.mentors.first()
+    assert client.post(reverse("mentoring:team_remove", args=[assignment.pk])).status_code == 404
+
+
+def test_placement_team_tag_shows_team_and_manage_link_for_facilitator(
+    placement, team, facilitator, preceptor
+):
+    template = Template("{% load mentoring_tags %}{% placement_team placement %}")
+    html = template.render(Context({"placement": placement, "user": facilitator}))
+    assert "Pat Preceptor" in html and "Primary preceptor" in html
+    assert reverse("mentoring:team_edit", args=[placement.pk]) in html
+    html = template.render(Context({"placement": placement, "user": preceptor}))
+    assert reverse("mentoring:team_edit", args=[placement.pk]) not in html
+    assert f"{LOG_URL}?placement={placement.pk}" in html
+
+
+# --- Recognition -----------------------------------------------------------------------
+
+
+def test_preceptor_statement_shows_hours(client, session, team):
+    response = client_for(client, team[0]).get(reverse("mentoring:recognition"))
+    assert response.status_code == 200
+    assert response.context["statement"]["hours"] == 1.0
+
+
+def test_statement_bad_dates_give_messages(client, team, placement):
+    client_for(client, team[0])
+    url = reverse("mentoring:recognition")
+    response = client.get(f"{url}?start=2025-05-01&end=2025-01-01")
+    assert response.status_code == 200
+    assert response.context["statement"] is None
+    assert "before the start" in response.content.decode()
+    assert client.get(f"{url}?start=abc&end=").status_code == 200
+
+
+def test_student_cannot_open_a_statement(client, student):
+    assert client_for(client, student.user).get(reverse("mentoring:recognition")).status_code == 403
+
+
+# --- Home panel ------------------------------------------------------------------------
+
+
+def test_preceptor_home_lists_students_with_last_session_and_log_link(
+    client, session, placement, team
+):
+    page = client_for(client, team[0]).get(reverse("home")).content.decode()
+    assert "Sam Student" in page
+    assert f"{LOG_URL}?placement={placement.pk}" in page
+    assert timezone.localdate().strftime("%Y") in page
+
+
+def test_session_list_for_each_role(client, session, team, student, outsider):
+    url = reverse("mentoring:session_list")
+    assert "Sam Student" in client_for(client, team[0]).get(url).content.decode()
+    client.force_login(student.user)
+    assert client.get(url).status_code == 200
+    client.force_login(outsider)
+    assert "Sam Student" not in client.get(f"{url}?page=zz&site=q").content.decode()
+
+
+def test_nobody_role_less_sees_nothing(client, session, student):
+    nobody = UserFactory()
+    client_for(client, nobody)
+    assert client.get(reverse("mentoring:learning_record", args=[student.pk])).status_code == 404
+    assert client.get(reverse("mentoring:session_detail", args=[session.pk])).status_code == 404
