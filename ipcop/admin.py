@@ -8,6 +8,9 @@ related rows in the choice queryset's one query.
 
 from django.contrib import admin
 
+from accounts.models import AuditAction
+from ipcop.audit import AUDITED_MODELS, audit_record
+
 # Related rows each model's __str__ reads, by model label.
 STR_SELECT_RELATED: dict[str, tuple[str, ...]] = {
     "sites.Unit": ("site",),
@@ -42,7 +45,43 @@ class RelatedChoicesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class ModelAdmin(RelatedChoicesMixin, admin.ModelAdmin):
+class AuditedAdminMixin:
+    """Admins looking at or changing confidential records (ipcop.audit.AUDITED_MODELS)
+    leave the same audit trail as the app's own views do."""
+
+    def _audited(self) -> bool:
+        return self.model._meta.label_lower in AUDITED_MODELS
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if (
+            self._audited()
+            and request.method == "GET"
+            and response.status_code == 200
+            and getattr(response, "context_data", None)
+            and response.context_data.get("original") is not None
+        ):
+            audit_record(request, AuditAction.VIEW, response.context_data["original"])
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if self._audited():
+            audit_record(request, AuditAction.CHANGE if change else AuditAction.CREATE, obj)
+
+    def delete_model(self, request, obj):
+        if self._audited():
+            audit_record(request, AuditAction.DELETE, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if self._audited():
+            for obj in queryset:
+                audit_record(request, AuditAction.DELETE, obj)
+        super().delete_queryset(request, queryset)
+
+
+class ModelAdmin(AuditedAdminMixin, RelatedChoicesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # Autocomplete results and change-page titles render __str__ from this queryset.
         qs = super().get_queryset(request)

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import AuditAction, AuditEvent, User
 from accounts.tests.factories import AuditEventFactory, ProfessionFactory, UserFactory
+from interviews.models import InterviewRecord
 from interviews.tests.factories import (
     CalendarFeedFactory,
     FollowUpFactory,
@@ -315,3 +316,13 @@ def test_admin_refuses_a_second_account_differing_by_case(admin_client):
     assert response.status_code == 200
     assert "email" in response.context["adminform"].form.errors
     assert User.objects.filter(email__iexact="taken@example.org").count() == 1
+
+
+def test_admin_looking_at_an_interview_record_is_audited(admin_client):
+    record = InterviewRecordFactory()
+    response = admin_client.get(_url(InterviewRecord, "change", record.pk))
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(object_type="interviews.interviewrecord")
+    assert event.action == AuditAction.VIEW
+    assert event.object_id == str(record.pk)
+    assert event.site_id == record.followup.site_id
