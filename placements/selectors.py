@@ -72,12 +72,11 @@ def _used_count(**unit_filter) -> Subquery:
     return Coalesce(Subquery(used, output_field=IntegerField()), 0)
 
 
-def capacities_with_use(site) -> QuerySet[Capacity]:
-    """A site's capacity rows with `used` and `free` places, in one query: a site-wide row
-    counts the placements in all its units, a unit's row only that unit's."""
+def capacities_with_use(capacities: QuerySet[Capacity]) -> QuerySet[Capacity]:
+    """Capacity rows with the `used` places, in one query: a site-wide row counts the
+    placements in all the site's units, a unit's row only that unit's."""
     return (
-        Capacity.objects.filter(site=site)
-        .select_related("unit", "profession")
+        capacities.select_related("site", "unit", "profession")
         .annotate(
             used=Case(
                 When(unit__isnull=True, then=_used_count()),
@@ -85,7 +84,7 @@ def capacities_with_use(site) -> QuerySet[Capacity]:
                 output_field=IntegerField(),
             )
         )
-        .order_by("period_start", "profession__name", "unit__name")
+        .order_by("site__name", "period_start", "profession__name", "unit__name")
     )
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from interviews.services import followup_for_placement
 from placements.models import (
     PLACEMENT_TRANSITIONS,
+    Capacity,
     Placement,
     PlacementModel,
     PlacementStatus,
@@ -340,3 +341,67 @@ def placement_advance_to(
             placement=placement, to_status=next_status, changed_by=changed_by, note=note
         )
     return placement
+
+
+# --- Capacity ---------------------------------------------------------------------------
+
+
+def _check_places_cover_holders(capacity: Capacity) -> None:
+    held = placements_holding(capacity).count()
+    if held > capacity.places:
+        raise ValidationError(
+            {
+                "places": f"{held} placements already hold a place in this period; offer at least {held}."
+            }
+        )
+
+
+@transaction.atomic
+def capacity_create(
+    *,
+    site: Site,
+    profession,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    places: int,
+    unit: Unit | None = None,
+) -> Capacity:
+    """Offer `places` places to one profession at a site (or one of its units) over a
+    period. Fewer places than placements already holding one are refused."""
+    capacity = Capacity(
+        site=site,
+        unit=unit,
+        profession=profession,
+        period_start=period_start,
+        period_end=period_end,
+        places=places,
+    )
+    capacity.full_clean()
+    if unit is not None and unit.site_id != site.pk:
+        raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
+    _check_places_cover_holders(capacity)
+    capacity.save()
+    return capacity
+
+
+@transaction.atomic
+def capacity_update(
+    *,
+    capacity: Capacity,
+    site: Site,
+    profession,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    places: int,
+    unit: Unit | None = None,
+) -> Capacity:
+    """Change a capacity; its row is locked so no confirmation counts against a stale one."""
+    Capacity.objects.select_for_update().filter(pk=capacity.pk).first()
+    capacity.site, capacity.unit, capacity.profession = site, unit, profession
+    capacity.period_start, capacity.period_end, capacity.places = period_start, period_end, places
+    capacity.full_clean()
+    if unit is not None and unit.site_id != site.pk:
+        raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
+    _check_places_cover_holders(capacity)
+    capacity.save()
+    return capacity

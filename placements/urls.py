@@ -1,10 +1,19 @@
 from django.urls import path
 
-from ipcop.lib.pending import page_not_built_yet
+from placements import views
 
 app_name = "placements"
 
 urlpatterns = [
-    path("", page_not_built_yet, name="list"),
-    path("<int:pk>/", page_not_built_yet, name="detail"),
+    path("", views.placement_list, name="list"),
+    path("export.csv", views.placement_export, name="export"),
+    path("new/", views.placement_create, name="create"),
+    path("<int:pk>/", views.placement_detail, name="detail"),
+    path("<int:pk>/edit/", views.placement_edit, name="edit"),
+    path("<int:pk>/status/", views.placement_transition, name="transition"),
+    path("capacity/", views.capacity_list, name="capacity_list"),
+    path("capacity/new/", views.capacity_edit, name="capacity_create"),
+    path("capacity/<int:pk>/", views.capacity_edit, name="capacity_edit"),
+    path("import/", views.import_upload, name="import"),
+    path("import/confirm/", views.import_confirm, name="import_confirm"),
 ]

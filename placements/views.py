@@ -1,3 +1,311 @@
-from django.shortcuts import render
+"""Placement pages: list and CSV export, detail with its lifecycle, create and edit,
+capacity, and the CSV import (upload → preview → confirm)."""
 
-# Create your views here.
+from __future__ import annotations
+
+import csv
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ipcop.permissions import (
+    placements_manageable_by,
+    placements_visible_to,
+    require_role,
+    sites_facilitated_by,
+)
+from placements import importers, services
+from placements.forms import (
+    CapacityForm,
+    ImportUploadForm,
+    PlacementFilterForm,
+    PlacementForm,
+    TransitionForm,
+    add_service_error,
+)
+from placements.models import (
+    PLACEMENT_TRANSITIONS,
+    Capacity,
+    PlacementStatus,
+    PlacementStatusChange,
+)
+from placements.selectors import capacities_with_use, placements_for_display
+
+PAGE_SIZE = 50
+IMPORT_SESSION_KEY = "placements_import"
+
+# The buttons of the lifecycle, in the order they are offered.
+TRANSITION_LABELS = {
+    PlacementStatus.CONFIRMED: "Confirm",
+    PlacementStatus.ACTIVE: "Start (active)",
+    PlacementStatus.COMPLETED: "Complete",
+    PlacementStatus.CANCELLED: "Cancel placement",
+}
+
+
+def _filtered(request: HttpRequest):
+    # Always bound: every filter is optional, so an empty query is a valid "no filter".
+    form = PlacementFilterForm(request.GET, user=request.user)
+    placements = form.filter(placements_for_display(placements_visible_to(request.user)))
+    return form, placements
+
+
+@require_GET
+def placement_list(request: HttpRequest) -> HttpResponse:
+    form, placements = _filtered(request)
+    page = Paginator(placements, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "placements/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": bool(request.user.is_admin or request.user.is_facilitator),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+# A cell a spreadsheet would run as a formula (CSV injection, OWASP): =, +, -, @, tab, CR.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+EXPORT_COLUMNS = [
+    ("id", lambda p: p.pk),
+    ("student", lambda p: p.student.user.full_name),
+    ("student_email", lambda p: p.student.user.email),
+    ("student_number", lambda p: p.student.student_number),
+    ("program", lambda p: p.student.program.name),
+    ("institution", lambda p: p.student.program.institution),
+    ("profession", lambda p: p.student.program.profession.name),
+    ("site", lambda p: p.site.name),
+    ("unit", lambda p: p.unit.name if p.unit_id else ""),
+    ("start_date", lambda p: p.start_date.isoformat()),
+    ("end_date", lambda p: p.end_date.isoformat()),
+    ("model", lambda p: p.model),
+    ("status", lambda p: p.status),
+    ("contact_email", lambda p: p.contact.email if p.contact_id else ""),
+    ("notes", lambda p: p.notes),
+]
+
+
+@require_GET
+def placement_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Exactly the rows the list shows with the same filters, all pages, as CSV."""
+    _, placements = _filtered(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
+        for placement in placements.iterator(chunk_size=2000):
+            yield writer.writerow([csv_cell(value(placement)) for _, value in EXPORT_COLUMNS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="placements-{stamp}.csv"'
+    return response
+
+
+@require_GET
+def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = get_object_or_404(
+        placements_for_display(placements_visible_to(request.user)).prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=PlacementStatusChange.objects.select_related("changed_by").order_by(
+                    "changed_at", "id"
+                ),
+            )
+        ),
+        pk=pk,
+    )
+    can_manage = placements_manageable_by(request.user).filter(pk=pk).exists()
+    transitions = []
+    if can_manage:
+        allowed = PLACEMENT_TRANSITIONS[placement.status]
+        transitions = [(s, label) for s, label in TRANSITION_LABELS.items() if s in allowed]
+    return render(
+        request,
+        "placements/detail.html",
+        {"placement": placement, "can_manage": can_manage, "transitions": transitions},
+    )
+
+
+def _manageable_or_403(request: HttpRequest, pk: int):
+    """404 for a placement the person cannot see, 403 for one they see but cannot change."""
+    placement = get_object_or_404(placements_visible_to(request.user), pk=pk)
+    if not placements_manageable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Only the site's facilitators can change this placement.")
+    return placement
+
+
+@require_http_methods(["GET", "POST"])
+def placement_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    form = PlacementForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            placement = services.placement_create(**form.cleaned_data, created_by=request.user)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Placement requested.")
+            return redirect("placements:detail", pk=placement.pk)
+    return render(request, "placements/form.html", {"form": form, "placement": None})
+
+
+@require_http_methods(["GET", "POST"])
+def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = _manageable_or_403(request, pk)
+    form = PlacementForm(request.POST or None, user=request.user, placement=placement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.placement_update(
+                placement=placement, **form.cleaned_data, changed_by=request.user
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Placement saved.")
+            return redirect("placements:detail", pk=placement.pk)
+    return render(request, "placements/form.html", {"form": form, "placement": placement})
+
+
+@require_POST
+def placement_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    placement = _manageable_or_403(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status to move the placement to.")
+    else:
+        try:
+            services.placement_transition(
+                placement=placement,
+                to_status=form.cleaned_data["to_status"],
+                changed_by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Placement is now {placement.get_status_display().lower()}.")
+    return redirect("placements:detail", pk=pk)
+
+
+# --- Capacity ---------------------------------------------------------------------------
+
+
+@require_GET
+def capacity_list(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    capacities = capacities_with_use(
+        Capacity.objects.filter(site__in=sites_facilitated_by(request.user))
+    )
+    page = Paginator(capacities, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "placements/capacity_list.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    capacity = None
+    if pk is not None:
+        capacity = get_object_or_404(
+            Capacity.objects.filter(site__in=sites_facilitated_by(request.user)), pk=pk
+        )
+    initial = {"site": request.GET.get("site")} if capacity is None else None
+    form = CapacityForm(request.POST or None, instance=capacity, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if capacity is None:
+                services.capacity_create(**fields)
+            else:
+                services.capacity_update(capacity=capacity, **fields)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Capacity saved.")
+            return redirect("placements:capacity_list")
+    return render(request, "placements/capacity_form.html", {"form": form, "capacity": capacity})
+
+
+# --- Import -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV; its rows are checked by a full dry run and shown as a preview. The
+    parsed rows wait in the session (never the file) until the person confirms."""
+    require_role(request.user, "facilitator")
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        try:
+            rows = importers.parse_csv(form.cleaned_data["file"].read(), kind)
+        except importers.ImportFileError as error:
+            form.add_error("file", str(error))
+        else:
+            result = importers.run_import(kind, rows, user=request.user, commit=False)
+            token = uuid.uuid4().hex
+            request.session[IMPORT_SESSION_KEY] = {
+                "token": token,
+                "kind": kind,
+                "filename": form.cleaned_data["file"].name[:200],
+                "rows": rows if result.ok else [],
+            }
+            return render(
+                request,
+                "placements/import_preview.html",
+                {"result": result, "token": token, "filename": form.cleaned_data["file"].name},
+            )
+    return render(
+        request, "placements/import_upload.html", {"form": form, "columns": importers.COLUMNS}
+    )
+
+
+@require_POST
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending or pending.get("token") != request.POST.get("token") or not pending["rows"]:
+        messages.error(request, "This preview has expired or was replaced; upload the file again.")
+        return redirect("placements:import")
+    result = importers.run_import(pending["kind"], pending["rows"], user=request.user, commit=True)
+    del request.session[IMPORT_SESSION_KEY]
+    if not result.committed:
+        # Something changed since the preview (e.g. another facilitator took the last place).
+        messages.error(request, "Nothing was imported: some rows are no longer valid.")
+        return render(
+            request,
+            "placements/import_preview.html",
+            {"result": result, "token": "", "filename": pending["filename"]},
+        )
+    messages.success(
+        request,
+        f"Imported {pending['filename']}: {result.count('create')} created, "
+        f"{result.count('update')} changed, {result.count('unchanged')} unchanged.",
+    )
+    return redirect(
+        reverse("placements:list") if pending["kind"] == "placements" else "placements:import"
+    )

@@ -2,10 +2,20 @@
 
 from django import template
 
+from placements.models import Capacity
+from placements.selectors import capacities_with_use
+
 register = template.Library()
 
 
 @register.inclusion_tag("placements/tags/site_capacity.html")
 def site_capacity(site):
-    """Capacity used and free per period and profession at a site."""
-    return {"site": site, "rows": []}
+    """Capacity used and free per period and profession at a site, in one query."""
+    return {"site": site, "rows": list(capacities_with_use(Capacity.objects.filter(site=site)))}
+
+
+@register.filter
+def free_places(capacity) -> int:
+    """Places not yet held (never below zero, though a capacity can be over-held if it
+    was lowered before the rule existed)."""
+    return max(capacity.places - capacity.used, 0)

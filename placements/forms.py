@@ -1,0 +1,201 @@
+"""Forms of the placements app: they parse input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from accounts.models import Profession
+from ipcop.permissions import sites_facilitated_by, sites_visible_to
+from placements.importers import COLUMNS, KINDS, MAX_BYTES
+from placements.models import (
+    Capacity,
+    Placement,
+    PlacementModel,
+    PlacementStatus,
+    Program,
+    Student,
+)
+from sites.models import Unit
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the form's fields it names, the rest on
+    top of the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class PlacementFilterForm(forms.Form):
+    """The list's filters. An invalid value is reported next to its field and ignored."""
+
+    SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
+
+    q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
+    site = forms.ModelChoiceField(queryset=None, required=False)
+    unit = forms.ModelChoiceField(queryset=None, required=False)
+    program = forms.ModelChoiceField(queryset=Program.objects.all(), required=False)
+    profession = forms.ModelChoiceField(queryset=Profession.objects.all(), required=False)
+    status = forms.ChoiceField(choices=[("", "Any")] + PlacementStatus.choices, required=False)
+    model = forms.ChoiceField(choices=[("", "Any")] + PlacementModel.choices, required=False)
+    start_from = forms.DateField(label="Starts on or after", required=False, widget=DateInput())
+    start_to = forms.DateField(label="Starts on or before", required=False, widget=DateInput())
+    sort = forms.ChoiceField(choices=SORTS, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = sites_visible_to(user)
+        self.fields["site"].queryset = sites
+        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
+        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+
+    def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
+        self.is_valid()  # fills cleaned_data with the valid fields only
+        data = self.cleaned_data
+        lookups = {
+            "site": "site",
+            "unit": "unit",
+            "program": "student__program",
+            "profession": "student__program__profession",
+            "status": "status",
+            "model": "model",
+            "start_from": "start_date__gte",
+            "start_to": "start_date__lte",
+        }
+        for name, lookup in lookups.items():
+            if data.get(name) not in (None, ""):
+                placements = placements.filter(**{lookup: data[name]})
+        if data.get("q"):
+            q = data["q"]
+            placements = placements.filter(
+                Q(student__user__full_name__icontains=q)
+                | Q(student__user__email__icontains=q)
+                | Q(student__student_number=q)
+            )
+        ascending = data.get("sort") == "start"
+        order = ("start_date", "id") if ascending else ("-start_date", "-id")
+        return placements.order_by(*order)
+
+
+def _find_student(value: str) -> Student:
+    students = Student.objects.select_related("user", "program")
+    found = list(students.filter(Q(user__email__iexact=value) | Q(student_number=value))[:2])
+    if not found:
+        raise ValidationError("No student has this email or student number.")
+    if len(found) > 1:
+        raise ValidationError(
+            "Several enrolments match; enter the student number of the one to place."
+        )
+    return found[0]
+
+
+class PlacementForm(forms.Form):
+    """Create (with `student`) or edit (without) a placement."""
+
+    student = forms.CharField(
+        help_text="The student's email address or student number.", max_length=254
+    )
+    site = forms.ModelChoiceField(queryset=None)
+    unit = forms.ModelChoiceField(queryset=None, required=False)
+    start_date = forms.DateField(widget=DateInput())
+    end_date = forms.DateField(widget=DateInput())
+    model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
+    contact = forms.EmailField(
+        label="Contact's email",
+        required=False,
+        help_text="Whom the student contacts at the site; the person needs an account.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, user, placement: Placement | None = None, **kwargs):
+        if placement is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "site": placement.site_id,
+                    "unit": placement.unit_id,
+                    "start_date": placement.start_date,
+                    "end_date": placement.end_date,
+                    "model": placement.model,
+                    "contact": placement.contact.email if placement.contact_id else "",
+                    "notes": placement.notes,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if placement is not None:
+            del self.fields["student"]
+        sites = sites_facilitated_by(user)
+        self.fields["site"].queryset = sites
+        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
+        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+
+    def clean_student(self) -> Student:
+        return _find_student(self.cleaned_data["student"].strip())
+
+    def clean_contact(self):
+        email = self.cleaned_data["contact"]
+        if not email:
+            return None
+        contact = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        if contact is None:
+            raise ValidationError("Nobody with this email has an account.")
+        return contact
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The placement cannot end before it starts.")
+        unit, site = data.get("unit"), data.get("site")
+        if unit and site and unit.site_id != site.pk:
+            self.add_error("unit", f"{unit.name} is not a unit of {site}.")
+        return data
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=PlacementStatus.choices)
+    note = forms.CharField(max_length=255, required=False)
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="What the file holds", choices=list(KINDS.items()))
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV, first line naming the columns.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(f"The file is larger than {MAX_BYTES // 1_000_000} MB; split it.")
+        return upload
+
+    @staticmethod
+    def columns():
+        return COLUMNS
+
+
+class CapacityForm(forms.ModelForm):
+    """Places a site (or one of its units) offers one profession over a period."""
+
+    class Meta:
+        model = Capacity
+        fields = ("site", "unit", "profession", "period_start", "period_end", "places")
+        widgets = {"period_start": DateInput(), "period_end": DateInput()}  # noqa: RUF012
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = sites_facilitated_by(user)
+        self.fields["site"].queryset = sites
+        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
+        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        self.fields["unit"].help_text = "Leave empty for places anywhere at the site."
