@@ -21,6 +21,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -228,7 +229,13 @@ def student_sessions(student: Student) -> QuerySet[SessionStudent]:
     return (
         SessionStudent.objects.filter(student=student)
         .select_related("session__site", "session__logged_by")
-        .prefetch_related("session__domains", "session__professional_attendance__profession")
+        .prefetch_related(
+            "session__domains",
+            Prefetch(
+                "session__professional_attendance",
+                queryset=SessionProfessional.objects.select_related("profession"),
+            ),
+        )
         .order_by("-session__held_on", "-session_id")
     )
 
