@@ -21,7 +21,6 @@ from sites.models import (
     Unit,
 )
 from sites.tests.factories import (
-    CommunityOfPracticeFactory,
     InitiativeFactory,
     MeetingFactory,
     MembershipFactory,
