@@ -169,8 +169,11 @@ def _messages(error: ValidationError) -> list[str]:
     if hasattr(error, "error_dict"):
         out = []
         for name, messages in error.message_dict.items():
-            prefix = "" if name == "__all__" else f"{name.replace('_', ' ')}: "
-            out.extend(prefix + message for message in messages)
+            label = name.replace("_", " ")
+            for message in messages:
+                # "This field is required." needs its field; "Student number 1 is…" does not.
+                named = name == "__all__" or message.lower().startswith(label)
+                out.append(message if named else f"{label}: {message}")
         return out
     return list(error.messages)
 

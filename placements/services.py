@@ -34,6 +34,20 @@ if TYPE_CHECKING:
 # --- Students ---------------------------------------------------------------------------
 
 
+def _check_enrolment_unique(student: Student) -> None:
+    """Say in words which rule a duplicate enrolment breaks (the constraints back it up)."""
+    others = Student.objects.filter(program=student.program).exclude(pk=student.pk)
+    if student.user_id and others.filter(user_id=student.user_id).exists():
+        raise ValidationError(f"{student.user} is already enrolled in {student.program.name}.")
+    if student.student_number and others.filter(student_number=student.student_number).exists():
+        raise ValidationError(
+            {
+                "student_number": f"Student number {student.student_number} is already used in "
+                f"{student.program.name}."
+            }
+        )
+
+
 @transaction.atomic
 def student_enrol(
     *,
@@ -67,6 +81,7 @@ def student_enrol(
     student = Student(
         user=user, program=program, student_number=student_number.strip(), cohort_year=cohort_year
     )
+    _check_enrolment_unique(student)
     student.full_clean()
     student.save()
     return student
@@ -77,6 +92,7 @@ def student_update(*, student: Student, student_number: str, cohort_year: int | 
     """Change an enrolment's student number and cohort year."""
     student.student_number = student_number.strip()
     student.cohort_year = cohort_year
+    _check_enrolment_unique(student)
     student.full_clean()
     student.save(update_fields=["student_number", "cohort_year"])
     return student
