@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -73,9 +74,9 @@ from sites.models import (
     Unit,
 )
 
-DEMO_PASSWORD = "ipcop-demo"
+DEMO_PASSWORD = "ipcop-demo"  # noqa: S105 - public: printed for people trying the demo
 DEMO_DOMAIN = "ipcop.example"
-DEMO_PASSWORD_SALT = "ipcopDemoPasswordSalt2026"
+DEMO_PASSWORD_SALT = "ipcopDemoPasswordSalt2026"  # noqa: S105 - see _demo_password_hash
 SEED = 2026
 
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -1052,6 +1053,7 @@ def _upsert(
     *,
     positional: bool = False,
     update: tuple[str, ...] | None = None,
+    prune: bool = False,
 ) -> list:
     """Create or update one `model` row per dict in `rows`; return them in `rows` order.
 
@@ -1059,7 +1061,9 @@ def _upsert(
     names the owner (rows without a natural key, e.g. a CoP's meetings) and a row matches
     the owner's existing row at the same position in primary-key order. Existing rows get
     the row's values for the fields in `update` (default: all but the key), and only rows
-    that differ are written, so a second run the same day writes almost nothing."""
+    that differ are written, so a second run the same day writes almost nothing. With
+    `prune`, existing rows that no row matches are deleted first, before any write, so a
+    changed row never collides with the stale one under a unique constraint."""
     fields = {f.name: f for f in model._meta.concrete_fields}
     attnames = [fields[name].attname for name in key]
     position: dict[tuple, int] = defaultdict(int)
@@ -1076,7 +1080,7 @@ def _upsert(
     position.clear()
     objects, to_create, to_update, changed = [], [], [], set()
     for values in rows:
-        obj = found.get(numbered(tuple(_key_value(values[name]) for name in key)))
+        obj = found.pop(numbered(tuple(_key_value(values[name]) for name in key)), None)
         if obj is None:
             obj = model(**values)
             to_create.append(obj)
@@ -1092,9 +1096,11 @@ def _upsert(
             if differs:
                 to_update.append(obj)
         objects.append(obj)
-    model.objects.bulk_create(to_create)
+    if prune and found:
+        model.objects.filter(pk__in=[obj.pk for obj in found.values()]).delete()
     if to_update:
         model.objects.bulk_update(to_update, sorted(changed))
+    model.objects.bulk_create(to_create)
     return objects
 
 
@@ -1296,8 +1302,9 @@ class _Loader:
             for start, end in periods
             for code, places in spec.capacity
         ]
-        existing = Capacity.objects.filter(site__in=self.sites.values())
-        _upsert(Capacity, rows, ("site",), existing, positional=True)
+        existing = Capacity.objects.filter(site__in=self.sites.values(), unit__isnull=True)
+        # Each (site, profession) has one row per period, matched in period order.
+        _upsert(Capacity, rows, ("site", "profession"), existing, positional=True)
 
     def load_meetings(self) -> None:
         rows, attendees = [], []
@@ -1327,8 +1334,13 @@ class _Loader:
                 ]
                 absent = self.rng.sample(present, k=max(0, len(present) - 3) // 3)
                 attendees.append([m for m in present if m not in absent])
-        existing = Meeting.objects.filter(community__in=self.cops.values())
-        meetings = _upsert(Meeting, rows, ("community",), existing, positional=True)
+        # Meetings someone recorded in the browser are left alone: only the demo's own
+        # (recognised by their agenda) are matched, and pruned when no longer wanted.
+        existing = Meeting.objects.filter(
+            community__in=self.cops.values(),
+            topics__in=[topics for topics, _, _ in MEETING_AGENDAS],
+        )
+        meetings = _upsert(Meeting, rows, ("community",), existing, positional=True, prune=True)
         _set_m2m(Meeting.attendees, dict(zip(meetings, attendees, strict=True)))
 
     def load_initiatives(self) -> None:
@@ -1355,7 +1367,9 @@ class _Loader:
             {
                 "user": self.users[spec.address],
                 "program": self.programs[spec.program],
-                "student_number": f"D{SEED}{number:03d}",
+                # From the email, not the list position: adding a student to the list must
+                # not renumber the others (the number is unique per program).
+                "student_number": f"D{zlib.crc32(spec.address.encode()) % 10**7:07d}",
                 "cohort_year": self.today.year - number % 2,
             }
             for number, spec in enumerate(STUDENTS, start=1)
@@ -1406,11 +1420,17 @@ class _Loader:
                 for m, role in team
             ]
         existing = MentorAssignment.objects.filter(placement__in=placements)
-        kept = _upsert(MentorAssignment, rows, ("placement", "mentor"), existing)
-        existing.exclude(pk__in=[a.pk for a in kept]).delete()
+        # The role is part of the key: a mentor whose role changes is replaced, so that the
+        # old primary is gone before the new one arrives (one primary per placement).
+        _upsert(MentorAssignment, rows, ("placement", "mentor", "role"), existing, prune=True)
 
     def choose_mentors(self, student: Student, spec: PlacementSpec) -> tuple[User, list[User]]:
-        staff = [self.users[member.address] for member in MEMBERS[spec.site] if member.preceptor]
+        # Clinicians who were members of the site's CoP when the placement started.
+        staff = [
+            self.users[member.address]
+            for member in MEMBERS[spec.site]
+            if member.preceptor and member.joined <= spec.start
+        ]
         own = student.program.profession
         if spec.primary:
             primary = self.users[spec.primary]
@@ -1460,8 +1480,9 @@ class _Loader:
                 times.append(self.at(when[new], 9))
         placements = [placement for placement, _ in self.placements]
         existing = PlacementStatusChange.objects.filter(placement__in=placements)
-        changes = _upsert(PlacementStatusChange, rows, ("placement",), existing, positional=True)
-        existing.exclude(pk__in=[c.pk for c in changes]).delete()
+        changes = _upsert(
+            PlacementStatusChange, rows, ("placement",), existing, positional=True, prune=True
+        )
         # changed_at is auto_now_add, so the history's real times are written afterwards.
         moved = []
         for change, changed_at in zip(changes, times, strict=True):
@@ -1477,10 +1498,6 @@ class _Loader:
         for placement, spec in self.placements:
             if placement.status in (P.ACTIVE, P.COMPLETED) and self.mentors[placement.pk]:
                 placed[spec.site].append(placement)
-        staff = {
-            key: [self.users[member.address] for member in members]
-            for key, members in MEMBERS.items()
-        }
         rows, extras = [], []
         for key, placements in placed.items():
             for placement in placements:
@@ -1499,7 +1516,13 @@ class _Loader:
                     logger = mentors[index % len(mentors)]
                     professionals = [logger]
                     if is_ip:
-                        others = [u for u in staff[key] if u.profession != logger.profession]
+                        others = [
+                            m.person
+                            for m in self.memberships[key]
+                            if m.profession != logger.profession
+                            and m.joined_on <= held_on
+                            and (m.left_on is None or held_on <= m.left_on)
+                        ]
                         professionals += rng.sample(others, k=min(len(others), rng.randint(1, 2)))
                         activity = rng.choice(list(Activity))
                     else:
@@ -1541,8 +1564,19 @@ class _Loader:
                         )
                     )
         # Sessions have no natural key: each is the n-th its preceptor logged at the site.
-        existing = MentoringSession.objects.filter(site__in=self.sites.values())
-        sessions = _upsert(MentoringSession, rows, ("site", "logged_by"), existing, positional=True)
+        # Sessions someone logged in the browser are left alone: only the demo's own
+        # (recognised by their notes) are matched, and pruned when no longer wanted.
+        demo_notes = {
+            template.format(pro=f"the {noun.lower()}")
+            for template in SESSION_NOTES.values()
+            for noun in SPEAKER_NOUNS.values()
+        }
+        existing = MentoringSession.objects.filter(
+            site__in=self.sites.values(), notes__in=demo_notes
+        )
+        sessions = _upsert(
+            MentoringSession, rows, ("site", "logged_by"), existing, positional=True, prune=True
+        )
         _set_m2m(
             MentoringSession.domains,
             {session: domains for session, (domains, _, _) in zip(sessions, extras, strict=True)},
@@ -1564,11 +1598,9 @@ class _Loader:
                 for person in people
             ]
         existing = SessionStudent.objects.filter(session__in=sessions)
-        kept = _upsert(SessionStudent, students, ("session", "student"), existing)
-        existing.exclude(pk__in=[row.pk for row in kept]).delete()
+        _upsert(SessionStudent, students, ("session", "student"), existing, prune=True)
         existing = SessionProfessional.objects.filter(session__in=sessions)
-        kept = _upsert(SessionProfessional, professionals, ("session", "person"), existing)
-        existing.exclude(pk__in=[row.pk for row in kept]).delete()
+        _upsert(SessionProfessional, professionals, ("session", "person"), existing, prune=True)
 
     # Follow-ups ------------------------------------------------------------------------
     def load_followups(self) -> None:
@@ -1655,8 +1687,9 @@ class _Loader:
         by_placement = [row for row in rows if row["placement"]]
         existing = FollowUp.objects.filter(membership__in=[r["membership"] for r in by_membership])
         followups = _upsert(FollowUp, by_membership, ("membership",), existing)
-        existing = FollowUp.objects.filter(placement__in=[r["placement"] for r in by_placement])
-        followups += _upsert(FollowUp, by_placement, ("placement",), existing)
+        # A demo placement that is no longer placed (requested, cancelled) has no follow-up.
+        existing = FollowUp.objects.filter(placement__in=[p for p, _ in self.placements])
+        followups += _upsert(FollowUp, by_placement, ("placement",), existing, prune=True)
         plans = [p for r, p in zip(rows, plans, strict=True) if r["membership"]] + [
             p for r, p in zip(rows, plans, strict=True) if r["placement"]
         ]
@@ -1707,8 +1740,7 @@ class _Loader:
             for quote in said
         ]
         existing = Quote.objects.filter(record__in=records)
-        kept = _upsert(Quote, rows, ("record",), existing, positional=True)
-        existing.exclude(pk__in=[q.pk for q in kept]).delete()
+        _upsert(Quote, rows, ("record",), existing, positional=True, prune=True)
 
     def load_reminders(self, followups: list[FollowUp], plans: list[tuple]) -> None:
         rows = []
@@ -1743,10 +1775,14 @@ class _Loader:
                 ]
         existing = Reminder.objects.filter(followup__in=followups)
         # A reminder the worker has sent since the last run stays sent.
-        kept = _upsert(
-            Reminder, rows, ("followup", "recipient", "kind"), existing, update=("send_at",)
+        _upsert(
+            Reminder,
+            rows,
+            ("followup", "recipient", "kind"),
+            existing,
+            update=("send_at",),
+            prune=True,
         )
-        existing.exclude(pk__in=[r.pk for r in kept]).delete()
 
     # All -------------------------------------------------------------------------------
     def load(self) -> DemoResult:

@@ -129,7 +129,13 @@ def test_ip_mentoring_teams_have_a_primary_and_a_mentor_of_another_profession(de
     for placement in placed.select_related("student__program"):
         team = list(placement.mentors.all())
         assert [m.role for m in team].count(MentorRole.PRIMARY) == 1, placement
-        assert all(m.mentor.is_preceptor for m in team)
+        for assignment in team:
+            assert assignment.mentor.is_preceptor
+            assert Membership.objects.filter(
+                community__site=placement.site_id,
+                person=assignment.mentor_id,
+                joined_on__lte=placement.start_date,
+            ).exists(), assignment
         if placement.model == PlacementModel.IP_MENTORING:
             own = placement.student.program.profession_id
             assert any(m.profession_id != own for m in team), placement
@@ -146,6 +152,12 @@ def test_sessions_are_past_within_their_placements_and_sometimes_mix_professions
         assert row.student_id == placement.student_id
     for session in MentoringSession.objects.prefetch_related("domains__framework"):
         assert session.professional_attendance.exists()
+        for presence in session.professional_attendance.all():
+            assert Membership.objects.filter(
+                community__site=session.site_id,
+                person=presence.person_id,
+                joined_on__lte=session.held_on,
+            ).exists(), presence
         assert session.attendance.exists()
         assert {d.framework.code for d in session.domains.all()} == {"cihc-2010"}
     mixed = MentoringSession.objects.annotate(
@@ -274,3 +286,44 @@ def test_running_on_a_later_day_adds_no_rows(demo_output):
     second = row_counts()
     assert second == first
     assert Placement.objects.active().covering(timezone.localdate() + dt.timedelta(days=1)).exists()
+
+
+def test_rerun_restores_a_changed_mentoring_team(demo_output):
+    placement = Placement.objects.get(
+        student__user__email=LOGIN_EMAILS["student"], status=PlacementStatus.ACTIVE
+    )
+    team = {a.mentor.email: a for a in placement.mentors.select_related("mentor")}
+    primary = team.pop(LOGIN_EMAILS["preceptor"])
+    other = next(iter(team.values()))
+    primary.role = MentorRole.IP_MENTOR
+    primary.save()
+    other.role = MentorRole.PRIMARY
+    other.save()
+
+    load_demo()
+
+    roles = dict(placement.mentors.values_list("mentor__email", "role"))
+    assert roles[LOGIN_EMAILS["preceptor"]] == MentorRole.PRIMARY
+    assert list(roles.values()).count(MentorRole.PRIMARY) == 1
+
+
+def test_rerun_keeps_a_session_someone_logged_in_the_browser(demo_output):
+    placement = Placement.objects.get(
+        student__user__email=LOGIN_EMAILS["student"], status=PlacementStatus.ACTIVE
+    )
+    preceptor = User.objects.get(email=LOGIN_EMAILS["preceptor"])
+    session = MentoringSession.objects.create(
+        site=placement.site,
+        logged_by=preceptor,
+        held_on=timezone.localdate(),
+        duration_minutes=20,
+        activity="debrief",
+        notes="Quick debrief after the family meeting.",
+    )
+    SessionStudent.objects.create(session=session, student=placement.student, placement=placement)
+    before = row_counts()
+
+    load_demo()
+
+    assert MentoringSession.objects.filter(pk=session.pk).exists()
+    assert row_counts() == before
