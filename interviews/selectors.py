@@ -181,7 +181,7 @@ def outcomes_report(*, sites: QuerySet, start: date, end: date) -> OutcomesRepor
             "theme": value,
             "label": label,
             "total": 0,
-            "by_status": {s: 0 for s in InitiativeStatus.values},
+            "by_status": dict.fromkeys(InitiativeStatus.values, 0),
         }
         for value, label in InitiativeTheme.choices
     }
@@ -192,7 +192,7 @@ def outcomes_report(*, sites: QuerySet, start: date, end: date) -> OutcomesRepor
                 "theme": row["theme"],
                 "label": row["theme"],
                 "total": 0,
-                "by_status": {s: 0 for s in InitiativeStatus.values},
+                "by_status": dict.fromkeys(InitiativeStatus.values, 0),
             },
         )
         entry["total"] += row["n"]

@@ -241,15 +241,14 @@ def test_replacing_the_interviewer_cancels_the_event_for_the_old_one(
 def test_rolled_back_schedule_enqueues_nothing(
     pending, facilitator, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError):
-            from django.db import transaction
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
+        from django.db import transaction
 
-            with transaction.atomic():
-                services.followup_schedule(
-                    followup=pending, interviewer=facilitator, scheduled_at=in_days(5), mode="phone"
-                )
-                raise RuntimeError("boom")
+        with transaction.atomic():
+            services.followup_schedule(
+                followup=pending, interviewer=facilitator, scheduled_at=in_days(5), mode="phone"
+            )
+            raise RuntimeError("boom")
     assert callbacks == []
     pending.refresh_from_db()
     assert pending.status == FollowUpStatus.PENDING
