@@ -540,3 +540,50 @@ class TestCapacityPages:
         login(client, facilitator)
         with django_assert_max_num_queries(8):
             assert client.get(reverse("placements:capacity_list")).status_code == 200
+
+
+class TestAccessMatrix:
+    """Every placements URL, by role: anonymous → login, and the answer for each persona."""
+
+    # name: (needs a placement pk, method, {persona: status})
+    MATRIX = {
+        "list": (False, "get", {"facilitator": 200, "preceptor": 200, "student": 200}),
+        "export": (False, "get", {"facilitator": 200, "preceptor": 200, "student": 200}),
+        "create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "detail": (True, "get", {"facilitator": 200, "outsider": 404, "student": 200}),
+        "edit": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
+        "transition": (True, "post", {"facilitator": 302, "outsider": 404, "student": 403}),
+        "capacity_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "capacity_create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
+        "import": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "import_confirm": (False, "post", {"facilitator": 302, "preceptor": 403, "student": 403}),
+    }
+
+    def test_every_url_of_the_app_is_in_the_matrix(self):
+        from placements.urls import urlpatterns
+
+        assert {pattern.name for pattern in urlpatterns} == set(self.MATRIX)
+
+    @pytest.mark.parametrize("name", sorted(MATRIX))
+    def test_each_persona_gets_the_expected_answer(
+        self, client, name, facilitator, outsider, preceptor, student, placement, site_a, site_b
+    ):
+        needs_pk, method, expected = self.MATRIX[name]
+        if needs_pk is None:
+            args = [CapacityFactory(site=site_a).pk]
+        else:
+            args = [placement.pk] if needs_pk else []
+        url = reverse(f"placements:{name}", args=args)
+        data = {"to_status": "confirmed"} if name == "transition" else {}
+        anonymous = getattr(client, method)(url, data)
+        assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+        personas = {
+            "facilitator": facilitator,
+            "outsider": outsider,
+            "preceptor": preceptor,
+            "student": student.user,
+        }
+        for persona, status in expected.items():
+            client.force_login(personas[persona])
+            assert getattr(client, method)(url, data).status_code == status, persona
