@@ -1,0 +1,388 @@
+"""Views per role (403/404), POST writes, the calendar feed, the report and query counts."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from icalendar import Calendar
+
+from accounts.tests.factories import ProfessionFactory, UserFactory
+from interviews import services
+from interviews.models import FollowUp, FollowUpStatus, InterviewRecord, Quote, Theme
+from interviews.tests.factories import (
+    FollowUpFactory,
+    InterviewRecordFactory,
+    QuoteFactory,
+    ThemeFactory,
+)
+from mentoring.tests.factories import (
+    MentoringSessionFactory,
+    SessionProfessionalFactory,
+    default_domains,
+)
+from placements.tests.factories import PlacementFactory, StudentFactory
+from sites.tests.factories import CommunityOfPracticeFactory, InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def followup(site_a):
+    return FollowUpFactory(
+        placement=PlacementFactory(site=site_a), due_on=timezone.localdate() + timedelta(days=10)
+    )
+
+
+@pytest.fixture
+def record(site_a):
+    return InterviewRecordFactory(
+        followup=FollowUpFactory(placement=PlacementFactory(site=site_a), completed=True)
+    )
+
+
+def url(name, *args):
+    from django.urls import reverse
+
+    return reverse(f"interviews:{name}", args=args)
+
+
+# --- Access ----------------------------------------------------------------------------
+
+
+def test_facilitator_sees_followup_of_own_site(client_for, facilitator, followup):
+    response = client_for(facilitator).get(url("followup_detail", followup.pk))
+    assert response.status_code == 200
+    assert str(followup.participant) in response.content.decode()
+
+
+def test_outsider_gets_404_on_another_sites_followup(client_for, outsider, site_b, followup):
+    assert client_for(outsider).get(url("followup_detail", followup.pk)).status_code == 404
+    assert client_for(outsider).get(url("followup_schedule", followup.pk)).status_code == 404
+    assert client_for(outsider).get(url("record_consent", followup.pk)).status_code == 404
+
+
+def test_participant_sees_own_followup_but_not_the_record_or_schedule(client_for, record):
+    participant = record.followup.participant
+    c = client_for(participant)
+    response = c.get(url("followup_detail", record.followup.pk))
+    assert response.status_code == 200
+    assert record.notes not in response.content.decode()
+    assert c.get(url("record_interview", record.followup.pk)).status_code == 403
+    assert c.get(url("quote_add", record.followup.pk)).status_code == 403
+    assert c.get(url("followup_schedule", record.followup.pk)).status_code == 403
+
+
+def test_interviewer_who_is_not_the_sites_facilitator_cannot_read_the_record(client_for, record):
+    interviewer = record.followup.interviewer  # a facilitator, but of no site here
+    c = client_for(interviewer)
+    response = c.get(url("followup_detail", record.followup.pk))
+    assert response.status_code == 200
+    assert record.notes not in response.content.decode()
+    assert c.get(url("record_interview", record.followup.pk)).status_code == 403
+
+
+def test_site_facilitator_and_admin_read_the_record(client_for, facilitator, admin_user, record):
+    for user in (facilitator, admin_user):
+        response = client_for(user).get(url("followup_detail", record.followup.pk))
+        assert record.notes in response.content.decode()
+
+
+def test_preceptor_gets_403_on_codebook_report_and_calendar(client_for, preceptor):
+    c = client_for(preceptor)
+    for name in ("theme_list", "report", "report_csv", "calendar_feed_manage"):
+        assert c.get(url(name)).status_code == 403, name
+
+
+def test_anonymous_is_sent_to_login(client, followup):
+    response = client.get(url("followup_list"))
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+# --- Writes ----------------------------------------------------------------------------
+
+
+def test_facilitator_schedules_with_a_form(
+    client_for, facilitator, followup, mailoutbox, django_capture_on_commit_callbacks
+):
+    when = timezone.localtime() + timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(facilitator).post(
+            url("followup_schedule", followup.pk),
+            {
+                "interviewer": facilitator.pk,
+                "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+                "mode": "video",
+                "location": "https://meet.example/x",
+            },
+        )
+    assert response.status_code == 302
+    followup.refresh_from_db()
+    assert followup.status == FollowUpStatus.SCHEDULED
+    assert len(mailoutbox) == 1 and mailoutbox[0].attachments
+
+
+def test_schedule_form_errors_are_shown_and_nothing_saved(client_for, facilitator, followup):
+    response = client_for(facilitator).post(
+        url("followup_schedule", followup.pk),
+        {"interviewer": facilitator.pk, "scheduled_at": "yesterday", "mode": "in_person"},
+    )
+    assert response.status_code == 200
+    assert "Enter a valid date/time" in response.content.decode()
+    response = client_for(facilitator).post(
+        url("followup_schedule", followup.pk),
+        {"interviewer": facilitator.pk, "scheduled_at": "2001-01-01T10:00", "mode": "in_person"},
+    )
+    assert "in the future" in response.content.decode()
+    assert "Give the place" in response.content.decode()
+    followup.refresh_from_db()
+    assert followup.status == FollowUpStatus.PENDING
+
+
+def test_close_followup_as_declined(client_for, facilitator, followup):
+    response = client_for(facilitator).post(
+        url("followup_close", followup.pk), {"action": "decline"}
+    )
+    assert response.status_code == 302
+    followup.refresh_from_db()
+    assert followup.status == FollowUpStatus.DECLINED
+    assert not followup.reminders.unsent().exists()
+
+
+def test_recording_redirects_to_consent_first_then_records(client_for, facilitator, followup):
+    c = client_for(facilitator)
+    response = c.get(url("record_interview", followup.pk))
+    assert response.status_code == 302 and response["Location"] == url(
+        "record_consent", followup.pk
+    )
+    assert c.post(url("record_consent", followup.pk), {"consent_given": "yes"}).status_code == 302
+    theme = Theme.objects.active().first()
+    response = c.post(
+        url("record_interview", followup.pk),
+        {
+            "conducted_on": timezone.localdate().isoformat(),
+            "notes": "Huddles daily.",
+            "themes": [theme.pk],
+        },
+    )
+    assert response.status_code == 302
+    followup.refresh_from_db()
+    assert followup.status == FollowUpStatus.COMPLETED
+    assert list(followup.record.themes.all()) == [theme]
+    response = c.post(
+        url("quote_add", followup.pk),
+        {"text": "We talk more.", "speaker_role": "Nurse preceptor", "may_publish": "on"},
+    )
+    assert response.status_code == 302
+    assert Quote.objects.get().may_publish is True
+
+
+def test_codebook_add_rename_merge(client_for, facilitator):
+    c = client_for(facilitator)
+    assert c.post(url("theme_list"), {"name": "Shared charting"}).status_code == 302
+    theme = Theme.objects.get(name="Shared charting")
+    assert c.post(url("theme_list"), {"name": "shared charting"}).status_code == 200  # duplicate
+    assert (
+        c.post(url("theme_rename", theme.pk), {"name": "Shared documentation"}).status_code == 302
+    )
+    target = ThemeFactory()
+    record = InterviewRecordFactory(themes=[theme])
+    assert c.post(url("theme_merge", theme.pk), {"target": target.pk}).status_code == 302
+    assert list(record.themes.all()) == [target]
+    assert c.get(url("theme_merge", theme.pk)).status_code == 404  # merged themes are history
+
+
+# --- The private calendar feed ---------------------------------------------------------
+
+
+def test_calendar_feed_lists_my_interviews_without_login_and_stops_when_revoked(
+    client_for, client, facilitator, followup
+):
+    services.followup_schedule(
+        followup=followup,
+        interviewer=facilitator,
+        scheduled_at=timezone.now() + timedelta(days=2),
+        mode="phone",
+    )
+    other = FollowUpFactory(scheduled=True, scheduled_at=timezone.now() + timedelta(days=3))
+    response = client_for(facilitator).post(url("calendar_feed_manage"), {"action": "create"})
+    feed_url = response.context["feed_url"]
+    client.logout()
+    response = client.get(feed_url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    uids = {str(e["UID"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    assert uids == {str(followup.calendar_uid)}
+    assert str(other.calendar_uid) not in uids
+    assert client.get(url("calendar_feed", "not-the-token")).status_code == 404
+    client_for(facilitator).post(url("calendar_feed_manage"), {"action": "revoke"})
+    client.logout()
+    assert client.get(feed_url).status_code == 404
+
+
+# --- Lists, report and their query counts ----------------------------------------------
+
+
+def test_list_filters_and_counts(client_for, facilitator, site_a, site_b):
+    today = timezone.localdate()
+    FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=today + timedelta(days=5))
+    FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=today - timedelta(days=5))
+    FollowUpFactory(placement=PlacementFactory(site=site_b), due_on=today - timedelta(days=5))
+    c = client_for(facilitator)
+    response = c.get(url("followup_list"), {"due": "overdue"})
+    assert response.context["counts"]["overdue"] == 1
+    assert response.context["counts"]["next30"] == 1
+    assert len(response.context["page"].object_list) == 1
+    # Bad parameters are ignored, not a 500.
+    for params in ({"site": "xyz"}, {"page": "abc"}, {"status": "nope"}, {"site": site_b.pk}):
+        assert c.get(url("followup_list"), params).status_code == 200
+
+
+def make_followups(site, n):
+    today = timezone.localdate()
+    placements = [PlacementFactory(site=site) for _ in range(n)]
+    FollowUp.objects.bulk_create(
+        FollowUp(
+            placement=p,
+            participant_id=p.student.user_id,
+            site=site,
+            due_on=today + timedelta(days=i % 60 - 20),
+        )
+        for i, p in enumerate(placements)
+    )
+
+
+def populate_report(site, n):
+    make_followups(site, n)
+    theme = Theme.objects.active().first()
+    for i in range(min(n, 10)):
+        record = InterviewRecordFactory(
+            followup=FollowUpFactory(
+                placement=PlacementFactory(site=site),
+                completed=True,
+                due_on=timezone.localdate() - timedelta(days=i + 1),
+            ),
+            themes=[theme],
+        )
+        QuoteFactory(record=record, may_publish=bool(i % 2), theme=theme)
+    cop = CommunityOfPracticeFactory(site=site)
+    InitiativeFactory(community=cop, implemented=True, title="Joint meetings of all professionals")
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_list_query_count_is_constant(
+    client_for, facilitator, site_a, rows, django_assert_max_num_queries
+):
+    make_followups(site_a, rows)
+    c = client_for(facilitator)
+    with django_assert_max_num_queries(10):
+        response = c.get(url("followup_list"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_home_panel_query_count_is_constant(
+    client_for, facilitator, site_a, rows, django_assert_max_num_queries
+):
+    make_followups(site_a, rows)
+    c = client_for(facilitator)
+    with django_assert_max_num_queries(25):
+        response = c.get("/")
+    assert "due in the next 30 days" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_report_query_count_is_constant(
+    client_for, facilitator, site_a, rows, django_assert_max_num_queries
+):
+    populate_report(site_a, rows)
+    c = client_for(facilitator)
+    with django_assert_max_num_queries(18):
+        response = c.get(url("report"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Joint meetings of all professionals" in page
+    assert "Communities implemented initiatives such as" in page
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_detail_query_count_is_constant(
+    client_for, facilitator, site_a, rows, django_assert_max_num_queries
+):
+    record = InterviewRecordFactory(
+        followup=FollowUpFactory(placement=PlacementFactory(site=site_a), completed=True)
+    )
+    for _ in range(rows // 10):
+        QuoteFactory(record=record)
+    c = client_for(facilitator)
+    with django_assert_max_num_queries(11):
+        response = c.get(url("followup_detail", record.followup.pk))
+    assert response.status_code == 200
+
+
+def test_report_shows_only_publishable_quotes_and_own_sites(
+    client_for, facilitator, site_a, site_b
+):
+    populate_report(site_a, 4)
+    hidden = QuoteFactory(
+        record=InterviewRecordFactory(
+            followup=FollowUpFactory(
+                placement=PlacementFactory(site=site_b),
+                completed=True,
+                due_on=timezone.localdate() - timedelta(days=3),
+            )
+        ),
+        may_publish=True,
+        text="Another site's words",
+    )
+    response = client_for(facilitator).get(url("report"))
+    report = response.context["report"]
+    assert all(q.may_publish for q in report.quotes) and report.quotes
+    assert hidden.text not in response.content.decode()
+    assert report.site_names == ["Site A"]
+    # Another facilitator's site as a parameter is refused next to the field.
+    response = client_for(facilitator).get(url("report"), {"site": site_b.pk})
+    assert response.context["report"] is None and "valid choice" in response.content.decode()
+
+
+def test_report_counts_professions_met_and_domains_in_sql(client_for, facilitator, site_a):
+    nursing, pharmacy = ProfessionFactory(code="nursing"), ProfessionFactory(code="pharmacy")
+    student = StudentFactory(program__profession=nursing)
+    placement = PlacementFactory(
+        site=site_a,
+        student=student,
+        active=True,
+        start_date=timezone.localdate() - timedelta(days=10),
+    )
+    domains = list(default_domains())[:2]
+    session = MentoringSessionFactory(placement=placement, with_attendance=True, domains=domains)
+    SessionProfessionalFactory(session=session, person=UserFactory(profession=pharmacy))
+    SessionProfessionalFactory(session=session, person=UserFactory(profession=nursing))
+    report = client_for(facilitator).get(url("report")).context["report"]
+    assert report.exposure["students"] == 1
+    met = {row["profession"] for row in report.professions_met}
+    assert "Pharmacy" in met and "Nursing" not in met  # the student's own profession is not IP
+    assert {row["domain"] for row in report.domains_covered} == {d.name for d in domains}
+
+
+def test_report_csv_export(client_for, facilitator, site_a):
+    populate_report(site_a, 3)
+    response = client_for(facilitator).get(url("report_csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["section", "item", "detail", "value"]
+    sections = {row[0] for row in rows[1:]}
+    assert {"follow-ups", "interview themes", "publishable quotes", "initiatives"} <= sections
+    assert client_for(facilitator).get(url("report_csv"), {"start": "abc"}).status_code == 400
+
+
+def test_report_bad_range_is_a_form_error(client_for, facilitator, site_a):
+    response = client_for(facilitator).get(
+        url("report"), {"start": "2025-05-01", "end": "2025-01-01"}
+    )
+    assert response.status_code == 200
+    assert "must be after its start" in response.content.decode()
+
+
+def test_record_count_unaffected_by_views(record):
+    assert InterviewRecord.objects.count() == 1
