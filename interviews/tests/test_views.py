@@ -386,3 +386,25 @@ def test_report_bad_range_is_a_form_error(client_for, facilitator, site_a):
 
 def test_record_count_unaffected_by_views(record):
     assert InterviewRecord.objects.count() == 1
+
+
+def test_every_form_page_renders_for_the_sites_facilitator(client_for, facilitator, record):
+    theme = Theme.objects.active().first()
+    c = client_for(facilitator)
+    followup = FollowUpFactory(placement=PlacementFactory(site=record.followup.site))
+    pages = [
+        url("followup_schedule", followup.pk),
+        url("record_consent", followup.pk),
+        url("record_interview", record.followup.pk),
+        url("quote_add", record.followup.pk),
+        url("theme_list"),
+        url("theme_rename", theme.pk),
+        url("theme_merge", theme.pk),
+        url("calendar_feed_manage"),
+        url("followup_list"),
+        url("report"),
+    ]
+    for page in pages:
+        response = c.get(page)
+        assert response.status_code == 200, page
+        assert response.content.decode().count("<h1") == 1, page
