@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 var:
-	mkdir -p var/broker/out var/broker/processed var/mail
+	mkdir -p var/broker/out var/broker/processed var/broker/control var/mail
 
 ## run: install, migrate, load the demo, start the web app and a Celery worker with beat.
 run: install var

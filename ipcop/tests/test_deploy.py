@@ -33,7 +33,9 @@ def test_check_deploy_passes_with_production_settings():
 
 @pytest.mark.django_db
 def test_pages_send_security_headers(client, django_user_model):
-    user = django_user_model.objects.create_user(email="p@ipcop.example", password="x", full_name="P")
+    user = django_user_model.objects.create_user(
+        email="p@ipcop.example", password="x", full_name="P"
+    )
     client.force_login(user)
     response = client.get("/")
     assert response.status_code == 200
