@@ -31,7 +31,7 @@ from placements.tests.factories import PlacementFactory
 
 pytestmark = [
     pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
