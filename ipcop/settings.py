@@ -178,6 +178,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 FOLLOWUP_DELAY_MONTHS = env.int("FOLLOWUP_DELAY_MONTHS", default=6)
 if FOLLOWUP_DELAY_MONTHS < 1:
     raise ImproperlyConfigured("FOLLOWUP_DELAY_MONTHS must be a positive number of months.")
+# The address people reach IPCoP at, for absolute links in emails (reminders, invitations).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 SESSION_EDIT_WINDOW = timedelta(days=env.int("SESSION_EDIT_WINDOW_DAYS", default=14))
 
 # --- Security. HTTPS settings default on when DEBUG is off.
