@@ -40,11 +40,6 @@ def facilitator(db):
 
 
 @pytest.fixture
-def site_a(facilitator):
-    return SiteFactory(name="Site A", facilitators=[facilitator])
-
-
-@pytest.fixture
 def site_b(db):
     return SiteFactory(name="Site B", facilitators=[UserFactory(facilitator=True)])
 
@@ -100,11 +95,6 @@ def outsider(site_b, nursing):
     other = PlacementFactory(site=site_b, status=PlacementStatus.ACTIVE)
     add_mentor(other, person, MentorRole.PRIMARY)
     return person
-
-
-@pytest.fixture
-def admin_user(db):
-    return UserFactory(admin=True, full_name="Ada Admin")
 
 
 @pytest.fixture

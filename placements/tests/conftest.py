@@ -26,16 +26,6 @@ def facilitator():
 
 
 @pytest.fixture
-def outsider():
-    return UserFactory(facilitator=True, full_name="Otto Outsider")
-
-
-@pytest.fixture
-def admin_user():
-    return UserFactory(admin=True, full_name="Ada Admin")
-
-
-@pytest.fixture
 def preceptor():
     return UserFactory(preceptor=True, full_name="Pat Preceptor")
 
@@ -48,11 +38,6 @@ def site_a(facilitator):
 @pytest.fixture
 def unit_a(site_a):
     return UnitFactory(site=site_a, name="Unit 4B")
-
-
-@pytest.fixture
-def site_b(outsider):
-    return SiteFactory(name="Site B", facilitators=[outsider])
 
 
 @pytest.fixture

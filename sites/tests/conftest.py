@@ -12,16 +12,6 @@ from sites.tests.factories import (
 
 
 @pytest.fixture
-def facilitator(db):
-    return UserFactory(facilitator=True, full_name="Fran Facilitator")
-
-
-@pytest.fixture
-def site_a(facilitator):
-    return SiteFactory(name="Site A", facilitators=[facilitator])
-
-
-@pytest.fixture
 def cop(site_a, facilitator):
     return CommunityOfPracticeFactory(site=site_a, name="4 West CoP", facilitators=[facilitator])
 

@@ -1,0 +1,33 @@
+"""Personas shared by every app's tests: a facilitator of site A, an outsider who
+facilitates site B, an admin. Apps add their own personas (a preceptor, a student) in
+their tests/conftest.py, and may override these where a test needs a variant."""
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from sites.tests.factories import SiteFactory
+
+
+@pytest.fixture
+def facilitator(db):
+    return UserFactory(facilitator=True, full_name="Fran Facilitator")
+
+
+@pytest.fixture
+def site_a(facilitator):
+    return SiteFactory(name="Site A", facilitators=[facilitator])
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(facilitator=True, full_name="Otto Outsider")
+
+
+@pytest.fixture
+def site_b(outsider):
+    return SiteFactory(name="Site B", facilitators=[outsider])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(admin=True, full_name="Ada Admin")
