@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import AuditAction
 from interviews import services
 from interviews.forms import (
     CancelForm,
@@ -42,6 +43,7 @@ from interviews.selectors import (
 from interviews.selectors import (
     followup_list as followup_rows,
 )
+from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.permissions import (
     followups_manageable_by,
     followups_visible_to,
@@ -55,7 +57,8 @@ PAGE_SIZE = 50
 
 
 def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
-    return get_object_or_404(
+    return get_visible_or_404(
+        request,
         followups_visible_to(request.user).select_related("participant", "site", "interviewer"),
         pk=pk,
     )
@@ -119,6 +122,9 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reminders = (
         followup.reminders.select_related("recipient").order_by("send_at") if can_manage else []
     )
+    # The follow-up and, for its managers, the confidential record it shows.
+    seen = [followup] if record is None else [followup, record]
+    audit_records(request, AuditAction.VIEW, seen, site_id=followup.site_id)
     return render(
         request,
         "interviews/followup_detail.html",
@@ -148,6 +154,7 @@ def followup_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            audit_record(request, AuditAction.CHANGE, followup)
             messages.success(request, "Interview scheduled; the invitations are on their way.")
             return redirect("interviews:followup_detail", pk=followup.pk)
     return render(
@@ -177,6 +184,7 @@ def followup_close(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        audit_record(request, AuditAction.CHANGE, followup)
         messages.success(request, done)
     return redirect("interviews:followup_detail", pk=followup.pk)
 
@@ -189,6 +197,7 @@ def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        existed = interview_records_visible_to(request.user).filter(followup=followup).exists()
         try:
             record = services.interview_consent_record(
                 followup=followup, consent_given=form.cleaned_data["consent_given"], by=request.user
@@ -196,6 +205,7 @@ def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            audit_record(request, AuditAction.CHANGE if existed else AuditAction.CREATE, record)
             if record.consent_given:
                 messages.success(request, "Consent recorded. You can now record the interview.")
                 return redirect("interviews:record_interview", pk=followup.pk)
@@ -219,12 +229,15 @@ def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
         "themes": list(record.themes.all()),
     }
     form = InterviewRecordForm(request.POST or None, initial=initial)
+    if request.method == "GET":
+        audit_record(request, AuditAction.VIEW, record)  # the form shows the notes
     if request.method == "POST" and form.is_valid():
         try:
             services.interview_record_save(followup=followup, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            audit_record(request, AuditAction.CHANGE, record)
             messages.success(request, "Interview recorded.")
             return redirect("interviews:followup_detail", pk=followup.pk)
     return render(request, "interviews/record_interview.html", {"followup": followup, "form": form})
@@ -232,7 +245,9 @@ def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _visible_record(request: HttpRequest, pk: int):
     followup = _manageable_followup(request, pk)
-    return get_object_or_404(interview_records_visible_to(request.user), followup=followup)
+    return get_visible_or_404(
+        request, interview_records_visible_to(request.user), followup=followup
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -245,6 +260,7 @@ def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            audit_record(request, AuditAction.CHANGE, record)
             messages.success(request, "Quote added.")
             return redirect("interviews:followup_detail", pk=pk)
     return render(
@@ -256,6 +272,7 @@ def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
 def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     record = _visible_record(request, pk)
     services.quote_delete(quote=get_object_or_404(Quote, pk=quote_pk, record=record))
+    audit_record(request, AuditAction.CHANGE, record)
     messages.success(request, "Quote removed.")
     return redirect("interviews:followup_detail", pk=pk)
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "axes",
     "accounts",
     "sites",
     "placements",
@@ -64,9 +65,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ipcop.middleware.NoStoreForPersonalDataMiddleware",
+    "ipcop.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ipcop.urls"
@@ -97,6 +101,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -200,6 +209,27 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a fixed lifetime
 X_FRAME_OPTIONS = "DENY"
 
+# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one email from one
+# address lock that pair out for AXES_COOLOFF_MINUTES. Attempts and lockouts are rows in
+# the admin ("Access attempts") and warnings in the log.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be positive.")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # Django's login form names the email field so
+AXES_USERNAME_CALLABLE = "ipcop.lib.login.axes_username"
+AXES_CLIENT_IP_CALLABLE = "ipcop.audit.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ipcop.lib.login.lockout_response"
+
+# Interview notes are blanked this many days after the interview (privacy: keep no longer
+# than needed); the themes and quotes coded from them stay. See `purge_interview_notes`.
+INTERVIEW_NOTES_RETENTION_DAYS = env.int("INTERVIEW_NOTES_RETENTION_DAYS", default=730)
+if INTERVIEW_NOTES_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("INTERVIEW_NOTES_RETENTION_DAYS must be a positive number of days.")
+
 # No inline scripts or styles anywhere: every asset is a file under static/.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -221,4 +251,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every login at INFO; failures and lockouts are warnings and stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

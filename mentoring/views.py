@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import AuditAction
+from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
@@ -300,7 +302,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 
 def _manageable_placement(request, pk):
-    placement = get_object_or_404(
+    placement = get_visible_or_404(
+        request,
         placements_visible_to(request.user).select_related(
             "student__user", "student__program__profession", "site"
         ),
@@ -335,6 +338,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _apply_errors(form, error)
         else:
+            audit_record(request, AuditAction.CHANGE, placement)
             messages.success(request, "Mentoring team saved.")
             return redirect("mentoring:team_edit", pk=placement.pk)
     problems = services.team_problems(
@@ -362,6 +366,7 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
     else:
+        audit_record(request, AuditAction.CHANGE, assignment.placement)
         messages.success(request, f"{assignment.mentor} was removed from the team.")
     return redirect("mentoring:team_edit", pk=assignment.placement_id)
 
@@ -371,12 +376,14 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
-    student = get_object_or_404(
+    student = get_visible_or_404(
+        request,
         students_visible_to(request.user).select_related(
             "user", "program__profession", "program__framework"
         ),
         pk=pk,
     )
+    audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
     page = Paginator(selectors.student_sessions(student), PAGE_SIZE).get_page(
         request.GET.get("page")

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import AuditAction
+from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
@@ -34,8 +36,10 @@ from placements.forms import (
 from placements.models import (
     PLACEMENT_TRANSITIONS,
     Capacity,
+    Placement,
     PlacementStatus,
     PlacementStatusChange,
+    Student,
 )
 from placements.selectors import capacities_with_use, placements_for_display
 
@@ -113,6 +117,8 @@ EXPORT_COLUMNS = [
 def placement_export(request: HttpRequest) -> StreamingHttpResponse:
     """Exactly the rows the list shows with the same filters, all pages, as CSV."""
     _, placements = _filtered(request)
+    # Who took a copy of placement data, not which rows (the filters are in the path's log).
+    audit_record(request, AuditAction.VIEW, model=Placement, pk="export")
     writer = csv.writer(_Echo())
 
     def rows():
@@ -128,7 +134,8 @@ def placement_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_GET
 def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    placement = get_object_or_404(
+    placement = get_visible_or_404(
+        request,
         placements_for_display(placements_visible_to(request.user)).prefetch_related(
             Prefetch(
                 "status_changes",
@@ -139,6 +146,7 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    audit_record(request, AuditAction.VIEW, placement)
     can_manage = placements_manageable_by(request.user).filter(pk=pk).exists()
     transitions = []
     if can_manage:
@@ -153,7 +161,7 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _manageable_or_403(request: HttpRequest, pk: int):
     """404 for a placement the person cannot see, 403 for one they see but cannot change."""
-    placement = get_object_or_404(placements_visible_to(request.user), pk=pk)
+    placement = get_visible_or_404(request, placements_visible_to(request.user), pk=pk)
     if not placements_manageable_by(request.user).filter(pk=pk).exists():
         raise PermissionDenied("Only the site's facilitators can change this placement.")
     return placement
@@ -169,6 +177,7 @@ def placement_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            audit_record(request, AuditAction.CREATE, placement)
             messages.success(request, "Placement requested.")
             return redirect("placements:detail", pk=placement.pk)
     return render(request, "placements/form.html", {"form": form, "placement": None})
@@ -186,6 +195,7 @@ def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            audit_record(request, AuditAction.CHANGE, placement)
             messages.success(request, "Placement saved.")
             return redirect("placements:detail", pk=placement.pk)
     return render(request, "placements/form.html", {"form": form, "placement": placement})
@@ -208,6 +218,7 @@ def placement_transition(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
+            audit_record(request, AuditAction.CHANGE, placement)
             messages.success(request, f"Placement is now {placement.get_status_display().lower()}.")
     return redirect("placements:detail", pk=pk)
 
@@ -293,6 +304,10 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
         return redirect("placements:import")
     result = importers.run_import(pending["kind"], pending["rows"], user=request.user, commit=True)
     del request.session[IMPORT_SESSION_KEY]
+    if result.committed:
+        # One event for the file: who imported students' or placements' data, and when.
+        model = Placement if pending["kind"] == "placements" else Student
+        audit_record(request, AuditAction.CHANGE, model=model, pk="import")
     if not result.committed:
         # Something changed since the preview (e.g. another facilitator took the last place).
         messages.error(request, "Nothing was imported: some rows are no longer valid.")

@@ -3,6 +3,7 @@
 import itertools
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -111,6 +112,17 @@ def _followup():
     return followup
 
 
+def _access(model, **fields):
+    return model.objects.create(
+        username=f"person{next(_numbers)}@example.org",
+        ip_address="192.0.2.1",
+        user_agent="test",
+        http_accept="text/html",
+        path_info="/accounts/login/",
+        **fields,
+    )
+
+
 def _record():
     record = InterviewRecordFactory(themes=[ThemeFactory()])
     QuoteFactory(record=record, theme=ThemeFactory(), may_publish=True)
@@ -147,6 +159,12 @@ ROW_MAKERS = {
     "interviews.Quote": lambda: QuoteFactory(theme=ThemeFactory()),
     "interviews.Reminder": lambda: ReminderFactory(),
     "interviews.CalendarFeed": lambda: CalendarFeedFactory(),
+    # django-axes: login attempts, lockouts and the login history, read in the admin.
+    "axes.AccessAttempt": lambda: _access(
+        AccessAttempt, get_data="", post_data="", failures_since_start=1
+    ),
+    "axes.AccessFailureLog": lambda: _access(AccessFailureLog, locked_out=False),
+    "axes.AccessLog": lambda: _access(AccessLog),
 }
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
