@@ -365,9 +365,10 @@ def test_embedded_filesystem_broker_delivers_a_reminder(worker_factory, settings
         "data_folder_in": str(BASE_DIR / "var" / "broker" / "out"),
         "data_folder_out": str(BASE_DIR / "var" / "broker" / "out"),
         "processed_folder": str(BASE_DIR / "var" / "broker" / "processed"),
+        "control_folder": str(BASE_DIR / "var" / "broker" / "control"),
         "store_processed": False,
     }
-    for key in ("data_folder_out", "processed_folder"):
+    for key in ("data_folder_out", "processed_folder", "control_folder"):
         Path(folders[key]).mkdir(parents=True, exist_ok=True)
     [reminder] = due_reminders(1)
     worker = worker_factory(broker_url="filesystem://").start()
