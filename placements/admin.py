@@ -1,12 +1,14 @@
 """Admin for programs, students, placements (with their mentors and lifecycle) and capacity."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline
 from mentoring.models import MentorAssignment
 
-from .models import Capacity, Placement, PlacementStatusChange, Program, Student
+from .models import Capacity, Placement, PlacementStatus, PlacementStatusChange, Program, Student
+from .services import placement_transition
 
 
 @admin.register(Program)
@@ -100,10 +102,42 @@ class PlacementAdmin(ModelAdmin):
         "unit__name",
     )
     autocomplete_fields = ("student", "site", "unit", "contact", "created_by")
-    readonly_fields = ("created_at", "updated_at")
+    # Status moves only through the lifecycle service (history, capacity, follow-up):
+    # read-only here, changed with the actions below.
+    readonly_fields = ("status", "created_at", "updated_at")
     date_hierarchy = "start_date"
     show_full_result_count = False
     inlines = (MentorAssignmentInline, PlacementStatusChangeInline)
+    actions = ("confirm_selected", "activate_selected", "complete_selected", "cancel_selected")
+
+    def _transition(self, request, queryset, to_status: str) -> None:
+        moved, refused = 0, []
+        for placement in queryset.select_related("student__user", "site"):
+            try:
+                placement_transition(placement=placement, to_status=to_status, changed_by=request.user)
+                moved += 1
+            except ValidationError as error:
+                refused.append(f"{placement}: {' '.join(error.messages)}")
+        if moved:
+            self.message_user(request, f"{moved} placement(s) moved to {to_status}.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+    @admin.action(description="Confirm selected placements (within capacity)")
+    def confirm_selected(self, request, queryset):
+        self._transition(request, queryset, PlacementStatus.CONFIRMED)
+
+    @admin.action(description="Activate selected placements")
+    def activate_selected(self, request, queryset):
+        self._transition(request, queryset, PlacementStatus.ACTIVE)
+
+    @admin.action(description="Complete selected placements")
+    def complete_selected(self, request, queryset):
+        self._transition(request, queryset, PlacementStatus.COMPLETED)
+
+    @admin.action(description="Cancel selected placements")
+    def cancel_selected(self, request, queryset):
+        self._transition(request, queryset, PlacementStatus.CANCELLED)
     fieldsets = (
         (
             None,
