@@ -77,6 +77,14 @@ class FollowUpAdmin(ModelAdmin):
     )
     autocomplete_fields = ("participant", "membership", "placement", "site", "interviewer")
     readonly_fields = ("calendar_uid", "calendar_sequence", "created_at", "updated_at")
+    # Scheduling and closing go through the follow-up services on the app's pages, which
+    # recompute reminders and send calendar updates; the admin shows those fields only.
+    lifecycle_fields = ("due_on", "status", "interviewer", "scheduled_at", "mode", "location")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return self.readonly_fields + self.lifecycle_fields
     date_hierarchy = "due_on"
     show_full_result_count = False
     inlines = (InterviewRecordInline, ReminderInline)
