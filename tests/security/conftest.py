@@ -1,0 +1,134 @@
+"""One small world for the security tests: two sites, and at each a facilitator, a placed
+student with a mentor, a CoP, a mentoring session, a follow-up with its interview record.
+
+Site A's people are the personas ("student", "preceptor", "facilitator"); site B's rows
+are "elsewhere": another student's, a student the preceptor does not mentor, another
+site's."""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from interviews.tests.factories import (
+    CalendarFeedFactory,
+    FollowUpFactory,
+    InterviewRecordFactory,
+    QuoteFactory,
+    ThemeFactory,
+)
+from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
+from placements.tests.factories import CapacityFactory, PlacementFactory, StudentFactory
+from sites.tests.factories import (
+    CommunityOfPracticeFactory,
+    InitiativeFactory,
+    MeetingFactory,
+    MembershipFactory,
+    SiteFactory,
+    UnitFactory,
+)
+
+
+@dataclass
+class Side:
+    """The rows of one site."""
+
+    site: object
+    facilitator: object
+    student: object  # placements.Student
+    placement: object
+    mentor: object  # mentoring.MentorAssignment
+    unit: object
+    cop: object
+    membership: object
+    meeting: object
+    initiative: object
+    session: object
+    followup: object
+    record: object
+    quote: object
+    capacity: object
+
+
+def build_side(name: str) -> Side:
+    facilitator = UserFactory(facilitator=True, full_name=f"Facilitator {name}")
+    site = SiteFactory(name=f"Site {name}", facilitators=[facilitator])
+    unit = UnitFactory(site=site)
+    student = StudentFactory()
+    start = timezone.localdate() - datetime.timedelta(days=10)
+    placement = PlacementFactory(student=student, site=site, unit=unit, active=True,
+                                 start_date=start)  # fmt: skip
+    mentor = MentorAssignmentFactory(placement=placement)
+    cop = CommunityOfPracticeFactory(site=site, facilitators=[facilitator])
+    membership = MembershipFactory(community=cop, person=mentor.mentor)
+    session = MentoringSessionFactory(
+        placement=placement, logged_by=mentor.mentor, with_attendance=True
+    )
+    followup = FollowUpFactory(placement=placement, completed=True, interviewer=facilitator)
+    record = InterviewRecordFactory(followup=followup)
+    return Side(
+        site=site,
+        facilitator=facilitator,
+        student=student,
+        placement=placement,
+        mentor=mentor,
+        unit=unit,
+        cop=cop,
+        membership=membership,
+        meeting=MeetingFactory(community=cop, attendees=[membership]),
+        initiative=InitiativeFactory(community=cop),
+        session=session,
+        followup=followup,
+        record=record,
+        quote=QuoteFactory(record=record),
+        capacity=CapacityFactory(site=site, unit=unit),
+    )
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+    admin: object
+    theme: object
+    feed: object
+
+    def persona(self, name: str):
+        return {
+            "anonymous": None,
+            "student": self.a.student.user,
+            "preceptor": self.a.mentor.mentor,
+            "facilitator": self.a.facilitator,
+            "admin": self.admin,
+        }[name]
+
+
+def build_world() -> World:
+    a = build_side("A")
+    return World(
+        a=a,
+        b=build_side("B"),
+        admin=UserFactory(admin=True, full_name="Ada Admin"),
+        theme=ThemeFactory(),
+        feed=CalendarFeedFactory(owner=a.facilitator),
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def client_as(client):
+    """`client_as(user)` logs the test client in as that person (None: anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
