@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
 
-.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium
+.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,14 @@ format: install-test
 
 clean:
 	rm -rf var $(VENV)
+
+## bench: province-scale benchmark (its own database, ipcop_bench); writes docs/benchmarks.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop_bench
+bench: install var
+	@command -v wrk >/dev/null || { \
+	  echo "Installing Debian's wrk for the benchmark"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq wrk >/dev/null; }
+	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || \
+	  psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -c 'CREATE DATABASE ipcop_bench'
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -u bench/run.py

@@ -99,7 +99,17 @@ def placements_mentored_now(user: User) -> QuerySet[Placement]:
         Placement.objects.active()
         .filter(pk__in=MentorAssignment.objects.filter(mentor=user).values("placement"))
         .select_related("student__user", "student__program__profession", "site", "unit")
-        .annotate(last_session=Max("session_attendance__session__held_on"))
+        # A correlated subquery per shown row (index on sessionstudent.placement_id), not a
+        # GROUP BY join that reads a million attendance rows before the LIMIT.
+        .annotate(
+            last_session=Subquery(
+                SessionStudent.objects.filter(placement=OuterRef("pk"))
+                .order_by()
+                .values("placement")
+                .annotate(last=Max("session__held_on"))
+                .values("last")
+            )
+        )
         .order_by("site__name", "student__user__full_name", "pk")
     )
 
@@ -262,11 +272,16 @@ def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
     for domain in CompetencyDomain.objects.filter(framework__in=list(frameworks)):
         domains_by_framework[domain.framework_id].append(domain)
 
-    professions = list(
-        Profession.objects.filter(
-            pk__in=SessionProfessional.objects.filter(session__site=site).values("profession")
-        ).order_by("name")
+    # Drive from the site's sessions (index on session.site_id), then their attendance:
+    # an IN (subquery) let the planner read every profession's million attendance rows.
+    # (DISTINCT in the subquery makes PostgreSQL aggregate it first.)
+    present = (
+        SessionProfessional.objects.filter(session__site=site)
+        .order_by()
+        .values("profession")
+        .distinct()
     )
+    professions = list(Profession.objects.filter(pk__in=present).order_by("name"))
     met = {
         (row["student"], row["profession"]): row["sessions"]
         for row in SessionStudent.objects.filter(session__site=site, student__in=students)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from accounts.models import Profession
+from ipcop.lib.widgets import FastSelect
 from ipcop.permissions import sites_facilitated_by, sites_visible_to
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
 from placements.models import (
@@ -43,16 +44,25 @@ class PlacementFilterForm(forms.Form):
 
     SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
 
+    # FastSelect: a zone's facilitator filters among hundreds of sites and units.
     q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
-    site = forms.ModelChoiceField(queryset=None, required=False)
-    unit = forms.ModelChoiceField(queryset=None, required=False)
-    program = forms.ModelChoiceField(queryset=Program.objects.all(), required=False)
-    profession = forms.ModelChoiceField(queryset=Profession.objects.all(), required=False)
-    status = forms.ChoiceField(choices=[("", "Any")] + PlacementStatus.choices, required=False)
-    model = forms.ChoiceField(choices=[("", "Any")] + PlacementModel.choices, required=False)
+    site = forms.ModelChoiceField(queryset=None, required=False, widget=FastSelect)
+    unit = forms.ModelChoiceField(queryset=None, required=False, widget=FastSelect)
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.all(), required=False, widget=FastSelect
+    )
+    profession = forms.ModelChoiceField(
+        queryset=Profession.objects.all(), required=False, widget=FastSelect
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any")] + PlacementStatus.choices, required=False, widget=FastSelect
+    )
+    model = forms.ChoiceField(
+        choices=[("", "Any")] + PlacementModel.choices, required=False, widget=FastSelect
+    )
     start_from = forms.DateField(label="Starts on or after", required=False, widget=DateInput())
     start_to = forms.DateField(label="Starts on or before", required=False, widget=DateInput())
-    sort = forms.ChoiceField(choices=SORTS, required=False)
+    sort = forms.ChoiceField(choices=SORTS, required=False, widget=FastSelect)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

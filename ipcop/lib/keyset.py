@@ -1,0 +1,122 @@
+"""Keyset (cursor) pagination for long lists.
+
+A page is "the next `per_page` rows after this row" in the list's order, so page 200
+costs what page 1 costs (an index range scan from the cursor) instead of an OFFSET that
+reads and throws away 10,000 rows. The list is never counted in full: `count_upto`
+counts at most `count_limit` + 1 rows, and the page says "more than 1,000" beyond that.
+
+The order must be two fields, a non-unique key and the primary key as the tie-breaker,
+both ascending or both descending, with an index on them (e.g. `-start_date, -id`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+COUNT_LIMIT = 1000
+
+
+@dataclass
+class KeysetPage:
+    object_list: list
+    number: int
+    has_next: bool
+    has_previous: bool
+    next_query: str
+    previous_query: str
+    count: int
+    count_is_lower_bound: bool
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def _parse_cursor(value: str | None):
+    """A cursor is "<ISO date>_<id>"; anything else is ignored (the first page)."""
+    if not value:
+        return None
+    key, _, pk = value.partition("_")
+    try:
+        return datetime.date.fromisoformat(key), int(pk)
+    except ValueError:
+        return None
+
+
+def _positive_int(value: str | None, default: int = 1) -> int:
+    try:
+        number = int(value or default)
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+def _after(field: str, descending: bool, key, pk) -> Q:
+    # `field <= key` (or >=) is a range condition the index scan starts from; the OR only
+    # drops the few rows that share the cursor's key.
+    if descending:
+        return Q(**{f"{field}__lte": key}) & (Q(**{f"{field}__lt": key}) | Q(pk__lt=pk))
+    return Q(**{f"{field}__gte": key}) & (Q(**{f"{field}__gt": key}) | Q(pk__gt=pk))
+
+
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    field: str,
+    descending: bool,
+    params,
+    per_page: int,
+    query: str = "",
+    count_limit: int = COUNT_LIMIT,
+) -> KeysetPage:
+    """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
+    (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
+    first page). `query` is the rest of the query string, kept in the links."""
+    order = (f"-{field}", "-pk") if descending else (field, "pk")
+    reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
+    after, before = _parse_cursor(params.get("after")), _parse_cursor(params.get("before"))
+    number = _positive_int(params.get("n"))
+
+    if before is not None:
+        rows = list(
+            queryset.filter(_after(field, not descending, *before)).order_by(*reverse_order)[
+                : per_page + 1
+            ]
+        )
+        has_previous = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        has_next = True
+    else:
+        if after is not None:
+            queryset_page = queryset.filter(_after(field, descending, *after))
+        else:
+            queryset_page = queryset
+        rows = list(queryset_page.order_by(*order)[: per_page + 1])
+        has_next = len(rows) > per_page
+        rows = rows[:per_page]
+        has_previous = after is not None
+
+    if not has_previous:
+        number = 1
+
+    def link(direction: str, row, page_number: int) -> str:
+        cursor = f"{getattr(row, field).isoformat()}_{row.pk}"
+        prefix = f"{query}&" if query else ""
+        return f"{prefix}{direction}={cursor}&n={page_number}"
+
+    counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+    return KeysetPage(
+        object_list=rows,
+        number=number,
+        has_next=has_next and bool(rows),
+        has_previous=has_previous and bool(rows),
+        next_query=link("after", rows[-1], number + 1) if rows else "",
+        previous_query=link("before", rows[0], max(number - 1, 1)) if rows else "",
+        count=min(counted, count_limit),
+        count_is_lower_bound=counted > count_limit,
+    )
