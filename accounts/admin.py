@@ -2,13 +2,18 @@
 
 from typing import ClassVar
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, Profession, User
+from ipcop.audit import audit_record
+
+from .models import AuditAction, AuditEvent, Profession, User
+from .services import person_erase
 
 
 @admin.register(Profession)
@@ -112,6 +117,37 @@ class UserAdmin(BaseUserAdmin):
     date_hierarchy = "date_joined"
     # A province's thousands of users: the changelist must not count the table twice.
     show_full_result_count = False
+    actions = ("erase_personal_data",)
+
+    @admin.action(description="Erase personal data (privacy request)")
+    def erase_personal_data(self, request, queryset):
+        """Asks for confirmation, then erases each chosen person's personal data
+        (accounts.services.person_erase). An admin cannot erase their own account."""
+        people = list(queryset.exclude(pk=request.user.pk))
+        if len(people) < queryset.count():
+            self.message_user(request, "You cannot erase your own account.", messages.ERROR)
+            return None
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/accounts/user/erase_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Erase personal data",
+                    "people": people,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                },
+            )
+        for person in people:
+            person_erase(person=person)
+            audit_record(request, AuditAction.CHANGE, person)
+        self.message_user(
+            request,
+            f"Erased the personal data of {len(people)} person(s); their anonymous records stay.",
+            messages.SUCCESS,
+        )
+        return None
 
 
 @admin.register(AuditEvent)
