@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors import DUE_FILTERS
+from ipcop.lib.widgets import FastSelect
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -24,7 +25,10 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 class FollowUpFilterForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
+    # FastSelect: a zone's facilitator chooses among a hundred sites.
+    site = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="All my sites", widget=FastSelect
+    )
     status = forms.ChoiceField(
         choices=[("", "Any status"), *FollowUpStatus.choices], required=False
     )
@@ -123,7 +127,9 @@ class ThemeMergeForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
+    site = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="All my sites", widget=FastSelect
+    )
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
 

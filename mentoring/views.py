@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
+from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
@@ -385,9 +386,11 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
     )
     audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
-    page = Paginator(selectors.student_sessions(student), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(selectors.student_sessions(student), PAGE_SIZE)
+    # The record has counted the student's sessions (one attendance row per session):
+    # the paginator reuses that count instead of a second COUNT query.
+    paginator.__dict__["count"] = record.total_sessions
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "mentoring/learning_record.html",
@@ -426,14 +429,6 @@ def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _csv_cell(value) -> str:
-    """Defuse spreadsheet formulas: a cell starting with = + - @ (or tab/CR) is prefixed."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @require_http_methods(["GET"])
 def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
@@ -446,7 +441,7 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     header += [f"Sessions with {p.name}" for p in matrix.professions]
     for framework, domains in matrix.frameworks:
         header += [f"{d.name} ({framework.code})" for d in domains]
-    writer.writerow([_csv_cell(h) for h in header])
+    writer.writerow(spreadsheet_row(header))
     default = selectors.default_framework()
     for row in matrix.rows:
         student = row["student"]
@@ -459,7 +454,7 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         for counts in row["domains"]:
             cells += ["" if c is None else c for c in counts]
-        writer.writerow([_csv_cell(c) for c in cells])
+        writer.writerow(spreadsheet_row(cells))
     return response
 
 

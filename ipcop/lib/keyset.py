@@ -72,11 +72,12 @@ def keyset_page(
     params,
     per_page: int,
     query: str = "",
-    count_limit: int = COUNT_LIMIT,
+    count_limit: int | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
     first page). `query` is the rest of the query string, kept in the links."""
+    count_limit = count_limit or COUNT_LIMIT
     order = (f"-{field}", "-pk") if descending else (field, "pk")
     reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
     after, before = _parse_cursor(params.get("after")), _parse_cursor(params.get("before"))
