@@ -37,23 +37,46 @@ def browser():
         browser.close()
 
 
+ARTIFACTS = os.environ.get("BROWSER_ARTIFACTS")  # a folder: screenshot and HTML of failures
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _keep_failure(request, page, suffix: str) -> None:
+    report = getattr(request.node, "report_call", None)
+    if not ARTIFACTS or report is None or not report.failed:
+        return
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    stem = os.path.join(ARTIFACTS, f"{request.node.name}-{suffix}")
+    page.screenshot(path=f"{stem}.png", full_page=True)
+    with open(f"{stem}.html", "w") as handle:
+        handle.write(page.content())
+
+
 @pytest.fixture
-def page(browser, live_server):
+def page(request, browser, live_server):
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
+    _keep_failure(request, page, "desktop")
     context.close()
 
 
 @pytest.fixture
-def phone_page(browser, live_server):
+def phone_page(request, browser, live_server):
     context = browser.new_context(
         viewport=PHONE, base_url=live_server.url, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
+    _keep_failure(request, page, "phone")
     context.close()
 
 
@@ -84,5 +107,7 @@ def serious_violations(page) -> list[str]:
     for violation in results.response["violations"]:
         if violation["impact"] in ("serious", "critical"):
             targets = [node["target"] for node in violation["nodes"]][:5]
-            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} {targets}")
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} {targets}"
+            )
     return found
