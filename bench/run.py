@@ -455,6 +455,18 @@ def write_report(
         ]
     lines += [
         "",
+        "## Reading these numbers",
+        "",
+        "- The bare view is the ceiling of this stack here: session and user look-ups and "
+        "the session save that every logged-in request commits (`SESSION_SAVE_EVERY_REQUEST`, "
+        "the idle timeout). With a loaded machine that commit's WAL flush dominates its "
+        "latency.",
+        "- wrk, gunicorn's workers and PostgreSQL share the 2 CPUs; when other jobs run "
+        "(see the load average above) every page slows down by the same contention, so "
+        "compare ratios and query counts more than absolute latencies.",
+        "- A page's cost beyond the bare view is mostly template rendering (50 rows, the "
+        "filter forms) and its queries; `var/bench/explain.txt` shows the plans.",
+        "",
         "The query plans (EXPLAIN ANALYZE of every query of these pages that reads a big "
         "table) are written to `var/bench/explain.txt` by each run.",
         "",

@@ -12,7 +12,6 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors import DUE_FILTERS
-from ipcop.lib.widgets import FastSelect
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -25,10 +24,7 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 class FollowUpFilterForm(forms.Form):
-    # FastSelect: a zone's facilitator chooses among a hundred sites.
-    site = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="All my sites", widget=FastSelect
-    )
+    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
     status = forms.ChoiceField(
         choices=[("", "Any status"), *FollowUpStatus.choices], required=False
     )
@@ -37,6 +33,9 @@ class FollowUpFilterForm(forms.Form):
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+        # The template loops over the choices: read the sites once here, in one query
+        # (a {% for %} over the lazy choices would COUNT them first, then read them).
+        self.fields["site"].choices = list(iter(self.fields["site"].choices))
 
 
 class ScheduleForm(forms.Form):
@@ -127,15 +126,16 @@ class ThemeMergeForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    site = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="All my sites", widget=FastSelect
-    )
+    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+        # The template loops over the choices: read the sites once here, in one query
+        # (a {% for %} over the lazy choices would COUNT them first, then read them).
+        self.fields["site"].choices = list(iter(self.fields["site"].choices))
 
     def clean(self):
         data = super().clean()

@@ -153,9 +153,13 @@ class OutcomesReport:
         return paragraphs
 
 
-def outcomes_report(*, sites: QuerySet, start: date, end: date) -> OutcomesReport:
-    """The outcomes report over `sites` and the period [start, end] (about 9 queries)."""
-    site_names = list(sites.values_list("name", flat=True))
+def outcomes_report(
+    *, sites: QuerySet, start: date, end: date, site_names: list[str] | None = None
+) -> OutcomesReport:
+    """The outcomes report over `sites` and the period [start, end] (about 9 queries).
+    `site_names`, when the caller already has them, saves reading them again."""
+    if site_names is None:
+        site_names = list(sites.values_list("name", flat=True))
     report = OutcomesReport(start=start, end=end, site_names=site_names)
 
     communities = (

@@ -44,6 +44,7 @@ from interviews.selectors import (
     followup_list as followup_rows,
 )
 from ipcop.audit import audit_record, audit_records, get_visible_or_404
+from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     followups_manageable_by,
     followups_visible_to,
@@ -403,8 +404,13 @@ def _report(request: HttpRequest):
         form = ReportForm({}, sites=sites)
         form.is_valid()
     data = form.cleaned_data
-    scope = sites.filter(pk=data["site"].pk) if data.get("site") else sites
-    return form, outcomes_report(sites=scope, start=data["start"], end=data["end"])
+    if data.get("site"):
+        scope, names = sites.filter(pk=data["site"].pk), [data["site"].name]
+    else:
+        scope, names = sites, None
+    return form, outcomes_report(
+        sites=scope, start=data["start"], end=data["end"], site_names=names
+    )
 
 
 @require_GET
@@ -429,7 +435,5 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     for row in outcomes_report_rows(outcomes):
         # Neutralise spreadsheet formulas in free text (quotes, titles).
-        writer.writerow(
-            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
-        )
+        writer.writerow(spreadsheet_row(row))
     return response
