@@ -1,6 +1,8 @@
 """Project middleware."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from ipcop.audit import audit_denied_fetched
@@ -37,3 +39,26 @@ class AuditDeniedMiddleware:
         if isinstance(exception, PermissionDenied):
             audit_denied_fetched(request)
         return None
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than MAX_REQUEST_BYTES (413) from its Content-Length,
+    before anything reads it: a 50 MB "CSV" is never parsed or spooled to disk. Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE does not count uploaded files, so this is the cap for them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            limit = settings.MAX_REQUEST_BYTES // 1_000_000
+            return HttpResponse(
+                f"The upload is too large: at most {limit} MB.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

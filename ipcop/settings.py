@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ipcop.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -215,6 +216,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a fixed lifetime
 X_FRAME_OPTIONS = "DENY"
+# The largest request body accepted (the CSV import takes files up to 1 MB); larger ones
+# are refused from their Content-Length before anything reads them.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=3_000_000)
 
 # Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one email from one
 # address lock that pair out for AXES_COOLOFF_MINUTES. Attempts and lockouts are rows in

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.keyset import keyset_page
+from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
@@ -96,15 +97,6 @@ class _Echo:
         return value
 
 
-# A cell a spreadsheet would run as a formula (CSV injection, OWASP): =, +, -, @, tab, CR.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 EXPORT_COLUMNS = [
     ("id", lambda p: p.pk),
     ("student", lambda p: p.student.user.full_name),
@@ -135,7 +127,7 @@ def placement_export(request: HttpRequest) -> StreamingHttpResponse:
     def rows():
         yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
         for placement in placements.iterator(chunk_size=2000):
-            yield writer.writerow([csv_cell(value(placement)) for _, value in EXPORT_COLUMNS])
+            yield writer.writerow(spreadsheet_row(value(placement) for _, value in EXPORT_COLUMNS))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
