@@ -141,7 +141,9 @@ class AuditEventQuerySet(models.QuerySet):
     def anonymise_person(self, person) -> int:
         """The one change allowed: erasing a person's personal data (a privacy request)
         replaces their name in the log; the events themselves stay."""
-        return super().update(person=None, person_label=f"erased person #{person.pk}", ip_address=None)
+        return super().update(
+            person=None, person_label=f"erased person #{person.pk}", ip_address=None
+        )
 
 
 class AuditEvent(models.Model):

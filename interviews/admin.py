@@ -85,6 +85,7 @@ class FollowUpAdmin(ModelAdmin):
         if obj is None:
             return self.readonly_fields
         return self.readonly_fields + self.lifecycle_fields
+
     date_hierarchy = "due_on"
     show_full_result_count = False
     inlines = (InterviewRecordInline, ReminderInline)

@@ -81,7 +81,11 @@ class FollowUp(models.Model):
         "sites.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="followup"
     )
     placement = models.OneToOneField(
-        "placements.Placement", null=True, blank=True, on_delete=models.PROTECT, related_name="followup"
+        "placements.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="followup",
     )
     # Denormalised from the membership's CoP or the placement, so lists filter by site
     # with one index.
@@ -125,7 +129,8 @@ class FollowUp(models.Model):
                 violation_error_message="A follow-up follows either a membership or a placement.",
             ),
             models.CheckConstraint(
-                condition=~Q(status="scheduled") | Q(scheduled_at__isnull=False, interviewer__isnull=False),
+                condition=~Q(status="scheduled")
+                | Q(scheduled_at__isnull=False, interviewer__isnull=False),
                 name="followup_scheduled_has_time_and_interviewer",
                 violation_error_message="A scheduled follow-up needs an interviewer and a time.",
             ),
@@ -171,13 +176,17 @@ class Quote(models.Model):
     text = models.TextField()
     speaker_role = models.CharField(max_length=120, help_text='e.g. "Nurse preceptor".')
     may_publish = models.BooleanField(default=False)
-    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotes")
+    theme = models.ForeignKey(
+        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotes"
+    )
 
     class Meta:
         ordering = ["record", "id"]
         indexes = [
             # Publishable quotes in the outcomes report.
-            models.Index(fields=["record"], condition=Q(may_publish=True), name="quote_publishable_idx"),
+            models.Index(
+                fields=["record"], condition=Q(may_publish=True), name="quote_publishable_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,7 +213,9 @@ class Reminder(models.Model):
     """One email that must go out once. The row is the truth; the broker only wakes the sweep."""
 
     followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="reminders")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     send_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -223,7 +234,11 @@ class Reminder(models.Model):
         ]
         indexes = [
             # The sweep's "unsent reminders due now": WHERE sent_at IS NULL AND send_at <= now.
-            models.Index(fields=["send_at"], condition=Q(sent_at__isnull=True), name="reminder_due_unsent_idx"),
+            models.Index(
+                fields=["send_at"],
+                condition=Q(sent_at__isnull=True),
+                name="reminder_due_unsent_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -258,7 +273,9 @@ class CalendarFeed(models.Model):
         constraints = [
             # One working feed per person: creating a new one revokes the old.
             models.UniqueConstraint(
-                fields=["owner"], condition=Q(revoked_at__isnull=True), name="one_active_feed_per_owner"
+                fields=["owner"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_feed_per_owner",
             )
         ]
 

@@ -79,7 +79,9 @@ def sites_visible_to(user: User) -> QuerySet[Site]:
     if has_role(user, "facilitator"):
         condition |= Q(pk__in=_facilitated_site_ids(user))
     if has_role(user, "preceptor"):
-        condition |= Q(pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__site"))
+        condition |= Q(
+            pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__site")
+        )
     if has_role(user, "student"):
         condition |= Q(pk__in=Placement.objects.filter(student__user=user).values("site"))
     return Site.objects.filter(condition)
@@ -165,7 +167,9 @@ def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
         condition |= Q(site__in=_facilitated_site_ids(user))
     if has_role(user, "preceptor"):
         mentored = MentorAssignment.objects.filter(mentor=user).values("placement")
-        condition |= Q(pk__in=SessionStudent.objects.filter(placement__in=mentored).values("session"))
+        condition |= Q(
+            pk__in=SessionStudent.objects.filter(placement__in=mentored).values("session")
+        )
     if has_role(user, "student"):
         condition |= Q(pk__in=SessionStudent.objects.filter(student__user=user).values("session"))
     return MentoringSession.objects.filter(condition)
@@ -225,7 +229,9 @@ def sites_where_sessions_loggable_by(user: User) -> QuerySet[Site]:
     if has_role(user, "facilitator"):
         condition |= Q(pk__in=_facilitated_site_ids(user))
     if has_role(user, "preceptor"):
-        condition |= Q(pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__site"))
+        condition |= Q(
+            pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__site")
+        )
         condition |= Q(
             pk__in=Membership.objects.filter(person=user, left_on__isnull=True).values(
                 "community__site"

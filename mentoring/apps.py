@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class MentoringConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'mentoring'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "mentoring"

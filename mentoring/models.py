@@ -66,7 +66,9 @@ class MentorAssignment(models.Model):
     class Meta:
         ordering = ["placement", "role", "mentor__full_name"]
         constraints = [
-            models.UniqueConstraint(fields=["placement", "mentor"], name="mentor_once_per_placement"),
+            models.UniqueConstraint(
+                fields=["placement", "mentor"], name="mentor_once_per_placement"
+            ),
             models.UniqueConstraint(
                 fields=["placement"],
                 condition=Q(role="primary"),
@@ -102,7 +104,9 @@ class MentoringSessionQuerySet(models.QuerySet):
 class MentoringSession(models.Model):
     """A mentoring session logged by a preceptor: who, when, how long, what was practised."""
 
-    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="mentoring_sessions")
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.PROTECT, related_name="mentoring_sessions"
+    )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_sessions"
     )
@@ -143,7 +147,9 @@ class MentoringSession(models.Model):
 class SessionStudent(models.Model):
     """A student present at a session, with the placement they were on and their reflection."""
 
-    session = models.ForeignKey(MentoringSession, on_delete=models.CASCADE, related_name="attendance")
+    session = models.ForeignKey(
+        MentoringSession, on_delete=models.CASCADE, related_name="attendance"
+    )
     student = models.ForeignKey(
         "placements.Student", on_delete=models.PROTECT, related_name="session_attendance"
     )

@@ -114,12 +114,16 @@ class PlacementAdmin(ModelAdmin):
         moved, refused = 0, []
         for placement in queryset.select_related("student__user", "site"):
             try:
-                placement_transition(placement=placement, to_status=to_status, changed_by=request.user)
+                placement_transition(
+                    placement=placement, to_status=to_status, changed_by=request.user
+                )
                 moved += 1
             except ValidationError as error:
                 refused.append(f"{placement}: {' '.join(error.messages)}")
         if moved:
-            self.message_user(request, f"{moved} placement(s) moved to {to_status}.", messages.SUCCESS)
+            self.message_user(
+                request, f"{moved} placement(s) moved to {to_status}.", messages.SUCCESS
+            )
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
 
@@ -138,6 +142,7 @@ class PlacementAdmin(ModelAdmin):
     @admin.action(description="Cancel selected placements")
     def cancel_selected(self, request, queryset):
         self._transition(request, queryset, PlacementStatus.CANCELLED)
+
     fieldsets = (
         (
             None,

@@ -53,7 +53,9 @@ class Student(models.Model):
     class Meta:
         ordering = ["user__full_name"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "program"], name="student_one_enrolment_per_program"),
+            models.UniqueConstraint(
+                fields=["user", "program"], name="student_one_enrolment_per_program"
+            ),
             models.UniqueConstraint(
                 fields=["program", "student_number"],
                 condition=~Q(student_number=""),
@@ -178,7 +180,9 @@ class Placement(models.Model):
 class PlacementStatusChange(models.Model):
     """One step of a placement's lifecycle: who moved it, from what, to what, when."""
 
-    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="status_changes")
+    placement = models.ForeignKey(
+        Placement, on_delete=models.CASCADE, related_name="status_changes"
+    )
     from_status = models.CharField(max_length=20, choices=PlacementStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=PlacementStatus.choices)
     changed_by = models.ForeignKey(
@@ -229,4 +233,6 @@ class Capacity(models.Model):
 
     def __str__(self) -> str:
         where = self.unit.name if self.unit_id else self.site.name
-        return f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"
+        return (
+            f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"
+        )

@@ -70,7 +70,10 @@ FRAMEWORKS: list[tuple[str, str, int, bool, list[tuple[str, str]]]] = [
 THEMES: list[tuple[str, str]] = [
     ("Communication within teams", "How professionals share information and talk to each other."),
     ("Admission and discharge processes", "Intake, admission and discharge of patients."),
-    ("Understanding of other professions' roles", "Knowing what colleagues of other professions do."),
+    (
+        "Understanding of other professions' roles",
+        "Knowing what colleagues of other professions do.",
+    ),
     ("Relationships among professionals", "Trust, respect and rapport across professions."),
     ("Patient care", "Effects on the care patients and families receive."),
     ("Integration of work processes", "Work that was separate now done together."),
@@ -97,7 +100,11 @@ def seed_reference_data(**kwargs) -> None:
         )
         for order, (domain_code, domain_name) in enumerate(domains, start=1):
             CompetencyDomain.objects.get_or_create(
-                framework=framework, code=domain_code, defaults={"name": domain_name, "order": order}
+                framework=framework,
+                code=domain_code,
+                defaults={"name": domain_name, "order": order},
             )
     for order, (name, description) in enumerate(THEMES, start=1):
-        Theme.objects.get_or_create(name=name, defaults={"description": description, "order": order})
+        Theme.objects.get_or_create(
+            name=name, defaults={"description": description, "order": order}
+        )
