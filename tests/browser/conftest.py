@@ -88,21 +88,23 @@ def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+def axe_options() -> dict:
+    """axe-core's options: the WCAG 2.0, 2.1 and 2.2 A and AA rules, violations only."""
+    return {
+        "runOnly": {
+            "type": "tag",
+            "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+        },
+        "resultTypes": ["violations"],
+    }
+
+
 def serious_violations(page) -> list[str]:
     """axe-core (shipped by axe-playwright-python) against WCAG 2.2 AA; serious and
     critical violations, described for the assertion message."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(
-        page,
-        options={
-            "runOnly": {
-                "type": "tag",
-                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
-            },
-            "resultTypes": ["violations"],
-        },
-    )
+    results = Axe().run(page, options=axe_options())
     found = []
     for violation in results.response["violations"]:
         if violation["impact"] in ("serious", "critical"):

@@ -1,4 +1,5 @@
-"""The frame every role sees: login by keyboard, the home page, logout, accessibility."""
+"""The frame every role sees: login by keyboard, the login error, the home page and logout.
+Every page's accessibility and phone layout are scanned in test_accessibility.py."""
 
 import pytest
 
@@ -11,14 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def facilitator():
     return User.objects.create_user(
-        email="fran@ipcop.example", password="pass", full_name="Fran Facilitator", is_facilitator=True
+        email="fran@ipcop.example",
+        password="pass",
+        full_name="Fran Facilitator",
+        is_facilitator=True,
     )
-
-
-def test_login_page_has_no_serious_accessibility_violation(page):
-    page.goto("/accounts/login/")
-    assert page.title() == "Log in · IPCoP"
-    assert serious_violations(page) == []
 
 
 def test_login_form_in_error_state_is_accessible_and_says_why(page, facilitator):
@@ -51,12 +49,3 @@ def test_home_then_logout(page, facilitator):
     page.wait_for_url("**/accounts/login/")
     page.goto("/")
     assert "/accounts/login/" in page.url
-
-
-def test_home_on_a_phone_has_no_horizontal_scroll(phone_page, facilitator):
-    log_in(phone_page, "fran@ipcop.example")
-    overflow = phone_page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
-    assert serious_violations(phone_page) == []

@@ -17,11 +17,9 @@ from sites.models import Site
 from sites.tests.factories import SiteFactory
 from tests.browser.conftest import log_in, serious_violations
 
-# serialized_rollback: the reference data the migrations seed (professions, themes,
-# competency frameworks) is back for each test after a transactional flush.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

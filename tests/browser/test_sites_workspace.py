@@ -1,5 +1,5 @@
-"""The facilitator workspace in a real browser: pages pass axe (WCAG 2.2 AA, serious and
-critical), fit a 390-pixel phone, and the board and forms work by keyboard."""
+"""The facilitator workspace in a real browser: the board and forms work by keyboard and
+show their errors accessibly (every page is scanned in test_accessibility.py)."""
 
 import datetime
 import os
@@ -41,31 +41,9 @@ def workspace():
     return {"facilitator": facilitator, "site": site, "cop": cop}
 
 
-def _fits_the_phone(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def _shot(page, name):
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-
-
-def test_workspace_pages_are_accessible_and_fit_a_phone(phone_page, workspace):
-    log_in(phone_page, "fran@ipcop.example")
-    _shot(phone_page, "home-phone")
-    assert serious_violations(phone_page) == []
-    for name, url in [
-        ("sites", "/sites/"),
-        ("site", f"/sites/{workspace['site'].pk}/"),
-        ("cop", f"/sites/cops/{workspace['cop'].pk}/"),
-        ("cops", "/sites/cops/"),
-        ("meeting-form", f"/sites/cops/{workspace['cop'].pk}/meetings/new/"),
-    ]:
-        phone_page.goto(url)
-        _shot(phone_page, f"{name}-phone")
-        assert phone_page.locator("h1").count() == 1, url
-        assert serious_violations(phone_page) == [], url
-        assert _fits_the_phone(phone_page), url
 
 
 def test_facilitator_adds_a_member_and_moves_an_initiative_by_keyboard(page, workspace):
