@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
-from django.urls import URLResolver, get_resolver, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from accounts.models import User
@@ -117,6 +117,7 @@ class Scanner:
         self.problems: list[str] = []
         self.covered: set[str] = set()
         self.scanned = 0
+        self.links: dict[str, tuple[str, str]] = {}  # URL name → (a link to it, found on)
 
     def log_in(self, email):
         page = self.page
@@ -143,6 +144,7 @@ class Scanner:
         h1 = page.locator("h1").count()
         if h1 != 1:
             self.problems.append(f"{where}: {h1} <h1> elements")
+        self._collect_links(where)
         if self.phone:
             overflow = page.evaluate(OVERFLOW_JS)
             if overflow > 0:
@@ -155,6 +157,29 @@ class Scanner:
                     f"{where}: {violation['id']} ({violation['impact']}) "
                     f"{violation['help']} {targets}"
                 )
+
+    def _collect_links(self, where):
+        """Remember one link per URL name seen on the page (the admin's own links aside)."""
+        here = urlparse(self.page.url)
+        for href in self.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+            link = urlparse(href)
+            if link.netloc != here.netloc or link.path.startswith(("/admin/", "/static/")):
+                continue
+            if link.path == here.path:  # the skip link, a page's own filters
+                continue
+            try:
+                name = resolve(link.path).view_name
+            except Resolver404:
+                self.problems.append(f"{where}: a link to a page that does not exist: {href}")
+                continue
+            self.links.setdefault(name, (href, where))
+
+    def check_links(self):
+        """Every kind of link the role was shown opens for them: no link to a 403 or 404."""
+        for href, where in self.links.values():
+            status = self.context.request.get(href).status
+            if status >= 400:
+                self.problems.append(f"{where}: its link {href} answers HTTP {status}")
 
     def visit(self, url, *, status=200):
         response = self.page.goto(url)
@@ -445,6 +470,8 @@ def test_every_page_passes_axe_fits_a_phone_and_has_one_h1(browser, live_server)
     ]:
         scanner(f"{who} (desktop)", phone=False, email=email).visit("/")
 
+    for s in scanners:
+        s.check_links()
     problems = [problem for s in scanners for problem in s.problems]
     covered = set().union(*(s.covered for s in scanners))
     for s in scanners:
