@@ -14,15 +14,6 @@ from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors import DUE_FILTERS
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (or above the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 class FollowUpFilterForm(forms.Form):
     site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
     status = forms.ChoiceField(

@@ -30,7 +30,6 @@ from interviews.forms import (
     ScheduleForm,
     ThemeForm,
     ThemeMergeForm,
-    apply_service_errors,
 )
 from interviews.ics import feed_ics
 from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, Theme
@@ -44,6 +43,7 @@ from interviews.selectors import (
     followup_list as followup_rows,
 )
 from ipcop.audit import audit_record, audit_records, get_visible_or_404
+from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     followups_manageable_by,
@@ -153,7 +153,7 @@ def followup_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.followup_schedule(followup=followup, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CHANGE, followup)
             messages.success(request, "Interview scheduled; the invitations are on their way.")
@@ -204,7 +204,7 @@ def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
                 followup=followup, consent_given=form.cleaned_data["consent_given"], by=request.user
             )
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CHANGE if existed else AuditAction.CREATE, record)
             if record.consent_given:
@@ -236,7 +236,7 @@ def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.interview_record_save(followup=followup, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CHANGE, record)
             messages.success(request, "Interview recorded.")
@@ -259,7 +259,7 @@ def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.quote_add(record=record, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CHANGE, record)
             messages.success(request, "Quote added.")
@@ -289,7 +289,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
         try:
             theme = services.theme_add(**form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"Theme “{theme}” added.")
             return redirect("interviews:theme_list")
@@ -316,7 +316,7 @@ def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.theme_rename(theme=theme, **form.cleaned_data)
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Theme renamed; its coding follows it.")
             return redirect("interviews:theme_list")
@@ -332,7 +332,7 @@ def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             target = services.theme_merge(source=theme, target=form.cleaned_data["target"])
         except ValidationError as error:
-            apply_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(
                 request, f"“{theme}” merged into “{target}”; its coding moved with it."

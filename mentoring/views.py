@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
+from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
@@ -43,14 +44,6 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     """A numeric GET parameter, or None when absent or malformed (the filter is ignored)."""
     value = request.GET.get(name, "")
     return int(value) if value.isdigit() else None
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- Session log -----------------------------------------------------------------------
@@ -126,7 +119,7 @@ def session_log(request: HttpRequest) -> HttpResponse:
                     logged_by=request.user, site=site, **form.cleaned_data
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                attach_service_errors(form, error)
             else:
                 messages.success(request, "Session logged.")
                 return redirect("mentoring:session_detail", pk=session.pk)
@@ -207,7 +200,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.session_update(session=session, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                attach_service_errors(form, error)
             else:
                 messages.success(request, "Session updated.")
                 return redirect("mentoring:session_detail", pk=session.pk)
@@ -337,7 +330,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CHANGE, placement)
             messages.success(request, "Mentoring team saved.")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
+from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -33,7 +34,6 @@ from placements.forms import (
     PlacementFilterForm,
     PlacementForm,
     TransitionForm,
-    add_service_error,
 )
 from placements.models import (
     PLACEMENT_TRANSITIONS,
@@ -178,7 +178,7 @@ def placement_create(request: HttpRequest) -> HttpResponse:
         try:
             placement = services.placement_create(**form.cleaned_data, created_by=request.user)
         except ValidationError as error:
-            add_service_error(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CREATE, placement)
             messages.success(request, "Placement requested.")
@@ -196,7 +196,7 @@ def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 placement=placement, **form.cleaned_data, changed_by=request.user
             )
         except ValidationError as error:
-            add_service_error(form, error)
+            attach_service_errors(form, error)
         else:
             audit_record(request, AuditAction.CHANGE, placement)
             messages.success(request, "Placement saved.")
@@ -257,7 +257,7 @@ def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             else:
                 services.capacity_update(capacity=capacity, **fields)
         except ValidationError as error:
-            add_service_error(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Capacity saved.")
             return redirect("placements:capacity_list")

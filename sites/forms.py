@@ -1,10 +1,9 @@
 """Forms of the sites app. They only parse input; the rules live in sites/services.py, and
-`add_service_errors` puts a service's ValidationError next to the field it concerns."""
+`ipcop.lib.forms.attach_service_errors` puts a service's ValidationError next to the field it concerns."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from accounts.models import Profession, User
 from sites.models import (
@@ -22,18 +21,6 @@ from sites.models import (
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: keyed messages next to their
-    field when the form has it, everything else at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
 
 
 class PersonChoiceField(forms.ModelChoiceField):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ipcop.lib.forms import attach_service_errors
 from ipcop.permissions import (
     communities_manageable_by,
     communities_visible_to,
@@ -149,7 +150,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
         try:
             site = services.site_create(**form.cleaned_data, created_by=request.user)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"Site “{site}” created.")
             return redirect("sites:detail", pk=site.pk)
@@ -168,7 +169,7 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.site_update(site=site, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"Site “{site}” saved.")
             return redirect("sites:detail", pk=site.pk)
@@ -187,7 +188,7 @@ def unit_create(request: HttpRequest, site_pk: int) -> HttpResponse:
         try:
             services.unit_create(site=site, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"Unit added to {site}.")
             return redirect("sites:detail", pk=site.pk)
@@ -211,7 +212,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.unit_update(unit=unit, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Unit saved.")
             return redirect("sites:detail", pk=site.pk)
@@ -334,7 +335,7 @@ def cop_create(request: HttpRequest, site_pk: int) -> HttpResponse:
         try:
             community = services.community_create(site=site, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"Community “{community}” created.")
             return redirect("sites:cop_detail", pk=community.pk)
@@ -357,7 +358,7 @@ def cop_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.community_update(community=community, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Community saved.")
             return redirect("sites:cop_detail", pk=community.pk)
@@ -385,7 +386,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             membership = services.membership_add(community=community, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"{membership.person} joined {community}.")
             return redirect("sites:cop_detail", pk=community.pk)
@@ -414,7 +415,7 @@ def member_end(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.membership_end(membership=membership, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, f"{membership.person}'s membership ended.")
             return redirect("sites:cop_detail", pk=community.pk)
@@ -446,7 +447,7 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
                 community=community, recorded_by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Meeting recorded.")
             return redirect("sites:cop_detail", pk=community.pk)
@@ -490,7 +491,7 @@ def initiative_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.initiative_create(community=community, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Initiative added.")
             return redirect("sites:cop_detail", pk=community.pk)
@@ -521,7 +522,7 @@ def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.initiative_update(initiative=initiative, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Initiative saved.")
             return redirect("sites:cop_detail", pk=initiative.community_id)
