@@ -8,6 +8,10 @@ import sys
 def main():
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipcop.settings")
+    # manage.py is the developer's tool on a checkout: development mode unless DEBUG is set.
+    # The served processes (gunicorn ipcop.wsgi, celery -A ipcop) keep DEBUG off by default,
+    # and production runs its manage.py commands with DEBUG=false exported (README).
+    os.environ.setdefault("DEBUG", "true")
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:

@@ -72,3 +72,27 @@ def test_migrations_are_in_sync_with_models():
         call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
     except SystemExit as exit_:  # makemigrations --check exits 1 when a migration is missing
         pytest.fail(f"Models and migrations disagree (exit {exit_.code}):\n{out.getvalue()}")
+
+
+def _manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_manage_py_runs_in_development_mode_on_a_checkout():
+    result = _manage("check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_manage_py_with_debug_off_still_refuses_a_missing_secret_key():
+    result = _manage("check", DEBUG="false", ALLOWED_HOSTS="ipcop.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
