@@ -91,7 +91,10 @@ def communities_manageable_by(user: User) -> QuerySet[CommunityOfPractice]:
     """CoPs a person may change: those at their facilitated sites (all for admins)."""
     if user.is_admin:
         return CommunityOfPractice.objects.all()
-    return CommunityOfPractice.objects.filter(site__in=sites_facilitated_by(user))
+    if has_role(user, "facilitator"):
+        # The site ids straight from the through table: one subquery level less to plan.
+        return CommunityOfPractice.objects.filter(site__in=_facilitated_site_ids(user))
+    return _none(CommunityOfPractice)
 
 
 def communities_visible_to(user: User) -> QuerySet[CommunityOfPractice]:

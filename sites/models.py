@@ -216,6 +216,11 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["community", "person__full_name"]
+        indexes = [
+            # "Recent activity" on the facilitator's dashboard: newest joins first, walked
+            # backwards until eight belong to the facilitator's CoPs.
+            models.Index(fields=["-joined_on", "-id"], name="membership_joined_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["community", "person"], name="membership_one_per_person_per_cop"
@@ -258,6 +263,8 @@ class Meeting(models.Model):
         indexes = [
             # "Last meeting of each CoP" (attention flags on the dashboard and CoP page).
             models.Index(fields=["community", "-held_on"], name="meeting_cop_held_idx"),
+            # "Recent activity" on the facilitator's dashboard: the newest meetings anywhere.
+            models.Index(fields=["-held_on", "-id"], name="meeting_held_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -336,6 +343,8 @@ class Initiative(models.Model):
         indexes = [
             # Initiatives by theme and status across a facilitator's sites (dashboard, report).
             models.Index(fields=["theme", "status"], name="initiative_theme_status_idx"),
+            # "Recent activity" on the facilitator's dashboard: the latest changed first.
+            models.Index(fields=["-updated_at", "-id"], name="initiative_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

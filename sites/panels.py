@@ -49,20 +49,26 @@ def _initiatives_by_theme_and_status(communities) -> dict:
 
 
 def _recent_activity(communities, today: datetime.date) -> list[dict]:
-    """The newest meetings, initiative changes and new members, merged by date."""
+    """The newest meetings, initiative changes and new members, merged by date. Each
+    query walks a date index backwards (meeting_held_idx, initiative_updated_idx,
+    membership_joined_idx) until it has RECENT_ROWS rows of the person's CoPs."""
+    community_ids = communities.values("pk")
     meetings = (
-        Meeting.objects.filter(community__in=communities)
+        Meeting.objects.filter(community__in=community_ids)
         .select_related("community")
+        .only("pk", "held_on", "community__name")
         .order_by("-held_on", "-pk")[:RECENT_ROWS]
     )
     initiatives = (
-        Initiative.objects.filter(community__in=communities)
+        Initiative.objects.filter(community__in=community_ids)
         .select_related("community")
+        .only("pk", "title", "status", "updated_at", "community__name")
         .order_by("-updated_at", "-pk")[:RECENT_ROWS]
     )
     joined = (
-        Membership.objects.filter(community__in=communities, joined_on__lte=today)
+        Membership.objects.filter(community__in=community_ids, joined_on__lte=today)
         .select_related("community", "person")
+        .only("pk", "joined_on", "community__name", "person__full_name", "person__email")
         .order_by("-joined_on", "-pk")[:RECENT_ROWS]
     )
     items = [
