@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from accounts.models import Profession
-from ipcop.lib.widgets import FastSelect
+from ipcop.lib.widgets import FastSelect, PlainChoices
 from ipcop.permissions import sites_facilitated_by, sites_visible_to
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
 from placements.models import (
@@ -30,25 +30,31 @@ class DateInput(forms.DateInput):
 
 
 class PlacementFilterForm(forms.Form):
-    """The list's filters. An invalid value is reported next to its field and ignored."""
+    """The list's filters. An invalid value is reported next to its field and ignored.
+
+    The choices are (id, label) rows read once, not model instances, and the same rows
+    name the sites, units, programs and professions of the listed placements
+    (`site_names`, `unit_names`, `programs`, `profession_names`), so the list's query
+    joins none of those tables. Units are offered for the chosen site only: a province
+    has thousands, and a unit means little without its site."""
 
     SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
+    ANY = ("", "Any")
 
-    # FastSelect: a zone's facilitator filters among hundreds of sites and units.
     q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
-    site = forms.ModelChoiceField(queryset=None, required=False, widget=FastSelect)
-    unit = forms.ModelChoiceField(queryset=None, required=False, widget=FastSelect)
-    program = forms.ModelChoiceField(
-        queryset=Program.objects.all(), required=False, widget=FastSelect
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
+    unit = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
+    program = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, widget=FastSelect
     )
-    profession = forms.ModelChoiceField(
-        queryset=Profession.objects.all(), required=False, widget=FastSelect
+    profession = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, widget=FastSelect
     )
     status = forms.ChoiceField(
-        choices=[("", "Any")] + PlacementStatus.choices, required=False, widget=FastSelect
+        choices=[ANY, *PlacementStatus.choices], required=False, widget=FastSelect
     )
     model = forms.ChoiceField(
-        choices=[("", "Any")] + PlacementModel.choices, required=False, widget=FastSelect
+        choices=[ANY, *PlacementModel.choices], required=False, widget=FastSelect
     )
     start_from = forms.DateField(label="Starts on or after", required=False, widget=DateInput())
     start_to = forms.DateField(label="Starts on or before", required=False, widget=DateInput())
@@ -57,18 +63,56 @@ class PlacementFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         sites = sites_visible_to(user)
-        self.fields["site"].queryset = sites
-        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        self.site_names: dict[int, str] = dict(sites.values_list("id", "name"))
+        self.programs: dict[int, tuple[str, int]] = {}
+        program_choices = [self.ANY]
+        for pk, name, institution, profession_id in Program.objects.values_list(
+            "id", "name", "institution", "profession_id"
+        ):
+            self.programs[pk] = (name, profession_id)
+            program_choices.append((pk, f"{name} — {institution}"))
+        self.profession_names: dict[int, str] = dict(Profession.objects.values_list("id", "name"))
+        self.fields["site"].choices = PlainChoices([self.ANY, *self.site_names.items()])
+        self.fields["program"].choices = PlainChoices(program_choices)
+        self.fields["profession"].choices = PlainChoices([self.ANY, *self.profession_names.items()])
+        self.unit_names: dict[int, str] = {}
+        self._offer_units(sites)
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+
+    def _offer_units(self, sites: QuerySet) -> None:
+        field = self.fields["unit"]
+        site_id = _int_or_none(self["site"].data)
+        if site_id in self.site_names:
+            units = Unit.objects.filter(site_id=site_id).order_by("name")
+            self.unit_names = dict(units.values_list("id", "name"))
+            field.choices = PlainChoices([self.ANY, *self.unit_names.items()])
+            return
+        field.help_text = "Choose a site and filter to list its units."
+        field.choices = [self.ANY]
+        # A unit without a site (a bookmarked or shared link) still filters, if visible.
+        unit_id = _int_or_none(self["unit"].data)
+        if unit_id is not None:
+            for pk, name, site_name in Unit.objects.filter(pk=unit_id, site__in=sites).values_list(
+                "id", "name", "site__name"
+            ):
+                self.unit_names[pk] = name
+                field.choices = [self.ANY, (pk, f"{site_name} — {name}")]
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
 
     def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
         self.is_valid()  # fills cleaned_data with the valid fields only
         data = self.cleaned_data
         lookups = {
-            "site": "site",
-            "unit": "unit",
-            "program": "student__program",
-            "profession": "student__program__profession",
+            "site": "site_id",
+            "unit": "unit_id",
+            "program": "student__program_id",
             "status": "status",
             "model": "model",
             "start_from": "start_date__gte",
@@ -77,6 +121,10 @@ class PlacementFilterForm(forms.Form):
         for name, lookup in lookups.items():
             if data.get(name) not in (None, ""):
                 placements = placements.filter(**{lookup: data[name]})
+        if data.get("profession") is not None:
+            # The profession's programs, from the rows already read: no join to programs.
+            programs = [pk for pk, (_, prof) in self.programs.items() if prof == data["profession"]]
+            placements = placements.filter(student__program_id__in=programs)
         if data.get("q"):
             q = data["q"]
             placements = placements.filter(
@@ -87,6 +135,13 @@ class PlacementFilterForm(forms.Form):
         ascending = data.get("sort") == "start"
         order = ("start_date", "id") if ascending else ("-start_date", "-id")
         return placements.order_by(*order)
+
+
+def _int_or_none(value) -> int | None:
+    """A raw id from the query string, or None for anything but plain ASCII digits."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 def _find_student(value: str) -> Student:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import (
     Case,
     Count,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -17,9 +18,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
+from accounts.models import Profession
 from mentoring.models import MentorAssignment
-from placements.models import Capacity, Placement, PlacementStatus
+from placements.models import Capacity, Placement, PlacementModel, PlacementStatus, Program
+from sites.models import Site, Unit
 
 # The statuses that hold one of a capacity's places: a requested placement holds nothing
 # yet, a cancelled one gave its place back, a completed one used its place in that period.
@@ -93,6 +97,93 @@ def placements_for_display(queryset: QuerySet[Placement]) -> QuerySet[Placement]
     return queryset.select_related(
         "student__user", "student__program__profession", "site", "unit", "contact"
     )
+
+
+def placements_for_list(queryset: QuerySet[Placement]) -> QuerySet[dict]:
+    """The placements list's rows as plain values: the placement and its student's name.
+    Every further join costs PostgreSQL milliseconds of planning (nine tables plan in
+    ~17 ms, three in ~1 ms), so the names of the site, unit, program and profession come
+    from small lookups instead (`placement_rows`); and 50 dicts cost a third less than
+    150 model instances (placement, student, user)."""
+    return queryset.values(
+        "pk",
+        "site_id",
+        "unit_id",
+        "start_date",
+        "end_date",
+        "model",
+        "status",
+        program_id=F("student__program_id"),
+        student_name=F("student__user__full_name"),
+    )
+
+
+# The list's status badges; templates/placements/_status.html draws the same for one.
+STATUS_BADGES = {
+    PlacementStatus.ACTIVE: "text-bg-success",
+    PlacementStatus.CONFIRMED: "text-bg-primary",
+    PlacementStatus.REQUESTED: "text-bg-warning",
+}
+STATUS_LABELS = dict(PlacementStatus.choices)
+MODEL_LABELS = dict(PlacementModel.choices)
+
+
+def placement_rows(
+    placements: list[dict],
+    *,
+    site_names: dict[int, str],
+    unit_names: dict[int, str],
+    programs: dict[int, tuple[str, int]],
+    profession_names: dict[int, str],
+) -> list[dict]:
+    """What each row of the list shows for a page of `placements_for_list`, as plain
+    strings. The names come from lookups the caller already holds (the filter form's
+    choices); a name missing from them is read in one query per kind, so any lookup
+    gives the right rows."""
+    site_names = _with_missing(site_names, {p["site_id"] for p in placements}, Site)
+    unit_names = _with_missing(unit_names, {p["unit_id"] for p in placements} - {None}, Unit)
+    missing_programs = {p["program_id"] for p in placements} - programs.keys()
+    if missing_programs:
+        programs = programs | {
+            pk: (name, profession_id)
+            for pk, name, profession_id in Program.objects.filter(pk__in=missing_programs)
+            .order_by()
+            .values_list("id", "name", "profession_id")
+        }
+    profession_names = _with_missing(
+        profession_names, {programs[p["program_id"]][1] for p in placements}, Profession
+    )
+    # One reverse() for the page instead of one a row (~20 µs each): the URL of a
+    # sentinel id, with the id's place left for str.format.
+    sentinel = "2147483647"
+    detail_url = reverse("placements:detail", args=[sentinel]).replace(sentinel, "{}")
+    rows = []
+    for placement in placements:
+        program_name, profession_id = programs[placement["program_id"]]
+        rows.append(
+            {
+                "url": detail_url.format(placement["pk"]),
+                "student": placement["student_name"],
+                "program": program_name,
+                "profession": profession_names[profession_id],
+                "site": site_names[placement["site_id"]],
+                "unit": unit_names.get(placement["unit_id"], ""),
+                "start": placement["start_date"].isoformat(),
+                "end": placement["end_date"].isoformat(),
+                "model": MODEL_LABELS.get(placement["model"], placement["model"]),
+                "status": STATUS_LABELS.get(placement["status"], placement["status"]),
+                "badge": STATUS_BADGES.get(placement["status"], "text-bg-secondary"),
+            }
+        )
+    return rows
+
+
+def _with_missing(names: dict[int, str], wanted: set[int], model) -> dict[int, str]:
+    missing = wanted - names.keys()
+    if not missing:
+        return names
+    rows = model.objects.filter(pk__in=missing).order_by().values_list("id", "name")
+    return names | dict(rows)
 
 
 CLOSED = (PlacementStatus.COMPLETED, PlacementStatus.CANCELLED)

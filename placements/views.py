@@ -43,7 +43,12 @@ from placements.models import (
     PlacementStatusChange,
     Student,
 )
-from placements.selectors import capacities_with_use, placements_for_display
+from placements.selectors import (
+    capacities_with_use,
+    placement_rows,
+    placements_for_display,
+    placements_for_list,
+)
 
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "placements_import"
@@ -57,16 +62,16 @@ TRANSITION_LABELS = {
 }
 
 
-def _filtered(request: HttpRequest):
+def _filtered(request: HttpRequest, rows=placements_for_display):
     # Always bound: every filter is optional, so an empty query is a valid "no filter".
     form = PlacementFilterForm(request.GET, user=request.user)
-    placements = form.filter(placements_for_display(placements_visible_to(request.user)))
+    placements = form.filter(rows(placements_visible_to(request.user)))
     return form, placements
 
 
 @require_GET
 def placement_list(request: HttpRequest) -> HttpResponse:
-    form, placements = _filtered(request)
+    form, placements = _filtered(request, rows=placements_for_list)
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
@@ -80,12 +85,20 @@ def placement_list(request: HttpRequest) -> HttpResponse:
         per_page=PAGE_SIZE,
         query=query.urlencode(),
     )
+    rows = placement_rows(
+        page.object_list,
+        site_names=form.site_names,
+        unit_names=form.unit_names,
+        programs=form.programs,
+        profession_names=form.profession_names,
+    )
     return render(
         request,
         "placements/list.html",
         {
             "form": form,
             "page": page,
+            "rows": rows,
             "query": query.urlencode(),
             "can_create": bool(request.user.is_admin or request.user.is_facilitator),
         },

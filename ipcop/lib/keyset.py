@@ -7,6 +7,7 @@ counts at most `count_limit` + 1 rows, and the page says "more than 1,000" beyon
 
 The order must be two fields, a non-unique key and the primary key as the tie-breaker,
 both ascending or both descending, with an index on them (e.g. `-start_date, -id`).
+The rows are model instances or dicts (a `.values()` queryset that includes "pk").
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def _positive_int(value: str | None, default: int = 1) -> int:
     except ValueError:
         return default
     return number if number > 0 else default
+
+
+def _value(row, name: str):
+    # Rows are model instances or, from `.values(...)` including "pk", dicts.
+    return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
 def _after(field: str, descending: bool, key, pk) -> Q:
@@ -106,7 +112,7 @@ def keyset_page(
         number = 1
 
     def link(direction: str, row, page_number: int) -> str:
-        cursor = f"{getattr(row, field).isoformat()}_{row.pk}"
+        cursor = f"{_value(row, field).isoformat()}_{_value(row, 'pk')}"
         prefix = f"{query}&" if query else ""
         return f"{prefix}{direction}={cursor}&n={page_number}"
 

@@ -2,38 +2,58 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.choices import BaseChoiceIterator
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+
+class PlainChoices(BaseChoiceIterator):
+    """Choices already in Django's canonical form, a list of (value, label) pairs, e.g.
+    from `values_list`. Django normalises a plain list again each time it is assigned
+    (field, widget, copies), ~8 µs a choice: 4 ms for a province's 500 sites."""
+
+    def __init__(self, choices: list[tuple]):
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __len__(self):
+        return len(self.choices)
+
+    def __getitem__(self, index):
+        return self.choices[index]
 
 
 class FastSelect(forms.Select):
     """A <select> rendered in Python: the same HTML as `forms.Select`, without one
-    template include per option, which costs ~1 ms per 3 options on a filter of a
-    province's 300 units (the placements list)."""
+    template include per option nor Django's per-option context dicts, which cost
+    ~1 ms per 10 options on a filter of a province's 500 sites (the placements list).
+
+    Single choice only; groups (`(label, [(value, label), ...])`) become <optgroup>s."""
+
+    allow_multiple_selected = False
 
     def render(self, name, value, attrs=None, renderer=None):
-        context = self.get_context(name, value, attrs)["widget"]
-        options = []
-        for group_name, group_choices, _ in context["optgroups"]:
-            rendered = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                (
-                    (
-                        "" if option["value"] is None else option["value"],
-                        # Plain text: escaping leaves " selected" as it is.
-                        " selected" if option["selected"] else "",
-                        option["label"],
-                    )
-                    for option in group_choices
-                ),
-            )
-            if group_name:
-                rendered = format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
-            options.append(rendered)
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            context["name"],
-            flatatt(context["attrs"]),
-            # Each part is already safe HTML, so joining it escapes nothing again.
-            format_html_join("", "{}", ((part,) for part in options)),
+        selected = set(self.format_value(value))
+        parts = []
+
+        def option(choice_value, label):
+            key = "" if choice_value is None else str(choice_value)
+            # Like Django, only the first option with the value is selected.
+            mark = ""
+            if key in selected:
+                mark = " selected"
+                selected.discard(key)
+            return f'<option value="{escape(key)}"{mark}>{escape(label)}</option>'
+
+        for choice_value, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                inner = "".join(option(v, sub_label) for v, sub_label in label)
+                parts.append(f'<optgroup label="{escape(choice_value)}">{inner}</optgroup>')
+            else:
+                parts.append(option(choice_value, label))
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        return mark_safe(  # noqa: S308 — every value and label above is escaped.
+            f'<select name="{escape(name)}"{flatatt(final_attrs)}>{"".join(parts)}</select>'
         )
