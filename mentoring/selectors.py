@@ -9,10 +9,12 @@ grow with the number of sessions.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     Count,
     Exists,
@@ -21,7 +23,6 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -114,6 +115,43 @@ def placements_mentored_now(user: User) -> QuerySet[Placement]:
     )
 
 
+# --- Reference data: frameworks and their domains --------------------------------------
+
+
+def framework_domains(
+    framework_ids: Iterable[int],
+) -> tuple[CompetencyFramework, dict[int, list[CompetencyDomain]]]:
+    """The default framework, and the domains in order of it and of the frameworks named:
+    one query over two small reference tables instead of one per framework."""
+    frameworks: dict[int, CompetencyFramework] = {}
+    domains: dict[int, list[CompetencyDomain]] = {}
+    default = None
+    for domain in CompetencyDomain.objects.filter(
+        Q(framework__in=list(framework_ids)) | Q(framework__is_default=True)
+    ).select_related("framework"):
+        framework = frameworks.setdefault(domain.framework_id, domain.framework)
+        domain.framework = framework
+        domains.setdefault(framework.pk, []).append(domain)
+        if framework.is_default:
+            default = framework
+    if default is None:  # no default flag, or a default framework without domains
+        default = default_framework()
+    return default, domains
+
+
+def session_professions_at(site_ids) -> QuerySet[SessionProfessional]:
+    """The professions (ids) of the professionals present at sessions at the sites given
+    (ids, or a values() subquery). Served by two index-only scans: the sessions' (site,
+    held_on, id) index, then each session's (session, profession, person) index; DISTINCT
+    makes PostgreSQL aggregate these few thousand rows before any join."""
+    return (
+        SessionProfessional.objects.filter(session__site__in=site_ids)
+        .order_by()
+        .values("profession")
+        .distinct()
+    )
+
+
 # --- The student's IP learning record --------------------------------------------------
 
 
@@ -135,8 +173,8 @@ class LearningRecord:
     framework: CompetencyFramework
     total_sessions: int
     total_minutes: int
-    professions: list[dict]  # name, sessions, people, is_own
-    activities: list[dict]  # label, sessions, minutes, hours
+    professions: list[dict]  # profession, name, sessions, people, is_own
+    activities: list[dict]  # activity, label, sessions, minutes, hours
     domains: list[DomainCoverage]
     never_worked_with: list[Profession] = field(default_factory=list)
 
@@ -153,9 +191,27 @@ def learning_record(student: Student) -> LearningRecord:
     """A student's IP learning record: professions worked with and how often, hours by
     activity, sessions per domain of their program's framework, and the gaps.
     `student` should come with program, its profession and framework selected."""
-    framework = framework_of(student)
-    attended = MentoringSession.objects.filter(attendance__student=student)
-    totals = attended.aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+    own_framework = student.program.framework_id
+    default, domains_of = framework_domains([own_framework] if own_framework else [])
+    framework = student.program.framework or default
+    own_domains = domains_of.get(framework.pk, [])
+
+    # Each session has one activity: the per-activity rows also give the totals.
+    labels = dict(Activity.choices)
+    activities = [
+        {
+            **row,
+            "label": labels.get(row["activity"], row["activity"]),
+            "hours": round(row["minutes"] / 60, 1),
+        }
+        for row in MentoringSession.objects.filter(attendance__student=student)
+        .order_by()
+        .values("activity")
+        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+        .order_by("-minutes", "activity")
+    ]
+    total = sum(row["sessions"] for row in activities)
+    total_minutes = sum(row["minutes"] for row in activities)
 
     professions = [
         {**row, "is_own": row["profession"] == student.program.profession_id}
@@ -165,48 +221,33 @@ def learning_record(student: Student) -> LearningRecord:
         .order_by("-sessions", "name")
     ]
 
-    labels = dict(Activity.choices)
-    activities = [
-        {
-            **row,
-            "label": labels.get(row["activity"], row["activity"]),
-            "hours": round(row["minutes"] / 60, 1),
-        }
-        for row in attended.order_by()
-        .values("activity")
-        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
-        .order_by("-minutes", "activity")
-    ]
-
     through = MentoringSession.domains.through
     per_domain = {
         row["competencydomain"]: row
         for row in through.objects.filter(
-            mentoringsession__attendance__student=student, competencydomain__framework=framework
+            mentoringsession__attendance__student=student,
+            competencydomain__in=[d.pk for d in own_domains],
         )
         .values("competencydomain")
         .annotate(
             sessions=Count("mentoringsession"), minutes=Sum("mentoringsession__duration_minutes")
         )
     }
-    total = totals["sessions"] or 0
     domains = []
-    for domain in framework.domains.all():
+    for domain in own_domains:
         row = per_domain.get(domain.pk, {"sessions": 0, "minutes": 0})
         percent = round(100 * row["sessions"] / total) if total else 0
         domains.append(DomainCoverage(domain, row["sessions"], row["minutes"] or 0, percent))
 
     # Professions present at the student's sites that the student has never worked with.
-    sites = Placement.objects.filter(student=student).exclude(status=PlacementStatus.CANCELLED)
-    site_ids = sites.values("site")
-    worked = [row["profession"] for row in professions]
+    site_ids = (
+        Placement.objects.filter(student=student)
+        .exclude(status=PlacementStatus.CANCELLED)
+        .values("site")
+    )
     never = (
         Profession.objects.filter(
-            Q(
-                pk__in=SessionProfessional.objects.filter(session__site__in=site_ids).values(
-                    "profession"
-                )
-            )
+            Q(pk__in=session_professions_at(site_ids))
             | Q(
                 pk__in=Membership.objects.filter(
                     community__site__in=site_ids, left_on__isnull=True
@@ -219,14 +260,14 @@ def learning_record(student: Student) -> LearningRecord:
             )
         )
         .exclude(pk=student.program.profession_id)
-        .exclude(pk__in=worked)
+        .exclude(pk__in=[row["profession"] for row in professions])
         .order_by("name")
     )
     return LearningRecord(
         student=student,
         framework=framework,
         total_sessions=total,
-        total_minutes=totals["minutes"] or 0,
+        total_minutes=total_minutes,
         professions=professions,
         activities=activities,
         domains=domains,
@@ -235,19 +276,45 @@ def learning_record(student: Student) -> LearningRecord:
 
 
 def student_sessions(student: Student) -> QuerySet[SessionStudent]:
-    """The student's attendance rows, newest first, ready to list with session details."""
+    """The student's attendance rows, newest first, as dicts ready to list: each with its
+    session's date, activity, minutes, site name, and the names of the professions present
+    and of the domains practised (correlated index-only subqueries, one query in all)."""
+    through = MentoringSession.domains.through
     return (
         SessionStudent.objects.filter(student=student)
-        .select_related("session__site", "session__logged_by")
-        .prefetch_related(
-            "session__domains",
-            Prefetch(
-                "session__professional_attendance",
-                queryset=SessionProfessional.objects.select_related("profession"),
+        .order_by("-session__held_on", "-session_id")
+        .values(
+            "session_id",
+            "reflection",
+            held_on=F("session__held_on"),
+            activity=F("session__activity"),
+            minutes=F("session__duration_minutes"),
+            site=F("session__site__name"),
+        )
+        .annotate(
+            professions=ArraySubquery(
+                SessionProfessional.objects.filter(session=OuterRef("session_id"))
+                .order_by("pk")
+                .values("profession__name")
+            ),
+            domains=ArraySubquery(
+                through.objects.filter(mentoringsession=OuterRef("session_id"))
+                .order_by(
+                    "-competencydomain__framework__is_default",
+                    "competencydomain__framework__name",
+                    "competencydomain__order",
+                    "competencydomain__name",
+                )
+                .values("competencydomain__name")
             ),
         )
-        .order_by("-session__held_on", "-session_id")
     )
+
+
+def with_activity_labels(rows) -> list[dict]:
+    """`student_sessions` rows with their activity's label."""
+    labels = dict(Activity.choices)
+    return [{**row, "activity": labels.get(row["activity"], row["activity"])} for row in rows]
 
 
 # --- A site's matrix -------------------------------------------------------------------
@@ -257,34 +324,27 @@ def student_sessions(student: Student) -> QuerySet[SessionStudent]:
 class SiteMatrix:
     professions: list[Profession]
     frameworks: list[tuple[CompetencyFramework, list[CompetencyDomain]]]
-    rows: list[dict]  # student, profession_counts [..], domain_counts {framework_pk: [..]}
+    rows: list[dict]  # student, professions [counts], domains [[counts or None] per framework]
 
 
 def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
     """For each student: sessions at `site` with each profession present, and per domain of
     the student's framework. `students` come with user, program, profession, framework."""
-    default = default_framework()
+    default, domains_of = framework_domains(
+        {s.program.framework_id for s in students if s.program.framework_id}
+    )
     frameworks = {}
     for student in students:
-        framework = framework_of(student, default)
+        framework = student.program.framework or default
         frameworks[framework.pk] = framework
-    domains_by_framework = {pk: [] for pk in frameworks}
-    for domain in CompetencyDomain.objects.filter(framework__in=list(frameworks)):
-        domains_by_framework[domain.framework_id].append(domain)
 
-    # Drive from the site's sessions (index on session.site_id), then their attendance:
-    # an IN (subquery) let the planner read every profession's million attendance rows.
-    # (DISTINCT in the subquery makes PostgreSQL aggregate it first.)
-    present = (
-        SessionProfessional.objects.filter(session__site=site)
-        .order_by()
-        .values("profession")
-        .distinct()
+    professions = list(
+        Profession.objects.filter(pk__in=session_professions_at([site.pk])).order_by("name")
     )
-    professions = list(Profession.objects.filter(pk__in=present).order_by("name"))
+    student_ids = [s.pk for s in students]
     met = {
         (row["student"], row["profession"]): row["sessions"]
-        for row in SessionStudent.objects.filter(session__site=site, student__in=students)
+        for row in SessionStudent.objects.filter(session__site=site, student__in=student_ids)
         .values("student", profession=F("session__professional_attendance__profession"))
         .annotate(sessions=Count("session", distinct=True))
     }
@@ -292,7 +352,7 @@ def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
     covered = {
         (row["student"], row["competencydomain"]): row["sessions"]
         for row in through.objects.filter(
-            mentoringsession__site=site, mentoringsession__attendance__student__in=students
+            mentoringsession__site=site, mentoringsession__attendance__student__in=student_ids
         )
         .values("competencydomain", student=F("mentoringsession__attendance__student"))
         .annotate(sessions=Count("mentoringsession", distinct=True))
@@ -300,7 +360,7 @@ def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
     ordered_frameworks = sorted(frameworks.values(), key=lambda f: (not f.is_default, f.name))
     rows = []
     for student in students:
-        own = framework_of(student, default).pk
+        own = (student.program.framework or default).pk
         rows.append(
             {
                 "student": student,
@@ -308,7 +368,7 @@ def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
                 "domains": [
                     [
                         covered.get((student.pk, d.pk), 0) if f.pk == own else None
-                        for d in domains_by_framework[f.pk]
+                        for d in domains_of.get(f.pk, [])
                     ]
                     for f in ordered_frameworks
                 ],
@@ -316,18 +376,23 @@ def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
         )
     return SiteMatrix(
         professions=professions,
-        frameworks=[(f, domains_by_framework[f.pk]) for f in ordered_frameworks],
+        frameworks=[(f, domains_of.get(f.pk, [])) for f in ordered_frameworks],
         rows=rows,
     )
 
 
+_NOT_CANCELLED = [s for s in PlacementStatus.values if s != PlacementStatus.CANCELLED]
+
+
 def students_at_site(site: Site) -> QuerySet[Student]:
-    """Students with a (not cancelled) placement at the site, for the matrix."""
-    placed = Placement.objects.filter(site=site).exclude(status=PlacementStatus.CANCELLED)
+    """Students with a (not cancelled) placement at the site, for the matrix. A join from
+    the site's placements (index on placement.site_id), not `pk IN (subquery)`, which the
+    planner answered with a sequential scan over every student."""
     return (
-        Student.objects.filter(pk__in=placed.values("student"))
+        Student.objects.filter(placements__site=site, placements__status__in=_NOT_CANCELLED)
         .select_related("user", "program__profession", "program__framework")
         .order_by("user__full_name", "pk")
+        .distinct()
     )
 
 

@@ -9,7 +9,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -387,7 +387,12 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "mentoring/learning_record.html",
-        {"record": record, "student": student, "page": page},
+        {
+            "record": record,
+            "student": student,
+            "page": page,
+            "rows": selectors.with_activity_labels(page.object_list),
+        },
     )
 
 
@@ -401,8 +406,13 @@ def my_learning_record(request: HttpRequest) -> HttpResponse:
 
 
 def _facilitated_site(request, pk):
-    site = get_object_or_404(sites_visible_to(request.user), pk=pk)
-    if not sites_facilitated_by(request.user).filter(pk=site.pk).exists():
+    """404 for a site the person cannot see, 403 if they see it but do not facilitate it;
+    both answered by one query."""
+    facilitated = sites_facilitated_by(request.user).filter(pk=OuterRef("pk"))
+    site = get_object_or_404(
+        sites_visible_to(request.user).annotate(facilitated=Exists(facilitated)), pk=pk
+    )
+    if not site.facilitated:
         raise PermissionDenied("Only the site's facilitators see its matrix.")
     return site
 
