@@ -89,6 +89,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The rows of the long lists only (ipcop/jinja2.py explains why).
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "ipcop.jinja2.environment"},
+    },
 ]
 
 WSGI_APPLICATION = "ipcop.wsgi.application"

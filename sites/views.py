@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.fragments import render_rows
 from ipcop.permissions import (
     communities_manageable_by,
     communities_visible_to,
@@ -47,17 +48,31 @@ MEETINGS_PER_PAGE = 10
 
 
 def _site_to_manage(request: HttpRequest, pk: int) -> Site:
-    site = get_object_or_404(sites_visible_to(request.user), pk=pk)
-    if not sites_facilitated_by(request.user).filter(pk=site.pk).exists():
+    # One query: the site if visible (else 404) and whether the person manages it (else 403).
+    site = get_object_or_404(
+        sites_visible_to(request.user).annotate(
+            managed=Exists(sites_facilitated_by(request.user).filter(pk=OuterRef("pk")))
+        ),
+        pk=pk,
+    )
+    if not site.managed:
         raise PermissionDenied("Only the site's facilitators and admins may do this.")
     return site
 
 
+def _with_can_manage(communities, user):
+    """Annotate `can_manage`: whether the person may change the CoP (in the same query)."""
+    return communities.annotate(
+        can_manage=Exists(communities_manageable_by(user).filter(pk=OuterRef("pk")))
+    )
+
+
 def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
     community = get_object_or_404(
-        communities_visible_to(request.user).select_related("site"), pk=pk
+        _with_can_manage(communities_visible_to(request.user), request.user).select_related("site"),
+        pk=pk,
     )
-    if not communities_manageable_by(request.user).filter(pk=community.pk).exists():
+    if not community.can_manage:
         raise PermissionDenied("Only the site's facilitators and admins may change this CoP.")
     return community
 
@@ -87,12 +102,14 @@ def site_list(request: HttpRequest) -> HttpResponse:
         .with_counts()
         .order_by("name")
     )
+    page = _page(request, sites, PAGE_SIZE)
     return render(
         request,
         "sites/site_list.html",
         {
             "search": search,
-            "page_obj": _page(request, sites, PAGE_SIZE),
+            "page_obj": page,
+            "rows": render_rows("sites/_site_rows.html", {"sites": page}),
             "query": _query_without(request, "page"),
         },
     )
@@ -101,17 +118,13 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
-    site = (
-        Site.objects.filter(pk=site.pk)
-        .prefetch_related(
-            "units",
-            Prefetch("facilitators", queryset=get_user_model().objects.order_by("full_name")),
-            Prefetch(
-                "communities",
-                queryset=CommunityOfPractice.objects.with_activity().order_by("name"),
-            ),
-        )
-        .get()
+    prefetch_related_objects(
+        [site],
+        "units",
+        Prefetch("facilitators", queryset=get_user_model().objects.order_by("full_name")),
+        Prefetch(
+            "communities", queryset=CommunityOfPractice.objects.with_activity().order_by("name")
+        ),
     )
     placement_counts = dict(
         site.placements.filter(status=PlacementStatus.ACTIVE)
@@ -256,13 +269,13 @@ def cop_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_object_or_404(
-        communities_visible_to(request.user)
+        _with_can_manage(communities_visible_to(request.user), request.user)
         .select_related("site")
         .with_activity()
         .prefetch_related("facilitators"),
         pk=pk,
     )
-    can_manage = communities_manageable_by(request.user).filter(pk=community.pk).exists()
+    can_manage = community.can_manage
     memberships = list(
         community.memberships.select_related("person", "profession").order_by(
             "left_on", "person__full_name"

@@ -1,0 +1,35 @@
+"""The Jinja2 row fragments: URLs built like reverse(), values escaped like Django's."""
+
+import pytest
+from django.urls import reverse
+
+from ipcop.lib.fragments import pk_url, render_rows
+from sites.tests.factories import SiteFactory
+
+
+@pytest.mark.parametrize(
+    "name", ["sites:detail", "sites:cop_detail", "placements:detail", "sites:meeting_detail"]
+)
+@pytest.mark.parametrize("pk", [1, 42, 1234567])
+def test_pk_url_is_what_reverse_gives(name, pk):
+    assert pk_url(name, pk) == reverse(name, args=[pk])
+
+
+def test_pk_url_refuses_what_is_not_a_pk():
+    with pytest.raises(ValueError):
+        pk_url("sites:detail", "1/../../admin")
+
+
+@pytest.mark.django_db
+def test_rows_escape_what_people_typed():
+    site = SiteFactory(name='<script>alert("x")</script> & Co', city="<b>Red Deer</b>")
+    site.community_count = 0
+    site.active_placement_count = 2
+    html = render_rows("sites/_site_rows.html", {"sites": [site]})
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in html
+    assert f'href="{reverse("sites:detail", args=[site.pk])}"' in html
+
+
+def test_rows_say_when_there_is_none():
+    assert "No site matches." in render_rows("sites/_site_rows.html", {"sites": []})
