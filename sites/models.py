@@ -145,12 +145,18 @@ class CommunityOfPracticeQuerySet(models.QuerySet):
     def needing_attention(self, today: datetime.date):
         """Open CoPs with no meeting in the last MEETING_ATTENTION_DAYS days or no active
         initiative. Call after `with_activity()`."""
-        since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
-        return self.open().filter(
-            Q(last_meeting_on__isnull=True)
-            | Q(last_meeting_on__lt=since)
-            | Q(active_initiative_count=0)
-        )
+        return self.open().filter(needs_attention_q(today))
+
+
+def needs_attention_q(today: datetime.date) -> Q:
+    """The attention rule over `with_activity()` annotations: no meeting in the last
+    MEETING_ATTENTION_DAYS days, or no active initiative."""
+    since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
+    return (
+        Q(last_meeting_on__isnull=True)
+        | Q(last_meeting_on__lt=since)
+        | Q(active_initiative_count=0)
+    )
 
 
 class CommunityOfPractice(models.Model):
