@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from accounts.models import Profession
 from ipcop.lib.widgets import FastSelect, PlainChoices
 from ipcop.permissions import sites_facilitated_by, sites_visible_to
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
@@ -64,17 +63,21 @@ class PlacementFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         sites = sites_visible_to(user)
         self.site_names: dict[int, str] = dict(sites.values_list("id", "name"))
+        # Programs with their professions in one query; a profession without a program
+        # has no students, so no placement to filter.
         self.programs: dict[int, tuple[str, int]] = {}
+        self.profession_names: dict[int, str] = {}
         program_choices = [self.ANY]
-        for pk, name, institution, profession_id in Program.objects.values_list(
-            "id", "name", "institution", "profession_id"
+        for pk, name, institution, profession_id, profession in Program.objects.values_list(
+            "id", "name", "institution", "profession_id", "profession__name"
         ):
             self.programs[pk] = (name, profession_id)
+            self.profession_names[profession_id] = profession
             program_choices.append((pk, f"{name} — {institution}"))
-        self.profession_names: dict[int, str] = dict(Profession.objects.values_list("id", "name"))
+        professions = sorted(self.profession_names.items(), key=lambda item: item[1])
         self.fields["site"].choices = PlainChoices([self.ANY, *self.site_names.items()])
         self.fields["program"].choices = PlainChoices(program_choices)
-        self.fields["profession"].choices = PlainChoices([self.ANY, *self.profession_names.items()])
+        self.fields["profession"].choices = PlainChoices([self.ANY, *professions])
         self.unit_names: dict[int, str] = {}
         self._offer_units(sites)
         for field in self.fields.values():

@@ -18,7 +18,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
 from accounts.models import Profession
 from mentoring.models import MentorAssignment
@@ -136,10 +135,10 @@ def placement_rows(
     programs: dict[int, tuple[str, int]],
     profession_names: dict[int, str],
 ) -> list[dict]:
-    """What each row of the list shows for a page of `placements_for_list`, as plain
-    strings. The names come from lookups the caller already holds (the filter form's
-    choices); a name missing from them is read in one query per kind, so any lookup
-    gives the right rows."""
+    """Add to each row of `placements_for_list` the names and labels the list shows
+    (site, unit, program, profession, model, status and its badge). The names come from
+    lookups the caller already holds (the filter form's choices); a name missing from
+    them is read in one query per kind, so any lookup gives the right rows."""
     site_names = _with_missing(site_names, {p["site_id"] for p in placements}, Site)
     unit_names = _with_missing(unit_names, {p["unit_id"] for p in placements} - {None}, Unit)
     missing_programs = {p["program_id"] for p in placements} - programs.keys()
@@ -153,29 +152,18 @@ def placement_rows(
     profession_names = _with_missing(
         profession_names, {programs[p["program_id"]][1] for p in placements}, Profession
     )
-    # One reverse() for the page instead of one a row (~20 µs each): the URL of a
-    # sentinel id, with the id's place left for str.format.
-    sentinel = "2147483647"
-    detail_url = reverse("placements:detail", args=[sentinel]).replace(sentinel, "{}")
-    rows = []
-    for placement in placements:
-        program_name, profession_id = programs[placement["program_id"]]
-        rows.append(
-            {
-                "url": detail_url.format(placement["pk"]),
-                "student": placement["student_name"],
-                "program": program_name,
-                "profession": profession_names[profession_id],
-                "site": site_names[placement["site_id"]],
-                "unit": unit_names.get(placement["unit_id"], ""),
-                "start": placement["start_date"].isoformat(),
-                "end": placement["end_date"].isoformat(),
-                "model": MODEL_LABELS.get(placement["model"], placement["model"]),
-                "status": STATUS_LABELS.get(placement["status"], placement["status"]),
-                "badge": STATUS_BADGES.get(placement["status"], "text-bg-secondary"),
-            }
+    for row in placements:
+        program_name, profession_id = programs[row["program_id"]]
+        row.update(
+            site=site_names[row["site_id"]],
+            unit=unit_names.get(row["unit_id"], ""),
+            program=program_name,
+            profession=profession_names[profession_id],
+            model_label=MODEL_LABELS.get(row["model"], row["model"]),
+            status_label=STATUS_LABELS.get(row["status"], row["status"]),
+            badge=STATUS_BADGES.get(row["status"], "text-bg-secondary"),
         )
-    return rows
+    return placements
 
 
 def _with_missing(names: dict[int, str], wanted: set[int], model) -> dict[int, str]:

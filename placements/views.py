@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.fragments import render_rows
 from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -62,16 +63,15 @@ TRANSITION_LABELS = {
 }
 
 
-def _filtered(request: HttpRequest, rows=placements_for_display):
+def _filtered(request: HttpRequest):
     # Always bound: every filter is optional, so an empty query is a valid "no filter".
     form = PlacementFilterForm(request.GET, user=request.user)
-    placements = form.filter(rows(placements_visible_to(request.user)))
-    return form, placements
+    return form, form.filter(placements_visible_to(request.user))
 
 
 @require_GET
 def placement_list(request: HttpRequest) -> HttpResponse:
-    form, placements = _filtered(request, rows=placements_for_list)
+    form, placements = _filtered(request)
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
@@ -84,8 +84,9 @@ def placement_list(request: HttpRequest) -> HttpResponse:
         params=request.GET,
         per_page=PAGE_SIZE,
         query=query.urlencode(),
+        rows=placements_for_list,
     )
-    rows = placement_rows(
+    placement_rows(
         page.object_list,
         site_names=form.site_names,
         unit_names=form.unit_names,
@@ -98,7 +99,7 @@ def placement_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": rows,
+            "rows": render_rows("placements/_list_rows.html", {"placements": page}),
             "query": query.urlencode(),
             "can_create": bool(request.user.is_admin or request.user.is_facilitator),
         },
@@ -133,6 +134,7 @@ EXPORT_COLUMNS = [
 def placement_export(request: HttpRequest) -> StreamingHttpResponse:
     """Exactly the rows the list shows with the same filters, all pages, as CSV."""
     _, placements = _filtered(request)
+    placements = placements_for_display(placements)
     # Who took a copy of placement data, not which rows (the filters are in the path's log).
     audit_record(request, AuditAction.VIEW, model=Placement, pk="export")
     writer = csv.writer(_Echo())

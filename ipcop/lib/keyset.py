@@ -13,6 +13,7 @@ The rows are model instances or dicts (a `.values()` queryset that includes "pk"
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -79,10 +80,14 @@ def keyset_page(
     per_page: int,
     query: str = "",
     count_limit: int | None = None,
+    rows: Callable[[QuerySet], QuerySet] | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
-    first page). `query` is the rest of the query string, kept in the links."""
+    first page). `query` is the rest of the query string, kept in the links. `rows`, if
+    given, turns the page's queryset into what the page holds (e.g. `.values()` with
+    joined names); the count is taken without it, so its joins do not slow the count."""
+    select = rows or (lambda page_queryset: page_queryset)
     count_limit = count_limit or COUNT_LIMIT
     order = (f"-{field}", "-pk") if descending else (field, "pk")
     reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
@@ -90,22 +95,22 @@ def keyset_page(
     number = _positive_int(params.get("n"))
 
     if before is not None:
-        rows = list(
-            queryset.filter(_after(field, not descending, *before)).order_by(*reverse_order)[
-                : per_page + 1
-            ]
+        found = list(
+            select(
+                queryset.filter(_after(field, not descending, *before)).order_by(*reverse_order)
+            )[: per_page + 1]
         )
-        has_previous = len(rows) > per_page
-        rows = rows[:per_page][::-1]
+        has_previous = len(found) > per_page
+        found = found[:per_page][::-1]
         has_next = True
     else:
         if after is not None:
             queryset_page = queryset.filter(_after(field, descending, *after))
         else:
             queryset_page = queryset
-        rows = list(queryset_page.order_by(*order)[: per_page + 1])
-        has_next = len(rows) > per_page
-        rows = rows[:per_page]
+        found = list(select(queryset_page.order_by(*order))[: per_page + 1])
+        has_next = len(found) > per_page
+        found = found[:per_page]
         has_previous = after is not None
 
     if not has_previous:
@@ -118,12 +123,12 @@ def keyset_page(
 
     counted = queryset.order_by().values("pk")[: count_limit + 1].count()
     return KeysetPage(
-        object_list=rows,
+        object_list=found,
         number=number,
-        has_next=has_next and bool(rows),
-        has_previous=has_previous and bool(rows),
-        next_query=link("after", rows[-1], number + 1) if rows else "",
-        previous_query=link("before", rows[0], max(number - 1, 1)) if rows else "",
+        has_next=has_next and bool(found),
+        has_previous=has_previous and bool(found),
+        next_query=link("after", found[-1], number + 1) if found else "",
+        previous_query=link("before", found[0], max(number - 1, 1)) if found else "",
         count=min(counted, count_limit),
         count_is_lower_bound=counted > count_limit,
     )
