@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -277,24 +279,25 @@ def learning_record(student: Student) -> LearningRecord:
 
 def student_sessions(student: Student) -> QuerySet[SessionStudent]:
     """The student's attendance rows, newest first, as dicts ready to list: each with its
-    session's date, activity, minutes, site name, and the names of the professions present
-    and of the domains practised (correlated index-only subqueries, one query in all)."""
+    session's date, activity, minutes and site name, the names of the professions present
+    and of the domains practised (correlated index-only subqueries: one query in all), and
+    whether the student wrote a reflection."""
     through = MentoringSession.domains.through
     return (
         SessionStudent.objects.filter(student=student)
         .order_by("-session__held_on", "-session_id")
         .values(
             "session_id",
-            "reflection",
             held_on=F("session__held_on"),
             activity=F("session__activity"),
             minutes=F("session__duration_minutes"),
             site=F("session__site__name"),
         )
         .annotate(
+            has_reflection=ExpressionWrapper(~Q(reflection=""), output_field=BooleanField()),
             professions=ArraySubquery(
                 SessionProfessional.objects.filter(session=OuterRef("session_id"))
-                .order_by("pk")
+                .order_by("profession__name", "pk")
                 .values("profession__name")
             ),
             domains=ArraySubquery(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.fragments import render_rows
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
@@ -391,7 +392,10 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
             "record": record,
             "student": student,
             "page": page,
-            "rows": selectors.with_activity_labels(page.object_list),
+            "rows": render_rows(
+                "mentoring/_record_sessions.html",
+                {"rows": selectors.with_activity_labels(page.object_list)},
+            ),
         },
     )
 
@@ -428,7 +432,14 @@ def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     )
     matrix = selectors.site_matrix(site, list(page.object_list))
     return render(
-        request, "mentoring/site_matrix.html", {"site": site, "matrix": matrix, "page": page}
+        request,
+        "mentoring/site_matrix.html",
+        {
+            "site": site,
+            "matrix": matrix,
+            "page": page,
+            "rows": render_rows("mentoring/_matrix_rows.html", {"rows": matrix.rows}),
+        },
     )
 
 

@@ -225,6 +225,38 @@ def test_record_page_has_no_inline_styles(client, session, student):
     assert "<svg" in page.content.decode()
 
 
+def test_record_lists_each_session_with_its_people_domains_and_reflection(
+    client, placement, team, student, site_a
+):
+    site_a.name = "Site <A>"
+    site_a.save()
+    preceptor, pharmacist = team
+    domains = list(default_domains()[:2])
+    logged = services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=timezone.localdate(),
+        duration_minutes=45,
+        activity=Activity.JOINT_ASSESSMENT,
+        students=[student],
+        professionals=[pharmacist],
+        domains=domains,
+    )
+    SessionStudent.objects.filter(session=logged).update(reflection="Learnt a lot.")
+    page = client_for(client, student.user).get(
+        reverse("mentoring:learning_record", args=[student.pk])
+    )
+    html = page.content.decode()
+    detail = reverse("mentoring:session_detail", args=[logged.pk])
+    assert f'<a href="{detail}">{timezone.localdate():%Y-%m-%d}</a>' in html
+    assert "<td>Joint assessment or care planning</td>" in html
+    assert "<td>45</td>" in html
+    assert "<td>Site &lt;A&gt;</td>" in html  # escaped like the rest of the page
+    assert "<td>Nursing, Pharmacy</td>" in html  # by name, the logger included
+    assert f"<td>{domains[0].name}; {domains[1].name}</td>" in html
+    assert "<td>Yes</td>" in html
+
+
 def test_my_record_redirects_the_student(client, student):
     response = client_for(client, student.user).get(reverse("mentoring:my_learning_record"))
     assert response.url == reverse("mentoring:learning_record", args=[student.pk])
@@ -241,6 +273,31 @@ def test_facilitator_sees_matrix_and_csv(client, session, site_a, facilitator, s
     lines = response.content.decode().splitlines()
     assert lines[0].startswith("Student,Profession,Program,Framework,Sessions with Nursing")
     assert lines[1].startswith("Sam Student,Nursing")
+
+
+def test_matrix_marks_gaps_and_other_frameworks(client, session, site_a, facilitator, student):
+    from mentoring.models import CompetencyFramework
+    from placements.models import PlacementStatus
+    from placements.tests.factories import PlacementFactory, ProgramFactory
+
+    ipec = CompetencyFramework.objects.get(code="ipec-2023")
+    other = StudentFactory(program=ProgramFactory(framework=ipec), user__full_name="<Olga>")
+    PlacementFactory(student=other, site=site_a, status=PlacementStatus.CONFIRMED)
+    PlacementFactory(student=StudentFactory(), site=site_a, status=PlacementStatus.CANCELLED)
+    html = (
+        client_for(client, facilitator)
+        .get(reverse("mentoring:site_matrix", args=[site_a.pk]))
+        .content.decode()
+    )
+    assert html.count('<th scope="row">') == 2  # the cancelled placement's student is not listed
+    record = reverse("mentoring:learning_record", args=[other.pk])
+    assert f'<a href="{record}">&lt;Olga&gt;</a>' in html
+    assert "<td>1</td>" in html  # Sam met nursing (the logger) once
+    assert '<td class="matrix-gap">0</td>' in html
+    assert (
+        html.count("not this student&#39;s framework") + html.count("not this student's framework")
+        == 6 + 4
+    )  # Sam: 4 IPEC domains; Olga: 6 CIHC 2010 domains
 
 
 def test_matrix_csv_defuses_formulas(client, session, site_a, facilitator, student):
