@@ -12,21 +12,34 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors import DUE_FILTERS
+from ipcop.lib.widgets import FastSelect, PlainChoices
 
 
 class FollowUpFilterForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my sites")
+    """The list's filters. Sites are offered as (id, name) rows read once: the same rows
+    name the listed follow-ups' sites (`site_names`), so the list's query joins no site.
+    An invalid value is reported next to its field and the filters are ignored."""
+
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *FollowUpStatus.choices], required=False
+        choices=[("", "Any status"), *FollowUpStatus.choices], required=False, widget=FastSelect
     )
-    due = forms.ChoiceField(choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False)
+    due = forms.ChoiceField(
+        choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False, widget=FastSelect
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
-        # The template loops over the choices: read the sites once here, in one query
-        # (a {% for %} over the lazy choices would COUNT them first, then read them).
-        self.fields["site"].choices = list(iter(self.fields["site"].choices))
+        self.site_names: dict[int, str] = dict(sites.order_by("name").values_list("id", "name"))
+        self.fields["site"].choices = PlainChoices([("", "All my sites"), *self.site_names.items()])
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
 
 
 class ScheduleForm(forms.Form):

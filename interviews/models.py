@@ -120,6 +120,16 @@ class FollowUp(models.Model):
             # Follow-ups at a facilitator's sites by status and due date (lists, dashboard).
             models.Index(fields=["site", "status", "due_on"], name="followup_site_status_due_idx"),
             models.Index(fields=["interviewer", "scheduled_at"], name="followup_interviewer_idx"),
+            # The follow-ups list in its keyset order (ORDER BY due_on, id LIMIT 51).
+            models.Index(fields=["due_on", "id"], name="followup_due_id_idx"),
+            # The list filtered by status, in the same order.
+            models.Index(fields=["status", "due_on", "id"], name="followup_status_due_id_idx"),
+            # The list's "due in 30 days" and "overdue" tabs: open follow-ups by due date.
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(status__in=OPEN_FOLLOWUP_STATUSES),
+                name="followup_open_due_id_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Avg, Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from interviews.models import (
@@ -24,6 +25,7 @@ from sites.models import (
     Initiative,
     InitiativeStatus,
     InitiativeTheme,
+    Site,
 )
 
 DUE_WINDOW_DAYS = 30
@@ -48,37 +50,79 @@ def followup_due_q(due: str, today: date) -> Q:
 
 
 def followup_counts(followups: QuerySet[FollowUp], *, today: date | None = None) -> dict:
-    """Counts for the list's tabs and the dashboard, in one aggregate query."""
+    """Counts for the list's tabs, in one aggregate query grouped by status. COUNT(*) and
+    the columns of followup_site_status_due_idx only: at a facilitator's sites the
+    follow-ups are counted from the index alone (an index-only scan), never from the table."""
     today = today or timezone.localdate()
-    return followups.aggregate(
-        total=Count("id"),
-        next30=Count("id", filter=followup_due_q("next30", today)),
-        overdue=Count("id", filter=followup_due_q("overdue", today)),
-        pending=Count("id", filter=Q(status=FollowUpStatus.PENDING)),
-        scheduled=Count("id", filter=Q(status=FollowUpStatus.SCHEDULED)),
-        completed=Count("id", filter=Q(status=FollowUpStatus.COMPLETED)),
-        declined=Count("id", filter=Q(status=FollowUpStatus.DECLINED)),
-        missed=Count("id", filter=Q(status=FollowUpStatus.MISSED)),
-        cancelled=Count("id", filter=Q(status=FollowUpStatus.CANCELLED)),
+    counts = dict.fromkeys(["total", "next30", "overdue", *FollowUpStatus.values], 0)
+    per_status = (
+        followups.order_by()
+        .values("status")
+        .annotate(
+            n=Count("*"),
+            next30=Count("due_on", filter=followup_due_q("next30", today)),
+            overdue=Count("due_on", filter=followup_due_q("overdue", today)),
+        )
     )
+    for row in per_status:
+        counts[row["status"]] = row["n"]
+        counts["total"] += row["n"]
+        counts["next30"] += row["next30"]
+        counts["overdue"] += row["overdue"]
+    return counts
 
 
 def followup_list(followups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
-    """The rows of the follow-up list, with what each row shows joined in."""
-    return followups.select_related("participant", "site", "interviewer").only(
+    """The rows of the follow-up list with the people each row names joined in; the site's
+    name comes from the filter form's choices (`followup_list_rows`), not from a join."""
+    return followups.select_related("participant", "interviewer").only(
         "id",
         "due_on",
         "status",
         "scheduled_at",
-        "mode",
-        "membership_id",
+        "site_id",
         "placement_id",
         "participant__full_name",
         "participant__email",
-        "site__name",
         "interviewer__full_name",
         "interviewer__email",
     )
+
+
+STATUS_LABELS = dict(FollowUpStatus.choices)
+
+
+def followup_list_rows(followups: list[FollowUp], *, site_names: dict[int, str]) -> list[dict]:
+    """What each row of the list shows, as plain strings. A site missing from
+    `site_names` (an interview at a site the person does not otherwise see) is read in
+    one query."""
+    missing = {f.site_id for f in followups} - site_names.keys()
+    if missing:
+        site_names = site_names | dict(
+            Site.objects.filter(pk__in=missing).order_by().values_list("id", "name")
+        )
+    # One reverse() for the page instead of one a row: the URL of a sentinel id, with the
+    # id's place left for str.format.
+    sentinel = "2147483647"
+    detail_url = reverse("interviews:followup_detail", args=[sentinel]).replace(sentinel, "{}")
+    rows = []
+    for followup in followups:
+        interview = ""
+        if followup.scheduled_at:
+            when = timezone.localtime(followup.scheduled_at).strftime("%Y-%m-%d %H:%M")
+            interview = f"{when} with {followup.interviewer}"
+        rows.append(
+            {
+                "url": detail_url.format(followup.pk),
+                "participant": str(followup.participant),
+                "follows": "Placement" if followup.placement_id else "CoP membership",
+                "site": site_names[followup.site_id],
+                "due": followup.due_on.isoformat(),
+                "status": STATUS_LABELS.get(followup.status, followup.status),
+                "interview": interview,
+            }
+        )
+    return rows
 
 
 # --- The outcomes report ---------------------------------------------------------------

@@ -10,7 +10,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,6 +35,7 @@ from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, The
 from interviews.selectors import (
     followup_counts,
     followup_due_q,
+    followup_list_rows,
     outcomes_report,
     outcomes_report_rows,
 )
@@ -44,9 +44,11 @@ from interviews.selectors import (
 )
 from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     followups_manageable_by,
+    followups_visible_for_list,
     followups_visible_to,
     interview_records_visible_to,
     require_role,
@@ -79,21 +81,32 @@ def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
 
 @require_GET
 def followup_list(request: HttpRequest) -> HttpResponse:
-    visible = followups_visible_to(request.user)
+    visible = followups_visible_for_list(request.user)
     form = FollowUpFilterForm(request.GET or None, sites=sites_visible_to(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     if filters.get("site"):
-        visible = visible.filter(site=filters["site"])
+        visible = visible.filter(site_id=filters["site"])
     counts = followup_counts(visible)
     rows = visible
     if filters.get("status"):
         rows = rows.filter(status=filters["status"])
     if filters.get("due"):
         rows = rows.filter(followup_due_q(filters["due"], timezone.localdate()))
-    page = Paginator(followup_rows(rows), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
-    query.pop("page", None)
-    site_param = f"site={filters['site'].pk}&" if filters.get("site") else ""
+    for cursor_param in ("page", "after", "before", "n"):
+        query.pop(cursor_param, None)
+    # Keyset pagination in the list's order (due date, id; index followup_due_id_idx):
+    # a late page costs what the first costs, and the caption's count stops at 1,000.
+    page = keyset_page(
+        followup_rows(rows),
+        field="due_on",
+        descending=False,
+        params=request.GET,
+        per_page=PAGE_SIZE,
+        query=query.urlencode(),
+    )
+    page.object_list = followup_list_rows(page.object_list, site_names=form.site_names)
+    site_param = f"site={filters['site']}&" if filters.get("site") else ""
     return render(
         request,
         "interviews/followup_list.html",
@@ -101,7 +114,6 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "counts": counts,
-            "query": query.urlencode(),
             "site_param": site_param,
             "can_manage": request.user.is_admin or request.user.is_facilitator,
         },

@@ -194,7 +194,8 @@ def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
 
 def followups_visible_to(user: User) -> QuerySet[FollowUp]:
     """Facilitators: follow-ups at their sites. Interviewers: those they conduct.
-    Everyone: their own (never the record's content, see `interview_records_visible_to`)."""
+    Everyone: their own (never the record's content, see `interview_records_visible_to`).
+    For fetching by id; lists and counts use `followups_visible_for_list` (the same set)."""
     if not user.is_authenticated:
         return _none(FollowUp)
     if user.is_admin:
@@ -203,6 +204,33 @@ def followups_visible_to(user: User) -> QuerySet[FollowUp]:
     if has_role(user, "facilitator"):
         condition |= Q(site__in=_facilitated_site_ids(user))
     return FollowUp.objects.filter(condition)
+
+
+# Beyond this many follow-ups outside their sites, a facilitator's list keeps the OR.
+_FOLLOWUPS_ELSEWHERE_BY_ID = 100
+
+
+def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
+    """Exactly `followups_visible_to(user)`, written so that a list, its count and its
+    summary over thousands of rows are read from indexes. The OR across site, participant
+    and interviewer defeats them (every such query would read the whole table), and a
+    facilitator's own and interviewed follow-ups nearly always lie at sites they
+    facilitate: so one indexed query first reads those that lie elsewhere. None, and the
+    site condition alone is the same set; a few, and they are added by id."""
+    if not has_role(user, "facilitator") or user.is_admin:
+        return followups_visible_to(user)
+    own = Q(participant=user) | Q(interviewer=user)
+    facilitated = Q(site__in=_facilitated_site_ids(user))
+    elsewhere = list(
+        FollowUp.objects.filter(own)
+        .exclude(facilitated)
+        .values_list("pk", flat=True)[: _FOLLOWUPS_ELSEWHERE_BY_ID + 1]
+    )
+    if not elsewhere:
+        return FollowUp.objects.filter(facilitated)
+    if len(elsewhere) <= _FOLLOWUPS_ELSEWHERE_BY_ID:
+        return FollowUp.objects.filter(facilitated | Q(pk__in=elsewhere))
+    return FollowUp.objects.filter(facilitated | own)
 
 
 def followups_manageable_by(user: User) -> QuerySet[FollowUp]:

@@ -238,6 +238,40 @@ def test_list_filters_and_counts(client_for, facilitator, site_a, site_b):
         assert c.get(url("followup_list"), params).status_code == 200
 
 
+def test_list_pages_by_keyset_in_due_date_order(client_for, facilitator, site_a, monkeypatch):
+    from interviews import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    make_followups(site_a, 7)
+    c = client_for(facilitator)
+    seen = []
+    response = c.get(url("followup_list"))
+    while True:
+        page = response.context["page"]
+        seen += [row["url"] for row in page]
+        if not page.has_next:
+            break
+        response = c.get(url("followup_list") + "?" + page.next_query)
+    expected = [
+        url("followup_detail", pk)
+        for pk in FollowUp.objects.order_by("due_on", "id").values_list("pk", flat=True)
+    ]
+    assert seen == expected
+    assert page.number == 3
+    assert response.context["page"].count == 7
+    # Back one page from the last.
+    back = c.get(url("followup_list") + "?" + page.previous_query).context["page"]
+    assert [row["url"] for row in back] == expected[3:6]
+
+
+def test_list_shows_the_site_of_an_interview_at_a_site_not_otherwise_visible(client_for, site_b):
+    interviewer = UserFactory(facilitator=True)
+    followup = FollowUpFactory(placement=PlacementFactory(site=site_b), scheduled=True)
+    FollowUp.objects.filter(pk=followup.pk).update(interviewer=interviewer)
+    response = client_for(interviewer).get(url("followup_list"))
+    assert [row["site"] for row in response.context["page"]] == ["Site B"]
+
+
 def make_followups(site, n):
     today = timezone.localdate()
     placements = [PlacementFactory(site=site) for _ in range(n)]
@@ -275,6 +309,8 @@ def test_list_query_count_is_constant(
 ):
     make_followups(site_a, rows)
     c = client_for(facilitator)
+    # Session, user, follow-ups elsewhere, sites, counts, page, capped count, and the
+    # session's save (UPDATE in a savepoint).
     with django_assert_max_num_queries(10):
         response = c.get(url("followup_list"))
     assert response.status_code == 200
