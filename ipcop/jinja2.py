@@ -6,6 +6,7 @@ inserted with `{{ rows }}` (see ipcop/lib/fragments.py)."""
 
 from __future__ import annotations
 
+from django.template.defaultfilters import truncatewords
 from jinja2 import Environment
 
 from ipcop.lib.fragments import pk_url
@@ -18,7 +19,9 @@ def pluralize(count: int, suffix: str = "s") -> str:
 def environment(**options) -> Environment:
     # Autoescape always, whatever the settings say: every value is escaped as Django would.
     options.pop("autoescape", None)
+    options.setdefault("trim_blocks", True)
+    options.setdefault("lstrip_blocks", True)
     env = Environment(autoescape=True, **options)
     env.globals.update(pk_url=pk_url)
-    env.filters.update(pluralize=pluralize)
+    env.filters.update(pluralize=pluralize, truncatewords=truncatewords)
     return env

@@ -318,6 +318,7 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for status, label in InitiativeStatus.choices
     ]
     since = _attention_since()
+    meetings_page = _page(request, meetings, MEETINGS_PER_PAGE, "meetings_page")
     return render(
         request,
         "sites/cop_detail.html",
@@ -327,7 +328,11 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "current_members": current,
             "past_members": [m for m in memberships if m.left_on is not None],
             "profession_mix": profession_mix,
-            "meetings": _page(request, meetings, MEETINGS_PER_PAGE, "meetings_page"),
+            "member_rows": render_rows(
+                "sites/_member_rows.html", {"members": current, "can_manage": can_manage}
+            ),
+            "meetings": meetings_page,
+            "meeting_articles": render_rows("sites/_meetings.html", {"meetings": meetings_page}),
             "meetings_query": _query_without(request, "meetings_page"),
             "board": board,
             "no_recent_meeting": community.last_meeting_on is None
