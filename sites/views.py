@@ -141,6 +141,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("community")
         .order_by("community__name", "title")
     )
+    initiatives_page = _page(request, initiatives, PAGE_SIZE, "initiatives_page")
     return render(
         request,
         "sites/site_detail.html",
@@ -148,7 +149,18 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "site": site,
             "placements_by_model": placements_by_model,
             "active_status": PlacementStatus.ACTIVE,
-            "initiatives": _page(request, initiatives, PAGE_SIZE, "initiatives_page"),
+            "community_rows": render_rows(
+                "sites/_community_rows.html",
+                {
+                    "communities": site.communities.all(),
+                    "attention_since": _attention_since(),
+                    "attention_days": MEETING_ATTENTION_DAYS,
+                },
+            ),
+            "initiatives": initiatives_page,
+            "initiative_rows": render_rows(
+                "sites/_initiative_rows.html", {"initiatives": initiatives_page}
+            ),
             "initiatives_query": _query_without(request, "initiatives_page"),
             "attention_since": _attention_since(),
         },
