@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, F, Q, QuerySet
-from django.urls import reverse
+from django.db.models import Avg, Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
+from accounts.models import User
 from interviews.models import (
     OPEN_FOLLOWUP_STATUSES,
     FollowUp,
@@ -18,6 +18,7 @@ from interviews.models import (
     Quote,
     Theme,
 )
+from ipcop.lib.fragments import pk_url
 from mentoring.models import SessionStudent
 from placements.models import Placement, PlacementModel, PlacementStatus
 from sites.models import (
@@ -72,27 +73,40 @@ def followup_counts(followups: QuerySet[FollowUp], *, today: date | None = None)
     return counts
 
 
-def followup_list(followups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
-    """The rows of the follow-up list with the people each row names joined in; the site's
-    name comes from the filter form's choices (`followup_list_rows`), not from a join."""
-    return followups.select_related("participant", "interviewer").only(
-        "id",
+def _person_name(field: str) -> Subquery:
+    # As User.__str__ names a person: the full name, or the email without one.
+    return Subquery(
+        User.objects.filter(pk=OuterRef(field))
+        .order_by()
+        .values(name=Case(When(full_name="", then=F("email")), default=F("full_name")))[:1]
+    )
+
+
+def followup_list(followups: QuerySet[FollowUp]) -> QuerySet:
+    """The rows of the follow-up list as light named tuples (no model instances). The
+    people's names are scalar subqueries, not joins, so the list's capped count (which
+    selects only ids) reads the follow-ups alone; the site's name comes from the filter
+    form's choices (`followup_list_rows`)."""
+    return followups.annotate(
+        participant_name=_person_name("participant_id"),
+        interviewer_name=_person_name("interviewer_id"),
+    ).values_list(
+        "pk",
         "due_on",
         "status",
         "scheduled_at",
         "site_id",
         "placement_id",
-        "participant__full_name",
-        "participant__email",
-        "interviewer__full_name",
-        "interviewer__email",
+        "participant_name",
+        "interviewer_name",
+        named=True,
     )
 
 
 STATUS_LABELS = dict(FollowUpStatus.choices)
 
 
-def followup_list_rows(followups: list[FollowUp], *, site_names: dict[int, str]) -> list[dict]:
+def followup_list_rows(followups: list, *, site_names: dict[int, str]) -> list[dict]:
     """What each row of the list shows, as plain strings. A site missing from
     `site_names` (an interview at a site the person does not otherwise see) is read in
     one query."""
@@ -101,20 +115,16 @@ def followup_list_rows(followups: list[FollowUp], *, site_names: dict[int, str])
         site_names = site_names | dict(
             Site.objects.filter(pk__in=missing).order_by().values_list("id", "name")
         )
-    # One reverse() for the page instead of one a row: the URL of a sentinel id, with the
-    # id's place left for str.format.
-    sentinel = "2147483647"
-    detail_url = reverse("interviews:followup_detail", args=[sentinel]).replace(sentinel, "{}")
     rows = []
     for followup in followups:
         interview = ""
         if followup.scheduled_at:
             when = timezone.localtime(followup.scheduled_at).strftime("%Y-%m-%d %H:%M")
-            interview = f"{when} with {followup.interviewer}"
+            interview = f"{when} with {followup.interviewer_name}"
         rows.append(
             {
-                "url": detail_url.format(followup.pk),
-                "participant": str(followup.participant),
+                "url": pk_url("interviews:followup_detail", followup.pk),
+                "participant": followup.participant_name,
                 "follows": "Placement" if followup.placement_id else "CoP membership",
                 "site": site_names[followup.site_id],
                 "due": followup.due_on.isoformat(),

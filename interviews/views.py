@@ -44,6 +44,7 @@ from interviews.selectors import (
 )
 from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.fragments import render_rows
 from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -113,6 +114,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": render_rows("interviews/_followup_rows.html", {"followups": page}),
             "counts": counts,
             "site_param": site_param,
             "can_manage": request.user.is_admin or request.user.is_facilitator,
