@@ -121,7 +121,10 @@ def keyset_page(
         prefix = f"{query}&" if query else ""
         return f"{prefix}{direction}={cursor}&n={page_number}"
 
-    counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+    if after is None and before is None and not has_next:
+        counted = len(found)  # the whole list is on this first page: no need to count it
+    else:
+        counted = queryset.order_by().values("pk")[: count_limit + 1].count()
     return KeysetPage(
         object_list=found,
         number=number,
