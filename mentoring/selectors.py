@@ -346,7 +346,8 @@ def with_activity_labels(rows) -> list[dict]:
 class SiteMatrix:
     professions: list[Profession]
     frameworks: list[tuple[CompetencyFramework, list[CompetencyDomain]]]
-    rows: list[dict]  # student, professions [counts], domains [[counts or None] per framework]
+    # student, framework (theirs), professions [counts], domains [[count or None] per framework]
+    rows: list[dict]
 
 
 def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
@@ -382,10 +383,12 @@ def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
     ordered_frameworks = sorted(frameworks.values(), key=lambda f: (not f.is_default, f.name))
     rows = []
     for student in students:
-        own = (student.program.framework or default).pk
+        framework = student.program.framework or default
+        own = framework.pk
         rows.append(
             {
                 "student": student,
+                "framework": framework,
                 "professions": [met.get((student.pk, p.pk), 0) for p in professions],
                 "domains": [
                     [

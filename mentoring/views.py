@@ -456,14 +456,13 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     for framework, domains in matrix.frameworks:
         header += [f"{d.name} ({framework.code})" for d in domains]
     writer.writerow(spreadsheet_row(header))
-    default = selectors.default_framework()
     for row in matrix.rows:
         student = row["student"]
         cells = [
             student.user.full_name,
             student.program.profession.name,
             str(student.program),
-            selectors.framework_of(student, default).code,
+            row["framework"].code,
             *row["professions"],
         ]
         for counts in row["domains"]:
