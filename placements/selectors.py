@@ -189,7 +189,10 @@ def student_placements(user, *, today: datetime.date | None = None) -> StudentPl
     mentors: three queries however many placements there are."""
     today = today or datetime.date.today()
     placements = (
-        placements_for_display(Placement.objects.filter(student__user=user))
+        # Only what the panel shows (the student is the reader): four tables to plan,
+        # not placements_for_display's nine.
+        Placement.objects.filter(student__user=user)
+        .select_related("site", "unit", "contact")
         .prefetch_related(
             Prefetch(
                 "mentors",
