@@ -208,16 +208,14 @@ class OutcomesReport:
 
 
 def outcomes_report(
-    *, sites: QuerySet, start: date, end: date, site_names: list[str] | None = None
+    *, site_ids: list[int], start: date, end: date, site_names: list[str]
 ) -> OutcomesReport:
-    """The outcomes report over `sites` and the period [start, end] (about 9 queries).
-    `site_names`, when the caller already has them, saves reading them again."""
-    if site_names is None:
-        site_names = list(sites.values_list("name", flat=True))
+    """The outcomes report over the sites `site_ids` (named `site_names`) and the period
+    [start, end], in 11 aggregate queries whatever the data's size."""
     report = OutcomesReport(start=start, end=end, site_names=site_names)
 
     communities = (
-        CommunityOfPractice.objects.filter(site__in=sites, started_on__lte=end)
+        CommunityOfPractice.objects.filter(site_id__in=site_ids, started_on__lte=end)
         .select_related("site")
         .annotate(
             initiative_count=Count("initiatives", distinct=True),
@@ -232,7 +230,7 @@ def outcomes_report(
 
     # Initiatives that were alive during the period, by theme and status.
     initiatives = Initiative.objects.filter(
-        community__site__in=sites, created_at__date__lte=end
+        community__site_id__in=site_ids, created_at__date__lte=end
     ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
     by_theme: dict[str, dict] = {
         value: {
@@ -270,7 +268,7 @@ def outcomes_report(
     labels = dict(PlacementModel.choices)
     report.placements_by_model = [
         {**row, "label": labels.get(row["model"], row["model"])}
-        for row in Placement.objects.filter(site__in=sites)
+        for row in Placement.objects.filter(site_id__in=site_ids)
         .overlapping(start, end)
         .exclude(status=PlacementStatus.CANCELLED)
         .values("model")
@@ -280,7 +278,7 @@ def outcomes_report(
 
     # Students' IP exposure: professionals of *other* professions in the sessions they attended.
     attendance = SessionStudent.objects.filter(
-        session__site__in=sites, session__held_on__gte=start, session__held_on__lte=end
+        session__site_id__in=site_ids, session__held_on__gte=start, session__held_on__lte=end
     )
     other_profession = ~Q(
         session__professional_attendance__profession=F("student__program__profession")
@@ -313,20 +311,21 @@ def outcomes_report(
 
     # Follow-ups due in the period.
     report.followups = (
-        FollowUp.objects.filter(site__in=sites, due_on__gte=start, due_on__lte=end)
+        FollowUp.objects.filter(site_id__in=site_ids, due_on__gte=start, due_on__lte=end)
         .exclude(status=FollowUpStatus.CANCELLED)
+        # Counting due_on, not id: an index-only scan of followup_site_status_due_idx.
         .aggregate(
-            due=Count("id"),
-            completed=Count("id", filter=Q(status=FollowUpStatus.COMPLETED)),
-            declined=Count("id", filter=Q(status=FollowUpStatus.DECLINED)),
-            missed=Count("id", filter=Q(status=FollowUpStatus.MISSED)),
-            open=Count("id", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES)),
+            due=Count("due_on"),
+            completed=Count("due_on", filter=Q(status=FollowUpStatus.COMPLETED)),
+            declined=Count("due_on", filter=Q(status=FollowUpStatus.DECLINED)),
+            missed=Count("due_on", filter=Q(status=FollowUpStatus.MISSED)),
+            open=Count("due_on", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES)),
         )
     )
 
     # Interview themes and publishable quotes from interviews conducted in the period.
     in_period = Q(
-        records__followup__site__in=sites,
+        records__followup__site_id__in=site_ids,
         records__conducted_on__gte=start,
         records__conducted_on__lte=end,
         records__consent_given=True,
@@ -340,11 +339,11 @@ def outcomes_report(
         Quote.objects.filter(
             may_publish=True,
             record__consent_given=True,
-            record__followup__site__in=sites,
+            record__followup__site_id__in=site_ids,
             record__conducted_on__gte=start,
             record__conducted_on__lte=end,
         )
-        .select_related("theme", "record__followup__site")
+        .select_related("theme")
         .order_by("-record__conducted_on", "id")[:50]
     )
     return report
