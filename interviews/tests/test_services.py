@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from icalendar import Calendar
@@ -269,6 +270,46 @@ def test_sweep_sends_due_reminders_once_with_a_message_id_from_the_reminder(pend
     assert reminder.sent_at is not None
 
 
+def test_sweep_sends_in_batches_over_one_mail_connection_and_marks_each(
+    pending, settings, monkeypatch
+):
+    settings.REMINDER_BATCH_SIZE = 2
+    Reminder.objects.filter(followup=pending).update(send_at=timezone.now() - timedelta(hours=1))
+    due = pending.reminders.count()
+    opened = []
+    real_get_connection = services.get_connection
+
+    def counting_get_connection(*args, **kwargs):
+        opened.append(1)
+        return real_get_connection(*args, **kwargs)
+
+    monkeypatch.setattr(services, "get_connection", counting_get_connection)
+    assert services.reminders_send_due() == due
+    assert len(opened) == -(-due // 2)  # one connection a batch
+    assert len(mail.outbox) == due
+    assert not pending.reminders.unsent().exists()
+    # The sweep's relaxed commits do not outlive it on the connection.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_one_failed_send_does_not_stop_the_batch(pending, monkeypatch):
+    Reminder.objects.filter(followup=pending).update(send_at=timezone.now() - timedelta(hours=1))
+    first = pending.reminders.order_by("send_at", "id").first()
+    real_send = services.reminder_send
+
+    def flaky(*, reminder, **kwargs):
+        if reminder.pk == first.pk:
+            raise ConnectionResetError("SMTP dropped")
+        real_send(reminder=reminder, **kwargs)
+
+    monkeypatch.setattr(services, "reminder_send", flaky)
+    assert services.reminders_send_due() == pending.reminders.count() - 1
+    first.refresh_from_db()
+    assert first.sent_at is None and first.attempts == 1
+
+
 def test_sweep_leaves_future_reminders(pending):
     assert services.reminders_send_due() == 0
     assert pending.reminders.unsent().count() == 4
@@ -278,7 +319,7 @@ def test_a_failed_send_is_recorded_and_retried_later_with_backoff(pending, monke
     reminder = due_soon(pending)
     Reminder.objects.filter(pk=reminder.pk).update(send_at=timezone.now() - timedelta(minutes=1))
 
-    def broken(*, reminder):
+    def broken(*, reminder, **kwargs):
         raise ConnectionRefusedError("SMTP down")
 
     monkeypatch.setattr(services, "reminder_send", broken)
