@@ -117,13 +117,20 @@ def placements_for_list(queryset: QuerySet[Placement]) -> QuerySet[dict]:
     )
 
 
-# The list's status badges; templates/placements/_status.html draws the same for one.
+# A placement status's badge colour, for the list's rows and for templates/placements/
+# _status.html (the `status_badge` filter); other statuses are grey.
 STATUS_BADGES = {
     PlacementStatus.ACTIVE: "text-bg-success",
     PlacementStatus.CONFIRMED: "text-bg-primary",
     PlacementStatus.REQUESTED: "text-bg-warning",
 }
 STATUS_LABELS = dict(PlacementStatus.choices)
+
+
+def status_badge(status: str) -> str:
+    return STATUS_BADGES.get(status, "text-bg-secondary")
+
+
 MODEL_LABELS = dict(PlacementModel.choices)
 
 
@@ -161,7 +168,7 @@ def placement_rows(
             profession=profession_names[profession_id],
             model_label=MODEL_LABELS.get(row["model"], row["model"]),
             status_label=STATUS_LABELS.get(row["status"], row["status"]),
-            badge=STATUS_BADGES.get(row["status"], "text-bg-secondary"),
+            badge=status_badge(row["status"]),
         )
     return placements
 
