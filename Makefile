@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
 
-.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium bench screenshots
+.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ bench: install var
 	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || \
 	  psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -c 'CREATE DATABASE ipcop_bench'
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -u bench/run.py
+
+## profile: each benchmark page in-process (median, SQL, queries, Python calls) against the
+## data set of `make bench`; PAGES="site matrix" for some pages, ARGS=--cprofile for a profile.
+profile: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/profile_pages.py $(PAGES) $(ARGS)
 
 ## screenshots: PNGs of the main pages at desktop and phone sizes into docs/screenshots/
 ## (a temporary test database on PostgreSQL, the demo data, Debian's chromium).

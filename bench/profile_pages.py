@@ -1,0 +1,85 @@
+"""Profile the benchmark's pages in-process against the province data set (`make bench`
+builds it): per page, the median time of a request, the time in SQL, the queries and the
+Python function calls, and with `--cprofile` the functions that cost most.
+
+    .venv/bin/python bench/profile_pages.py [page label substring ...] [--n 20] [--cprofile]
+
+It needs the data set of `make bench` (BENCH_DATABASE_URL, default ipcop_bench) and runs
+the requests through Django's test client with the benchmark's settings (DEBUG off)."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from bench import run  # noqa: E402  (sets up Django with the benchmark's settings)
+
+
+def profile_page(page: run.Page, user, n: int, with_cprofile: bool) -> None:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    response = client.get(page.path)
+    if response.status_code != 200:
+        print(f"{page.label} ({page.persona}): HTTP {response.status_code}")
+        return
+    sql_seconds = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_seconds.append(time.perf_counter() - started)
+
+    times = []
+    with connection.execute_wrapper(timed):
+        for _ in range(n):
+            started = time.perf_counter()
+            client.get(page.path)
+            times.append(time.perf_counter() - started)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(page.path)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print(
+        f"{page.label + ' (' + page.persona + ')':48s} "
+        f"median {statistics.median(times) * 1000:6.1f} ms  "
+        f"SQL {sum(sql_seconds) / n * 1000:5.1f} ms  "
+        f"{len(sql_seconds) // n:2d} queries  "
+        f"{stats.total_calls:6d} Python calls"
+    )
+    if with_cprofile:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+        print(out.getvalue())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pages", nargs="*", help="substrings of page labels (default: all)")
+    parser.add_argument("--n", type=int, default=20, help="requests per page (default 20)")
+    parser.add_argument("--cprofile", action="store_true", help="print a profile per page")
+    args = parser.parse_args()
+    people = run.personas()
+    for page in run.pages(people):
+        label = f"{page.label} ({page.persona})"
+        if args.pages and not any(wanted in label for wanted in args.pages):
+            continue
+        profile_page(page, people[page.persona], args.n, args.cprofile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
