@@ -12,6 +12,8 @@ Shape (DATASET_VERSION names it; bump it when the shape changes and the next run
   initiatives.
 - 50,000 students (users 100001–150000) in 26 programs; 100,000 placements (2 per
   student, 200 per site) over six years, each with a primary preceptor and an IP mentor.
+- 7,000 capacity rows: each site offers 4 professions site-wide and each unit 1, for the
+  two halves of the current year.
 - 1,000,000 mentoring sessions (10 per placement), each with its student, 1–2
   professionals and 2 competency domains.
 - 80,000 follow-ups (30,000 memberships, 50,000 placements) and 300,000 reminders:
@@ -24,7 +26,7 @@ import time
 
 from django.db import connection
 
-DATASET_VERSION = "province-v1"
+DATASET_VERSION = "province-v2"
 
 SITES = 500
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
@@ -171,6 +173,26 @@ STEPS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "capacity",
+        f"""
+        INSERT INTO placements_capacity (site_id, unit_id, profession_id, period_start,
+            period_end, places)
+        SELECT s, NULL, ((s + pr) % 13) + 1, h.start, (h.start + interval '6 months')::date - 1,
+               2 + (s + pr) % 4
+        FROM generate_series(1, {SITES}) s, generate_series(0, 3) pr,
+             (SELECT date_trunc('year', current_date)::date AS start
+              UNION ALL SELECT (date_trunc('year', current_date) + interval '6 months')::date
+             ) h
+        UNION ALL
+        SELECT s, (s - 1) * 3 + u, ((s + u + 5) % 13) + 1, h.start,
+               (h.start + interval '6 months')::date - 1, 1 + u % 2
+        FROM generate_series(1, {SITES}) s, generate_series(1, 3) u,
+             (SELECT date_trunc('year', current_date)::date AS start
+              UNION ALL SELECT (date_trunc('year', current_date) + interval '6 months')::date
+             ) h
+        """,
+    ),
+    (
         "1,000,000 mentoring sessions",
         f"""
         INSERT INTO mentoring_mentoringsession (id, site_id, logged_by_id, held_on,
@@ -281,6 +303,7 @@ STEPS: list[tuple[str, str]] = [
 
 BULK_TABLES = [
     "placements_placement",
+    "placements_capacity",
     "mentoring_mentorassignment",
     "mentoring_mentoringsession",
     "mentoring_sessionstudent",
@@ -302,6 +325,7 @@ SEQUENCED_TABLES = [
     "placements_program",
     "placements_student",
     "placements_placement",
+    "placements_capacity",
     "mentoring_mentorassignment",
     "mentoring_mentoringsession",
     "mentoring_sessionstudent",
