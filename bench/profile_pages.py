@@ -13,54 +13,33 @@ import argparse
 import cProfile
 import io
 import pstats
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench import run  # noqa: E402  (sets up Django with the benchmark's settings)
 
 
 def profile_page(page: run.Page, user, n: int, with_cprofile: bool) -> None:
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    response = client.get(page.path)
-    if response.status_code != 200:
-        print(f"{page.label} ({page.persona}): HTTP {response.status_code}")
+    run.measure_inprocess(page, user, n)
+    if not page.python_calls:
+        print(f"{page.label} ({page.persona}): not HTTP 200")
         return
-    sql_seconds = []
-
-    def timed(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            sql_seconds.append(time.perf_counter() - started)
-
-    times = []
-    with connection.execute_wrapper(timed):
-        for _ in range(n):
-            started = time.perf_counter()
-            client.get(page.path)
-            times.append(time.perf_counter() - started)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    client.get(page.path)
-    profiler.disable()
-    stats = pstats.Stats(profiler)
     print(
         f"{page.label + ' (' + page.persona + ')':48s} "
-        f"median {statistics.median(times) * 1000:6.1f} ms  "
-        f"SQL {sum(sql_seconds) / n * 1000:5.1f} ms  "
-        f"{len(sql_seconds) // n:2d} queries  "
-        f"{stats.total_calls:6d} Python calls"
+        f"median {page.inprocess_ms:6.1f} ms  SQL {page.sql_ms:5.1f} ms  "
+        f"{page.inprocess_queries:2d} queries  {page.python_calls:6d} Python calls"
     )
     if with_cprofile:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        client.get(page.path)
+        profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
         print(out.getvalue())

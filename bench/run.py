@@ -92,6 +92,11 @@ class Page:
     status: int | None = None
     errors: int = 0
     seq_scans: list[str] = field(default_factory=list)
+    # In-process, through the test client (no HTTP, no load): what one request costs.
+    inprocess_ms: float = 0.0
+    sql_ms: float = 0.0
+    python_calls: int = 0
+    inprocess_queries: int = 0
 
 
 def log(message: str) -> None:
@@ -187,6 +192,42 @@ def explain_page(page: Page, user: User, out) -> None:
         for table in BIG_TABLES:
             if re.search(rf"Seq Scan on {table}\b", plan):
                 page.seq_scans.append(table)
+
+
+def measure_inprocess(page: Page, user: User, n: int = 20) -> None:
+    """One request's cost without HTTP or load: the median of `n` requests through the
+    test client, their time in SQL, and the Python function calls of one request."""
+    import cProfile
+    import pstats
+    import statistics
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    if client.get(page.path).status_code != 200:
+        return
+    sql_seconds: list[float] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_seconds.append(time.perf_counter() - started)
+
+    times = []
+    with connection.execute_wrapper(timed):
+        for _ in range(n):
+            started = time.perf_counter()
+            client.get(page.path)
+            times.append(time.perf_counter() - started)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(page.path)
+    profiler.disable()
+    page.inprocess_ms = statistics.median(times) * 1000
+    page.sql_ms = sum(sql_seconds) / n * 1000
+    page.inprocess_queries = len(sql_seconds) // n
+    page.python_calls = pstats.Stats(profiler).total_calls
 
 
 # --- Load ------------------------------------------------------------------------------
@@ -413,8 +454,9 @@ def write_report(
         f"≤ {TARGET_QUERIES} queries, page 200 ≤ {TARGET_DEEP_PAGE}× page 1, no sequential "
         "scan over placements, sessions, follow-ups or reminders.",
         "",
-        "| page | as | req/s | ratio to bare | p50 ms | p95 ms | queries | seq scans | met |",
-        "|---|---|---:|---:|---:|---:|---:|---|:-:|",
+        "| page | as | req/s | ratio to bare | p50 ms | p95 ms | queries | seq scans | met "
+        "| in-process ms (SQL ms) | Python calls |",
+        "|---|---|---:|---:|---:|---:|---:|---|:-:|---:|---:|",
     ]
     for page in results:
         ratio = page.rps / bare.rps if bare.rps else 0
@@ -429,7 +471,8 @@ def write_report(
         lines.append(
             f"| {page.label}{status} | {page.persona} | {page.rps:.0f} | {ratio:.2f} | "
             f"{page.p50_ms:.0f} | {page.p95_ms:.0f} | {page.queries} | "
-            f"{', '.join(sorted(set(page.seq_scans))) or '—'} | {ok(met)} |"
+            f"{', '.join(sorted(set(page.seq_scans))) or '—'} | {ok(met)} | "
+            f"{page.inprocess_ms:.1f} ({page.sql_ms:.1f}) | {page.python_calls:,} |"
         )
     first = next((p for p in results if p.label == "placements list, page 1"), None)
     deep = next((p for p in results if p.label == "placements list, page 200"), None)
@@ -464,8 +507,11 @@ def write_report(
         "- wrk, gunicorn's workers and PostgreSQL share the 2 CPUs; when other jobs run "
         "(see the load average above) every page slows down by the same contention, so "
         "compare ratios and query counts more than absolute latencies.",
-        "- A page's cost beyond the bare view is mostly template rendering (50 rows, the "
-        "filter forms) and its queries; `var/bench/explain.txt` shows the plans.",
+        "- The in-process columns are one request through Django's test client, no HTTP "
+        "and no other load: its median time, the part spent waiting on SQL, and the Python "
+        "function calls it makes (a stable measure of its CPU work). Beyond the bare view, "
+        "a page's cost is mostly building its ORM queries and PostgreSQL running them; "
+        "`make profile` shows them per page and `var/bench/explain.txt` the plans.",
         "",
         "The query plans (EXPLAIN ANALYZE of every query of these pages that reads a big "
         "table) are written to `var/bench/explain.txt` by each run.",
@@ -498,6 +544,9 @@ def main() -> int:
             if page.seq_scans:
                 log(f"  SEQ SCAN on {', '.join(sorted(set(page.seq_scans)))}: {page.label}")
         sweep_scans = explain_sweep(out)
+    log("in-process cost of each page (test client, 20 requests)")
+    for page in results:
+        measure_inprocess(page, people[page.persona])
     connection.close()
 
     if port_in_use():
