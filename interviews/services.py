@@ -225,7 +225,7 @@ def _mark_sent(reminder_id: int) -> None:
 
 
 _MARK_SENT_SQL = (
-    f"UPDATE {Reminder._meta.db_table} "  # noqa: S608 - the model's table name, no input
+    f"UPDATE {Reminder._meta.db_table} "  # noqa: S608  # nosec B608: the model's table, no input
     "SET sent_at = %s WHERE id = %s AND sent_at IS NULL"
 )
 

@@ -82,7 +82,7 @@ def _recent_activity(communities, today: datetime.date) -> list[dict]:
                 JOIN {user} u ON u.id = ms.person_id
           WHERE ms.community_id IN ({cops_sql}) AND ms.joined_on <= %s
           ORDER BY ms.joined_on DESC, ms.id DESC LIMIT %s)
-    """  # noqa: S608 - table names from the models, values as parameters
+    """  # noqa: S608  # nosec B608: table names from the models, values as parameters
     params = [
         *cops_params, RECENT_ROWS,
         timezone.get_current_timezone_name(), *cops_params, RECENT_ROWS,
