@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from ipcop.lib.widgets import FastSelect, PlainChoices
-from ipcop.permissions import sites_facilitated_by, sites_visible_to
+from ipcop.lib.widgets import FastDateInput, FastSelect, FastTextInput, PlainChoices
+from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
 from placements.models import (
     Capacity,
@@ -28,6 +28,13 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class FilterDateInput(FastDateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
 class PlacementFilterForm(forms.Form):
     """The list's filters. An invalid value is reported next to its field and ignored.
 
@@ -40,7 +47,9 @@ class PlacementFilterForm(forms.Form):
     SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
     ANY = ("", "Any")
 
-    q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
+    q = forms.CharField(
+        label="Student", required=False, help_text="Name, email or number", widget=FastTextInput
+    )
     site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
     unit = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
     program = forms.TypedChoiceField(
@@ -55,14 +64,18 @@ class PlacementFilterForm(forms.Form):
     model = forms.ChoiceField(
         choices=[ANY, *PlacementModel.choices], required=False, widget=FastSelect
     )
-    start_from = forms.DateField(label="Starts on or after", required=False, widget=DateInput())
-    start_to = forms.DateField(label="Starts on or before", required=False, widget=DateInput())
+    start_from = forms.DateField(
+        label="Starts on or after", required=False, widget=FilterDateInput()
+    )
+    start_to = forms.DateField(
+        label="Starts on or before", required=False, widget=FilterDateInput()
+    )
     sort = forms.ChoiceField(choices=SORTS, required=False, widget=FastSelect)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        sites = sites_visible_to(user)
-        self.site_names: dict[int, str] = dict(sites.values_list("id", "name"))
+        site_choices = site_choices_for(user)
+        self.site_names: dict[int, str] = dict(site_choices)
         # Programs with their professions in one query; a profession without a program
         # has no students, so no placement to filter.
         self.programs: dict[int, tuple[str, int]] = {}
@@ -75,16 +88,16 @@ class PlacementFilterForm(forms.Form):
             self.profession_names[profession_id] = profession
             program_choices.append((pk, f"{name} — {institution}"))
         professions = sorted(self.profession_names.items(), key=lambda item: item[1])
-        self.fields["site"].choices = PlainChoices([self.ANY, *self.site_names.items()])
+        self.fields["site"].choices = PlainChoices([self.ANY, *site_choices])
         self.fields["program"].choices = PlainChoices(program_choices)
         self.fields["profession"].choices = PlainChoices([self.ANY, *professions])
         self.unit_names: dict[int, str] = {}
-        self._offer_units(sites)
+        self._offer_units()
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if select else "form-control"
 
-    def _offer_units(self, sites: QuerySet) -> None:
+    def _offer_units(self) -> None:
         field = self.fields["unit"]
         site_id = _int_or_none(self["site"].data)
         if site_id in self.site_names:
@@ -97,11 +110,10 @@ class PlacementFilterForm(forms.Form):
         # A unit without a site (a bookmarked or shared link) still filters, if visible.
         unit_id = _int_or_none(self["unit"].data)
         if unit_id is not None:
-            for pk, name, site_name in Unit.objects.filter(pk=unit_id, site__in=sites).values_list(
-                "id", "name", "site__name"
-            ):
+            units = Unit.objects.filter(pk=unit_id, site_id__in=self.site_names)
+            for pk, name, unit_site_id in units.values_list("id", "name", "site_id"):
                 self.unit_names[pk] = name
-                field.choices = [self.ANY, (pk, f"{site_name} — {name}")]
+                field.choices = [self.ANY, (pk, f"{self.site_names[unit_site_id]} — {name}")]
 
     def full_clean(self):
         super().full_clean()

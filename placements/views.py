@@ -98,6 +98,7 @@ def placement_list(request: HttpRequest) -> HttpResponse:
         "placements/list.html",
         {
             "form": form,
+            "filters": render_rows("placements/_filter_fields.html", {"fields": list(form)}),
             "page": page,
             "rows": render_rows("placements/_list_rows.html", {"placements": page}),
             "query": query.urlencode(),

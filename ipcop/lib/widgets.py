@@ -3,9 +3,8 @@
 from html import escape as html_escape
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils.choices import BaseChoiceIterator
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 
 
 def escape(value) -> str:
@@ -14,6 +13,53 @@ def escape(value) -> str:
     if hasattr(value, "__html__"):
         return value.__html__()
     return html_escape(str(value))
+
+
+def flatatt(attrs: dict) -> str:
+    """django.forms.utils.flatatt's output (sorted `key="value"` pairs, then the true
+    booleans) with plain string escaping: Django's `format_html_join` wraps every value
+    in a lazy safe string, a third of a FastSelect's rendering."""
+    pairs = sorted(
+        (key, value)
+        for key, value in attrs.items()
+        if not isinstance(value, bool) and value is not None
+    )
+    flags = sorted(key for key, value in attrs.items() if value is True)
+    return "".join(f' {escape(key)}="{escape(value)}"' for key, value in pairs) + "".join(
+        f" {escape(key)}" for key in flags
+    )
+
+
+def _input_attrs(attrs: dict) -> str:
+    # Django's django/forms/widgets/attrs.html: in the dict's order, False left out, True
+    # as a bare name.
+    return "".join(
+        f" {escape(key)}" if value is True else f' {escape(key)}="{escape(value)}"'
+        for key, value in attrs.items()
+        if value is not False
+    )
+
+
+class FastInputMixin:
+    """An <input> rendered in Python: the same HTML as Django's input template, without a
+    template render per field (a filter form has several on every list request)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = self.format_value(value)
+        shown = "" if value is None else f' value="{escape(value)}"'
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        return SafeString(  # nosec B703 - every name and value in it is escaped
+            f'<input type="{escape(self.input_type)}" name="{escape(name)}"{shown}'
+            f"{_input_attrs(final_attrs)}>"
+        )
+
+
+class FastTextInput(FastInputMixin, forms.TextInput):
+    pass
+
+
+class FastDateInput(FastInputMixin, forms.DateInput):
+    pass
 
 
 class PlainChoices(BaseChoiceIterator):
@@ -64,6 +110,6 @@ class FastSelect(forms.Select):
             else:
                 parts.append(option(choice_value, label))
         final_attrs = self.build_attrs(self.attrs, attrs)
-        return mark_safe(  # noqa: S308 — every value and label above is escaped.
+        return SafeString(  # nosec B703 - every value and label in it is escaped
             f'<select name="{escape(name)}"{flatatt(final_attrs)}>{"".join(parts)}</select>'
         )

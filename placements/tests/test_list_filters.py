@@ -2,13 +2,18 @@
 read from the filter's choices instead of joins, the count without a query when the
 whole list fits on the first page."""
 
+import datetime
+
 import pytest
+from django import forms
 from django.db import connection
+from django.forms.utils import flatatt as django_flatatt
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import ProfessionFactory
-from ipcop.lib.widgets import FastSelect, PlainChoices
+from ipcop.lib.widgets import FastSelect, FastTextInput, PlainChoices, flatatt
+from placements.forms import FilterDateInput
 from placements.models import Placement
 from placements.selectors import placement_rows, placements_for_list
 from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
@@ -167,3 +172,30 @@ class TestFastSelect:
         html = widget.render("unit", "2")
         assert '<optgroup label="North"><option value="1">One</option></optgroup>' in html
         assert '<option value="2" selected>Two</option>' in html
+
+
+ATTRS = {"class": "form-control", "aria-invalid": "true", "required": True, "disabled": False}
+
+
+class TestFastInputs:
+    """The filter's inputs, rendered in Python, give Django's HTML exactly."""
+
+    @pytest.mark.parametrize("value", [None, "", "Sam", "a \"b\" <c> & 'd'"])
+    def test_text_input_renders_like_djangos(self, value):
+        attrs = {"id": "id_q", "aria-describedby": "id_q_helptext"}
+        fast = FastTextInput(attrs=ATTRS).render("q", value, attrs=attrs)
+        assert fast == forms.TextInput(attrs=ATTRS).render("q", value, attrs=attrs)
+
+    @pytest.mark.parametrize("value", [None, datetime.date(2026, 3, 1), "soon<"])
+    def test_date_input_renders_like_djangos(self, value):
+        class DjangoDateInput(forms.DateInput):
+            input_type = "date"
+
+        fast = FilterDateInput(attrs=ATTRS).render("start_from", value, attrs={"id": "x"})
+        django = DjangoDateInput(format="%Y-%m-%d", attrs=ATTRS)
+        assert fast == django.render("start_from", value, attrs={"id": "x"})
+
+    def test_flatatt_is_djangos(self):
+        attrs = {"id": "a&b", "class": 'x"y', "required": True, "disabled": False, "z": None}
+        assert flatatt(attrs) == django_flatatt(attrs)
+        assert flatatt({}) == django_flatatt({}) == ""
