@@ -9,17 +9,14 @@ grow with the number of sessions.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -33,8 +30,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Profession, User
-from placements.models import Placement, PlacementStatus, Student
-from sites.models import Membership
+from placements.models import Placement, PlacementStatus, Program, Student
+from sites.models import CommunityOfPractice, Membership, Site
 
 from .models import (
     Activity,
@@ -45,9 +42,6 @@ from .models import (
     SessionProfessional,
     SessionStudent,
 )
-
-if TYPE_CHECKING:
-    from sites.models import Site
 
 
 def default_framework() -> CompetencyFramework:
@@ -119,43 +113,6 @@ def placements_mentored_now(user: User) -> QuerySet[Placement]:
     )
 
 
-# --- Reference data: frameworks and their domains --------------------------------------
-
-
-def framework_domains(
-    framework_ids: Iterable[int],
-) -> tuple[CompetencyFramework, dict[int, list[CompetencyDomain]]]:
-    """The default framework, and the domains in order of it and of the frameworks named:
-    one query over two small reference tables instead of one per framework."""
-    frameworks: dict[int, CompetencyFramework] = {}
-    domains: dict[int, list[CompetencyDomain]] = {}
-    default = None
-    for domain in CompetencyDomain.objects.filter(
-        Q(framework__in=list(framework_ids)) | Q(framework__is_default=True)
-    ).select_related("framework"):
-        framework = frameworks.setdefault(domain.framework_id, domain.framework)
-        domain.framework = framework
-        domains.setdefault(framework.pk, []).append(domain)
-        if framework.is_default:
-            default = framework
-    if default is None:  # no default flag, or a default framework without domains
-        default = default_framework()
-    return default, domains
-
-
-def session_professions_at(site_ids) -> QuerySet[SessionProfessional]:
-    """The professions (ids) of the professionals present at sessions at the sites given
-    (ids, or a values() subquery). Served by two index-only scans: the sessions' (site,
-    held_on, id) index, then each session's (session, profession, person) index; DISTINCT
-    makes PostgreSQL aggregate these few thousand rows before any join."""
-    return (
-        SessionProfessional.objects.filter(session__site__in=site_ids)
-        .order_by()
-        .values("profession")
-        .distinct()
-    )
-
-
 # --- The student's IP learning record --------------------------------------------------
 
 
@@ -191,101 +148,159 @@ class LearningRecord:
         return [c.domain for c in self.domains if c.sessions == 0]
 
 
-# Professions present at the student's sites (at a session there, in a CoP there now, or
-# mentoring there) that are neither the student's own nor among those worked with. The
-# same statement as Q(pk__in=...) | Q(pk__in=...) | Q(pk__in=...) in the ORM, whose three
-# nested subqueries took ~2 ms of CPU to compile on every request; each IN is a hashed
-# subplan run once, the sessions' one served by two index-only scans (session_site_held_id_idx,
-# sessionprof_session_prof_idx).
-_NEVER_WORKED_WITH_SQL = """
-    WITH sites AS (
-        SELECT site_id FROM placements_placement
-        WHERE student_id = %(student)s AND status <> %(cancelled)s
+# The record's parts (framework, activities, professions worked with, domains, professions
+# never worked with) and a page of its sessions come from two parametrised statements, not
+# from eight ORM querysets: building those (aggregates, nested subqueries, ArraySubquery)
+# cost more CPU than PostgreSQL spent answering them (round 2 of the performance work).
+# Each part is a JSON column, so one row carries lists of different shapes. The tests
+# check the numbers against hand-computed values and against ORM aggregates
+# (mentoring/tests/test_selectors.py). Table names come from the models; every value
+# is a parameter.
+_TABLES = {
+    "session": MentoringSession._meta.db_table,
+    "attendance": SessionStudent._meta.db_table,
+    "presence": SessionProfessional._meta.db_table,
+    "session_domain": MentoringSession.domains.through._meta.db_table,
+    "domain": CompetencyDomain._meta.db_table,
+    "framework": CompetencyFramework._meta.db_table,
+    "profession": Profession._meta.db_table,
+    "placement": Placement._meta.db_table,
+    "student": Student._meta.db_table,
+    "user": User._meta.db_table,
+    "program": Program._meta.db_table,
+    "site": Site._meta.db_table,
+    "membership": Membership._meta.db_table,
+    "community": CommunityOfPractice._meta.db_table,
+    "assignment": MentorAssignment._meta.db_table,
+}
+
+_LEARNING_RECORD_SQL = """
+    WITH attended AS MATERIALIZED (
+        SELECT s.id, s.activity, s.duration_minutes
+        FROM {attendance} a JOIN {session} s ON s.id = a.session_id
+        WHERE a.student_id = %(student)s
+    ),
+    worked AS MATERIALIZED (
+        SELECT profession_id, COUNT(DISTINCT session_id) AS sessions,
+            COUNT(DISTINCT person_id) AS people
+        FROM {presence} WHERE session_id IN (SELECT id FROM attended)
+        GROUP BY profession_id
+    ),
+    framework AS (
+        -- The program's framework, else the default one (as default_framework() picks it).
+        SELECT id, code, name, year, is_default FROM {framework}
+        WHERE id = %(framework)s::bigint OR %(framework)s::bigint IS NULL
+        ORDER BY is_default DESC, year, id
+        LIMIT 1
+    ),
+    covered AS (
+        SELECT d.competencydomain_id, COUNT(*) AS sessions, SUM(a.duration_minutes) AS minutes
+        FROM {session_domain} d JOIN attended a ON a.id = d.mentoringsession_id
+        GROUP BY d.competencydomain_id
+    ),
+    sites AS (
+        SELECT site_id FROM {placement} WHERE student_id = %(student)s AND status <> %(cancelled)s
     )
-    SELECT id, name, code FROM accounts_profession
-    WHERE (
-        id IN (
-            SELECT sp.profession_id FROM mentoring_sessionprofessional sp
-            JOIN mentoring_mentoringsession s ON s.id = sp.session_id
-            WHERE s.site_id IN (SELECT site_id FROM sites)
-        )
-        OR id IN (
-            SELECT m.profession_id FROM sites_membership m
-            JOIN sites_communityofpractice c ON c.id = m.community_id
-            WHERE c.site_id IN (SELECT site_id FROM sites) AND m.left_on IS NULL
-        )
-        OR id IN (
-            SELECT a.profession_id FROM mentoring_mentorassignment a
-            JOIN placements_placement p ON p.id = a.placement_id
-            WHERE p.site_id IN (SELECT site_id FROM sites)
-        )
-    )
-    AND id <> %(own)s AND NOT (id = ANY(%(worked)s::bigint[]))
-    ORDER BY name
-"""
+    SELECT
+        (SELECT row_to_json(f) FROM framework f) AS framework,
+        -- Each session has one activity: these rows also give the totals.
+        (SELECT json_agg(x ORDER BY x.minutes DESC, x.activity) FROM (
+            SELECT activity, COUNT(*) AS sessions, SUM(duration_minutes) AS minutes
+            FROM attended GROUP BY activity
+        ) x) AS activities,
+        (SELECT json_agg(x ORDER BY x.sessions DESC, x.name) FROM (
+            SELECT w.profession_id AS profession, p.name, w.sessions, w.people
+            FROM worked w JOIN {profession} p ON p.id = w.profession_id
+        ) x) AS professions,
+        -- Every domain of the student's framework, practised or not.
+        (SELECT json_agg(x ORDER BY x."order", x.name) FROM (
+            SELECT d.id, d.framework_id, d.name, d.code, d."order",
+                COALESCE(c.sessions, 0) AS sessions, COALESCE(c.minutes, 0) AS minutes
+            FROM {domain} d LEFT JOIN covered c ON c.competencydomain_id = d.id
+            WHERE d.framework_id = (SELECT id FROM framework)
+        ) x) AS domains,
+        -- Professions present at the student's sites (at a session there, in a CoP there
+        -- now, or mentoring there) that are neither their own nor among those worked
+        -- with. Each IN is a hashed subplan run once; the sessions' one is served by two
+        -- index-only scans (session_site_held_id_idx, sessionprof_session_prof_idx).
+        (SELECT json_agg(x ORDER BY x.name) FROM (
+            SELECT id, name, code FROM {profession}
+            WHERE (
+                id IN (
+                    SELECT sp.profession_id FROM {presence} sp
+                    JOIN {session} s ON s.id = sp.session_id
+                    WHERE s.site_id IN (SELECT site_id FROM sites)
+                )
+                OR id IN (
+                    SELECT m.profession_id FROM {membership} m
+                    JOIN {community} c ON c.id = m.community_id
+                    WHERE c.site_id IN (SELECT site_id FROM sites) AND m.left_on IS NULL
+                )
+                OR id IN (
+                    SELECT a.profession_id FROM {assignment} a
+                    JOIN {placement} p ON p.id = a.placement_id
+                    WHERE p.site_id IN (SELECT site_id FROM sites)
+                )
+            )
+            AND id <> %(own)s AND id NOT IN (SELECT profession_id FROM worked)
+        ) x) AS never_worked_with
+""".format(**_TABLES)  # noqa: S608 - table names from the models, values as parameters
+
+
+def _json(value):
+    """A json column's value: psycopg2 decodes it, psycopg 3 may hand over the text."""
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value
+
+
+def _one_row(sql: str, params: dict) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def learning_record(student: Student) -> LearningRecord:
     """A student's IP learning record: professions worked with and how often, hours by
     activity, sessions per domain of their program's framework, and the gaps.
-    `student` should come with program, its profession and framework selected."""
-    own_framework = student.program.framework_id
-    default, domains_of = framework_domains([own_framework] if own_framework else [])
-    framework = student.program.framework or default
-    own_domains = domains_of.get(framework.pk, [])
+    `student` should come with its program selected. One query."""
+    program = student.program
+    row = _one_row(
+        _LEARNING_RECORD_SQL,
+        {
+            "student": student.pk,
+            "framework": program.framework_id,
+            "own": program.profession_id,
+            "cancelled": PlacementStatus.CANCELLED,
+        },
+    )
+    framework = _json(row["framework"])
+    framework = CompetencyFramework(**framework) if framework else None
 
-    # Each session has one activity: the per-activity rows also give the totals.
     labels = dict(Activity.choices)
     activities = [
         {
-            **row,
-            "label": labels.get(row["activity"], row["activity"]),
-            "hours": round(row["minutes"] / 60, 1),
+            **activity,
+            "label": labels.get(activity["activity"], activity["activity"]),
+            "hours": round(activity["minutes"] / 60, 1),
         }
-        for row in MentoringSession.objects.filter(attendance__student=student)
-        .order_by()
-        .values("activity")
-        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
-        .order_by("-minutes", "activity")
+        for activity in _json(row["activities"]) or []
     ]
-    total = sum(row["sessions"] for row in activities)
-    total_minutes = sum(row["minutes"] for row in activities)
+    total = sum(activity["sessions"] for activity in activities)
+    total_minutes = sum(activity["minutes"] for activity in activities)
 
     professions = [
-        {**row, "is_own": row["profession"] == student.program.profession_id}
-        for row in SessionProfessional.objects.filter(session__attendance__student=student)
-        .values("profession", name=F("profession__name"))
-        .annotate(sessions=Count("session", distinct=True), people=Count("person", distinct=True))
-        .order_by("-sessions", "name")
+        {**profession, "is_own": profession["profession"] == program.profession_id}
+        for profession in _json(row["professions"]) or []
     ]
-
-    through = MentoringSession.domains.through
-    per_domain = {
-        row["competencydomain"]: row
-        for row in through.objects.filter(
-            mentoringsession__attendance__student=student,
-            competencydomain__in=[d.pk for d in own_domains],
-        )
-        .values("competencydomain")
-        .annotate(
-            sessions=Count("mentoringsession"), minutes=Sum("mentoringsession__duration_minutes")
-        )
-    }
     domains = []
-    for domain in own_domains:
-        row = per_domain.get(domain.pk, {"sessions": 0, "minutes": 0})
-        percent = round(100 * row["sessions"] / total) if total else 0
-        domains.append(DomainCoverage(domain, row["sessions"], row["minutes"] or 0, percent))
-
-    never = Profession.objects.raw(
-        _NEVER_WORKED_WITH_SQL,
-        {
-            "student": student.pk,
-            "cancelled": PlacementStatus.CANCELLED,
-            "own": student.program.profession_id,
-            "worked": [row["profession"] for row in professions],
-        },
-    )
+    for covered in _json(row["domains"]) or []:
+        sessions, minutes = covered.pop("sessions"), covered.pop("minutes")
+        domain = CompetencyDomain(**covered)
+        domain.framework = framework
+        percent = round(100 * sessions / total) if total else 0
+        domains.append(DomainCoverage(domain, sessions, minutes, percent))
     return LearningRecord(
         student=student,
         framework=framework,
@@ -294,51 +309,50 @@ def learning_record(student: Student) -> LearningRecord:
         professions=professions,
         activities=activities,
         domains=domains,
-        never_worked_with=list(never),
+        never_worked_with=[Profession(**p) for p in _json(row["never_worked_with"]) or []],
     )
 
 
-def student_sessions(student: Student) -> QuerySet[SessionStudent]:
-    """The student's attendance rows, newest first, as dicts ready to list: each with its
-    session's date, activity, minutes and site name, the names of the professions present
-    and of the domains practised (correlated index-only subqueries: one query in all), and
-    whether the student wrote a reflection."""
-    through = MentoringSession.domains.through
-    return (
-        SessionStudent.objects.filter(student=student)
-        .order_by("-session__held_on", "-session_id")
-        .values(
-            "session_id",
-            held_on=F("session__held_on"),
-            activity=F("session__activity"),
-            minutes=F("session__duration_minutes"),
-            site=F("session__site__name"),
-        )
-        .annotate(
-            has_reflection=ExpressionWrapper(~Q(reflection=""), output_field=BooleanField()),
-            professions=ArraySubquery(
-                SessionProfessional.objects.filter(session=OuterRef("session_id"))
-                .order_by("profession__name", "pk")
-                .values("profession__name")
-            ),
-            domains=ArraySubquery(
-                through.objects.filter(mentoringsession=OuterRef("session_id"))
-                .order_by(
-                    "-competencydomain__framework__is_default",
-                    "competencydomain__framework__name",
-                    "competencydomain__order",
-                    "competencydomain__name",
-                )
-                .values("competencydomain__name")
-            ),
-        )
-    )
+# The student's attendance rows, newest first, a page at a time: each with its session's
+# date, activity, minutes and site name, the names of the professions present and of the
+# domains practised (correlated index-only subqueries), and whether the student wrote a
+# reflection.
+_STUDENT_SESSIONS_SQL = """
+    SELECT a.session_id, s.held_on, s.activity, s.duration_minutes AS minutes,
+        site.name AS site, a.reflection <> '' AS has_reflection,
+        ARRAY(
+            SELECT p.name FROM {presence} sp JOIN {profession} p ON p.id = sp.profession_id
+            WHERE sp.session_id = a.session_id ORDER BY p.name, sp.id
+        ) AS professions,
+        ARRAY(
+            SELECT d.name FROM {session_domain} sd
+            JOIN {domain} d ON d.id = sd.competencydomain_id
+            JOIN {framework} f ON f.id = d.framework_id
+            WHERE sd.mentoringsession_id = a.session_id
+            ORDER BY f.is_default DESC, f.name, d."order", d.name
+        ) AS domains
+    FROM {attendance} a
+    JOIN {session} s ON s.id = a.session_id
+    JOIN {site} site ON site.id = s.site_id
+    WHERE a.student_id = %(student)s
+    ORDER BY s.held_on DESC, a.session_id DESC
+    LIMIT %(limit)s OFFSET %(offset)s
+""".format(**_TABLES)  # noqa: S608 - table names from the models, values as parameters
 
 
-def with_activity_labels(rows) -> list[dict]:
-    """`student_sessions` rows with their activity's label."""
+def student_sessions(student: Student, *, offset: int, limit: int) -> list[dict]:
+    """A page of the student's attendance rows, newest first, as dicts ready to list
+    (`activity` is the activity's label). One query."""
     labels = dict(Activity.choices)
-    return [{**row, "activity": labels.get(row["activity"], row["activity"])} for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STUDENT_SESSIONS_SQL, {"student": student.pk, "offset": offset, "limit": limit}
+        )
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    for row in rows:
+        row["activity"] = labels.get(row["activity"], row["activity"])
+    return rows
 
 
 # --- A site's matrix -------------------------------------------------------------------
@@ -346,80 +360,136 @@ def with_activity_labels(rows) -> list[dict]:
 
 @dataclass
 class SiteMatrix:
-    professions: list[Profession]
-    frameworks: list[tuple[CompetencyFramework, list[CompetencyDomain]]]
-    # student, framework (theirs), professions [counts], domains [[count or None] per framework]
+    total_students: int  # placed at the site (not cancelled), on every page
+    professions: list[Profession]  # present at a session at the site
+    frameworks: list[tuple[CompetencyFramework, list[CompetencyDomain]]]  # the page's students'
+    # student (dict: id, name, profession, program; ordered by name), framework (theirs),
+    # professions [counts], domains [[count or None] per framework]
     rows: list[dict]
 
 
-def site_matrix(site: Site, students: list[Student]) -> SiteMatrix:
-    """For each student: sessions at `site` with each profession present, and per domain of
-    the student's framework. `students` come with user, program, profession, framework."""
-    default, domains_of = framework_domains(
-        {s.program.framework_id for s in students if s.program.framework_id}
+# The matrix of a page of the site's students in one statement (see _LEARNING_RECORD_SQL
+# for why raw SQL and JSON columns): it replaced seven ORM queries (count, students,
+# frameworks, professions, professions met, domains covered).
+_SITE_MATRIX_SQL = """
+    WITH placed AS MATERIALIZED (
+        -- Served by placement_site_status_idx.
+        SELECT DISTINCT student_id AS id FROM {placement}
+        WHERE site_id = %(site)s AND status <> %(cancelled)s
+    ),
+    page AS MATERIALIZED (
+        SELECT st.id, u.full_name AS name, pr.name AS profession, pg.name AS program,
+            pg.institution, pg.framework_id
+        FROM placed
+        JOIN {student} st ON st.id = placed.id
+        JOIN {user} u ON u.id = st.user_id
+        JOIN {program} pg ON pg.id = st.program_id
+        JOIN {profession} pr ON pr.id = pg.profession_id
+        ORDER BY u.full_name, st.id
+        LIMIT %(limit)s OFFSET %(offset)s
+    ),
+    default_framework AS (
+        -- The framework of programs that name none, as default_framework() picks it.
+        SELECT id FROM {framework} ORDER BY is_default DESC, year, id LIMIT 1
+    ),
+    attended AS MATERIALIZED (
+        SELECT a.student_id, a.session_id
+        FROM {attendance} a JOIN {session} s ON s.id = a.session_id
+        WHERE a.student_id IN (SELECT id FROM page) AND s.site_id = %(site)s
+    ),
+    present AS MATERIALIZED (
+        -- Two index-only scans (session_site_held_id_idx, sessionprof_session_prof_idx),
+        -- made distinct before anything else: otherwise the planner probes the sessions
+        -- of each profession everywhere (half a second).
+        SELECT DISTINCT sp.profession_id AS id FROM {presence} sp
+        JOIN {session} s ON s.id = sp.session_id
+        WHERE s.site_id = %(site)s
+    )
+    SELECT
+        (SELECT COUNT(*) FROM placed) AS total_students,
+        (SELECT json_agg(p ORDER BY p.name, p.id) FROM page p) AS students,
+        (SELECT id FROM default_framework) AS default_framework,
+        -- The frameworks of the students shown, default first, each with its domains.
+        (SELECT json_agg(x ORDER BY x.is_default DESC, x.name) FROM (
+            SELECT f.id, f.code, f.name, f.year, f.is_default,
+                (SELECT json_agg(d ORDER BY d."order", d.name) FROM (
+                    SELECT id, framework_id, name, code, "order" FROM {domain}
+                    WHERE framework_id = f.id
+                ) d) AS domains
+            FROM {framework} f
+            WHERE f.id IN (
+                SELECT COALESCE(framework_id, (SELECT id FROM default_framework)) FROM page
+            )
+        ) x) AS frameworks,
+        -- The columns: professions present at any session at the site.
+        (SELECT json_agg(x ORDER BY x.name) FROM (
+            SELECT id, name, code FROM {profession} WHERE id IN (SELECT id FROM present)
+        ) x) AS professions,
+        -- [student, profession, sessions at the site with someone of that profession]
+        (SELECT json_agg(json_build_array(student_id, profession_id, sessions)) FROM (
+            SELECT a.student_id, sp.profession_id, COUNT(DISTINCT a.session_id) AS sessions
+            FROM attended a JOIN {presence} sp ON sp.session_id = a.session_id
+            GROUP BY a.student_id, sp.profession_id
+        ) x) AS met,
+        -- [student, domain, sessions at the site that practised it]
+        (SELECT json_agg(json_build_array(student_id, competencydomain_id, sessions)) FROM (
+            SELECT a.student_id, d.competencydomain_id, COUNT(*) AS sessions
+            FROM attended a JOIN {session_domain} d ON d.mentoringsession_id = a.session_id
+            GROUP BY a.student_id, d.competencydomain_id
+        ) x) AS covered
+""".format(**_TABLES)  # noqa: S608 - table names from the models, values as parameters
+
+
+def site_matrix(site_id: int, *, offset: int = 0, limit: int | None = None) -> SiteMatrix:
+    """The students placed at a site (not cancelled), by name, `limit` of them from
+    `offset` (all when `limit` is None), each with their sessions at the site with each
+    profession present there, and per domain of their framework. One query."""
+    row = _one_row(
+        _SITE_MATRIX_SQL,
+        {
+            "site": site_id,
+            "cancelled": PlacementStatus.CANCELLED,
+            "offset": offset,
+            "limit": limit,
+        },
     )
     frameworks = {}
-    for student in students:
-        framework = student.program.framework or default
+    domains_of = {}
+    for framework in _json(row["frameworks"]) or []:
+        domains = framework.pop("domains") or []
+        framework = CompetencyFramework(**framework)
         frameworks[framework.pk] = framework
+        domains_of[framework.pk] = [CompetencyDomain(**d, framework=framework) for d in domains]
+    professions = [Profession(**p) for p in _json(row["professions"]) or []]
+    met = {(student, profession): n for student, profession, n in _json(row["met"]) or []}
+    covered = {(student, domain): n for student, domain, n in _json(row["covered"]) or []}
 
-    professions = list(
-        Profession.objects.filter(pk__in=session_professions_at([site.pk])).order_by("name")
-    )
-    student_ids = [s.pk for s in students]
-    met = {
-        (row["student"], row["profession"]): row["sessions"]
-        for row in SessionStudent.objects.filter(session__site=site, student__in=student_ids)
-        .values("student", profession=F("session__professional_attendance__profession"))
-        .annotate(sessions=Count("session", distinct=True))
-    }
-    through = MentoringSession.domains.through
-    covered = {
-        (row["student"], row["competencydomain"]): row["sessions"]
-        for row in through.objects.filter(
-            mentoringsession__site=site, mentoringsession__attendance__student__in=student_ids
-        )
-        .values("competencydomain", student=F("mentoringsession__attendance__student"))
-        .annotate(sessions=Count("mentoringsession", distinct=True))
-    }
-    ordered_frameworks = sorted(frameworks.values(), key=lambda f: (not f.is_default, f.name))
     rows = []
-    for student in students:
-        framework = student.program.framework or default
+    for student in _json(row["students"]) or []:
+        framework = frameworks[student["framework_id"] or row["default_framework"]]
         own = framework.pk
+        student["program"] = str(
+            Program(name=student["program"], institution=student.pop("institution"))
+        )
         rows.append(
             {
                 "student": student,
                 "framework": framework,
-                "professions": [met.get((student.pk, p.pk), 0) for p in professions],
+                "professions": [met.get((student["id"], p.pk), 0) for p in professions],
                 "domains": [
                     [
-                        covered.get((student.pk, d.pk), 0) if f.pk == own else None
-                        for d in domains_of.get(f.pk, [])
+                        covered.get((student["id"], d.pk), 0) if f.pk == own else None
+                        for d in domains_of[f.pk]
                     ]
-                    for f in ordered_frameworks
+                    for f in frameworks.values()
                 ],
             }
         )
     return SiteMatrix(
+        total_students=row["total_students"],
         professions=professions,
-        frameworks=[(f, domains_of.get(f.pk, [])) for f in ordered_frameworks],
+        frameworks=[(f, domains_of[f.pk]) for f in frameworks.values()],
         rows=rows,
-    )
-
-
-_NOT_CANCELLED = [s for s in PlacementStatus.values if s != PlacementStatus.CANCELLED]
-
-
-def students_at_site(site: Site) -> QuerySet[Student]:
-    """Students with a (not cancelled) placement at the site, for the matrix. A join from
-    the site's placements (index on placement.site_id), not `pk IN (subquery)`, which the
-    planner answered with a sequential scan over every student."""
-    return (
-        Student.objects.filter(placements__site=site, placements__status__in=_NOT_CANCELLED)
-        .select_related("user", "program__profession", "program__framework")
-        .order_by("user__full_name", "pk")
-        .distinct()
     )
 
 

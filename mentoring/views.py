@@ -373,18 +373,17 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
     student = get_visible_or_404(
         request,
-        students_visible_to(request.user).select_related(
-            "user", "program__profession", "program__framework"
-        ),
+        students_visible_to(request.user).select_related("user", "program__profession"),
         pk=pk,
     )
     audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
-    paginator = Paginator(selectors.student_sessions(student), PAGE_SIZE)
-    # The record has counted the student's sessions (one attendance row per session):
-    # the paginator reuses that count instead of a second COUNT query.
-    paginator.__dict__["count"] = record.total_sessions
-    page = paginator.get_page(request.GET.get("page"))
+    # The record has counted the student's sessions (one attendance row per session): the
+    # page is numbered from that count, then only its rows are fetched.
+    page = Paginator(range(record.total_sessions), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.student_sessions(
+        student, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
     return render(
         request,
         "mentoring/learning_record.html",
@@ -392,10 +391,7 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
             "record": record,
             "student": student,
             "page": page,
-            "rows": render_rows(
-                "mentoring/_record_sessions.html",
-                {"rows": selectors.with_activity_labels(page.object_list)},
-            ),
+            "rows": render_rows("mentoring/_record_sessions.html", {"rows": rows}),
         },
     )
 
@@ -427,10 +423,20 @@ MATRIX_PAGE_SIZE = 50
 @require_http_methods(["GET"])
 def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    page = Paginator(selectors.students_at_site(site), MATRIX_PAGE_SIZE).get_page(
+    # The matrix statement also counts the site's students, so it runs first for the page
+    # asked for, and once more only if that page does not exist (the paginator then
+    # answers the last page, or the first for a malformed number).
+    asked = min(_int_param(request, "page") or 1, 100_000)  # an OFFSET PostgreSQL takes
+    matrix = selectors.site_matrix(
+        site.pk, offset=(asked - 1) * MATRIX_PAGE_SIZE, limit=MATRIX_PAGE_SIZE
+    )
+    page = Paginator(range(matrix.total_students), MATRIX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    matrix = selectors.site_matrix(site, list(page.object_list))
+    if page.number != asked:
+        matrix = selectors.site_matrix(
+            site.pk, offset=(page.number - 1) * MATRIX_PAGE_SIZE, limit=MATRIX_PAGE_SIZE
+        )
     return render(
         request,
         "mentoring/site_matrix.html",
@@ -446,7 +452,7 @@ def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    matrix = selectors.site_matrix(site, list(selectors.students_at_site(site)))
+    matrix = selectors.site_matrix(site.pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"ip-matrix-site-{site.pk}-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -459,9 +465,9 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     for row in matrix.rows:
         student = row["student"]
         cells = [
-            student.user.full_name,
-            student.program.profession.name,
-            str(student.program),
+            student["name"],
+            student["profession"],
+            student["program"],
             row["framework"].code,
             *row["professions"],
         ]

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 # save, and in tests the save's SAVEPOINT and RELEASE): the bounds leave no room for a
 # per-row query.
 HOME_QUERIES = 8  # one is the programs-to-professions look-up (mentoring/panels.py)
-RECORD_QUERIES = 13  # includes the audit event of looking at a student's record
-MATRIX_QUERIES = 12
-CSV_QUERIES = 11
+RECORD_QUERIES = 9  # includes the audit event of looking at a student's record
+MATRIX_QUERIES = 7
+CSV_QUERIES = 7
 LIST_QUERIES = 8
 
 

@@ -130,11 +130,13 @@ def test_learning_record_follows_the_program_framework(record_data, student):
 
 
 def test_site_matrix_counts_professions_met_and_domains(record_data, student, site_a):
-    students = list(selectors.students_at_site(site_a))
-    matrix = selectors.site_matrix(site_a, students)
+    matrix = selectors.site_matrix(site_a.pk)
+    assert matrix.total_students == 2
     names = [p.name for p in matrix.professions]
     assert names == ["Dietetics", "Nursing", "Pharmacy", "Physiotherapy"]
-    row = next(r for r in matrix.rows if r["student"] == student)
+    row = next(r for r in matrix.rows if r["student"]["id"] == student.pk)
+    assert row["student"]["name"] == student.user.full_name
+    assert row["student"]["program"] == str(student.program)
     assert row["professions"] == [0, 3, 1, 1]
     ((_framework, domains),) = matrix.frameworks
     counts = dict(zip([d.code for d in domains], row["domains"][0], strict=True))
@@ -183,3 +185,183 @@ def test_recognition_ignores_sessions_outside_the_range_and_of_others(record_dat
         selectors.mentoring_hours(outsider, today - datetime.timedelta(days=30), today)["sessions"]
         == 0
     )
+
+
+# --- The raw SQL statements against the ORM ---------------------------------------------
+# learning_record() and site_matrix() each run one hand-written statement (see the comment
+# above _LEARNING_RECORD_SQL). These tests compute the same numbers with ORM aggregates
+# over a site with more shapes: two people of one profession at a session, a session at
+# another site, a student of another framework, CIHC domains logged for an IPEC student,
+# a cancelled placement.
+
+
+@pytest.fixture
+def mixed_data(record_data, team, student, site_a, site_b, pharmacy, physiotherapist):
+    preceptor, pharmacist = team
+    today = timezone.localdate()
+    second_pharmacist = UserFactory(preceptor=True, profession=pharmacy)
+    MembershipFactory(community=CommunityOfPracticeFactory(site=site_a), person=second_pharmacist)
+    ipec = CompetencyFramework.objects.get(code="ipec-2023")
+    ipec_student = StudentFactory(program=ProgramFactory(framework=ipec))
+    PlacementFactory(student=ipec_student, site=site_a, start_date=today, active=True)
+    PlacementFactory(student=StudentFactory(), site=site_a, status="cancelled")
+    PlacementFactory(student=student, site=site_b, start_date=today, active=True)
+    services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=today,
+        duration_minutes=75,
+        activity=Activity.IP_ROUNDS,
+        students=[student, ipec_student],
+        professionals=[pharmacist, second_pharmacist, physiotherapist],
+        domains=[domain("team-functioning"), domain("communication", "ipec-2023")],
+    )
+    services.session_log(
+        logged_by=preceptor,
+        site=site_b,
+        held_on=today,
+        duration_minutes=20,
+        activity=Activity.DEBRIEF,
+        students=[student],
+        domains=[domain("role-clarification")],
+    )
+    return [student, ipec_student]
+
+
+def orm_learning_record(student):
+    """The learning record's numbers as the ORM computed them before the raw statement."""
+    from django.db.models import Count, F, Q, Sum
+
+    from accounts.models import Profession
+    from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional
+    from placements.models import Placement, PlacementStatus
+    from sites.models import Membership
+
+    framework = student.program.framework or CompetencyFramework.objects.get(is_default=True)
+    sessions = MentoringSession.objects.filter(attendance__student=student)
+    activities = list(
+        sessions.values("activity")
+        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+        .order_by("-minutes", "activity")
+        .values_list("activity", "sessions", "minutes")
+    )
+    professions = list(
+        SessionProfessional.objects.filter(session__attendance__student=student)
+        .values("profession", name=F("profession__name"))
+        .annotate(sessions=Count("session", distinct=True), people=Count("person", distinct=True))
+        .order_by("-sessions", "name")
+        .values_list("name", "sessions", "people")
+    )
+    domains = []
+    for d in CompetencyDomain.objects.filter(framework=framework).order_by("order", "name"):
+        practised = sessions.filter(domains=d)
+        minutes = practised.aggregate(m=Sum("duration_minutes"))["m"] or 0
+        domains.append((d.code, practised.count(), minutes))
+    sites = Placement.objects.filter(student=student).exclude(status=PlacementStatus.CANCELLED)
+    sites = sites.values("site")
+    worked = SessionProfessional.objects.filter(session__attendance__student=student)
+    never = (
+        Profession.objects.filter(
+            Q(
+                pk__in=SessionProfessional.objects.filter(session__site__in=sites).values(
+                    "profession"
+                )
+            )
+            | Q(
+                pk__in=Membership.objects.filter(
+                    community__site__in=sites, left_on__isnull=True
+                ).values("profession")
+            )
+            | Q(
+                pk__in=MentorAssignment.objects.filter(placement__site__in=sites).values(
+                    "profession"
+                )
+            )
+        )
+        .exclude(pk=student.program.profession_id)
+        .exclude(pk__in=worked.values("profession"))
+        .order_by("name")
+    )
+    return {
+        "framework": framework.code,
+        "activities": activities,
+        "professions": professions,
+        "domains": domains,
+        "never": [p.name for p in never],
+    }
+
+
+def test_learning_record_statement_matches_the_orm(mixed_data):
+    for student in mixed_data:
+        record = selectors.learning_record(student)
+        assert {
+            "framework": record.framework.code,
+            "activities": [(a["activity"], a["sessions"], a["minutes"]) for a in record.activities],
+            "professions": [(p["name"], p["sessions"], p["people"]) for p in record.professions],
+            "domains": [(c.domain.code, c.sessions, c.minutes) for c in record.domains],
+            "never": [p.name for p in record.never_worked_with],
+        } == orm_learning_record(student)
+    # The shapes the fixture meant to cover are there.
+    record = selectors.learning_record(mixed_data[0])
+    assert ("Pharmacy", 2, 2) in [
+        (p["name"], p["sessions"], p["people"]) for p in record.professions
+    ]
+    assert record.total_sessions == 5  # one of them at site B
+
+
+def test_site_matrix_statement_matches_the_orm(mixed_data, site_a):
+    from django.db.models import Count
+
+    from mentoring.models import MentoringSession, SessionProfessional
+    from placements.models import Student
+
+    students = list(
+        Student.objects.filter(placements__site=site_a)
+        .exclude(placements__status="cancelled")
+        .distinct()
+        .order_by("user__full_name", "pk")
+    )
+    default = CompetencyFramework.objects.get(is_default=True)
+    professions = list(
+        SessionProfessional.objects.filter(session__site=site_a)
+        .values_list("profession__name", flat=True)
+        .distinct()
+        .order_by("profession__name")
+    )
+    frameworks = sorted(
+        {s.program.framework or default for s in students}, key=lambda f: (not f.is_default, f.name)
+    )
+    expected = []
+    for student in students:
+        at_site = MentoringSession.objects.filter(site=site_a, attendance__student=student)
+        met = dict(
+            SessionProfessional.objects.filter(session__in=at_site)
+            .values_list("profession__name")
+            .annotate(n=Count("session", distinct=True))
+        )
+        own = student.program.framework or default
+        expected.append(
+            (
+                student.pk,
+                [met.get(name, 0) for name in professions],
+                [
+                    [
+                        at_site.filter(domains=d).count() if f == own else None
+                        for d in f.domains.all()
+                    ]
+                    for f in frameworks
+                ],
+            )
+        )
+
+    matrix = selectors.site_matrix(site_a.pk)
+    assert matrix.total_students == len(students) == 3
+    assert [p.name for p in matrix.professions] == professions
+    assert [f.code for f, _ in matrix.frameworks] == [f.code for f in frameworks]
+    assert [
+        (row["student"]["id"], row["professions"], row["domains"]) for row in matrix.rows
+    ] == expected
+    # A page of it: the same rows, the same total.
+    page = selectors.site_matrix(site_a.pk, offset=1, limit=1)
+    assert page.total_students == 3
+    assert [row["student"]["id"] for row in page.rows] == [students[1].pk]

@@ -257,6 +257,25 @@ def test_record_lists_each_session_with_its_people_domains_and_reflection(
     assert "<td>Yes</td>" in html
 
 
+def test_record_pages_its_sessions_newest_first(client, placement, team, student):
+    from mentoring.tests.conftest import bulk_sessions
+
+    sessions = bulk_sessions(count=30, placements=[placement], logged_by=team[0])
+    client_for(client, student.user)
+    url = reverse("mentoring:learning_record", args=[student.pk])
+    first, second = client.get(url), client.get(f"{url}?page=2")
+    newest = sorted(sessions, key=lambda s: (s.held_on, s.pk), reverse=True)
+    detail = reverse("mentoring:session_detail", args=[newest[25].pk])
+    assert detail not in first.content.decode()
+    assert f'<a href="{detail}">' in second.content.decode()
+    assert second.content.decode().count('<td class="text-nowrap">') == 5
+    assert "Page 2 of 2" in second.content.decode()
+    # Out of range, malformed or huge: the last page, or the first.
+    assert "Page 2 of 2" in client.get(f"{url}?page=999").content.decode()
+    assert "Page 1 of 2" in client.get(f"{url}?page=abc").content.decode()
+    assert client.get(f"{url}?page=99999999999999999999999").status_code == 200
+
+
 def test_my_record_redirects_the_student(client, student):
     response = client_for(client, student.user).get(reverse("mentoring:my_learning_record"))
     assert response.url == reverse("mentoring:learning_record", args=[student.pk])
@@ -320,6 +339,30 @@ def test_matrix_is_403_for_preceptor_and_404_for_outsider(client, session, site_
 def test_matrix_bad_page_param_is_harmless(client, session, site_a, facilitator):
     url = reverse("mentoring:site_matrix", args=[site_a.pk])
     assert client_for(client, facilitator).get(f"{url}?page=abc").status_code == 200
+
+
+def test_matrix_pages_fifty_students_by_name(client, site_a, facilitator):
+    from placements.models import PlacementStatus
+    from placements.tests.factories import PlacementFactory
+
+    for i in range(51):
+        PlacementFactory(
+            site=site_a,
+            status=PlacementStatus.CONFIRMED,
+            student=StudentFactory(user__full_name=f"Student {i:02d}"),
+        )
+    client_for(client, facilitator)
+    url = reverse("mentoring:site_matrix", args=[site_a.pk])
+    first = client.get(url).content.decode()
+    assert first.count('<th scope="row">') == 50
+    assert "Student 00" in first and "Student 50" not in first
+    for asked in ["2", "999", "99999999999999999999999"]:
+        last = client.get(f"{url}?page={asked}").content.decode()
+        assert last.count('<th scope="row">') == 1, asked
+        assert "Student 50" in last and "Page 2 of 2" in last
+    assert "Page 1 of 2" in client.get(f"{url}?page=0x").content.decode()
+    csv = client.get(reverse("mentoring:site_matrix_csv", args=[site_a.pk])).content.decode()
+    assert len(csv.splitlines()) == 52
 
 
 # --- Teams -----------------------------------------------------------------------------
