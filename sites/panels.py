@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from operator import itemgetter
 
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -13,7 +12,6 @@ from ipcop.lib.fragments import pk_url
 from ipcop.permissions import communities_manageable_by, sites_facilitated_by
 from sites.models import (
     MEETING_ATTENTION_DAYS,
-    CommunityOfPractice,
     Initiative,
     InitiativeStatus,
     InitiativeTheme,
@@ -53,55 +51,51 @@ def _initiatives_by_theme_and_status(communities) -> dict:
 
 def _recent_activity(communities, today: datetime.date) -> list[dict]:
     """The newest meetings, initiative changes and new members of the person's CoPs,
-    merged by date.
-
-    One statement of three `ORDER BY … LIMIT` parts joined by UNION ALL, each walking a
-    date index backwards (meeting_held_idx, initiative_updated_idx, membership_joined_idx)
-    until it has RECENT_ROWS rows. Raw SQL because the ORM spent more time building the
-    three select_related queries than PostgreSQL spent running them; the CoP filter is
-    still the ORM's own subquery (the permission rule stays in ipcop/permissions.py)."""
-    cops_sql, cops_params = communities.values("pk").query.sql_with_params()
-    cop, meeting = CommunityOfPractice._meta.db_table, Meeting._meta.db_table
-    initiative, membership = Initiative._meta.db_table, Membership._meta.db_table
-    user = Membership._meta.get_field("person").related_model._meta.db_table
-    sql = f"""
-        (SELECT 'meeting', m.held_on, m.id, m.community_id, c.name, '', '', ''
-           FROM {meeting} m JOIN {cop} c ON c.id = m.community_id
-          WHERE m.community_id IN ({cops_sql})
-          ORDER BY m.held_on DESC, m.id DESC LIMIT %s)
-        UNION ALL
-        (SELECT 'initiative', (i.updated_at AT TIME ZONE %s)::date, i.id, i.community_id,
-                c.name, i.title, i.status, ''
-           FROM {initiative} i JOIN {cop} c ON c.id = i.community_id
-          WHERE i.community_id IN ({cops_sql})
-          ORDER BY i.updated_at DESC, i.id DESC LIMIT %s)
-        UNION ALL
-        (SELECT 'member', ms.joined_on, ms.id, ms.community_id, c.name, '', '',
-                COALESCE(NULLIF(u.full_name, ''), u.email)
-           FROM {membership} ms JOIN {cop} c ON c.id = ms.community_id
-                JOIN {user} u ON u.id = ms.person_id
-          WHERE ms.community_id IN ({cops_sql}) AND ms.joined_on <= %s
-          ORDER BY ms.joined_on DESC, ms.id DESC LIMIT %s)
-    """  # noqa: S608  # nosec B608: table names from the models, values as parameters
-    params = [
-        *cops_params, RECENT_ROWS,
-        timezone.get_current_timezone_name(), *cops_params, RECENT_ROWS,
-        *cops_params, today, RECENT_ROWS,
-    ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    merged by date. Each query walks a date index backwards (meeting_held_idx,
+    initiative_updated_idx, membership_joined_idx) until it has RECENT_ROWS rows, and
+    reads plain values: building model instances cost more than the queries."""
+    community_ids = communities.values("pk")
+    meetings = (
+        Meeting.objects.filter(community__in=community_ids)
+        .order_by("-held_on", "-pk")
+        .values_list("pk", "held_on", "community__name")[:RECENT_ROWS]
+    )
+    initiatives = (
+        Initiative.objects.filter(community__in=community_ids)
+        .order_by("-updated_at", "-pk")
+        .values_list("community_id", "updated_at", "title", "status", "community__name")[
+            :RECENT_ROWS
+        ]
+    )
+    joined = (
+        Membership.objects.filter(community__in=community_ids, joined_on__lte=today)
+        .order_by("-joined_on", "-pk")
+        .values_list(
+            "community_id", "joined_on", "person__full_name", "person__email", "community__name"
+        )[:RECENT_ROWS]
+    )
     statuses = dict(InitiativeStatus.choices)
-    items = []
-    for kind, on, pk, community_id, community, title, status, person in rows:
-        if kind == "meeting":
-            text, url = f"Meeting of {community}", pk_url("sites:meeting_detail", pk)
-        elif kind == "initiative":
-            text = f"Initiative “{title}” ({statuses.get(status, status)}) in {community}"
-            url = pk_url("sites:cop_detail", community_id) + "#initiatives"
-        else:
-            text, url = f"{person} joined {community}", pk_url("sites:cop_detail", community_id)
-        items.append({"on": on, "text": text, "url": url})
+    items = [
+        {"on": on, "text": f"Meeting of {cop}", "url": pk_url("sites:meeting_detail", pk)}
+        for pk, on, cop in meetings
+    ]
+    items += [
+        {
+            "on": timezone.localdate(changed),
+            "text": f"Initiative “{title}” ({statuses.get(status, status)}) in {cop}",
+            "url": pk_url("sites:cop_detail", cop_id) + "#initiatives",
+        }
+        for cop_id, changed, title, status, cop in initiatives
+    ]
+    items += [
+        {
+            "on": on,
+            # As User.__str__: the name, or the email when there is none.
+            "text": f"{name or email} joined {cop}",
+            "url": pk_url("sites:cop_detail", cop_id),
+        }
+        for cop_id, on, name, email, cop in joined
+    ]
     return sorted(items, key=itemgetter("on"), reverse=True)[:RECENT_ROWS]
 
 
