@@ -9,7 +9,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -391,6 +391,7 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
             "record": record,
             "student": student,
             "page": page,
+            "summary": render_rows("mentoring/_record_summary.html", {"record": record}),
             "rows": render_rows("mentoring/_record_sessions.html", {"rows": rows}),
         },
     )
@@ -406,15 +407,14 @@ def my_learning_record(request: HttpRequest) -> HttpResponse:
 
 
 def _facilitated_site(request, pk):
-    """404 for a site the person cannot see, 403 if they see it but do not facilitate it;
-    both answered by one query."""
-    facilitated = sites_facilitated_by(request.user).filter(pk=OuterRef("pk"))
-    site = get_object_or_404(
-        sites_visible_to(request.user).annotate(facilitated=Exists(facilitated)), pk=pk
-    )
-    if not site.facilitated:
-        raise PermissionDenied("Only the site's facilitators see its matrix.")
-    return site
+    """The site (id and name) if the person facilitates it; else 404 for a site they
+    cannot see, 403 if they see it. The facilitator's case is one plain query."""
+    site = sites_facilitated_by(request.user).only("pk", "name").filter(pk=pk).first()
+    if site is not None:
+        return site
+    if not sites_visible_to(request.user).filter(pk=pk).exists():
+        raise Http404("No such site.")
+    raise PermissionDenied("Only the site's facilitators see its matrix.")
 
 
 MATRIX_PAGE_SIZE = 50
