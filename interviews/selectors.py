@@ -5,27 +5,39 @@ in the database, so a page's query count does not grow with the rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from operator import itemgetter
+from typing import NamedTuple
 
-from django.db.models import Avg, Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db import connection
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Profession, User
 from interviews.models import (
     OPEN_FOLLOWUP_STATUSES,
     FollowUp,
     FollowUpStatus,
+    InterviewRecord,
     Quote,
     Theme,
 )
 from ipcop.lib.fragments import pk_url
-from mentoring.models import SessionStudent
-from placements.models import Placement, PlacementModel, PlacementStatus
+from mentoring.models import (
+    CompetencyDomain,
+    CompetencyFramework,
+    MentoringSession,
+    SessionProfessional,
+    SessionStudent,
+)
+from placements.models import Placement, PlacementModel, PlacementStatus, Program, Student
 from sites.models import (
     CommunityOfPractice,
+    CoPStatus,
     Initiative,
     InitiativeStatus,
     InitiativeTheme,
+    Membership,
     Site,
 )
 
@@ -207,145 +219,318 @@ class OutcomesReport:
         return paragraphs
 
 
-def outcomes_report(
-    *, site_ids: list[int], start: date, end: date, site_names: list[str]
-) -> OutcomesReport:
-    """The outcomes report over the sites `site_ids` (named `site_names`) and the period
-    [start, end], in 11 aggregate queries whatever the data's size."""
-    report = OutcomesReport(start=start, end=end, site_names=site_names)
+def _in(values: list) -> str:
+    """Placeholders for an IN list; `IN (NULL)` for none, which matches no row."""
+    return ", ".join(["%s"] * len(values)) or "NULL"
 
-    communities = (
-        CommunityOfPractice.objects.filter(site_id__in=site_ids, started_on__lte=end)
-        .select_related("site")
-        .annotate(
-            initiative_count=Count("initiatives", distinct=True),
-            member_count=Count("memberships", distinct=True),
-        )
-        .order_by("site__name", "name")
-    )
-    report.communities = list(communities[:100])
-    report.community_count = (
-        communities.count() if len(report.communities) == 100 else len(report.communities)
-    )
 
-    # Initiatives that were alive during the period, by theme and status.
-    initiatives = Initiative.objects.filter(
-        community__site_id__in=site_ids, created_at__date__lte=end
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
-    by_theme: dict[str, dict] = {
-        value: {
-            "theme": value,
-            "label": label,
-            "total": 0,
-            "by_status": dict.fromkeys(InitiativeStatus.values, 0),
-        }
-        for value, label in InitiativeTheme.choices
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# The report's aggregates are parametrised SQL statements: as ORM querysets (annotations
+# with filtered and distinct counts over five-table joins) Django spent longer building
+# them than the database spent running them, and related aggregates that read the same
+# rows are one statement each here (mentoring exposure: three as one; interview themes
+# and quotes: two as one). Table names come from the models, values are parameters, and
+# the SQL runs on PostgreSQL and SQLite alike. test_selectors.py checks every number
+# against the ORM querysets these replaced.
+_T = {
+    "cop": CommunityOfPractice._meta.db_table,
+    "site": Site._meta.db_table,
+    "membership": Membership._meta.db_table,
+    "initiative": Initiative._meta.db_table,
+    "session": MentoringSession._meta.db_table,
+    "session_student": SessionStudent._meta.db_table,
+    "session_professional": SessionProfessional._meta.db_table,
+    "session_domain": MentoringSession.domains.through._meta.db_table,
+    "domain": CompetencyDomain._meta.db_table,
+    "framework": CompetencyFramework._meta.db_table,
+    "student": Student._meta.db_table,
+    "program": Program._meta.db_table,
+    "profession": Profession._meta.db_table,
+    "placement": Placement._meta.db_table,
+    "followup": FollowUp._meta.db_table,
+    "record": InterviewRecord._meta.db_table,
+    "record_theme": InterviewRecord.themes.through._meta.db_table,
+    "theme": Theme._meta.db_table,
+    "quote": Quote._meta.db_table,
+}
+
+COMMUNITIES_SHOWN = 100
+
+# The CoPs started by the end of the period, in site and name order, with their member
+# and initiative counts (all of them, whatever their dates) and how many CoPs there are
+# in all (the window count, taken before the LIMIT).
+_COMMUNITIES_SQL = """
+    SELECT c.name, c.site_name, c.status,
+           (SELECT COUNT(*) FROM {membership} m WHERE m.community_id = c.id),
+           (SELECT COUNT(*) FROM {initiative} i WHERE i.community_id = c.id),
+           c.total
+      FROM (SELECT c.id, c.name, s.name AS site_name, c.status, COUNT(*) OVER () AS total
+              FROM {cop} c JOIN {site} s ON s.id = c.site_id
+             WHERE c.site_id IN ({sites}) AND c.started_on <= %s
+             ORDER BY s.name, c.name, c.id
+             LIMIT %s) c
+     ORDER BY c.site_name, c.name, c.id
+"""
+
+# Initiatives alive during the period (created by its end, not ended before its start):
+# counts by theme and status, and the five most recently updated implemented or
+# sustained ones as examples.
+_INITIATIVES_SQL = """
+    WITH alive AS (
+        SELECT i.id, i.theme, i.status, i.title, i.updated_at
+          FROM {initiative} i JOIN {cop} c ON c.id = i.community_id
+         WHERE c.site_id IN ({sites}) AND i.created_at < %s
+           AND (i.ended_on IS NULL OR i.ended_on >= %s)
+    )
+    SELECT theme, status, COUNT(*), NULL, NULL, NULL FROM alive GROUP BY theme, status
+    UNION ALL
+    SELECT NULL, NULL, NULL, title, updated_at, id
+      FROM (SELECT id, title, updated_at FROM alive WHERE status IN (%s, %s)
+             ORDER BY updated_at DESC, id DESC LIMIT 5) examples
+"""
+
+# Students' IP exposure over the sessions held in the period: per student, the distinct
+# professions other than their own among the session's professionals (students meeting
+# none count as 0); students per profession met; students and sessions per domain.
+_EXPOSURE_SQL = """
+    WITH attendance AS (
+        SELECT ss.session_id, ss.student_id, p.profession_id AS own_profession
+          FROM {session_student} ss
+               JOIN {session} s ON s.id = ss.session_id
+               JOIN {student} st ON st.id = ss.student_id
+               JOIN {program} p ON p.id = st.program_id
+         WHERE s.site_id IN ({sites}) AND s.held_on >= %s AND s.held_on <= %s
+    )
+    SELECT 'exposure', '', '', COUNT(*), 0, AVG(professions)
+      FROM (SELECT a.student_id,
+                   COUNT(DISTINCT CASE WHEN sp.profession_id <> a.own_profession
+                                       THEN sp.profession_id END) AS professions
+              FROM attendance a
+                   LEFT JOIN {session_professional} sp ON sp.session_id = a.session_id
+             GROUP BY a.student_id) per_student
+    UNION ALL
+    SELECT 'profession', pr.name, '', COUNT(DISTINCT a.student_id), 0, NULL
+      FROM attendance a
+           JOIN {session_professional} sp ON sp.session_id = a.session_id
+           JOIN {profession} pr ON pr.id = sp.profession_id
+     WHERE sp.profession_id <> a.own_profession
+     GROUP BY pr.name
+    UNION ALL
+    SELECT 'domain', d.name, f.name, COUNT(DISTINCT a.student_id),
+           COUNT(DISTINCT a.session_id), NULL
+      FROM attendance a
+           JOIN {session_domain} sd ON sd.mentoringsession_id = a.session_id
+           JOIN {domain} d ON d.id = sd.competencydomain_id
+           JOIN {framework} f ON f.id = d.framework_id
+     GROUP BY d.name, f.name
+     ORDER BY 1, 4 DESC, 2, 3
+"""
+
+# Placements over the period (as `PlacementQuerySet.overlapping`), but cancelled ones, by
+# model: placements and students.
+_PLACEMENTS_SQL = """
+    SELECT model, COUNT(*), COUNT(DISTINCT student_id)
+      FROM {placement}
+     WHERE site_id IN ({sites}) AND start_date <= %s AND end_date >= %s AND status <> %s
+     GROUP BY model
+     ORDER BY model
+"""
+
+# The follow-up interviews: from the interviews conducted in the period with consent, their
+# 50 latest publishable quotes and their themes (interviews per theme); the follow-ups due
+# in the period (but cancelled ones) by status, from followup_site_status_due_idx alone.
+# (The quotes come first: their typed columns give the other branches' NULLs a type.)
+_INTERVIEWS_SQL = """
+    WITH records AS (
+        SELECT r.id, r.conducted_on
+          FROM {record} r JOIN {followup} f ON f.id = r.followup_id
+         WHERE f.site_id IN ({sites}) AND r.conducted_on >= %s AND r.conducted_on <= %s
+           AND r.consent_given
+    )
+    SELECT 'quote', text, NULL, speaker_role, theme, conducted_on, id
+      FROM (SELECT q.text, q.speaker_role, COALESCE(t.name, '') AS theme, r.conducted_on, q.id
+              FROM {quote} q
+                   JOIN records r ON r.id = q.record_id
+                   LEFT JOIN {theme} t ON t.id = q.theme_id
+             WHERE q.may_publish
+             ORDER BY r.conducted_on DESC, q.id LIMIT 50) quotes
+    UNION ALL
+    SELECT 'theme', t.name, COUNT(DISTINCT rt.interviewrecord_id), '', '', NULL, NULL
+      FROM records r
+           JOIN {record_theme} rt ON rt.interviewrecord_id = r.id
+           JOIN {theme} t ON t.id = rt.theme_id
+     GROUP BY t.id, t.name
+    UNION ALL
+    SELECT 'followup', status, COUNT(*), '', '', NULL, NULL
+      FROM {followup}
+     WHERE site_id IN ({sites}) AND due_on >= %s AND due_on <= %s AND status <> %s
+     GROUP BY status
+     ORDER BY 1, 3 DESC, 2
+"""
+
+
+class CommunityRow(NamedTuple):
+    name: str
+    site: str
+    status: str  # its label
+    members: int
+    initiatives: int
+
+
+class ThemeCount(NamedTuple):
+    name: str
+    interviews: int
+
+
+class QuoteRow(NamedTuple):
+    text: str
+    speaker_role: str
+    theme: str  # its name, or "" for none
+
+
+def _report_communities(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
+    statuses = dict(CoPStatus.choices)
+    rows = _fetch(
+        _COMMUNITIES_SQL.format(sites=sites, **_T),
+        [*site_ids, report.end, COMMUNITIES_SHOWN],
+    )
+    report.communities = [
+        CommunityRow(name, site, statuses.get(status, status), members, initiatives)
+        for name, site, status, members, initiatives, _ in rows
+    ]
+    report.community_count = rows[0][-1] if rows else 0
+
+
+def _theme_entry(theme: str, label: str) -> dict:
+    return {
+        "theme": theme,
+        "label": label,
+        "total": 0,
+        "by_status": dict.fromkeys(InitiativeStatus.values, 0),
     }
-    for row in initiatives.values("theme", "status").annotate(n=Count("id")).order_by():
-        entry = by_theme.setdefault(
-            row["theme"],
-            {
-                "theme": row["theme"],
-                "label": row["theme"],
-                "total": 0,
-                "by_status": dict.fromkeys(InitiativeStatus.values, 0),
-            },
-        )
-        entry["total"] += row["n"]
-        entry["by_status"][row["status"]] = row["n"]
+
+
+def _report_initiatives(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
+    # "Created on or before the period's last day" in local time, as an instant: the
+    # start of the next local day.
+    created_before = datetime.combine(
+        report.end + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    rows = _fetch(
+        _INITIATIVES_SQL.format(sites=sites, **_T),
+        [
+            *site_ids,
+            connection.ops.adapt_datetimefield_value(created_before),
+            report.start,
+            InitiativeStatus.IMPLEMENTED,
+            InitiativeStatus.SUSTAINED,
+        ],
+    )
+    by_theme = {value: _theme_entry(value, label) for value, label in InitiativeTheme.choices}
+    examples = []
+    for theme, status, n, title, updated_at, pk in rows:
+        if theme is None:
+            examples.append((updated_at, pk, title))
+            continue
+        entry = by_theme.setdefault(theme, _theme_entry(theme, theme))
+        entry["total"] += n
+        entry["by_status"][status] = n
     for entry in by_theme.values():
         entry["counts"] = [entry["by_status"][s] for s in InitiativeStatus.values]
     report.initiatives_by_theme = sorted(by_theme.values(), key=lambda e: -e["total"])
     report.initiative_statuses = list(InitiativeStatus.choices)
     report.initiative_total = sum(e["total"] for e in by_theme.values())
-    report.implemented_examples = list(
-        initiatives.filter(status__in=[InitiativeStatus.IMPLEMENTED, InitiativeStatus.SUSTAINED])
-        .order_by("-updated_at")
-        .values_list("title", flat=True)[:5]
-    )
+    examples.sort(reverse=True)  # the latest updated first
+    report.implemented_examples = [title for _, _, title in examples]
 
-    # Placements over the period, by model.
+
+def _report_exposure(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
+    rows = _fetch(_EXPOSURE_SQL.format(sites=sites, **_T), [*site_ids, report.start, report.end])
+    for kind, name, framework, students, sessions, average in rows:
+        if kind == "exposure":
+            report.exposure = {
+                "students": students,
+                "avg_professions": None if average is None else float(average),
+            }
+        elif kind == "profession":
+            report.professions_met.append({"profession": name, "students": students})
+        else:
+            report.domains_covered.append(
+                {"domain": name, "framework": framework, "students": students, "sessions": sessions}
+            )
+
+
+def _report_placements(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
     labels = dict(PlacementModel.choices)
+    rows = _fetch(
+        _PLACEMENTS_SQL.format(sites=sites, **_T),
+        [*site_ids, report.end, report.start, PlacementStatus.CANCELLED],
+    )
     report.placements_by_model = [
-        {**row, "label": labels.get(row["model"], row["model"])}
-        for row in Placement.objects.filter(site_id__in=site_ids)
-        .overlapping(start, end)
-        .exclude(status=PlacementStatus.CANCELLED)
-        .values("model")
-        .annotate(placements=Count("id"), students=Count("student", distinct=True))
-        .order_by("model")
+        {
+            "model": model,
+            "placements": placements,
+            "students": students,
+            "label": labels.get(model, model),
+        }
+        for model, placements, students in rows
     ]
 
-    # Students' IP exposure: professionals of *other* professions in the sessions they attended.
-    attendance = SessionStudent.objects.filter(
-        session__site_id__in=site_ids, session__held_on__gte=start, session__held_on__lte=end
-    )
-    other_profession = ~Q(
-        session__professional_attendance__profession=F("student__program__profession")
-    )
-    per_student = attendance.values("student").annotate(
-        professions=Count(
-            "session__professional_attendance__profession", distinct=True, filter=other_profession
-        )
-    )
-    report.exposure = per_student.aggregate(
-        students=Count("student"), avg_professions=Avg("professions")
-    )
-    report.professions_met = list(
-        attendance.filter(session__professional_attendance__isnull=False)
-        .values(profession=F("session__professional_attendance__profession__name"))
-        .annotate(students=Count("student", distinct=True, filter=other_profession))
-        .filter(students__gt=0)
-        .order_by("-students", "profession")
-    )
-    report.domains_covered = list(
-        attendance.filter(session__domains__isnull=False)
-        .values(
-            domain=F("session__domains__name"), framework=F("session__domains__framework__name")
-        )
-        .annotate(
-            students=Count("student", distinct=True), sessions=Count("session", distinct=True)
-        )
-        .order_by("-students", "domain")
-    )
 
-    # Follow-ups due in the period.
-    report.followups = (
-        FollowUp.objects.filter(site_id__in=site_ids, due_on__gte=start, due_on__lte=end)
-        .exclude(status=FollowUpStatus.CANCELLED)
-        # Counting due_on, not id: an index-only scan of followup_site_status_due_idx.
-        .aggregate(
-            due=Count("due_on"),
-            completed=Count("due_on", filter=Q(status=FollowUpStatus.COMPLETED)),
-            declined=Count("due_on", filter=Q(status=FollowUpStatus.DECLINED)),
-            missed=Count("due_on", filter=Q(status=FollowUpStatus.MISSED)),
-            open=Count("due_on", filter=Q(status__in=OPEN_FOLLOWUP_STATUSES)),
-        )
+def _report_interviews(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
+    rows = _fetch(
+        _INTERVIEWS_SQL.format(sites=sites, **_T),
+        [
+            *site_ids,
+            report.start,
+            report.end,
+            *site_ids,
+            report.start,
+            report.end,
+            FollowUpStatus.CANCELLED,
+        ],
     )
+    by_status: dict[str, int] = {}
+    quotes = []
+    for kind, name, n, speaker_role, theme, conducted_on, pk in rows:
+        if kind == "followup":
+            by_status[name] = n
+        elif kind == "theme":
+            report.themes.append(ThemeCount(name, n))
+        else:
+            quotes.append((conducted_on, pk, QuoteRow(name, speaker_role, theme)))
+    report.followups = {
+        "due": sum(by_status.values()),
+        "completed": by_status.get(FollowUpStatus.COMPLETED, 0),
+        "declined": by_status.get(FollowUpStatus.DECLINED, 0),
+        "missed": by_status.get(FollowUpStatus.MISSED, 0),
+        "open": sum(by_status.get(status, 0) for status in OPEN_FOLLOWUP_STATUSES),
+    }
+    # The latest interviews first, then in the order the quotes were taken.
+    quotes.sort(key=itemgetter(1))
+    quotes.sort(key=itemgetter(0), reverse=True)
+    report.quotes = [quote for _, _, quote in quotes]
 
-    # Interview themes and publishable quotes from interviews conducted in the period.
-    in_period = Q(
-        records__followup__site_id__in=site_ids,
-        records__conducted_on__gte=start,
-        records__conducted_on__lte=end,
-        records__consent_given=True,
-    )
-    report.themes = list(
-        Theme.objects.annotate(interviews=Count("records", filter=in_period, distinct=True))
-        .filter(interviews__gt=0)
-        .order_by("-interviews", "name")
-    )
-    report.quotes = list(
-        Quote.objects.filter(
-            may_publish=True,
-            record__consent_given=True,
-            record__followup__site_id__in=site_ids,
-            record__conducted_on__gte=start,
-            record__conducted_on__lte=end,
-        )
-        .select_related("theme")
-        .order_by("-record__conducted_on", "id")[:50]
-    )
+
+def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> OutcomesReport:
+    """The outcomes report over `sites` (ids to names) and the period [start, end], in
+    five statements whatever the data's size."""
+    site_ids = list(sites)
+    report = OutcomesReport(start=start, end=end, site_names=list(sites.values()))
+    placeholders = _in(site_ids)
+    for section in (
+        _report_communities,
+        _report_initiatives,
+        _report_placements,
+        _report_exposure,
+        _report_interviews,
+    ):
+        section(report, placeholders, site_ids)
     return report
 
 
@@ -360,12 +545,7 @@ def outcomes_report_rows(report: OutcomesReport) -> list[list]:
         rows.append(["results", "summary", "", paragraph])
     for community in report.communities:
         rows.append(
-            [
-                "communities of practice",
-                community.name,
-                community.site.name,
-                community.initiative_count,
-            ]
+            ["communities of practice", community.name, community.site, community.initiatives]
         )
     statuses = dict(report.initiative_statuses)
     for entry in report.initiatives_by_theme:
@@ -405,7 +585,7 @@ def outcomes_report_rows(report: OutcomesReport) -> list[list]:
             [
                 "publishable quotes",
                 quote.speaker_role,
-                quote.theme.name if quote.theme else "",
+                quote.theme,
                 quote.text,
             ]
         )

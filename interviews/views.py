@@ -411,21 +411,16 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 def _report(request: HttpRequest):
     require_role(request.user, "facilitator")
     sites = sites_facilitated_by(request.user)
-    form = ReportForm(request.GET or None, sites=sites)
-    if request.GET and not form.is_valid():
+    # Without parameters, the defaults (all the person's sites, the last year) are valid.
+    form = ReportForm(request.GET or {}, sites=sites)
+    if not form.is_valid():
         return form, None
-    if not request.GET:
-        form = ReportForm({}, sites=sites)
-        form.is_valid()
     data = form.cleaned_data
-    # The site ids the form offered (the person's sites, read once): literal ids keep the
+    # The sites the form offered (the person's sites, read once): literal ids keep the
     # report's queries free of the permission subquery.
     site_ids = [data["site"]] if data.get("site") else list(form.site_names)
     return form, outcomes_report(
-        site_ids=site_ids,
-        start=data["start"],
-        end=data["end"],
-        site_names=[form.site_names[pk] for pk in site_ids],
+        sites={pk: form.site_names[pk] for pk in site_ids}, start=data["start"], end=data["end"]
     )
 
 
