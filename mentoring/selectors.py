@@ -363,8 +363,8 @@ class SiteMatrix:
     total_students: int  # placed at the site (not cancelled), on every page
     professions: list[Profession]  # present at a session at the site
     frameworks: list[tuple[CompetencyFramework, list[CompetencyDomain]]]  # the page's students'
-    # student (dict: id, name, profession, program; ordered by name), framework (theirs),
-    # professions [counts], domains [[count or None] per framework]
+    # student (dict: id, name, profession, program, institution, framework_id; by name),
+    # framework (theirs), professions [counts], domains [[count or None] per framework]
     rows: list[dict]
 
 
@@ -458,37 +458,34 @@ def site_matrix(site_id: int, *, offset: int = 0, limit: int | None = None) -> S
     for framework in _json(row["frameworks"]) or []:
         domains = framework.pop("domains") or []
         framework = CompetencyFramework(**framework)
-        frameworks[framework.pk] = framework
-        domains_of[framework.pk] = [CompetencyDomain(**d, framework=framework) for d in domains]
+        frameworks[framework.id] = framework
+        domains_of[framework.id] = [CompetencyDomain(**d, framework=framework) for d in domains]
     professions = [Profession(**p) for p in _json(row["professions"]) or []]
     met = {(student, profession): n for student, profession, n in _json(row["met"]) or []}
     covered = {(student, domain): n for student, domain, n in _json(row["covered"]) or []}
 
+    # Plain ids in the loops below: they run for every cell of the page.
+    profession_ids = [p.id for p in professions]
+    domain_ids = {f: [d.id for d in domains] for f, domains in domains_of.items()}
     rows = []
     for student in _json(row["students"]) or []:
-        framework = frameworks[student["framework_id"] or row["default_framework"]]
-        own = framework.pk
-        student["program"] = str(
-            Program(name=student["program"], institution=student.pop("institution"))
-        )
+        pk = student["id"]
+        own = student["framework_id"] or row["default_framework"]
         rows.append(
             {
                 "student": student,
-                "framework": framework,
-                "professions": [met.get((student["id"], p.pk), 0) for p in professions],
+                "framework": frameworks[own],
+                "professions": [met.get((pk, p), 0) for p in profession_ids],
                 "domains": [
-                    [
-                        covered.get((student["id"], d.pk), 0) if f.pk == own else None
-                        for d in domains_of[f.pk]
-                    ]
-                    for f in frameworks.values()
+                    [covered.get((pk, d), 0) for d in ids] if f == own else [None] * len(ids)
+                    for f, ids in domain_ids.items()
                 ],
             }
         )
     return SiteMatrix(
         total_students=row["total_students"],
         professions=professions,
-        frameworks=[(f, domains_of[f.pk]) for f in frameworks.values()],
+        frameworks=[(f, domains_of[f.id]) for f in frameworks.values()],
         rows=rows,
     )
 

@@ -32,7 +32,7 @@ from ipcop.permissions import (
     sites_where_sessions_loggable_by,
     students_visible_to,
 )
-from placements.models import Student
+from placements.models import Program, Student
 
 from . import selectors, services
 from .forms import DateRangeForm, ReflectionForm, SessionForm, TeamForm
@@ -467,7 +467,7 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
         cells = [
             student["name"],
             student["profession"],
-            student["program"],
+            str(Program(name=student["program"], institution=student["institution"])),
             row["framework"].code,
             *row["professions"],
         ]

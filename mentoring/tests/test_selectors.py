@@ -136,7 +136,11 @@ def test_site_matrix_counts_professions_met_and_domains(record_data, student, si
     assert names == ["Dietetics", "Nursing", "Pharmacy", "Physiotherapy"]
     row = next(r for r in matrix.rows if r["student"]["id"] == student.pk)
     assert row["student"]["name"] == student.user.full_name
-    assert row["student"]["program"] == str(student.program)
+    program = student.program
+    assert (row["student"]["program"], row["student"]["institution"]) == (
+        program.name,
+        program.institution,
+    )
     assert row["professions"] == [0, 3, 1, 1]
     ((_framework, domains),) = matrix.frameworks
     counts = dict(zip([d.code for d in domains], row["domains"][0], strict=True))

@@ -291,7 +291,8 @@ def test_facilitator_sees_matrix_and_csv(client, session, site_a, facilitator, s
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
     assert lines[0].startswith("Student,Profession,Program,Framework,Sessions with Nursing")
-    assert lines[1].startswith("Sam Student,Nursing")
+    assert lines[1].startswith("Sam Student,Nursing,")
+    assert f",{student.program},cihc-2010," in lines[1]
 
 
 def test_matrix_marks_gaps_and_other_frameworks(client, session, site_a, facilitator, student):
