@@ -1,9 +1,10 @@
 """Reads of the mentoring app that cross apps: the people at a site, a preceptor's current
 students, a student's IP learning record, a site's matrix, a preceptor's hours.
 
-Every aggregate is computed by the database (annotate/values/Count/Sum); Python only
-arranges the few aggregated rows into tables, so the number of queries of a page does not
-grow with the number of sessions.
+Every aggregate is computed by the database; Python only arranges the few aggregated rows
+into tables, so the number of queries of a page does not grow with the number of sessions.
+The learning record and the site matrix, the hottest of these pages, each come from one
+hand-written PostgreSQL statement (see _LEARNING_RECORD_SQL for why).
 """
 
 from __future__ import annotations
@@ -150,9 +151,10 @@ class LearningRecord:
 
 # The record's parts (framework, activities, professions worked with, domains, professions
 # never worked with) and a page of its sessions come from two parametrised statements, not
-# from eight ORM querysets: building those (aggregates, nested subqueries, ArraySubquery)
-# cost more CPU than PostgreSQL spent answering them (round 2 of the performance work).
-# Each part is a JSON column, so one row carries lists of different shapes. The tests
+# from six queries: building the ORM's (aggregates, nested subqueries, ArraySubquery) cost
+# more CPU than PostgreSQL spent answering them (round 2 of the performance work). Each
+# part is a JSON column, so one row carries lists of different shapes (PostgreSQL only,
+# like the ArraySubquery the record used before). The tests
 # check the numbers against hand-computed values and against ORM aggregates
 # (mentoring/tests/test_selectors.py). Table names come from the models; every value
 # is a parameter.
