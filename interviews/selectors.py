@@ -10,7 +10,8 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Profession, User
@@ -85,13 +86,14 @@ def followup_counts(followups: QuerySet[FollowUp], *, today: date | None = None)
     return counts
 
 
-def _person_name(field: str) -> Subquery:
-    # As User.__str__ names a person: the full name, or the email without one.
-    return Subquery(
-        User.objects.filter(pk=OuterRef(field))
-        .order_by()
-        .values(name=Case(When(full_name="", then=F("email")), default=F("full_name")))[:1]
-    )
+def _person_name(column: str) -> RawSQL:
+    # As User.__str__ names a person: the full name, or the email without one. A scalar
+    # subquery written as SQL: as a Subquery of a User queryset it cost the list ~0.4 ms
+    # of query building each, for the same statement. No input reaches the SQL: the
+    # column is one of the follow-up's two person columns, the table names the models'.
+    user, followup = User._meta.db_table, FollowUp._meta.db_table
+    sql = f"SELECT CASE WHEN u.full_name = '' THEN u.email ELSE u.full_name END FROM {user} u WHERE u.id = {followup}.{column}"  # noqa: S608
+    return RawSQL(sql, (), output_field=CharField())  # noqa: S611
 
 
 def followup_list(followups: QuerySet[FollowUp]) -> QuerySet:

@@ -210,6 +210,18 @@ def followups_visible_to(user: User) -> QuerySet[FollowUp]:
 # Beyond this many follow-ups outside their sites, a facilitator's list keeps the OR.
 _FOLLOWUPS_ELSEWHERE_BY_ID = 100
 
+# A facilitator's own and interviewed follow-ups at sites they do not facilitate. Raw SQL
+# because it runs before every facilitator's follow-up list, and the ORM spent ~0.7 ms
+# building it (five times what running it costs); the same rule as `followups_visible_to`.
+_FOLLOWUPS_ELSEWHERE_SQL = f"""
+    SELECT id FROM {FollowUp._meta.db_table}
+     WHERE (participant_id = %s OR interviewer_id = %s)
+       AND site_id NOT IN (
+           SELECT site_id FROM {Site.facilitators.through._meta.db_table} WHERE user_id = %s
+       )
+     LIMIT %s
+"""  # noqa: S608 - table names from the models, values as parameters
+
 
 def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
     """Exactly `followups_visible_to(user)`, written so that a list, its count and its
@@ -220,18 +232,17 @@ def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
     site condition alone is the same set; a few, and they are added by id."""
     if not has_role(user, "facilitator") or user.is_admin:
         return followups_visible_to(user)
-    own = Q(participant=user) | Q(interviewer=user)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FOLLOWUPS_ELSEWHERE_SQL, [user.pk, user.pk, user.pk, _FOLLOWUPS_ELSEWHERE_BY_ID + 1]
+        )
+        elsewhere = [pk for (pk,) in cursor.fetchall()]
     facilitated = Q(site__in=_facilitated_site_ids(user))
-    elsewhere = list(
-        FollowUp.objects.filter(own)
-        .exclude(facilitated)
-        .values_list("pk", flat=True)[: _FOLLOWUPS_ELSEWHERE_BY_ID + 1]
-    )
     if not elsewhere:
         return FollowUp.objects.filter(facilitated)
     if len(elsewhere) <= _FOLLOWUPS_ELSEWHERE_BY_ID:
         return FollowUp.objects.filter(facilitated | Q(pk__in=elsewhere))
-    return FollowUp.objects.filter(facilitated | own)
+    return FollowUp.objects.filter(facilitated | Q(participant=user) | Q(interviewer=user))
 
 
 def followups_manageable_by(user: User) -> QuerySet[FollowUp]:

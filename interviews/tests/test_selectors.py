@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from interviews.models import FollowUp, FollowUpStatus
-from interviews.selectors import followup_counts
+from interviews.selectors import followup_counts, followup_list
 from interviews.tests.factories import FollowUpFactory
 from ipcop import permissions
 from placements.tests.factories import PlacementFactory
@@ -89,3 +90,18 @@ def test_counts_per_status_and_due_window(site_a):
     assert counts["pending"] == 3
     assert counts["completed"] == 1
     assert counts["declined"] == counts["scheduled"] == 0
+
+
+def test_list_rows_name_people_as_they_are_named_everywhere(site_a):
+    """The rows' SQL names a person as User.__str__ does: the full name, else the email."""
+    named = FollowUpFactory(placement=PlacementFactory(site=site_a), scheduled=True)
+    unnamed = FollowUpFactory(placement=PlacementFactory(site=site_a))
+    User.objects.filter(pk=unnamed.participant_id).update(full_name="")
+    User.objects.filter(pk=named.interviewer_id).update(full_name="")
+    rows = {row.pk: row for row in followup_list(FollowUp.objects.all())}
+    for followup in (named, unnamed):
+        followup = FollowUp.objects.select_related("participant", "interviewer").get(pk=followup.pk)
+        row = rows[followup.pk]
+        assert row.participant_name == str(followup.participant)
+        assert row.interviewer_name == (str(followup.interviewer) if followup.interviewer else None)
+    assert rows[unnamed.pk].participant_name == unnamed.participant.email
