@@ -39,10 +39,10 @@ class PlacementFilterForm(forms.Form):
     """The list's filters. An invalid value is reported next to its field and ignored.
 
     The choices are (id, label) rows read once, not model instances, and the same rows
-    name the sites, units, programs and professions of the listed placements
-    (`site_names`, `unit_names`, `programs`, `profession_names`), so the list's query
-    joins none of those tables. Units are offered for the chosen site only: a province
-    has thousands, and a unit means little without its site."""
+    name the sites, programs and professions of the listed placements (`site_names`,
+    `programs`, `profession_names`), so the list's query joins none of those tables.
+    Units are offered for the chosen site only: a province has thousands, and a unit
+    means little without its site."""
 
     SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
     ANY = ("", "Any")

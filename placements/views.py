@@ -89,7 +89,6 @@ def placement_list(request: HttpRequest) -> HttpResponse:
     placement_rows(
         page.object_list,
         site_names=form.site_names,
-        unit_names=form.unit_names,
         programs=form.programs,
         profession_names=form.profession_names,
     )

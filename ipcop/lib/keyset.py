@@ -7,7 +7,7 @@ counts at most `count_limit` + 1 rows, and the page says "more than 1,000" beyon
 
 The order must be two fields, a non-unique key and the primary key as the tie-breaker,
 both ascending or both descending, with an index on them (e.g. `-start_date, -id`).
-The rows are model instances or dicts (a `.values()` queryset that includes "pk").
+The rows are model instances or dicts that include "pk" (e.g. from `.values()`).
 """
 
 from __future__ import annotations
@@ -84,31 +84,40 @@ def keyset_page(
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
-    first page). `query` is the rest of the query string, kept in the links. `rows`, if
-    given, turns the page's queryset into what the page holds (e.g. `.values()` with
-    joined names); the count is taken without it, so its joins do not slow the count."""
-    select = rows or (lambda page_queryset: page_queryset)
+    first page). `query` is the rest of the query string, kept in the links.
+
+    `rows`, if given, reads what the page shows: it is called with the page's queryset,
+    already ordered and cut to at most `per_page` + 1 rows, so it can join the names the
+    page shows to those rows only (e.g. `pk IN (…)` or a subquery in FROM), and returns
+    them in any order. Joined to the whole list instead, PostgreSQL plans and sizes its
+    joins for every row of the list (~2 ms for 100,000 placements). The count is taken
+    without `rows`, so its joins do not slow the count either."""
     count_limit = count_limit or COUNT_LIMIT
     order = (f"-{field}", "-pk") if descending else (field, "pk")
     reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
     after, before = _parse_cursor(params.get("after")), _parse_cursor(params.get("before"))
     number = _positive_int(params.get("n"))
 
+    def fetch(page_queryset: QuerySet, page_order: tuple[str, str]) -> list:
+        """At most `per_page` + 1 rows in `page_order`, returned in the list's order."""
+        page = page_queryset.order_by(*page_order)[: per_page + 1]
+        found = list(rows(page) if rows else page)
+        found.sort(key=lambda row: (_value(row, field), _value(row, "pk")), reverse=descending)
+        return found
+
     if before is not None:
-        found = list(
-            select(
-                queryset.filter(_after(field, not descending, *before)).order_by(*reverse_order)
-            )[: per_page + 1]
-        )
+        # The rows nearest before the cursor; one more than a page means a previous page,
+        # and that extra row is the farthest from the cursor: the first in the list's order.
+        found = fetch(queryset.filter(_after(field, not descending, *before)), reverse_order)
         has_previous = len(found) > per_page
-        found = found[:per_page][::-1]
+        found = found[-per_page:]
         has_next = True
     else:
         if after is not None:
             queryset_page = queryset.filter(_after(field, descending, *after))
         else:
             queryset_page = queryset
-        found = list(select(queryset_page.order_by(*order))[: per_page + 1])
+        found = fetch(queryset_page, order)
         has_next = len(found) > per_page
         found = found[:per_page]
         has_previous = after is not None

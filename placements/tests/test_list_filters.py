@@ -7,11 +7,12 @@ import datetime
 import pytest
 from django import forms
 from django.db import connection
+from django.db.models import F
 from django.forms.utils import flatatt as django_flatatt
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.tests.factories import ProfessionFactory
+from accounts.tests.factories import ProfessionFactory, UserFactory
 from ipcop.lib.widgets import FastSelect, FastTextInput, PlainChoices, flatatt
 from placements.forms import FilterDateInput
 from placements.models import Placement
@@ -122,13 +123,62 @@ class TestRows:
     ):
         # The names come from the filter's choices; any row outside them is looked up.
         rows = list(placements_for_list(Placement.objects.filter(pk=placement.pk)))
-        placement_rows(rows, site_names={}, unit_names={}, programs={}, profession_names={})
+        placement_rows(rows, site_names={}, programs={}, profession_names={})
         assert (rows[0]["site"], rows[0]["unit"], rows[0]["program"]) == (
             "Site A",
             "Unit 4B",
             "BScN",
         )
         assert rows[0]["profession"] == placement.student.program.profession.name
+
+
+class TestListStatement:
+    """placements_for_list reads the page's rows in one SQL statement around the ORM's
+    query of the page: the same rows as the ORM's `.values()` with joins."""
+
+    @staticmethod
+    def orm_rows(page):
+        rows = page.values(
+            "pk",
+            "site_id",
+            "unit_id",
+            "start_date",
+            "end_date",
+            "model",
+            "status",
+            program_id=F("student__program_id"),
+            student_name=F("student__user__full_name"),
+            unit_name=F("unit__name"),
+        )
+        rows = list(rows)
+        for row in rows:
+            row["unit"] = row.pop("unit_name")
+        return sorted(rows, key=lambda row: row["pk"])
+
+    @pytest.mark.parametrize(
+        "narrow",
+        [
+            lambda qs: qs.order_by("-start_date", "-id")[:3],
+            lambda qs: qs.order_by("start_date", "id")[:50],
+            lambda qs: qs.filter(student__user__full_name__icontains="sam").order_by("-id")[:5],
+            lambda qs: qs.filter(unit__isnull=True).order_by("id"),
+            lambda qs: qs.none(),
+        ],
+        ids=["first-3", "ascending", "by-name", "no-unit", "none"],
+    )
+    def test_the_same_rows_as_the_orm(self, placement, site_a, nursing_program, narrow):
+        for _ in range(4):
+            PlacementFactory(site=site_a, student=StudentFactory(program=nursing_program))
+        page = narrow(Placement.objects.all())
+        rows = sorted(placements_for_list(page), key=lambda row: row["pk"])
+        assert rows == self.orm_rows(page)
+
+    def test_a_person_who_may_see_no_placement_gets_an_empty_list(self, client, placement):
+        client.force_login(UserFactory())  # no role: the visible placements are `pk IN ()`
+        response = client.get(reverse("placements:list"))
+        assert response.status_code == 200
+        assert listed(response) == [] and response.context["page"].count == 0
+        assert "No placement matches." in response.content.decode()
 
 
 class TestCount:

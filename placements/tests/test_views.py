@@ -113,9 +113,9 @@ class TestList:
         login(client, facilitator)
         if filters.get("site"):
             filters = {"site": site_a.pk}
-        # session, user, sites, programs with professions, (the site's units,) the page,
-        # the page's unit names, the count (none when all fits on page 1), saving the
-        # session (3 with the test's savepoint).
+        # session, user, sites, programs with professions, (the site's units,) the page
+        # with its names, the count (none when all fits on page 1), saving the session
+        # (3 with the test's savepoint).
         with django_assert_max_num_queries(10):
             response = client.get(reverse("placements:list"), filters)
         assert response.context["page"].count == rows
@@ -149,6 +149,29 @@ class TestKeysetPagination:
         back = client.get(url + "?" + pages[-1].previous_query).context["page"]
         assert [row["pk"] for row in back] == [row["pk"] for row in pages[1]]
         assert back.number == 2
+
+    @pytest.mark.parametrize("sort", ["start", "-start"])
+    def test_previous_links_walk_back_to_the_first_page(
+        self, client, facilitator, site_a, nursing_program, sort
+    ):
+        rows = bulk_placements(120, site=site_a, program=nursing_program)
+        rows[50].start_date = rows[49].start_date
+        rows[50].save()
+        login(client, facilitator)
+        url = reverse("placements:list")
+        forward, query = [], f"?sort={sort}"
+        while True:
+            page = client.get(url + query).context["page"]
+            forward.append([row["pk"] for row in page])
+            if not page.has_next:
+                break
+            query = "?" + page.next_query
+        backward = []
+        while page.has_previous:
+            page = client.get(url + "?" + page.previous_query).context["page"]
+            backward.append([row["pk"] for row in page])
+        assert backward == forward[-2::-1]
+        assert page.number == 1 and len(forward) == 3
 
     def test_count_stops_at_the_limit(self, client, facilitator, site_a, nursing_program):
         from ipcop.lib import keyset
