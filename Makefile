@@ -28,11 +28,13 @@ var:
 
 ## run: install, migrate, load the demo, start the web app and a Celery worker with beat.
 run: install var
+	bash bin/ensure-postgres
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 	$(DEV_ENV) $(PY) manage.py load_demo
 	$(DEV_ENV) bash bin/run-dev
 
 migrate: install var
+	bash bin/ensure-postgres
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 
 demo: migrate

@@ -1,8 +1,8 @@
 """IPCoP settings, driven by environment variables.
 
 Every variable is documented in README.md. Defaults let `make run` work on a laptop with
-nothing configured (SQLite, a filesystem Celery broker, console email); with DEBUG off,
-start-up refuses the insecure defaults.
+nothing but a local PostgreSQL (the database ipcop_dev, a filesystem Celery broker,
+console email); with DEBUG off, start-up refuses the insecure defaults.
 """
 
 from datetime import timedelta
@@ -101,9 +101,10 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "ipcop.wsgi.application"
 
-# --- Database: PostgreSQL in production and tests; an SQLite file is the embedded default.
+# --- Database: PostgreSQL everywhere (development, tests, production). Some reads use its
+# SQL (JSON aggregation, MATERIALIZED CTEs, SKIP LOCKED), so dev runs on what production runs.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'ipcop.sqlite3'}")
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ipcop_dev")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
