@@ -51,22 +51,28 @@ DUE_FILTERS = {
 }
 
 
-def followup_due_q(due: str, today: date) -> Q:
+def _due_window_q(due: str, today: date) -> Q:
     if due == "next30":
-        return Q(
-            status__in=OPEN_FOLLOWUP_STATUSES,
-            due_on__gte=today,
-            due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS),
-        )
+        return Q(due_on__gte=today, due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS))
     if due == "overdue":
-        return Q(status__in=OPEN_FOLLOWUP_STATUSES, due_on__lt=today)
+        return Q(due_on__lt=today)
+    return Q()
+
+
+def followup_due_q(due: str, today: date) -> Q:
+    """Open follow-ups in the named due window (`DUE_FILTERS`); no condition for others."""
+    if due in DUE_FILTERS:
+        return Q(status__in=OPEN_FOLLOWUP_STATUSES) & _due_window_q(due, today)
     return Q()
 
 
 def followup_counts(followups: QuerySet[FollowUp], *, today: date | None = None) -> dict:
     """Counts for the list's tabs, in one aggregate query grouped by status. COUNT(*) and
     the columns of followup_site_status_due_idx only: at a facilitator's sites the
-    follow-ups are counted from the index alone (an index-only scan), never from the table."""
+    follow-ups are counted from the index alone (an index-only scan), never from the table.
+    Each status group counts its rows in the due windows, and only the open statuses' add
+    up to "next30" and "overdue" (`followup_due_q`): the same numbers as filtering on the
+    status in SQL, without testing it on every row (~15% of the query's time)."""
     today = today or timezone.localdate()
     counts = dict.fromkeys(["total", "next30", "overdue", *FollowUpStatus.values], 0)
     per_status = (
@@ -74,15 +80,16 @@ def followup_counts(followups: QuerySet[FollowUp], *, today: date | None = None)
         .values("status")
         .annotate(
             n=Count("*"),
-            next30=Count("due_on", filter=followup_due_q("next30", today)),
-            overdue=Count("due_on", filter=followup_due_q("overdue", today)),
+            next30=Count("due_on", filter=_due_window_q("next30", today)),
+            overdue=Count("due_on", filter=_due_window_q("overdue", today)),
         )
     )
     for row in per_status:
         counts[row["status"]] = row["n"]
         counts["total"] += row["n"]
-        counts["next30"] += row["next30"]
-        counts["overdue"] += row["overdue"]
+        if row["status"] in OPEN_FOLLOWUP_STATUSES:
+            counts["next30"] += row["next30"]
+            counts["overdue"] += row["overdue"]
     return counts
 
 
@@ -120,10 +127,22 @@ def followup_list(followups: QuerySet[FollowUp]) -> QuerySet:
 STATUS_LABELS = dict(FollowUpStatus.choices)
 
 
-def followup_list_rows(followups: list, *, site_names: dict[int, str]) -> list[dict]:
-    """What each row of the list shows, as plain strings. A site missing from
-    `site_names` (an interview at a site the person does not otherwise see) is read in
-    one query."""
+class FollowUpRow(NamedTuple):
+    """What a row of the list shows, as plain strings (a named tuple: the Jinja2 fragment
+    reads its attributes directly, without first trying and failing `getattr` on a dict)."""
+
+    url: str
+    participant: str
+    follows: str
+    site: str
+    due: str
+    status: str
+    interview: str
+
+
+def followup_list_rows(followups: list, *, site_names: dict[int, str]) -> list[FollowUpRow]:
+    """What each row of the list shows. A site missing from `site_names` (an interview at
+    a site the person does not otherwise see) is read in one query."""
     missing = {f.site_id for f in followups} - site_names.keys()
     if missing:
         site_names = site_names | dict(
@@ -136,15 +155,15 @@ def followup_list_rows(followups: list, *, site_names: dict[int, str]) -> list[d
             when = timezone.localtime(followup.scheduled_at).strftime("%Y-%m-%d %H:%M")
             interview = f"{when} with {followup.interviewer_name}"
         rows.append(
-            {
-                "url": pk_url("interviews:followup_detail", followup.pk),
-                "participant": followup.participant_name,
-                "follows": "Placement" if followup.placement_id else "CoP membership",
-                "site": site_names[followup.site_id],
-                "due": followup.due_on.isoformat(),
-                "status": STATUS_LABELS.get(followup.status, followup.status),
-                "interview": interview,
-            }
+            FollowUpRow(
+                url=pk_url("interviews:followup_detail", followup.pk),
+                participant=followup.participant_name,
+                follows="Placement" if followup.placement_id else "CoP membership",
+                site=site_names[followup.site_id],
+                due=followup.due_on.isoformat(),
+                status=STATUS_LABELS.get(followup.status, followup.status),
+                interview=interview,
+            )
         )
     return rows
 

@@ -9,7 +9,13 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from interviews.models import FollowUp, FollowUpStatus
-from interviews.selectors import followup_counts, followup_list
+from interviews.selectors import (
+    DUE_FILTERS,
+    DUE_WINDOW_DAYS,
+    followup_counts,
+    followup_due_q,
+    followup_list,
+)
 from interviews.tests.factories import FollowUpFactory
 from ipcop import permissions
 from placements.tests.factories import PlacementFactory
@@ -105,3 +111,26 @@ def test_list_rows_name_people_as_they_are_named_everywhere(site_a):
         assert row.participant_name == str(followup.participant)
         assert row.interviewer_name == (str(followup.interviewer) if followup.interviewer else None)
     assert rows[unnamed.pk].participant_name == unnamed.participant.email
+
+
+def test_counts_match_the_list_filters_for_every_status_and_due_date(site_a):
+    """The tab counts are what the list shows behind each tab: one follow-up of every
+    status on each side of each due window's edges."""
+    today = timezone.localdate()
+    offsets = (-400, -1, 0, 1, DUE_WINDOW_DAYS, DUE_WINDOW_DAYS + 1, 400)
+    for status in FollowUpStatus.values:
+        trait = {"scheduled": True} if status == FollowUpStatus.SCHEDULED else {}
+        for days in offsets:
+            FollowUpFactory(
+                placement=PlacementFactory(site=site_a),
+                status=status,
+                due_on=today + timedelta(days=days),
+                **trait,
+            )
+    followups = FollowUp.objects.filter(site=site_a)
+    counts = followup_counts(followups, today=today)
+    for due in DUE_FILTERS:
+        assert counts[due] == followups.filter(followup_due_q(due, today)).count() > 0
+    for status in FollowUpStatus.values:
+        assert counts[status] == followups.filter(status=status).count() == len(offsets)
+    assert counts["total"] == followups.count()

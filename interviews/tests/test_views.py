@@ -248,7 +248,7 @@ def test_list_pages_by_keyset_in_due_date_order(client_for, facilitator, site_a,
     response = c.get(url("followup_list"))
     while True:
         page = response.context["page"]
-        seen += [row["url"] for row in page]
+        seen += [row.url for row in page]
         if not page.has_next:
             break
         response = c.get(url("followup_list") + "?" + page.next_query)
@@ -261,7 +261,7 @@ def test_list_pages_by_keyset_in_due_date_order(client_for, facilitator, site_a,
     assert response.context["page"].count == 7
     # Back one page from the last.
     back = c.get(url("followup_list") + "?" + page.previous_query).context["page"]
-    assert [row["url"] for row in back] == expected[3:6]
+    assert [row.url for row in back] == expected[3:6]
 
 
 def test_list_shows_the_site_of_an_interview_at_a_site_not_otherwise_visible(client_for, site_b):
@@ -269,7 +269,7 @@ def test_list_shows_the_site_of_an_interview_at_a_site_not_otherwise_visible(cli
     followup = FollowUpFactory(placement=PlacementFactory(site=site_b), scheduled=True)
     FollowUp.objects.filter(pk=followup.pk).update(interviewer=interviewer)
     response = client_for(interviewer).get(url("followup_list"))
-    assert [row["site"] for row in response.context["page"]] == ["Site B"]
+    assert [row.site for row in response.context["page"]] == ["Site B"]
 
 
 def make_followups(site, n):
