@@ -15,9 +15,9 @@ from placements.models import (
     Placement,
     PlacementModel,
     PlacementStatus,
-    Program,
     Student,
 )
+from placements.selectors import program_rows
 from sites.models import Unit
 
 
@@ -81,9 +81,7 @@ class PlacementFilterForm(forms.Form):
         self.programs: dict[int, tuple[str, int]] = {}
         self.profession_names: dict[int, str] = {}
         program_choices = [self.ANY]
-        for pk, name, institution, profession_id, profession in Program.objects.values_list(
-            "id", "name", "institution", "profession_id", "profession__name"
-        ):
+        for pk, name, institution, profession_id, profession in program_rows():
             self.programs[pk] = (name, profession_id)
             self.profession_names[profession_id] = profession
             program_choices.append((pk, f"{name} — {institution}"))

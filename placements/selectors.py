@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
@@ -21,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
+from ipcop.lib.fragments import pk_url
 from mentoring.models import MentorAssignment
 from placements.models import (
     Capacity,
@@ -157,6 +159,25 @@ def placements_for_list(page: QuerySet[Placement]) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+@cache
+def _program_rows_sql() -> tuple[str, tuple]:
+    programs = Program.objects.values_list(
+        "id", "name", "institution", "profession_id", "profession__name"
+    )
+    return programs.query.sql_with_params()
+
+
+def program_rows() -> list[tuple[int, str, str, int, str]]:
+    """Every program as (id, name, institution, profession id, profession name), by
+    institution and name: the list filter's options and names. The query is the same on
+    every request, so the ORM compiles it once a process (it spent ~0.3 ms of Python a
+    request compiling the same join; PostgreSQL answers in ~0.1 ms)."""
+    sql, params = _program_rows_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 # A placement status's badge colour, for the list's rows and for templates/placements/
 # _status.html (the `status_badge` filter); other statuses are grey.
 STATUS_BADGES = {
@@ -181,8 +202,8 @@ def placement_rows(
     programs: dict[int, tuple[str, int]],
     profession_names: dict[int, str],
 ) -> list[dict]:
-    """Add to each row of `placements_for_list` the names and labels the list shows
-    (site, program, profession, model, status and its badge). The names come from
+    """Add to each row of `placements_for_list` the link, dates, names and labels the list
+    shows (site, program, profession, model, status and its badge). The names come from
     lookups the caller already holds (the filter form's choices); a name missing from
     them is read in one query per kind, so any lookup gives the right rows."""
     site_names = _with_missing(site_names, {p["site_id"] for p in placements}, Site)
@@ -200,6 +221,10 @@ def placement_rows(
     for row in placements:
         program_name, profession_id = programs[row["program_id"]]
         row.update(
+            # Strings made here, not by the fragment: a call from Jinja2 costs 3 µs a cell.
+            url=pk_url("placements:detail", row["pk"]),
+            start=row["start_date"].isoformat(),
+            end=row["end_date"].isoformat(),
             site=site_names[row["site_id"]],
             unit=row["unit"] or "",
             program=program_name,

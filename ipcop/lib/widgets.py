@@ -95,13 +95,20 @@ class FastSelect(forms.Select):
         parts = []
 
         def option(choice_value, label):
-            key = "" if choice_value is None else str(choice_value)
+            # Ids and plain strings, nearly every option, skip escape()'s checks: an int's
+            # digits need no escaping, a str (not a SafeString) only html.escape.
+            if type(choice_value) is int:
+                key = html_key = str(choice_value)
+            else:
+                key = "" if choice_value is None else str(choice_value)
+                html_key = escape(key)
+            text = html_escape(label) if type(label) is str else escape(label)
             # Like Django, only the first option with the value is selected.
             mark = ""
-            if key in selected:
+            if selected and key in selected:
                 mark = " selected"
                 selected.discard(key)
-            return f'<option value="{escape(key)}"{mark}>{escape(label)}</option>'
+            return f'<option value="{html_key}"{mark}>{text}</option>'
 
         for choice_value, label in self.choices:
             if isinstance(label, (list, tuple)):

@@ -15,8 +15,8 @@ from django.urls import reverse
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from ipcop.lib.widgets import FastSelect, FastTextInput, PlainChoices, flatatt
 from placements.forms import FilterDateInput
-from placements.models import Placement
-from placements.selectors import placement_rows, placements_for_list
+from placements.models import Placement, Program
+from placements.selectors import placement_rows, placements_for_list, program_rows
 from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
 from sites.tests.factories import UnitFactory
 
@@ -179,6 +179,17 @@ class TestListStatement:
         assert response.status_code == 200
         assert listed(response) == [] and response.context["page"].count == 0
         assert "No placement matches." in response.content.decode()
+
+
+def test_program_rows_are_the_orms(nursing_program):
+    ProgramFactory(name="Aardvark studies", institution="Zeta College")
+    ProgramFactory(name="Zoology", institution="Alpha University")
+    expected = list(
+        Program.objects.values_list(
+            "id", "name", "institution", "profession_id", "profession__name"
+        )
+    )
+    assert program_rows() == expected and len(expected) == 3
 
 
 class TestCount:
