@@ -17,7 +17,7 @@ from placements.models import (
     PlacementStatus,
     Student,
 )
-from placements.selectors import program_rows
+from placements.selectors import program_rows, unit_rows
 from sites.models import Unit
 
 
@@ -99,9 +99,9 @@ class PlacementFilterForm(forms.Form):
         field = self.fields["unit"]
         site_id = _int_or_none(self["site"].data)
         if site_id in self.site_names:
-            units = Unit.objects.filter(site_id=site_id).order_by("name")
-            self.unit_names = dict(units.values_list("id", "name"))
-            field.choices = PlainChoices([self.ANY, *self.unit_names.items()])
+            units = unit_rows(site_id)
+            self.unit_names = dict(units)
+            field.choices = PlainChoices([self.ANY, *units])
             return
         field.help_text = "Choose a site and filter to list its units."
         field.choices = [self.ANY]
