@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 _PLACEHOLDER = 2147483647  # a pk no row has; it marks where the pk goes in the URL
@@ -23,6 +23,17 @@ def pk_url(name: str, pk: int) -> str:
     resolving the pattern again for each row (reverse() costs ~30 µs; this ~0.3 µs)."""
     before, after = _url_parts(name)
     return f"{before}{int(pk)}{after}"
+
+
+def fixed_url(name: str) -> str:
+    """`reverse(name)` for a URL without arguments (the navigation's), resolved once per
+    URL name, script prefix and URLconf instead of on every page."""
+    return _fixed_url(name, get_script_prefix(), get_urlconf())
+
+
+@cache
+def _fixed_url(name: str, prefix: str, urlconf) -> str:
+    return reverse(name, urlconf=urlconf)
 
 
 def render_rows(template_name: str, context: dict) -> SafeString:
