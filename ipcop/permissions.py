@@ -220,7 +220,7 @@ _FOLLOWUPS_ELSEWHERE_SQL = f"""
            SELECT site_id FROM {Site.facilitators.through._meta.db_table} WHERE user_id = %s
        )
      LIMIT %s
-"""  # noqa: S608 - table names from the models, values as parameters
+"""  # noqa: S608  # nosec B608: table names from the models, values as parameters
 
 
 def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
