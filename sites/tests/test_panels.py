@@ -68,3 +68,92 @@ def test_admins_see_every_cops_activity(admin, cop, outsider):
     MeetingFactory(community=cop, held_on=_days_ago(4))
     texts = [item["text"] for item in facilitator_panel(admin)["recent"]]
     assert texts == ["Meeting of Elsewhere CoP", f"Meeting of {cop.name}"]
+
+
+def _orm_dashboard(user, today):
+    """The dashboard's numbers as the querysets define them (the statement's reference)."""
+    from django.db.models import Count
+
+    from ipcop.permissions import communities_manageable_by, sites_facilitated_by
+    from sites.models import Initiative
+
+    sites = sites_facilitated_by(user)
+    communities = communities_manageable_by(user)
+    open_cops = communities.open().select_related("site").with_activity()
+    attention = open_cops.needing_attention(today).order_by("last_meeting_on", "name", "pk")
+
+    def cop(c):
+        return (c.pk, c.name, c.site.name, c.last_meeting_on, c.active_initiative_count)
+
+    return {
+        "site_count": sites.count(),
+        "sites": [
+            (s.pk, s.name, s.community_count, s.active_placement_count)
+            for s in sites.with_counts().order_by("name", "pk")[:8]
+        ],
+        "community_count": open_cops.count(),
+        "communities": [
+            (*cop(c), c.member_count) for c in open_cops.order_by("site__name", "name", "pk")[:8]
+        ],
+        "attention_count": attention.count(),
+        "attention": [cop(c) for c in attention[:8]],
+        "themes": {
+            (r["theme"], r["status"]): r["n"]
+            for r in Initiative.objects.filter(community__in=communities)
+            .values("theme", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        },
+    }
+
+
+@pytest.mark.parametrize("who", ["facilitator", "admin"])
+def test_dashboard_statement_agrees_with_the_querysets(who, facilitator, admin, site_a, outsider):
+    from placements.tests.factories import PlacementFactory
+    from sites.models import CoPStatus, InitiativeTheme
+    from sites.tests.factories import SiteFactory
+
+    site_c = SiteFactory(name="Site C", facilitators=[facilitator])
+    elsewhere = SiteFactory(name="Elsewhere", facilitators=[outsider])
+    statuses = list(InitiativeStatus.values)
+    for n, site in enumerate([site_a, site_c, elsewhere] * 4):
+        community = CommunityOfPracticeFactory(
+            site=site,
+            name=f"CoP {n:02d}",
+            status=CoPStatus.CLOSED if n % 5 == 4 else CoPStatus.ACTIVE,
+        )
+        for m in range(n % 3):
+            MeetingFactory(community=community, held_on=_days_ago(10 + 40 * m + n))
+        for i in range(n % 4):
+            InitiativeFactory(
+                community=community,
+                status=statuses[(n + i) % len(statuses)],
+                theme=InitiativeTheme.values[(n * i) % len(InitiativeTheme.values)],
+            )
+        for k in range(n % 3 + 1):
+            MembershipFactory(community=community, left_on=_days_ago(1) if k == 2 else None)
+    for n in range(5):
+        PlacementFactory(site=[site_a, site_c, elsewhere][n % 3], status="active")
+    PlacementFactory(site=site_a, status="completed")
+
+    user = facilitator if who == "facilitator" else admin
+    today = timezone.localdate()
+    expected = _orm_dashboard(user, today)
+    panel = facilitator_panel(user)
+
+    def cop(c):
+        return (c.pk, c.name, c.site.name, c.last_meeting_on, c.active_initiative_count)
+
+    assert panel["site_count"] == expected["site_count"]
+    assert [
+        (s.pk, s.name, s.community_count, s.active_placement_count) for s in panel["sites"]
+    ] == expected["sites"]
+    assert panel["community_count"] == expected["community_count"]
+    assert [(*cop(c), c.member_count) for c in panel["communities"]] == expected["communities"]
+    assert panel["attention_count"] == expected["attention_count"] > 0
+    assert [cop(c) for c in panel["attention"]] == expected["attention"]
+    table = panel["initiatives"]
+    assert table["total"] == sum(expected["themes"].values()) > 0
+    for row in table["rows"]:
+        theme = next(v for v, label in InitiativeTheme.choices if label == row["theme"])
+        assert row["cells"] == [expected["themes"].get((theme, s), 0) for s in statuses]
