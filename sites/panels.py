@@ -47,53 +47,24 @@ def _initiatives_table(counts: dict) -> dict:
     }
 
 
-def _recent_activity(communities, today: datetime.date) -> list[dict]:
-    """The newest meetings, initiative changes and new members of the person's CoPs,
-    merged by date. Each query walks a date index backwards (meeting_held_idx,
-    initiative_updated_idx, membership_joined_idx) until it has RECENT_ROWS rows, and
-    reads plain values: building model instances cost more than the queries."""
-    community_ids = communities.values("pk")
-    meetings = (
-        Meeting.objects.filter(community__in=community_ids)
-        .order_by("-held_on", "-pk")
-        .values_list("pk", "held_on", "community__name")[:RECENT_ROWS]
-    )
-    initiatives = (
-        Initiative.objects.filter(community__in=community_ids)
-        .order_by("-updated_at", "-pk")
-        .values_list("community_id", "updated_at", "title", "status", "community__name")[
-            :RECENT_ROWS
-        ]
-    )
-    joined = (
-        Membership.objects.filter(community__in=community_ids, joined_on__lte=today)
-        .order_by("-joined_on", "-pk")
-        .values_list(
-            "community_id", "joined_on", "person__full_name", "person__email", "community__name"
-        )[:RECENT_ROWS]
-    )
+def _recent_activity(rows: list[dict]) -> list[dict]:
+    """The newest meetings (part 1), initiative changes (2) and new members (3) of the
+    person's CoPs, merged by date, newest first."""
     statuses = dict(InitiativeStatus.choices)
-    items = [
-        {"on": on, "text": f"Meeting of {cop}", "url": pk_url("sites:meeting_detail", pk)}
-        for pk, on, cop in meetings
-    ]
-    items += [
-        {
-            "on": timezone.localdate(changed),
-            "text": f"Initiative “{title}” ({statuses.get(status, status)}) in {cop}",
-            "url": pk_url("sites:cop_detail", cop_id) + "#initiatives",
-        }
-        for cop_id, changed, title, status, cop in initiatives
-    ]
-    items += [
-        {
-            "on": on,
+    items = []
+    for row in rows:
+        cop, cop_id = row["community"], row["community_id"]
+        if row["part"] == 1:
+            text, url = f"Meeting of {cop}", pk_url("sites:meeting_detail", row["id"])
+        elif row["part"] == 2:
+            status = statuses.get(row["status"], row["status"])
+            text = f"Initiative “{row['title']}” ({status}) in {cop}"
+            url = pk_url("sites:cop_detail", cop_id) + "#initiatives"
+        else:
             # As User.__str__: the name, or the email when there is none.
-            "text": f"{name or email} joined {cop}",
-            "url": pk_url("sites:cop_detail", cop_id),
-        }
-        for cop_id, on, name, email, cop in joined
-    ]
+            text, url = f"{row['person']} joined {cop}", pk_url("sites:cop_detail", cop_id)
+        on = datetime.date.fromisoformat(row["on_date"])
+        items.append({"on": on, "text": text, "url": url})
     return sorted(items, key=itemgetter("on"), reverse=True)[:RECENT_ROWS]
 
 
@@ -148,13 +119,38 @@ _FACILITATOR_SQL = """
                ORDER BY last_meeting_on NULLS LAST, name, id LIMIT %(rows)s) x),
         (SELECT coalesce(json_agg(x), '[]') FROM (
             SELECT i.theme, i.status, count(*) AS n FROM {initiative} i
-            WHERE i.community_id IN (SELECT id FROM my_cops) GROUP BY i.theme, i.status) x)
+            WHERE i.community_id IN (SELECT id FROM my_cops) GROUP BY i.theme, i.status) x),
+        -- Recent activity: each part walks its date index backwards (meeting_held_idx,
+        -- initiative_updated_idx, membership_joined_idx) until it has enough rows. The
+        -- scope is the permission subquery itself, not my_cops: against the CTE the
+        -- planner looped over all the CoPs for each row walked (60 ms instead of 2).
+        (SELECT coalesce(json_agg(r ORDER BY r.part, r.on_date DESC, r.id DESC), '[]') FROM (
+            (SELECT 1 AS part, m.held_on AS on_date, m.id, m.community_id, c.name AS community,
+                    NULL AS title, NULL AS status, NULL AS person
+             FROM {meeting} m JOIN {cop} c ON c.id = m.community_id
+             WHERE m.community_id IN ({cops_sql})
+             ORDER BY m.held_on DESC, m.id DESC LIMIT %(recent)s)
+            UNION ALL
+            (SELECT 2, (i.updated_at AT TIME ZONE %(tz)s)::date, i.id, i.community_id, c.name,
+                    i.title, i.status, NULL
+             FROM {initiative} i JOIN {cop} c ON c.id = i.community_id
+             WHERE i.community_id IN ({cops_sql})
+             ORDER BY i.updated_at DESC, i.id DESC LIMIT %(recent)s)
+            UNION ALL
+            (SELECT 3, ms.joined_on, ms.id, ms.community_id, c.name, NULL, NULL,
+                    CASE WHEN u.full_name = '' THEN u.email ELSE u.full_name END
+             FROM {membership} ms JOIN {cop} c ON c.id = ms.community_id
+                  JOIN {user} u ON u.id = ms.person_id
+             WHERE ms.community_id IN ({cops_sql}) AND ms.joined_on <= %(today)s
+             ORDER BY ms.joined_on DESC, ms.id DESC LIMIT %(recent)s)
+        ) r)
 """
 
 
 def _dashboard_rows(sites, communities, today: datetime.date) -> dict:
-    sites_sql, sites_params = sites.values("pk").query.sql_with_params()
-    cops_sql, cops_params = communities.values("pk").query.sql_with_params()
+    # order_by(): a scope subquery with the models' default ordering is not flattened.
+    sites_sql, sites_params = sites.order_by().values("pk").query.sql_with_params()
+    cops_sql, cops_params = communities.order_by().values("pk").query.sql_with_params()
     tables = {
         "site": Site._meta.db_table,
         "cop": CommunityOfPractice._meta.db_table,
@@ -162,6 +158,7 @@ def _dashboard_rows(sites, communities, today: datetime.date) -> dict:
         "membership": Membership._meta.db_table,
         "initiative": Initiative._meta.db_table,
         "placement": Placement._meta.db_table,
+        "user": Membership._meta.get_field("person").related_model._meta.db_table,
     }
     # The scope subqueries come compiled with %s placeholders; name them so the statement
     # can take named parameters.
@@ -182,10 +179,14 @@ def _dashboard_rows(sites, communities, today: datetime.date) -> dict:
                 "active": PlacementStatus.ACTIVE,
                 "since": today - datetime.timedelta(days=MEETING_ATTENTION_DAYS),
                 "rows": PANEL_ROWS,
+                "recent": RECENT_ROWS,
+                "today": today,
+                "tz": timezone.get_current_timezone_name(),
             },
         )
         row = cursor.fetchone()
-    site_count, site_rows, cop_count, cop_rows, attention_count, attention_rows, themes = row
+    (site_count, site_rows, cop_count, cop_rows, attention_count, attention_rows, themes,
+     recent) = row  # fmt: skip
     return {
         "site_count": site_count,
         "sites": [SimpleNamespace(pk=r["id"], **r) for r in site_rows],
@@ -194,6 +195,7 @@ def _dashboard_rows(sites, communities, today: datetime.date) -> dict:
         "attention_count": attention_count,
         "attention": [_cop(r) for r in attention_rows],
         "themes": {(r["theme"], r["status"]): r["n"] for r in themes},
+        "recent": _recent_activity(recent),
     }
 
 
@@ -211,7 +213,7 @@ def _cop(row: dict) -> SimpleNamespace:
 
 def facilitator(user) -> dict:
     """Their sites and CoPs, CoPs needing attention, initiatives by theme and status and
-    recent activity; admins see all sites. Four queries whatever the rows."""
+    recent activity; admins see all sites. One statement whatever the rows."""
     today = timezone.localdate()
     communities = communities_manageable_by(user)
     data = _dashboard_rows(sites_facilitated_by(user), communities, today)
@@ -225,5 +227,5 @@ def facilitator(user) -> dict:
         "attention_since": today - datetime.timedelta(days=MEETING_ATTENTION_DAYS),
         "attention_days": MEETING_ATTENTION_DAYS,
         "initiatives": _initiatives_table(data["themes"]),
-        "recent": _recent_activity(communities, today),
+        "recent": data["recent"],
     }
