@@ -2,6 +2,7 @@
 
 from django import template
 
+from ipcop.lib.fragments import render_rows
 from placements.models import Capacity
 from placements.selectors import capacities_with_use
 from placements.selectors import status_badge as _status_badge
@@ -9,10 +10,15 @@ from placements.selectors import status_badge as _status_badge
 register = template.Library()
 
 
-@register.inclusion_tag("placements/tags/site_capacity.html")
+@register.simple_tag
 def site_capacity(site):
-    """Capacity used and free per period and profession at a site, in one query."""
-    return {"site": site, "rows": list(capacities_with_use(Capacity.objects.filter(site=site)))}
+    """Capacity used and free per period and profession at a site, in one query; the
+    table is a Jinja2 fragment (a site offers a dozen rows or more: ipcop/jinja2.py)."""
+    rows = list(capacities_with_use(Capacity.objects.filter(site=site)))
+    return render_rows(
+        "placements/_site_capacity.html",
+        {"site": site, "rows": rows, "free_places": free_places},
+    )
 
 
 @register.filter
