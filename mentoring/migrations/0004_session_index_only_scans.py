@@ -2,14 +2,8 @@
 (the site matrix's columns, the learning record's "never worked with"), built without
 locking the tables' writes."""
 
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models
-
-from ipcop.lib.migrations import (
-    AddIndexConcurrentlyOnPostgres as AddIndexConcurrently,
-)
-from ipcop.lib.migrations import (
-    RemoveIndexConcurrentlyOnPostgres as RemoveIndexConcurrently,
-)
 
 
 class Migration(migrations.Migration):
