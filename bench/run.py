@@ -75,6 +75,7 @@ BIG_TABLES = (
 )
 
 TARGET_RATIO = 1 / 3
+BARE_RUNS: list[float] = []  # the bare view's req/s at the start and at the end of the run
 TARGET_P95_MS = 150
 TARGET_QUERIES = 15
 TARGET_DEEP_PAGE = 1.2
@@ -458,6 +459,10 @@ def write_report(
         f"≤ {TARGET_QUERIES} queries, page 200 ≤ {TARGET_DEEP_PAGE}× page 1, no sequential "
         "scan over placements, sessions, follow-ups or reminders.",
         "",
+        "The bare view was measured first and again last: "
+        + " and ".join(f"{rps:.0f}" for rps in BARE_RUNS)
+        + " req/s; the table uses the higher.",
+        "",
         "| page | as | req/s | ratio to bare | p50 ms | p95 ms | queries | seq scans | met "
         "| in-process ms (SQL ms) | Python calls |",
         "|---|---|---:|---:|---:|---:|---:|---|:-:|---:|---:|",
@@ -562,6 +567,17 @@ def main() -> int:
         wait_until_up()
         for page in results:
             measure(page, cookies[page.persona])
+        # The ceiling again at the end: a run's first measurement can come out low (one
+        # run gave 394 req/s where the runs around it gave 540). The higher of the two is
+        # the ceiling every ratio is taken against, the conservative choice.
+        bare = results[0]
+        first = Page(bare.label, bare.persona, bare.path)
+        first.rps, first.p50_ms, first.p95_ms = bare.rps, bare.p50_ms, bare.p95_ms
+        again = Page(bare.label, bare.persona, bare.path)
+        measure(again, cookies[bare.persona])
+        if again.rps > bare.rps:
+            bare.rps, bare.p50_ms, bare.p95_ms = again.rps, again.p50_ms, again.p95_ms
+        BARE_RUNS[:] = [first.rps, again.rps]
     finally:
         server.terminate()
         server.wait(timeout=30)
