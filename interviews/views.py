@@ -100,6 +100,9 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         query.pop(cursor_param, None)
     # Keyset pagination in the list's order (due date, id; index followup_due_id_idx):
     # a late page costs what the first costs, and the caption's count stops at 1,000.
+    # The tab counts already say how many rows one tab (or none) holds: no count query then.
+    status, due = filters.get("status"), filters.get("due")
+    known = counts[status or due or "total"] if not (status and due) else None
     page = keyset_page(
         followup_rows(rows),
         field="due_on",
@@ -107,6 +110,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         params=request.GET,
         per_page=PAGE_SIZE,
         query=query.urlencode(),
+        count=known,
     )
     page.object_list = followup_list_rows(page.object_list, site_names=form.site_names)
     site_param = f"site={filters['site']}&" if filters.get("site") else ""

@@ -309,11 +309,35 @@ def test_list_query_count_is_constant(
 ):
     make_followups(site_a, rows)
     c = client_for(facilitator)
-    # Session, user, follow-ups elsewhere, sites, counts, page, capped count, and the
-    # session's save (UPDATE in a savepoint).
-    with django_assert_max_num_queries(10):
+    # Session, user, follow-ups elsewhere, sites, counts, page, and the session's save
+    # (UPDATE in a savepoint): the tab counts give the list's size, no count query.
+    with django_assert_max_num_queries(9):
         response = c.get(url("followup_list"))
     assert response.status_code == 200
+
+
+def test_list_caption_counts_what_the_filters_keep(client_for, facilitator, site_a):
+    today = timezone.localdate()
+    for days in (-40, -3, 5, 20, 60, 90):
+        FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=today + timedelta(days))
+    FollowUpFactory(
+        placement=PlacementFactory(site=site_a), scheduled=True, due_on=today - timedelta(2)
+    )
+    FollowUpFactory(placement=PlacementFactory(site=site_a), completed=True, due_on=today)
+    c = client_for(facilitator)
+    expected = {
+        "": 8,
+        "?status=pending": 6,
+        "?status=scheduled": 1,
+        "?due=overdue": 3,
+        "?due=next30": 2,
+        "?status=pending&due=overdue": 2,  # both filters: counted by the database
+        "?status=completed&due=next30": 0,
+    }
+    for query, n in expected.items():
+        response = c.get(url("followup_list") + query)
+        assert response.context["page"].count == n, query
+        assert len(response.context["page"].object_list) == n, query
 
 
 @pytest.mark.parametrize("rows", [10, 200])
