@@ -262,7 +262,9 @@ def _attention_since():
 @require_GET
 def cop_list(request: HttpRequest) -> HttpResponse:
     """Every CoP the person may read: facilitators their sites' CoPs, members their own."""
-    q = request.GET.get("q", "").strip()[:100]
+    # NUL characters cannot reach PostgreSQL (psycopg2 refuses them: a 500); a form field
+    # would refuse them too, this search box just drops them.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     communities = communities_visible_to(request.user).select_related("site").with_activity()
     if q:
         communities = communities.filter(name__icontains=q)

@@ -480,3 +480,10 @@ def test_facilitator_dashboard_shows_sites_cops_attention_themes_and_activity(
     assert rows["Communication"]["total"] == 1 and rows["Discharge"]["total"] == 1
     assert "Meeting of 4 West CoP" in body
     assert "Initiatives by theme and status" in body
+
+
+def test_cop_search_ignores_nul_characters(client_for, facilitator, cop):
+    # Found by the hostile-input test: psycopg2 refuses NUL in a query parameter (a 500).
+    response = client_for(facilitator).get(reverse("sites:cop_list"), {"q": "4 West\x00"})
+    assert response.status_code == 200
+    assert [c.name for c in response.context["page_obj"]] == ["4 West CoP"]
