@@ -14,7 +14,7 @@ from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from accounts.models import Profession, User
+from accounts.models import Profession, User, user_label_sql
 from interviews.models import (
     OPEN_FOLLOWUP_STATUSES,
     FollowUp,
@@ -99,7 +99,7 @@ def _person_name(column: str) -> RawSQL:
     # of query building each, for the same statement. No input reaches the SQL: the
     # column is one of the follow-up's two person columns, the table names the models'.
     user, followup = User._meta.db_table, FollowUp._meta.db_table
-    sql = f"SELECT CASE WHEN u.full_name = '' THEN u.email ELSE u.full_name END FROM {user} u WHERE u.id = {followup}.{column}"  # noqa: S608  # nosec B608
+    sql = f"SELECT {user_label_sql('u')} FROM {user} u WHERE u.id = {followup}.{column}"  # noqa: S608  # nosec B608
     return RawSQL(sql, (), output_field=CharField())  # noqa: S611  # nosec B611
 
 

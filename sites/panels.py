@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import user_label_sql
 from ipcop.lib.fragments import pk_url
 from ipcop.permissions import communities_manageable_by, sites_facilitated_by
 from placements.models import Placement, PlacementStatus
@@ -138,7 +139,7 @@ _FACILITATOR_SQL = """
              ORDER BY i.updated_at DESC, i.id DESC LIMIT %(recent)s)
             UNION ALL
             (SELECT 3, ms.joined_on, ms.id, ms.community_id, c.name, NULL, NULL,
-                    CASE WHEN u.full_name = '' THEN u.email ELSE u.full_name END
+                    {person}
              FROM {membership} ms JOIN {cop} c ON c.id = ms.community_id
                   JOIN {user} u ON u.id = ms.person_id
              WHERE ms.community_id IN ({cops_sql}) AND ms.joined_on <= %(today)s
@@ -147,37 +148,41 @@ _FACILITATOR_SQL = """
 """
 
 
-def _dashboard_rows(sites, communities, today: datetime.date) -> dict:
+def _named(sql: str, params, prefix: str) -> tuple[str, dict]:
+    """A compiled subquery's %s placeholders as named ones, for a statement that takes
+    named parameters."""
+    names = {f"{prefix}_{index}": value for index, value in enumerate(params)}
+    return sql % tuple(f"%({name})s" for name in names), names
+
+
+def _dashboard_rows(sites, communities, today: datetime.date, since: datetime.date) -> dict:
     # order_by(): a scope subquery with the models' default ordering is not flattened.
-    sites_sql, sites_params = sites.order_by().values("pk").query.sql_with_params()
-    cops_sql, cops_params = communities.order_by().values("pk").query.sql_with_params()
-    tables = {
-        "site": Site._meta.db_table,
-        "cop": CommunityOfPractice._meta.db_table,
-        "meeting": Meeting._meta.db_table,
-        "membership": Membership._meta.db_table,
-        "initiative": Initiative._meta.db_table,
-        "placement": Placement._meta.db_table,
-        "user": Membership._meta.get_field("person").related_model._meta.db_table,
-    }
-    # The scope subqueries come compiled with %s placeholders; name them so the statement
-    # can take named parameters.
-    names = {}
-    for prefix, params in (("site", sites_params), ("cop", cops_params)):
-        for index, value in enumerate(params):
-            names[f"{prefix}_{index}"] = value
-    sites_sql = sites_sql % tuple(f"%({'site'}_{i})s" for i in range(len(sites_params)))
-    cops_sql = cops_sql % tuple(f"%(cop_{i})s" for i in range(len(cops_params)))
-    sql = _FACILITATOR_SQL.format(**tables, sites_sql=sites_sql, cops_sql=cops_sql)
+    sites_sql, sites_params = _named(*sites.order_by().values("pk").query.sql_with_params(), "site")
+    cops_sql, cops_params = _named(
+        *communities.order_by().values("pk").query.sql_with_params(), "cop"
+    )
+    sql = _FACILITATOR_SQL.format(
+        site=Site._meta.db_table,
+        cop=CommunityOfPractice._meta.db_table,
+        meeting=Meeting._meta.db_table,
+        membership=Membership._meta.db_table,
+        initiative=Initiative._meta.db_table,
+        placement=Placement._meta.db_table,
+        user=Membership._meta.get_field("person").related_model._meta.db_table,
+        person=user_label_sql("u"),
+        sites_sql=sites_sql,
+        cops_sql=cops_sql,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,  # nosec B608: table names from the models, values as parameters
             {
-                **names,
+                **sites_params,
+                **cops_params,
                 "active_initiative": list(ACTIVE_INITIATIVE_STATUSES),
                 "closed": CoPStatus.CLOSED,
                 "active": PlacementStatus.ACTIVE,
-                "since": today - datetime.timedelta(days=MEETING_ATTENTION_DAYS),
+                "since": since,
                 "rows": PANEL_ROWS,
                 "recent": RECENT_ROWS,
                 "today": today,
@@ -194,7 +199,7 @@ def _dashboard_rows(sites, communities, today: datetime.date) -> dict:
         "communities": [_cop(r) for r in cop_rows],
         "attention_count": attention_count,
         "attention": [_cop(r) for r in attention_rows],
-        "themes": {(r["theme"], r["status"]): r["n"] for r in themes},
+        "initiatives": _initiatives_table({(r["theme"], r["status"]): r["n"] for r in themes}),
         "recent": _recent_activity(recent),
     }
 
@@ -215,17 +220,8 @@ def facilitator(user) -> dict:
     """Their sites and CoPs, CoPs needing attention, initiatives by theme and status and
     recent activity; admins see all sites. One statement whatever the rows."""
     today = timezone.localdate()
-    communities = communities_manageable_by(user)
-    data = _dashboard_rows(sites_facilitated_by(user), communities, today)
-    return {
-        "sites": data["sites"],
-        "site_count": data["site_count"],
-        "communities": data["communities"],
-        "community_count": data["community_count"],
-        "attention": data["attention"],
-        "attention_count": data["attention_count"],
-        "attention_since": today - datetime.timedelta(days=MEETING_ATTENTION_DAYS),
-        "attention_days": MEETING_ATTENTION_DAYS,
-        "initiatives": _initiatives_table(data["themes"]),
-        "recent": data["recent"],
-    }
+    since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
+    rows = _dashboard_rows(
+        sites_facilitated_by(user), communities_manageable_by(user), today, since
+    )
+    return {**rows, "attention_since": since, "attention_days": MEETING_ATTENTION_DAYS}
