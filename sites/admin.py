@@ -1,7 +1,7 @@
 """Admin for sites, their units, and communities of practice with members and initiatives."""
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline
 
@@ -61,7 +61,7 @@ class CommunityOfPracticeAdmin(ModelAdmin):
     list_select_related = ("site",)
     search_fields = ("name", "site__name", "focus")
     autocomplete_fields = ("site", "facilitators")
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "last_meeting_on", "member_count", "active_initiative_count")
     date_hierarchy = "started_on"
     inlines = (MembershipInline, InitiativeInline)
 
@@ -69,17 +69,8 @@ class CommunityOfPracticeAdmin(ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                member_count=Count(
-                    "memberships", filter=Q(memberships__left_on__isnull=True), distinct=True
-                ),
-                initiative_count=Count("initiatives", distinct=True),
-            )
+            .annotate(initiative_count=Count("initiatives", distinct=True))
         )
-
-    @admin.display(description="current members", ordering="member_count")
-    def member_count(self, obj) -> int:
-        return obj.member_count
 
     @admin.display(description="initiatives", ordering="initiative_count")
     def initiative_count(self, obj) -> int:

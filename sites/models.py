@@ -129,27 +129,14 @@ class CommunityOfPracticeQuerySet(models.QuerySet):
     def at_sites(self, sites):
         return self.filter(site__in=sites)
 
-    def with_activity(self):
-        """Last meeting date, current member count and active initiative count per CoP."""
-        last_meeting = (
-            Meeting.objects.filter(community=OuterRef("pk"))
-            .order_by("-held_on")
-            .values("held_on")[:1]
-        )
-        return self.annotate(
-            last_meeting_on=Subquery(last_meeting, output_field=models.DateField()),
-            member_count=_count_subquery(Membership.objects.current(), "community"),
-            active_initiative_count=_count_subquery(Initiative.objects.active(), "community"),
-        )
-
     def needing_attention(self, today: datetime.date):
         """Open CoPs with no meeting in the last MEETING_ATTENTION_DAYS days or no active
-        initiative. Call after `with_activity()`."""
+        initiative."""
         return self.open().filter(needs_attention_q(today))
 
 
 def needs_attention_q(today: datetime.date) -> Q:
-    """The attention rule over `with_activity()` annotations: no meeting in the last
+    """The attention rule over a CoP's activity columns: no meeting in the last
     MEETING_ATTENTION_DAYS days, or no active initiative."""
     since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
     return (
@@ -174,6 +161,20 @@ class CommunityOfPractice(models.Model):
         limit_choices_to={"is_facilitator": True},
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its activity, kept up to date by PostgreSQL triggers on meetings, memberships and
+    # initiatives (migration 0003), so that every write path — services, the admin, bulk
+    # loads — keeps them right and the lists, the site page and the dashboard read them
+    # instead of aggregating those tables on every request. Never written by Django.
+    last_meeting_on = models.DateField(null=True, editable=False)
+    member_count = models.PositiveIntegerField(
+        "current members", default=0, editable=False, help_text="Members who have not left."
+    )
+    active_initiative_count = models.PositiveIntegerField(
+        "active initiatives",
+        default=0,
+        editable=False,
+        help_text="Initiatives planned, in progress or implemented.",
+    )
 
     objects = CommunityOfPracticeQuerySet.as_manager()
 

@@ -14,7 +14,6 @@ from ipcop.lib.fragments import pk_url
 from ipcop.permissions import communities_manageable_by, sites_facilitated_by
 from placements.models import Placement, PlacementStatus
 from sites.models import (
-    ACTIVE_INITIATIVE_STATUSES,
     MEETING_ATTENTION_DAYS,
     CommunityOfPractice,
     CoPStatus,
@@ -74,7 +73,8 @@ def _recent_activity(rows: list[dict]) -> list[dict]:
 # the ones needing attention and their count) and initiatives by theme and status, as
 # JSON columns. Hand-written because the nine ORM queries it replaces cost more to build
 # than PostgreSQL takes to run this (the same reason as mentoring's learning record).
-# Their rules are the querysets' own: CommunityOfPracticeQuerySet.open()/with_activity(),
+# Their rules are the querysets' own: CommunityOfPracticeQuerySet.open(), the CoP's
+# activity columns (kept by triggers: sites/migrations/0003),
 # needs_attention_q(), SiteQuerySet.with_counts(); sites/tests/test_panels.py compares
 # the results with those querysets.
 _FACILITATOR_SQL = """
@@ -85,12 +85,8 @@ _FACILITATOR_SQL = """
         SELECT c.id, c.status FROM {cop} c WHERE c.id IN ({cops_sql})
     ),
     open_cops AS MATERIALIZED (
-        SELECT c.id, c.name, s.name AS site_name,
-            (SELECT max(m.held_on) FROM {meeting} m WHERE m.community_id = c.id)
-                AS last_meeting_on,
-            (SELECT count(*) FROM {initiative} i
-             WHERE i.community_id = c.id AND i.status = ANY(%(active_initiative)s))
-                AS active_initiative_count
+        SELECT c.id, c.name, s.name AS site_name, c.last_meeting_on,
+               c.active_initiative_count, c.member_count
         FROM {cop} c JOIN {site} s ON s.id = c.site_id
         WHERE c.id IN (SELECT id FROM my_cops) AND c.status <> %(closed)s
     ),
@@ -110,10 +106,7 @@ _FACILITATOR_SQL = """
             FROM my_sites s ORDER BY s.name, s.id LIMIT %(rows)s) x),
         (SELECT count(*) FROM open_cops),
         (SELECT coalesce(json_agg(x ORDER BY x.site_name, x.name, x.id), '[]') FROM (
-            -- Current members only for the rows shown.
-            SELECT o.*, (SELECT count(*) FROM {membership} ms
-                         WHERE ms.community_id = o.id AND ms.left_on IS NULL) AS member_count
-            FROM (SELECT * FROM open_cops ORDER BY site_name, name, id LIMIT %(rows)s) o) x),
+            SELECT * FROM open_cops ORDER BY site_name, name, id LIMIT %(rows)s) x),
         (SELECT count(*) FROM attention),
         (SELECT coalesce(json_agg(x ORDER BY x.last_meeting_on NULLS LAST, x.name, x.id), '[]')
          FROM (SELECT * FROM attention
@@ -179,7 +172,6 @@ def _dashboard_rows(sites, communities, today: datetime.date, since: datetime.da
             {
                 **sites_params,
                 **cops_params,
-                "active_initiative": list(ACTIVE_INITIATIVE_STATUSES),
                 "closed": CoPStatus.CLOSED,
                 "active": PlacementStatus.ACTIVE,
                 "since": since,
@@ -211,7 +203,7 @@ def _cop(row: dict) -> SimpleNamespace:
         name=row["name"],
         site=SimpleNamespace(name=row["site_name"]),
         last_meeting_on=datetime.date.fromisoformat(last) if last else None,
-        member_count=row.get("member_count"),
+        member_count=row["member_count"],
         active_initiative_count=row["active_initiative_count"],
     )
 

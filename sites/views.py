@@ -122,9 +122,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         [site],
         "units",
         Prefetch("facilitators", queryset=get_user_model().objects.order_by("full_name")),
-        Prefetch(
-            "communities", queryset=CommunityOfPractice.objects.with_activity().order_by("name")
-        ),
+        Prefetch("communities", queryset=CommunityOfPractice.objects.order_by("name")),
     )
     placement_counts = dict(
         site.placements.filter(status=PlacementStatus.ACTIVE)
@@ -265,7 +263,7 @@ def cop_list(request: HttpRequest) -> HttpResponse:
     # NUL characters cannot reach PostgreSQL (psycopg2 refuses them: a 500); a form field
     # would refuse them too, this search box just drops them.
     q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    communities = communities_visible_to(request.user).select_related("site").with_activity()
+    communities = communities_visible_to(request.user).select_related("site")
     if q:
         communities = communities.filter(name__icontains=q)
     return render(
@@ -285,7 +283,6 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_object_or_404(
         _with_can_manage(communities_visible_to(request.user), request.user)
         .select_related("site")
-        .with_activity()
         .prefetch_related("facilitators"),
         pk=pk,
     )

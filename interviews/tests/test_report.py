@@ -49,7 +49,7 @@ def reference_report(site_ids, start, end, communities_shown=100) -> dict:
         .select_related("site")
         .annotate(
             initiative_count=Count("initiatives", distinct=True),
-            member_count=Count("memberships", distinct=True),
+            all_member_count=Count("memberships", distinct=True),
         )
         .order_by("site__name", "name")
     )
@@ -83,7 +83,7 @@ def reference_report(site_ids, start, end, communities_shown=100) -> dict:
     )
     return {
         "communities": [
-            (c.name, c.site.name, c.get_status_display(), c.member_count, c.initiative_count)
+            (c.name, c.site.name, c.get_status_display(), c.all_member_count, c.initiative_count)
             for c in shown
         ],
         "community_count": communities.count(),

@@ -79,7 +79,7 @@ def _orm_dashboard(user, today):
 
     sites = sites_facilitated_by(user)
     communities = communities_manageable_by(user)
-    open_cops = communities.open().select_related("site").with_activity()
+    open_cops = communities.open().select_related("site")
     attention = open_cops.needing_attention(today).order_by("last_meeting_on", "name", "pk")
 
     def cop(c):
