@@ -26,7 +26,7 @@ import time
 
 from django.db import connection
 
-DATASET_VERSION = "province-v2"
+DATASET_VERSION = "province-v3"
 
 SITES = 500
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
@@ -129,7 +129,10 @@ STEPS: list[tuple[str, str]] = [
                       'patient_centred','other'])[((k + n) % 6) + 1], '',
                (ARRAY['idea','planned','in_progress','implemented','sustained','dropped'])
                    [((k * 3 + n) % 6) + 1],
-               current_date - 400 + n * 30, NULL, '', now(), now() - interval '300 days'
+               current_date - 400 + n * 30, NULL, '',
+               -- Changed at different times, the zones interleaved (as in real use).
+               now() - ((k * 7 + n * 13) % 200) * interval '1 day' - (k % 24) * interval '1 hour',
+               now() - interval '300 days'
         FROM generate_series(1, {SITES * 4}) k, generate_series(1, 3) n;
         """,
     ),

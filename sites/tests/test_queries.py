@@ -3,11 +3,11 @@
 import datetime
 
 import pytest
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import Profession
 from accounts.tests.factories import UserFactory
+from ipcop.lib.fragments import render_rows
 from placements.tests.factories import PlacementFactory
 from sites import panels
 from sites.models import (
@@ -157,7 +157,7 @@ def test_facilitator_panel_query_count_is_constant(facilitator, django_assert_ma
     communities = _communities(n, sites)
     _fill_community(communities[0], n)
     with django_assert_max_num_queries(PANEL_QUERIES):
-        html = render_to_string(
+        html = render_rows(
             "sites/panels/facilitator.html", {"ctx": panels.facilitator(facilitator), "panel_id": 1}
         )
     assert "Needing attention" in html
