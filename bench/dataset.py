@@ -304,6 +304,25 @@ STEPS: list[tuple[str, str]] = [
     ),
 ]
 
+
+def mentoring_summaries_step() -> tuple[str, str]:
+    """The counts mentoring's triggers keep (mentoring migration 0005), which the bulk
+    load does not fire (session_replication_role = replica): counted once at the end."""
+    return (
+        "mentoring summaries",
+        """
+        DELETE FROM mentoring_siteprofession;
+        INSERT INTO mentoring_siteprofession (site_id, profession_id, presences)
+        SELECT s.site_id, sp.profession_id, COUNT(*)
+        FROM mentoring_sessionprofessional sp
+        JOIN mentoring_mentoringsession s ON s.id = sp.session_id
+        GROUP BY s.site_id, sp.profession_id;
+        """,
+    )
+
+
+STEPS.append(mentoring_summaries_step())
+
 BULK_TABLES = [
     "placements_placement",
     "placements_capacity",

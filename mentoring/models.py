@@ -200,3 +200,28 @@ class SessionProfessional(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.profession}) at session {self.session_id}"
+
+
+class SiteProfession(models.Model):
+    """How many times people of a profession were present at sessions at a site: the
+    professions present at a site (the site matrix's columns, the learning record's
+    "never worked with") without reading every session of the site.
+
+    Kept by PostgreSQL triggers on the session and presence tables (migration 0005), so
+    every write path keeps it right; rows at zero stay and are filtered out."""
+
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    profession = models.ForeignKey(
+        "accounts.Profession", on_delete=models.CASCADE, related_name="+"
+    )
+    presences = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "profession"], name="siteprofession_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profession_id} at site {self.site_id}: {self.presences}"

@@ -42,6 +42,7 @@ from .models import (
     MentoringSession,
     SessionProfessional,
     SessionStudent,
+    SiteProfession,
 )
 
 
@@ -174,6 +175,7 @@ _TABLES = {
     "membership": Membership._meta.db_table,
     "community": CommunityOfPractice._meta.db_table,
     "assignment": MentorAssignment._meta.db_table,
+    "site_profession": SiteProfession._meta.db_table,
 }
 
 _LEARNING_RECORD_SQL = """
@@ -223,15 +225,14 @@ _LEARNING_RECORD_SQL = """
         ) x) AS domains,
         -- Professions present at the student's sites (at a session there, in a CoP there
         -- now, or mentoring there) that are neither their own nor among those worked
-        -- with. Each IN is a hashed subplan run once; the sessions' one is served by two
-        -- index-only scans (session_site_held_id_idx, sessionprof_session_prof_idx).
+        -- with. Each IN is a hashed subplan run once; the sessions' one reads the counts
+        -- the triggers keep (SiteProfession), not every session of the sites.
         (SELECT json_agg(x ORDER BY x.name) FROM (
             SELECT id, name, code FROM {profession}
             WHERE (
                 id IN (
-                    SELECT sp.profession_id FROM {presence} sp
-                    JOIN {session} s ON s.id = sp.session_id
-                    WHERE s.site_id IN (SELECT site_id FROM sites)
+                    SELECT profession_id FROM {site_profession}
+                    WHERE site_id IN (SELECT site_id FROM sites) AND presences > 0
                 )
                 OR id IN (
                     SELECT m.profession_id FROM {membership} m
@@ -399,13 +400,10 @@ _SITE_MATRIX_SQL = """
         FROM {attendance} a JOIN {session} s ON s.id = a.session_id
         WHERE a.student_id IN (SELECT id FROM page) AND s.site_id = %(site)s
     ),
-    present AS MATERIALIZED (
-        -- Two index-only scans (session_site_held_id_idx, sessionprof_session_prof_idx),
-        -- made distinct before anything else: otherwise the planner probes the sessions
-        -- of each profession everywhere (half a second).
-        SELECT DISTINCT sp.profession_id AS id FROM {presence} sp
-        JOIN {session} s ON s.id = sp.session_id
-        WHERE s.site_id = %(site)s
+    present AS (
+        -- The counts the triggers keep (SiteProfession), not every session of the site.
+        SELECT profession_id AS id FROM {site_profession}
+        WHERE site_id = %(site)s AND presences > 0
     )
     SELECT
         (SELECT COUNT(*) FROM placed) AS total_students,
