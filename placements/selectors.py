@@ -101,6 +101,82 @@ def capacities_with_use(capacities: QuerySet[Capacity]) -> QuerySet[Capacity]:
     )
 
 
+# A site's capacity rows with their used places (the site page's table), hand-written:
+# the ORM's version (`capacities_with_use`) runs a correlated subquery per row through
+# placements, students and programs and cost ~9 ms to build, plan and load for a dozen
+# rows; this reads the site's holding placements once. Same rule as `_used_count`, which
+# placements/tests/test_selectors.py compares it with.
+_SITE_CAPACITY_SQL = """
+    WITH held AS MATERIALIZED (
+        SELECT p.{placement[unit]} AS unit_id, pg.{program[profession]} AS profession_id,
+               p.{placement[start_date]} AS start_date, p.{placement[end_date]} AS end_date
+        FROM {placement[table]} p
+        JOIN {student[table]} s ON s.id = p.{placement[student]}
+        JOIN {program[table]} pg ON pg.id = s.{student[program]}
+        WHERE p.{placement[site]} = %(site)s AND p.{placement[status]} = ANY(%(holding)s)
+    )
+    SELECT c.id, c.{capacity[period_start]} AS period_start,
+           c.{capacity[period_end]} AS period_end, c.{capacity[places]} AS places,
+           c.{capacity[unit]} AS unit_id, u.{unit[name]} AS unit,
+           pr.{profession[name]} AS profession,
+           (SELECT count(*) FROM held h
+            WHERE h.profession_id = c.{capacity[profession]}
+              AND (c.{capacity[unit]} IS NULL OR h.unit_id = c.{capacity[unit]})
+              AND h.start_date <= c.{capacity[period_end]}
+              AND h.end_date >= c.{capacity[period_start]}) AS used
+    FROM {capacity[table]} c
+    JOIN {profession[table]} pr ON pr.id = c.{capacity[profession]}
+    LEFT JOIN {unit[table]} u ON u.id = c.{capacity[unit]}
+    WHERE c.{capacity[site]} = %(site)s
+    ORDER BY c.{capacity[period_start]}, pr.{profession[name]}, u.{unit[name]}, c.id
+"""
+
+
+@cache
+def _site_capacity_sql() -> str:
+    return _SITE_CAPACITY_SQL.format(
+        placement=_names(Placement, "unit", "student", "start_date", "end_date", "site", "status"),
+        student=_names(Student, "program"),
+        program=_names(Program, "profession"),
+        capacity=_names(
+            Capacity, "period_start", "period_end", "places", "unit", "profession", "site"
+        ),
+        unit=_names(Unit, "name"),
+        profession=_names(Profession, "name"),
+    )
+
+
+@dataclass(frozen=True)
+class CapacityRow:
+    """A capacity of the site page: its period, profession, unit (None: the whole site),
+    places and the places held by placements."""
+
+    pk: int
+    period_start: datetime.date
+    period_end: datetime.date
+    places: int
+    unit_id: int | None
+    unit: str | None
+    profession: str
+    used: int
+
+    @property
+    def free(self) -> int:
+        """Places not yet held (never below zero: a capacity can be over-held if it was
+        lowered before the rule existed)."""
+        return max(self.places - self.used, 0)
+
+
+def site_capacity(site_id: int) -> list[CapacityRow]:
+    """The site's capacities with their used places, by period, profession and unit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _site_capacity_sql(),  # nosec B608: names from the models, values as parameters
+            {"site": site_id, "holding": list(HOLDING_STATUSES)},
+        )
+        return [CapacityRow(*row) for row in cursor.fetchall()]
+
+
 def placements_for_display(queryset: QuerySet[Placement]) -> QuerySet[Placement]:
     """What a placement row on a page shows: the student, program, site, unit, contact."""
     return queryset.select_related(

@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,8 +25,8 @@ from ipcop.permissions import (
     sites_facilitated_by,
     sites_visible_to,
 )
-from placements.models import PlacementModel, PlacementStatus
-from sites import forms, services
+from placements.models import PlacementStatus
+from sites import forms, selectors, services
 from sites.models import (
     INITIATIVE_TRANSITIONS,
     MEETING_ATTENTION_DAYS,
@@ -118,22 +117,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
-    prefetch_related_objects(
-        [site],
-        "units",
-        Prefetch("facilitators", queryset=get_user_model().objects.order_by("full_name")),
-        Prefetch("communities", queryset=CommunityOfPractice.objects.order_by("name")),
-    )
-    placement_counts = dict(
-        site.placements.filter(status=PlacementStatus.ACTIVE)
-        .order_by()
-        .values_list("model")
-        .annotate(n=Count("pk"))
-    )
-    placements_by_model = [
-        {"model": model, "label": label, "count": placement_counts.get(model, 0)}
-        for model, label in PlacementModel.choices
-    ]
+    page = selectors.site_page(site.pk)
     initiatives = (
         Initiative.objects.filter(community__site=site)
         .select_related("community")
@@ -145,12 +129,14 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sites/site_detail.html",
         {
             "site": site,
-            "placements_by_model": placements_by_model,
+            "units": page.units,
+            "facilitators": page.facilitators,
+            "placements_by_model": page.active_placements_by_model,
             "active_status": PlacementStatus.ACTIVE,
             "community_rows": render_rows(
                 "sites/_community_rows.html",
                 {
-                    "communities": site.communities.all(),
+                    "communities": page.communities,
                     "attention_since": _attention_since(),
                     "attention_days": MEETING_ATTENTION_DAYS,
                 },

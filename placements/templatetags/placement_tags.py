@@ -3,8 +3,7 @@
 from django import template
 
 from ipcop.lib.fragments import render_rows
-from placements.models import Capacity
-from placements.selectors import capacities_with_use
+from placements.selectors import site_capacity as _site_capacity
 from placements.selectors import status_badge as _status_badge
 
 register = template.Library()
@@ -14,10 +13,8 @@ register = template.Library()
 def site_capacity(site):
     """Capacity used and free per period and profession at a site, in one query; the
     table is a Jinja2 fragment (a site offers a dozen rows or more: ipcop/jinja2.py)."""
-    rows = list(capacities_with_use(Capacity.objects.filter(site=site)))
     return render_rows(
-        "placements/_site_capacity.html",
-        {"site": site, "rows": rows, "free_places": free_places},
+        "placements/_site_capacity.html", {"site": site, "rows": _site_capacity(site.pk)}
     )
 
 
