@@ -28,10 +28,12 @@ class FollowUpFilterForm(forms.Form):
         choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False, widget=FastSelect
     )
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args, site_choices: list[tuple[int, str]], **kwargs):
+        """`site_choices`: (id, name) of the sites the person sees, by name
+        (`ipcop.permissions.site_choices_for`)."""
         super().__init__(*args, **kwargs)
-        self.site_names: dict[int, str] = dict(sites.order_by("name").values_list("id", "name"))
-        self.fields["site"].choices = PlainChoices([("", "All my sites"), *self.site_names.items()])
+        self.site_names: dict[int, str] = dict(site_choices)
+        self.fields["site"].choices = PlainChoices([("", "All my sites"), *site_choices])
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
 

@@ -130,6 +130,15 @@ class FollowUp(models.Model):
                 condition=Q(status__in=OPEN_FOLLOWUP_STATUSES),
                 name="followup_open_due_id_idx",
             ),
+            # The list's tab counts of the due windows: open follow-ups at a person's
+            # sites due by the end of the next window (selectors._COUNTS_SQL["open"]),
+            # read from the index alone.
+            models.Index(
+                fields=["site", "due_on"],
+                include=["status"],
+                condition=Q(status__in=OPEN_FOLLOWUP_STATUSES),
+                name="followup_open_site_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -152,6 +161,26 @@ class FollowUp(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_FOLLOWUP_STATUSES
+
+
+class FollowUpCount(models.Model):
+    """How many follow-ups a site has in a status. PostgreSQL triggers keep it (migration
+    0006), whatever writes the follow-ups — services, the admin, bulk_create, COPY — so
+    the list's tabs add up a few hundred of these rows instead of counting a zone's
+    follow-ups one by one."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=FollowUpStatus.choices)
+    # No CHECK (total >= 0): the triggers' upserts propose -1 rows for deletions.
+    total = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "status"], name="followupcount_site_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} {self.status} follow-ups at site {self.site_id}"
 
 
 class InterviewRecord(models.Model):

@@ -36,6 +36,7 @@ from interviews.ics import feed_ics
 from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, Theme
 from interviews.selectors import (
     followup_counts,
+    followup_counts_in_scope,
     followup_due_q,
     followup_list_rows,
     outcomes_report,
@@ -50,13 +51,14 @@ from ipcop.lib.fragments import render_rows
 from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
+    followup_list_scope,
+    followups_in_scope,
     followups_manageable_by,
-    followups_visible_for_list,
     followups_visible_to,
     interview_records_visible_to,
     require_role,
+    site_choices_for,
     sites_facilitated_by,
-    sites_visible_to,
 )
 
 PAGE_SIZE = 50
@@ -84,12 +86,16 @@ def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
 
 @require_GET
 def followup_list(request: HttpRequest) -> HttpResponse:
-    visible = followups_visible_for_list(request.user)
-    form = FollowUpFilterForm(request.GET or None, sites=sites_visible_to(request.user))
+    scope = followup_list_scope(request.user)
+    visible = followups_in_scope(request.user, scope)
+    form = FollowUpFilterForm(request.GET or None, site_choices=site_choices_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     if filters.get("site"):
         visible = visible.filter(site_id=filters["site"])
-    counts = followup_counts(visible)
+    if scope is None:
+        counts = followup_counts(visible)
+    else:
+        counts = followup_counts_in_scope(scope, site=filters.get("site"))
     rows = visible
     if filters.get("status"):
         rows = rows.filter(status=filters["status"])

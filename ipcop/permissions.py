@@ -15,7 +15,7 @@ Interview records are confidential: only the site's facilitators and admins see 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -223,26 +223,54 @@ _FOLLOWUPS_ELSEWHERE_SQL = f"""
 """  # noqa: S608  # nosec B608: table names from the models, values as parameters
 
 
-def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
-    """Exactly `followups_visible_to(user)`, written so that a list, its count and its
+class FollowUpScope(NamedTuple):
+    """`followups_visible_for_list` as data, for the statements that count it: the
+    follow-ups at the sites `facilitator` (a user id; None: every site) facilitates, plus
+    `elsewhere` by id."""
+
+    facilitator: int | None
+    elsewhere: tuple[int, ...]
+
+
+def followup_list_scope(user: User) -> FollowUpScope | None:
+    """What `followups_visible_to(user)` holds, written so that a list, its count and its
     summary over thousands of rows are read from indexes. The OR across site, participant
     and interviewer defeats them (every such query would read the whole table), and a
     facilitator's own and interviewed follow-ups nearly always lie at sites they
     facilitate: so one indexed query first reads those that lie elsewhere. None, and the
-    site condition alone is the same set; a few, and they are added by id."""
-    if not has_role(user, "facilitator") or user.is_admin:
-        return followups_visible_to(user)
+    site condition alone is the same set; a few, and they are added by id. None when the
+    set is not of that form (people who facilitate nowhere, or too many elsewhere)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_admin:
+        return FollowUpScope(facilitator=None, elsewhere=())
+    if not has_role(user, "facilitator"):
+        return None
     with connection.cursor() as cursor:
         cursor.execute(
             _FOLLOWUPS_ELSEWHERE_SQL, [user.pk, user.pk, user.pk, _FOLLOWUPS_ELSEWHERE_BY_ID + 1]
         )
-        elsewhere = [pk for (pk,) in cursor.fetchall()]
-    facilitated = Q(site__in=_facilitated_site_ids(user))
-    if not elsewhere:
-        return FollowUp.objects.filter(facilitated)
-    if len(elsewhere) <= _FOLLOWUPS_ELSEWHERE_BY_ID:
-        return FollowUp.objects.filter(facilitated | Q(pk__in=elsewhere))
-    return FollowUp.objects.filter(facilitated | Q(participant=user) | Q(interviewer=user))
+        elsewhere = tuple(pk for (pk,) in cursor.fetchall())
+    if len(elsewhere) > _FOLLOWUPS_ELSEWHERE_BY_ID:
+        return None
+    return FollowUpScope(facilitator=user.pk, elsewhere=elsewhere)
+
+
+def followups_in_scope(user: User, scope: FollowUpScope | None) -> QuerySet[FollowUp]:
+    """Exactly `followups_visible_to(user)`, given `followup_list_scope(user)`."""
+    if scope is None:
+        return followups_visible_to(user)
+    if scope.facilitator is None:
+        return FollowUp.objects.all()
+    condition = Q(site__in=_facilitated_site_ids(user))
+    if scope.elsewhere:
+        condition |= Q(pk__in=scope.elsewhere)
+    return FollowUp.objects.filter(condition)
+
+
+def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
+    """Exactly `followups_visible_to(user)`, read from indexes (`followup_list_scope`)."""
+    return followups_in_scope(user, followup_list_scope(user))
 
 
 def followups_manageable_by(user: User) -> QuerySet[FollowUp]:

@@ -1,0 +1,145 @@
+"""The trigger-kept follow-up counts per site and status (migration 0006), and the tab
+counts read from them: always what counting the follow-ups gives."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from interviews.models import FollowUp, FollowUpCount, FollowUpStatus
+from interviews.selectors import (
+    DUE_WINDOW_DAYS,
+    followup_counts,
+    followup_counts_in_scope,
+)
+from interviews.tests.factories import FollowUpFactory
+from ipcop import permissions
+from placements.tests.factories import PlacementFactory
+from sites.tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def kept() -> Counter:
+    return Counter(
+        {(row.site_id, row.status): row.total for row in FollowUpCount.objects.all() if row.total}
+    )
+
+
+def recounted() -> Counter:
+    return Counter(
+        {
+            (row["site_id"], row["status"]): row["n"]
+            for row in FollowUp.objects.values("site_id", "status").annotate(n=Count("id"))
+        }
+    )
+
+
+def test_counts_follow_inserts_updates_moves_and_deletes(site_a, site_b):
+    first = FollowUpFactory(placement=PlacementFactory(site=site_a))
+    second = FollowUpFactory(placement=PlacementFactory(site=site_a))
+    FollowUpFactory(placement=PlacementFactory(site=site_b), completed=True)
+    assert (
+        kept() == recounted() == Counter({(site_a.pk, "pending"): 2, (site_b.pk, "completed"): 1})
+    )
+    FollowUp.objects.filter(pk=first.pk).update(status=FollowUpStatus.DECLINED)
+    assert kept() == recounted()
+    FollowUp.objects.filter(pk=second.pk).update(site=site_b)  # moved between sites
+    assert kept() == recounted()
+    FollowUp.objects.filter(pk=second.pk).update(site=site_a, status=FollowUpStatus.MISSED)
+    assert kept() == recounted()
+    FollowUp.objects.update(due_on=timezone.localdate())  # no site or status changes
+    assert kept() == recounted()
+    FollowUp.objects.filter(pk=first.pk).delete()
+    assert kept() == recounted()
+    FollowUp.objects.all().delete()
+    assert kept() == Counter()
+
+
+def test_counts_follow_bulk_writes_and_a_recount_agrees(site_a, site_b):
+    template = FollowUpFactory(placement=PlacementFactory(site=site_a))
+    placements = [PlacementFactory(site=site) for site in (site_a, site_b, site_b)]
+    FollowUp.objects.bulk_create(
+        FollowUp(
+            participant_id=template.participant_id,
+            placement=placement,
+            site=placement.site,
+            due_on=template.due_on,
+        )
+        for placement in placements
+    )
+    FollowUp.objects.filter(site=site_b).update(status=FollowUpStatus.COMPLETED)
+    assert kept() == recounted()
+    before = kept()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT interviews_followupcount_refill()")
+    assert kept() == before
+
+
+def test_a_site_without_follow_ups_can_still_be_deleted(site_a):
+    site = SiteFactory()
+    followup = FollowUpFactory(placement=PlacementFactory(site=site))
+    placement = followup.placement
+    followup.delete()
+    placement.delete()
+    site.delete()
+    assert not FollowUpCount.objects.filter(site_id=site.pk).exists()
+
+
+@pytest.fixture
+def every_kind(site_a, site_b, facilitator):
+    """One follow-up of each status on each side of the due windows' edges, at site A and
+    at site B; two of site B's are the facilitator's (one interviewed, one their own)."""
+    today = timezone.localdate()
+    offsets = (-400, -1, 0, 1, DUE_WINDOW_DAYS, DUE_WINDOW_DAYS + 1, 400)
+    for site in (site_a, site_b):
+        for status in FollowUpStatus.values:
+            trait = {"scheduled": True} if status == FollowUpStatus.SCHEDULED else {}
+            for days in offsets:
+                FollowUpFactory(
+                    placement=PlacementFactory(site=site),
+                    status=status,
+                    due_on=today + timedelta(days=days),
+                    **trait,
+                )
+    at_b = FollowUp.objects.filter(site=site_b, status=FollowUpStatus.PENDING).order_by("pk")
+    FollowUp.objects.filter(pk=at_b[0].pk).update(
+        interviewer=facilitator,
+        status=FollowUpStatus.SCHEDULED,
+        scheduled_at=timezone.now() + timedelta(days=3),
+    )
+    FollowUp.objects.filter(pk=at_b[1].pk).update(participant=facilitator)
+    return today
+
+
+@pytest.mark.parametrize("persona", ["facilitator", "outsider", "admin_user"])
+def test_scope_counts_are_the_counts_of_the_visible_follow_ups(
+    request, every_kind, site_a, site_b, persona
+):
+    user = request.getfixturevalue(persona)
+    scope = permissions.followup_list_scope(user)
+    assert scope is not None
+    visible = permissions.followups_visible_to(user)
+    for site in (None, site_a.pk, site_b.pk):
+        shown = visible if site is None else visible.filter(site_id=site)
+        assert followup_counts_in_scope(scope, site=site, today=every_kind) == followup_counts(
+            shown, today=every_kind
+        )
+
+
+def test_scope_of_the_facilitator_names_follow_ups_elsewhere(every_kind, facilitator):
+    scope = permissions.followup_list_scope(facilitator)
+    assert scope.facilitator == facilitator.pk
+    assert len(scope.elsewhere) == 2
+
+
+def test_no_scope_beyond_the_by_id_limit_or_without_facilitation(
+    every_kind, facilitator, monkeypatch
+):
+    monkeypatch.setattr(permissions, "_FOLLOWUPS_ELSEWHERE_BY_ID", 1)
+    assert permissions.followup_list_scope(facilitator) is None
+    student = FollowUp.objects.filter(participant__is_facilitator=False).first().participant
+    assert permissions.followup_list_scope(student) is None
