@@ -5,12 +5,14 @@ call sites.services; reading pages keep a constant number of queries."""
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -279,13 +281,12 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     )
     current = [m for m in memberships if m.left_on is None]
-    profession_mix = (
-        community.memberships.current()
-        .order_by()
-        .values("profession__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "profession__name")
-    )
+    # Current members per profession, most first (from the members loaded above).
+    per_profession = Counter(m.profession.name for m in current)
+    profession_mix = [
+        {"profession__name": name, "n": n}
+        for name, n in sorted(per_profession.items(), key=lambda item: (-item[1], item[0]))
+    ]
     meetings = community.meetings.order_by("-held_on", "-pk").prefetch_related(
         Prefetch(
             "attendees",
@@ -332,6 +333,10 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting_articles": render_rows("sites/_meetings.html", {"meetings": meetings_page}),
             "meetings_query": _query_without(request, "meetings_page"),
             "board": board,
+            "board_columns": render_rows(
+                "sites/_initiative_board.html",
+                {"board": board, "can_manage": can_manage, "csrf_token": get_token(request)},
+            ),
             "no_recent_meeting": community.last_meeting_on is None
             or community.last_meeting_on < since,
             "attention_days": MEETING_ATTENTION_DAYS,
