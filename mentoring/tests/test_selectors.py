@@ -369,3 +369,22 @@ def test_site_matrix_statement_matches_the_orm(mixed_data, site_a):
     page = selectors.site_matrix(site_a.pk, offset=1, limit=1)
     assert page.total_students == 3
     assert [row["student"]["id"] for row in page.rows] == [students[1].pk]
+
+
+def test_statements_prepared_once_per_connection_survive_rollbacks_and_failures(mixed_data, site_a):
+    """The statements run as prepared statements (see selectors._Prepared): the second run
+    only EXECUTEs; a rolled-back transaction keeps them; a failed first run (here after
+    the PREPARE, at execution) leaves the next run working."""
+    from django.db import DatabaseError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    selectors._Prepared._prepared.clear()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        selectors.site_matrix(site_a.pk, limit=-1)  # LIMIT must not be negative
+    with transaction.atomic():
+        first = selectors.site_matrix(site_a.pk)
+        transaction.set_rollback(True)
+    with CaptureQueriesContext(connection) as queries:
+        again = selectors.site_matrix(site_a.pk)
+    assert [q["sql"].split()[0] for q in queries] == ["EXECUTE"]
+    assert again == first and again.total_students == 3
