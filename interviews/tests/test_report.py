@@ -21,6 +21,7 @@ from interviews.tests.factories import (
 from mentoring.models import SessionStudent
 from mentoring.tests.factories import (
     CompetencyDomainFactory,
+    CompetencyFrameworkFactory,
     MentoringSessionFactory,
     SessionProfessionalFactory,
     SessionStudentFactory,
@@ -361,3 +362,23 @@ def test_report_data_set_reaches_the_rules(world):
     # The initiative created in the last second of the period's last day counts.
     assert report.initiatives_by_theme[0]["total"] >= 1
     assert any(e["theme"] == "other" and e["total"] == 1 for e in report.initiatives_by_theme)
+
+
+def test_report_counts_a_domain_by_its_names_as_the_orm_did(world):
+    """Two frameworks of one name, each with a domain of one name: one row, its students
+    and sessions counted once across both, as the ORM's grouping by the names did."""
+    domain = default_domains()[1]
+    namesake = CompetencyDomainFactory(
+        name=domain.name, framework=CompetencyFrameworkFactory(name=domain.framework.name)
+    )
+    student = StudentFactory()
+    placement = PlacementFactory(site=world["a"], student=student, start_date=START, end_date=END)
+    session = MentoringSessionFactory(
+        placement=placement, held_on=START + timedelta(7), domains=[namesake]
+    )
+    SessionStudentFactory(session=session, student=student, placement=placement)
+    report = report_for([world["a"]])
+    expected = reference_report([world["a"].pk], START, END)
+    assert report.domains_covered == expected["domains_covered"]
+    row = next(r for r in report.domains_covered if r["domain"] == domain.name)
+    assert row["framework"] == domain.framework.name
