@@ -466,9 +466,9 @@ class TestStudentHome:
         ctx = next(
             p["context"] for p in response.context["panels"] if "placements" in p["template"]
         )
-        assert ctx["current"] == [placement]
-        assert ctx["upcoming"] == [upcoming]
-        assert ctx["past"] == [past]
+        assert [p.pk for p in ctx["current"]] == [placement.pk]
+        assert [p.pk for p in ctx["upcoming"]] == [upcoming.pk]
+        assert [p.pk for p in ctx["past"]] == [past.pk]
         for text in (
             "Site A",
             "Unit 4B",
