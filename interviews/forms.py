@@ -139,10 +139,12 @@ class ReportForm(forms.Form):
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args, site_choices: list[tuple[int, str]], **kwargs):
+        """`site_choices`: (id, name) of the person's sites, by name
+        (`interviews.selectors.report_site_choices`)."""
         super().__init__(*args, **kwargs)
-        self.site_names: dict[int, str] = dict(sites.order_by("name").values_list("id", "name"))
-        self.fields["site"].choices = PlainChoices([("", "All my sites"), *self.site_names.items()])
+        self.site_names: dict[int, str] = dict(site_choices)
+        self.fields["site"].choices = PlainChoices([("", "All my sites"), *site_choices])
         self.fields["site"].widget.attrs["class"] = "form-select"
 
     def full_clean(self):

@@ -25,7 +25,7 @@ from interviews.models import (
     Theme,
 )
 from ipcop.lib.fragments import pk_url
-from ipcop.permissions import FollowUpScope
+from ipcop.permissions import FollowUpScope, has_role
 from mentoring.models import (
     CompetencyDomain,
     CompetencyFramework,
@@ -470,6 +470,15 @@ _INTERVIEWS_SQL = """
 """
 
 
+# The choices the report labels its rows with, read once: building them from the enums
+# on every request cost ~700 calls.
+_COP_STATUSES = dict(CoPStatus.choices)
+_INITIATIVE_STATUSES = tuple(InitiativeStatus.values)
+_INITIATIVE_STATUS_CHOICES = tuple(InitiativeStatus.choices)
+_INITIATIVE_THEMES = tuple(InitiativeTheme.choices)
+_PLACEMENT_MODELS = dict(PlacementModel.choices)
+
+
 class CommunityRow(NamedTuple):
     name: str
     site: str
@@ -490,7 +499,7 @@ class QuoteRow(NamedTuple):
 
 
 def _report_communities(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
-    statuses = dict(CoPStatus.choices)
+    statuses = _COP_STATUSES
     rows = _fetch(
         _COMMUNITIES_SQL.format(sites=sites, **_T),
         [*site_ids, report.end, COMMUNITIES_SHOWN],
@@ -507,7 +516,7 @@ def _theme_entry(theme: str, label: str) -> dict:
         "theme": theme,
         "label": label,
         "total": 0,
-        "by_status": dict.fromkeys(InitiativeStatus.values, 0),
+        "by_status": dict.fromkeys(_INITIATIVE_STATUSES, 0),
     }
 
 
@@ -527,7 +536,7 @@ def _report_initiatives(report: OutcomesReport, sites: str, site_ids: list[int])
             InitiativeStatus.SUSTAINED,
         ],
     )
-    by_theme = {value: _theme_entry(value, label) for value, label in InitiativeTheme.choices}
+    by_theme = {value: _theme_entry(value, label) for value, label in _INITIATIVE_THEMES}
     examples = []
     for theme, status, n, title, updated_at, pk in rows:
         if theme is None:
@@ -537,9 +546,9 @@ def _report_initiatives(report: OutcomesReport, sites: str, site_ids: list[int])
         entry["total"] += n
         entry["by_status"][status] = n
     for entry in by_theme.values():
-        entry["counts"] = [entry["by_status"][s] for s in InitiativeStatus.values]
+        entry["counts"] = [entry["by_status"][s] for s in _INITIATIVE_STATUSES]
     report.initiatives_by_theme = sorted(by_theme.values(), key=lambda e: -e["total"])
-    report.initiative_statuses = list(InitiativeStatus.choices)
+    report.initiative_statuses = list(_INITIATIVE_STATUS_CHOICES)
     report.initiative_total = sum(e["total"] for e in by_theme.values())
     examples.sort(reverse=True)  # the latest updated first
     report.implemented_examples = [title for _, _, title in examples]
@@ -562,7 +571,7 @@ def _report_exposure(report: OutcomesReport, sites: str, site_ids: list[int]) ->
 
 
 def _report_placements(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
-    labels = dict(PlacementModel.choices)
+    labels = _PLACEMENT_MODELS
     rows = _fetch(
         _PLACEMENTS_SQL.format(sites=sites, **_T),
         [*site_ids, report.end, report.start, PlacementStatus.CANCELLED],
@@ -611,6 +620,27 @@ def _report_interviews(report: OutcomesReport, sites: str, site_ids: list[int]) 
     quotes.sort(key=itemgetter(1))
     quotes.sort(key=itemgetter(0), reverse=True)
     report.quotes = [quote for _, _, quote in quotes]
+
+
+_FACILITATED_SITE_CHOICES = {
+    "admin": "SELECT id, name FROM {site} ORDER BY name, id",
+    "facilitator": "SELECT id, name FROM {site} WHERE id IN"
+    " (SELECT site_id FROM {through} WHERE user_id = %s) ORDER BY name, id",
+}
+
+
+def report_site_choices(user: User) -> list[tuple[int, str]]:
+    """(id, name) of exactly the sites `ipcop.permissions.sites_facilitated_by(user)`
+    holds, by name: the report's site options, read on every request. A fixed statement:
+    the queryset cost more Python to build than PostgreSQL spends answering it."""
+    if user.is_admin:
+        role = "admin"
+    elif has_role(user, "facilitator"):
+        role = "facilitator"
+    else:
+        return []
+    sql = _FACILITATED_SITE_CHOICES[role].format(site=_T["site"], through=_FACILITATORS)
+    return _fetch(sql, [] if role == "admin" else [user.pk])
 
 
 def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> OutcomesReport:

@@ -41,6 +41,7 @@ from interviews.selectors import (
     followup_list_rows,
     outcomes_report,
     outcomes_report_rows,
+    report_site_choices,
 )
 from interviews.selectors import (
     followup_list as followup_rows,
@@ -58,7 +59,6 @@ from ipcop.permissions import (
     interview_records_visible_to,
     require_role,
     site_choices_for,
-    sites_facilitated_by,
 )
 
 PAGE_SIZE = 50
@@ -422,9 +422,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 def _report(request: HttpRequest):
     require_role(request.user, "facilitator")
-    sites = sites_facilitated_by(request.user)
     # Without parameters, the defaults (all the person's sites, the last year) are valid.
-    form = ReportForm(request.GET or {}, sites=sites)
+    form = ReportForm(request.GET or {}, site_choices=report_site_choices(request.user))
     if not form.is_valid():
         return form, None
     data = form.cleaned_data

@@ -18,6 +18,7 @@ from interviews.tests.factories import (
     QuoteFactory,
     ThemeFactory,
 )
+from ipcop import permissions
 from mentoring.models import SessionStudent
 from mentoring.tests.factories import (
     CompetencyDomainFactory,
@@ -382,3 +383,14 @@ def test_report_counts_a_domain_by_its_names_as_the_orm_did(world):
     assert report.domains_covered == expected["domains_covered"]
     row = next(r for r in report.domains_covered if r["domain"] == domain.name)
     assert row["framework"] == domain.framework.name
+
+
+@pytest.mark.parametrize("persona", ["facilitator", "outsider", "admin_user", "preceptor"])
+def test_report_site_choices_are_the_sites_the_person_facilitates(request, world, persona):
+    user = request.getfixturevalue(persona)
+    SiteFactory(name="Another site", facilitators=[user])
+    expected = list(
+        permissions.sites_facilitated_by(user).order_by("name", "id").values_list("id", "name")
+    )
+    assert selectors.report_site_choices(user) == expected
+    assert expected or persona == "preceptor"
