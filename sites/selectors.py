@@ -10,9 +10,20 @@ from types import SimpleNamespace
 
 from django.db import connection
 
-from accounts.models import User
+from accounts.models import Profession, User, user_label_sql
 from placements.models import Placement, PlacementModel, PlacementStatus
-from sites.models import CommunityOfPractice, CoPStatus, Site, Unit
+from sites.models import (
+    CommunityOfPractice,
+    CoPStatus,
+    Initiative,
+    InitiativeStatus,
+    InitiativeTheme,
+    Meeting,
+    Membership,
+    MembershipRole,
+    Site,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -87,5 +98,129 @@ def site_page(site_id: int) -> SitePage:
         active_placements_by_model=[
             {"model": model, "label": label, "count": by_model.get(model, 0)}
             for model, label in PlacementModel.choices
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class CoPPage:
+    """What the CoP page shows besides the CoP's own columns."""
+
+    site_name: str
+    facilitators: list[str]
+    current_members: list[SimpleNamespace]
+    past_members: list[SimpleNamespace]
+    initiatives: list[SimpleNamespace]
+    meeting_count: int
+    meetings: list[SimpleNamespace]  # the page asked for (the last one if beyond)
+
+
+# The CoP's site name, facilitators, memberships (current first), initiatives, meeting
+# count and one page of meetings with their attendees, as JSON columns of one row: it
+# replaced seven ORM queries (prefetches and a paginator's count and page), which cost
+# more to build and to turn into model instances than PostgreSQL takes to answer this.
+# A page beyond the last gives the last, as Django's Paginator.get_page does.
+# sites/tests/test_selectors.py compares it with the querysets.
+_COP_PAGE_SQL = """
+    WITH meeting_count AS (SELECT count(*) AS n FROM {meeting} WHERE community_id = %(cop)s)
+    SELECT
+        (SELECT s.name FROM {site} s JOIN {cop} c ON c.site_id = s.id WHERE c.id = %(cop)s),
+        (SELECT coalesce(json_agg({person} ORDER BY u.full_name, u.id), '[]')
+         FROM {user} u JOIN {cop_facilitators} f ON f.user_id = u.id
+         WHERE f.communityofpractice_id = %(cop)s),
+        (SELECT coalesce(json_agg(x ORDER BY x.left_on NULLS FIRST, x.full_name, x.id), '[]')
+         FROM (SELECT ms.id, {person} AS person, u.full_name, pr.name AS profession,
+                      ms.role, ms.joined_on, ms.left_on
+               FROM {membership} ms JOIN {user} u ON u.id = ms.person_id
+               JOIN {profession} pr ON pr.id = ms.profession_id
+               WHERE ms.community_id = %(cop)s) x),
+        (SELECT coalesce(json_agg(i ORDER BY i.title, i.id), '[]')
+         FROM (SELECT id, title, theme, status, description, outcome, started_on, ended_on
+               FROM {initiative} WHERE community_id = %(cop)s) i),
+        (SELECT n FROM meeting_count),
+        (SELECT coalesce(json_agg(x ORDER BY x.held_on DESC, x.id DESC), '[]') FROM (
+            SELECT m.id, m.held_on, m.duration_minutes, m.topics, m.decisions, m.action_items,
+                (SELECT coalesce(json_agg(json_build_object(
+                            'person', {person}, 'profession', pr.name)
+                        ORDER BY u.full_name, a.id), '[]')
+                 FROM {attendees} at JOIN {membership} a ON a.id = at.membership_id
+                 JOIN {user} u ON u.id = a.person_id
+                 JOIN {profession} pr ON pr.id = a.profession_id
+                 WHERE at.meeting_id = m.id) AS attendees
+            FROM {meeting} m WHERE m.community_id = %(cop)s
+            ORDER BY m.held_on DESC, m.id DESC
+            LIMIT %(per_page)s
+            OFFSET LEAST(%(offset)s,
+                         greatest(((SELECT n FROM meeting_count) - 1) / %(per_page)s, 0)
+                         * %(per_page)s)) x)
+"""
+
+
+@cache
+def _cop_page_sql() -> str:
+    return _COP_PAGE_SQL.format(
+        meeting=Meeting._meta.db_table,
+        site=Site._meta.db_table,
+        cop=CommunityOfPractice._meta.db_table,
+        user=User._meta.db_table,
+        cop_facilitators=CommunityOfPractice.facilitators.through._meta.db_table,
+        membership=Membership._meta.db_table,
+        profession=Profession._meta.db_table,
+        initiative=Initiative._meta.db_table,
+        attendees=Meeting.attendees.through._meta.db_table,
+        person=user_label_sql("u"),
+    )
+
+
+def _date(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def cop_page(cop_id: int, *, meetings_offset: int, meetings_per_page: int) -> CoPPage:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _cop_page_sql(),  # nosec B608: table names from the models, values as parameters
+            {"cop": cop_id, "offset": meetings_offset, "per_page": meetings_per_page},
+        )
+        site_name, facilitators, members, initiatives, meeting_count, meetings = cursor.fetchone()
+    roles, themes, statuses = (
+        dict(MembershipRole.choices),
+        dict(InitiativeTheme.choices),
+        dict(InitiativeStatus.choices),
+    )
+    members = [
+        SimpleNamespace(
+            pk=m["id"],
+            person=m["person"],
+            profession=m["profession"],
+            role=m["role"],
+            role_label=roles.get(m["role"], m["role"]),
+            joined_on=_date(m["joined_on"]),
+            left_on=_date(m["left_on"]),
+        )
+        for m in members
+    ]
+    return CoPPage(
+        site_name=site_name,
+        facilitators=facilitators,
+        current_members=[m for m in members if m.left_on is None],
+        past_members=[m for m in members if m.left_on is not None],
+        initiatives=[
+            SimpleNamespace(
+                pk=i["id"],
+                theme_label=themes.get(i["theme"], i["theme"]),
+                status_label=statuses.get(i["status"], i["status"]),
+                **{**i, "started_on": _date(i["started_on"]), "ended_on": _date(i["ended_on"])},
+            )
+            for i in initiatives
+        ],
+        meeting_count=meeting_count,
+        meetings=[
+            SimpleNamespace(
+                pk=m["id"],
+                attendees=[SimpleNamespace(**a) for a in m.pop("attendees")],
+                **{**m, "held_on": _date(m["held_on"])},
+            )
+            for m in meetings
         ],
     )

@@ -269,33 +269,31 @@ def cop_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_object_or_404(
-        _with_can_manage(communities_visible_to(request.user), request.user)
-        .select_related("site")
-        .prefetch_related("facilitators"),
-        pk=pk,
+        _with_can_manage(communities_visible_to(request.user), request.user), pk=pk
     )
     can_manage = community.can_manage
-    memberships = list(
-        community.memberships.select_related("person", "profession").order_by(
-            "left_on", "person__full_name"
-        )
+    # The statement fetches the meetings page asked for (the last one if beyond, as
+    # Paginator.get_page does); the paginator only numbers the pages.
+    asked = request.GET.get("meetings_page")
+    try:
+        number = int(asked) if asked is not None else 1
+    except ValueError:
+        number = 1
+    page = selectors.cop_page(
+        community.pk,
+        # A number below 1 gives the last page, as get_page does.
+        meetings_offset=(number - 1) * MEETINGS_PER_PAGE if number >= 1 else 2**31 - 1,
+        meetings_per_page=MEETINGS_PER_PAGE,
     )
-    current = [m for m in memberships if m.left_on is None]
-    # Current members per profession, most first (from the members loaded above).
-    per_profession = Counter(m.profession.name for m in current)
+    meetings_page = Paginator(range(page.meeting_count), MEETINGS_PER_PAGE).get_page(asked)
+    current = page.current_members
+    # Current members per profession, most first.
+    per_profession = Counter(m.profession for m in current)
     profession_mix = [
         {"profession__name": name, "n": n}
         for name, n in sorted(per_profession.items(), key=lambda item: (-item[1], item[0]))
     ]
-    meetings = community.meetings.order_by("-held_on", "-pk").prefetch_related(
-        Prefetch(
-            "attendees",
-            queryset=Membership.objects.select_related("person", "profession").order_by(
-                "person__full_name"
-            ),
-        )
-    )
-    initiatives = list(community.initiatives.order_by("title"))
+    initiatives = page.initiatives
     board = [
         {
             "status": status,
@@ -316,21 +314,22 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for status, label in InitiativeStatus.choices
     ]
     since = _attention_since()
-    meetings_page = _page(request, meetings, MEETINGS_PER_PAGE, "meetings_page")
     return render(
         request,
         "sites/cop_detail.html",
         {
             "community": community,
+            "site_name": page.site_name,
+            "facilitators": page.facilitators,
             "can_manage": can_manage,
             "current_members": current,
-            "past_members": [m for m in memberships if m.left_on is not None],
+            "past_members": page.past_members,
             "profession_mix": profession_mix,
             "member_rows": render_rows(
                 "sites/_member_rows.html", {"members": current, "can_manage": can_manage}
             ),
             "meetings": meetings_page,
-            "meeting_articles": render_rows("sites/_meetings.html", {"meetings": meetings_page}),
+            "meeting_articles": render_rows("sites/_meetings.html", {"meetings": page.meetings}),
             "meetings_query": _query_without(request, "meetings_page"),
             "board": board,
             "board_columns": render_rows(

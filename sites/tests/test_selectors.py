@@ -1,6 +1,8 @@
 """The site page's statement (selectors.site_page) gives what the querysets it replaced
 gave: the site's units, facilitators and CoPs in order, and active placements per model."""
 
+import datetime
+
 import pytest
 from django.db.models import Count
 
@@ -8,7 +10,7 @@ from accounts.tests.factories import UserFactory
 from placements.models import PlacementModel, PlacementStatus
 from placements.tests.factories import PlacementFactory
 from sites.models import CoPStatus
-from sites.selectors import site_page
+from sites.selectors import cop_page, site_page
 from sites.tests.factories import (
     CommunityOfPracticeFactory,
     MeetingFactory,
@@ -83,3 +85,88 @@ def test_site_page_agrees_with_the_querysets():
     ]
     assert sum(row["count"] for row in page.active_placements_by_model) == 7
     assert any(c.last_meeting_on for c in page.communities)
+
+
+def _cop_with_history():
+    from sites.models import Membership
+    from sites.tests.factories import InitiativeFactory
+
+    people = [UserFactory(full_name=name, is_facilitator=True) for name in ("Uma", "", "Bo")]
+    cop = CommunityOfPracticeFactory(facilitators=people)
+    members = [MembershipFactory(community=cop, person=UserFactory(full_name=n)) for n in "ZAMQ"]
+    Membership.objects.filter(pk=members[1].pk).update(left_on=members[1].joined_on)
+    for n in range(13):
+        meeting = MeetingFactory(
+            community=cop,
+            held_on=cop.started_on + datetime.timedelta(days=n % 7),
+            topics=f"Topic {n}",
+        )
+        meeting.attendees.set(members[: n % 4])
+    for title in ("Huddles", "Board", "Audit"):
+        InitiativeFactory(community=cop, title=title)
+    CommunityOfPracticeFactory(site=cop.site)  # another CoP of the site
+    return cop
+
+
+def test_cop_page_agrees_with_the_querysets():
+    cop = _cop_with_history()
+    page = cop_page(cop.pk, meetings_offset=10, meetings_per_page=10)
+
+    assert page.site_name == cop.site.name
+    assert page.facilitators == [str(u) for u in cop.facilitators.order_by("full_name", "pk")]
+    memberships = list(
+        cop.memberships.select_related("person", "profession").order_by(
+            "left_on", "person__full_name", "pk"
+        )
+    )
+    expected_members = [
+        (m.pk, str(m.person), m.profession.name, m.get_role_display(), m.joined_on, m.left_on)
+        for m in memberships
+    ]
+    shown = [
+        (m.pk, m.person, m.profession, m.role_label, m.joined_on, m.left_on)
+        for m in page.current_members + page.past_members
+    ]
+    assert sorted(shown, key=lambda m: m[-1] is not None) == sorted(
+        expected_members, key=lambda m: m[-1] is not None
+    )
+    assert len(page.past_members) == 1
+    assert [(i.pk, i.title, i.theme_label, i.status_label) for i in page.initiatives] == [
+        (i.pk, i.title, i.get_theme_display(), i.get_status_display())
+        for i in cop.initiatives.order_by("title")
+    ]
+    assert page.meeting_count == 13
+    meetings = list(cop.meetings.order_by("-held_on", "-pk"))[10:]
+    assert [(m.pk, m.held_on, m.topics) for m in page.meetings] == [
+        (m.pk, m.held_on, m.topics) for m in meetings
+    ]
+    assert [[(a.person, a.profession) for a in m.attendees] for m in page.meetings] == [
+        [
+            (str(a.person), a.profession.name)
+            for a in m.attendees.select_related("person", "profession").order_by(
+                "person__full_name", "pk"
+            )
+        ]
+        for m in meetings
+    ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "expected_first"), [("1", 0), ("2", 10), ("99", 10), ("0", 10), ("-3", 10), ("x", 0)]
+)
+def test_cop_page_meetings_follow_paginator_get_page(
+    client_for, facilitator, asked, expected_first
+):
+    """Out-of-range and bad page numbers give the page Django's get_page gives."""
+    from django.urls import reverse
+
+    cop = _cop_with_history()
+    cop.site.facilitators.add(facilitator)
+    response = client_for(facilitator).get(
+        reverse("sites:cop_detail", args=[cop.pk]), {"meetings_page": asked}
+    )
+    meetings = list(cop.meetings.order_by("-held_on", "-pk"))
+    body = response.content.decode()
+    shown = [m for m in meetings if f"/sites/meetings/{m.pk}/" in body]
+    assert shown == meetings[expected_first : expected_first + 10]
+    assert response.context["meetings"].number == expected_first // 10 + 1
