@@ -83,6 +83,18 @@ def _page(request: HttpRequest, items, per_page: int, param: str = "page"):
     return Paginator(items, per_page).get_page(request.GET.get(param))
 
 
+def _offset_of_page(asked: str | None, per_page: int) -> int:
+    """The offset of the page asked for, for a statement that fetches a page and its
+    list's count together and gives the last page for an offset beyond it: a page number
+    below 1 asks for the last page and one that is not a number for the first, as
+    Paginator.get_page does (which then numbers the pages from the count)."""
+    try:
+        number = int(asked) if asked is not None else 1
+    except ValueError:
+        return 0
+    return (number - 1) * per_page if number >= 1 else 2**31 - 1
+
+
 def _query_without(request: HttpRequest, param: str) -> str:
     query = request.GET.copy()
     query.pop(param, None)
@@ -119,13 +131,13 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
-    page = selectors.site_page(site.pk)
-    initiatives = (
-        Initiative.objects.filter(community__site=site)
-        .select_related("community")
-        .order_by("community__name", "title")
+    asked = request.GET.get("initiatives_page")
+    page = selectors.site_page(
+        site.pk,
+        initiatives_offset=_offset_of_page(asked, PAGE_SIZE),
+        initiatives_per_page=PAGE_SIZE,
     )
-    initiatives_page = _page(request, initiatives, PAGE_SIZE, "initiatives_page")
+    initiatives_page = Paginator(range(page.initiative_count), PAGE_SIZE).get_page(asked)
     return render(
         request,
         "sites/site_detail.html",
@@ -145,7 +157,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "initiatives": initiatives_page,
             "initiative_rows": render_rows(
-                "sites/_initiative_rows.html", {"initiatives": initiatives_page}
+                "sites/_initiative_rows.html", {"initiatives": page.initiatives}
             ),
             "initiatives_query": _query_without(request, "initiatives_page"),
             "attention_since": _attention_since(),
@@ -272,17 +284,10 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _with_can_manage(communities_visible_to(request.user), request.user), pk=pk
     )
     can_manage = community.can_manage
-    # The statement fetches the meetings page asked for (the last one if beyond, as
-    # Paginator.get_page does); the paginator only numbers the pages.
     asked = request.GET.get("meetings_page")
-    try:
-        number = int(asked) if asked is not None else 1
-    except ValueError:
-        number = 1
     page = selectors.cop_page(
         community.pk,
-        # A number below 1 gives the last page, as get_page does.
-        meetings_offset=(number - 1) * MEETINGS_PER_PAGE if number >= 1 else 2**31 - 1,
+        meetings_offset=_offset_of_page(asked, MEETINGS_PER_PAGE),
         meetings_per_page=MEETINGS_PER_PAGE,
     )
     meetings_page = Paginator(range(page.meeting_count), MEETINGS_PER_PAGE).get_page(asked)

@@ -42,7 +42,15 @@ def test_site_page_agrees_with_the_querysets():
     PlacementFactory(site=site, status=PlacementStatus.COMPLETED)
     PlacementFactory(site=other, status=PlacementStatus.ACTIVE)
 
-    page = site_page(site.pk)
+    from sites.models import Initiative
+    from sites.tests.factories import InitiativeFactory
+
+    cops = list(site.communities.all())
+    for n in range(7):
+        InitiativeFactory(community=cops[n % 3], title=f"Initiative {6 - n}")
+    InitiativeFactory(community=CommunityOfPracticeFactory(site=other))
+
+    page = site_page(site.pk, initiatives_offset=5, initiatives_per_page=5)
 
     assert [(u.pk, u.name, u.description) for u in page.units] == list(
         site.units.order_by("name", "pk").values_list("pk", "name", "description")
@@ -85,6 +93,26 @@ def test_site_page_agrees_with_the_querysets():
     ]
     assert sum(row["count"] for row in page.active_placements_by_model) == 7
     assert any(c.last_meeting_on for c in page.communities)
+    initiatives = Initiative.objects.filter(community__site=site).order_by(
+        "community__name", "title", "pk"
+    )
+    assert page.initiative_count == 7
+    assert [
+        (i.pk, i.title, i.community, i.community_id, i.theme_label, i.status_label)
+        for i in page.initiatives
+    ] == [
+        (
+            i.pk,
+            i.title,
+            i.community.name,
+            i.community_id,
+            i.get_theme_display(),
+            i.get_status_display(),
+        )
+        for i in initiatives[5:]
+    ]
+    beyond = site_page(site.pk, initiatives_offset=50, initiatives_per_page=5)
+    assert [i.pk for i in beyond.initiatives] == [i.pk for i in page.initiatives]
 
 
 def _cop_with_history():
