@@ -39,6 +39,7 @@ from interviews.selectors import (
     followup_counts_in_scope,
     followup_due_q,
     followup_list_rows,
+    followup_page,
     outcomes_report,
     outcomes_report_rows,
     report_site_choices,
@@ -87,39 +88,36 @@ def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
 @require_GET
 def followup_list(request: HttpRequest) -> HttpResponse:
     scope = followup_list_scope(request.user)
-    visible = followups_in_scope(request.user, scope)
     form = FollowUpFilterForm(request.GET or None, site_choices=site_choices_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
-    if filters.get("site"):
-        visible = visible.filter(site_id=filters["site"])
-    if scope is None:
-        counts = followup_counts(visible)
-    else:
-        counts = followup_counts_in_scope(scope, site=filters.get("site"))
-    rows = visible
-    if filters.get("status"):
-        rows = rows.filter(status=filters["status"])
-    if filters.get("due"):
-        rows = rows.filter(followup_due_q(filters["due"], timezone.localdate()))
+    site, status, due = filters.get("site"), filters.get("status"), filters.get("due")
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
     # Keyset pagination in the list's order (due date, id; index followup_due_id_idx):
     # a late page costs what the first costs, and the caption's count stops at 1,000.
     # The tab counts already say how many rows one tab (or none) holds: no count query then.
-    status, due = filters.get("status"), filters.get("due")
-    known = counts[status or due or "total"] if not (status and due) else None
-    page = keyset_page(
-        followup_rows(rows),
-        field="due_on",
-        descending=False,
-        params=request.GET,
-        per_page=PAGE_SIZE,
-        query=query.urlencode(),
-        count=known,
-    )
+    paging = {"params": request.GET, "per_page": PAGE_SIZE, "query": query.urlencode()}
+    if scope is not None:
+        # Facilitators and admins: counts and page as fixed statements over the scope.
+        counts = followup_counts_in_scope(scope, site=site)
+        known = counts[status or due or "total"] if not (status and due) else None
+        page = followup_page(scope, site=site, status=status, due=due, count=known, **paging)
+    else:
+        visible = followups_in_scope(request.user, scope)
+        if site:
+            visible = visible.filter(site_id=site)
+        counts = followup_counts(visible)
+        known = counts[status or due or "total"] if not (status and due) else None
+        if status:
+            visible = visible.filter(status=status)
+        if due:
+            visible = visible.filter(followup_due_q(due, timezone.localdate()))
+        page = keyset_page(
+            followup_rows(visible), field="due_on", descending=False, count=known, **paging
+        )
     page.object_list = followup_list_rows(page.object_list, site_names=form.site_names)
-    site_param = f"site={filters['site']}&" if filters.get("site") else ""
+    site_param = f"site={site}&" if site else ""
     return render(
         request,
         "interviews/followup_list.html",

@@ -7,16 +7,21 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.http import QueryDict
 from django.utils import timezone
 
+from interviews import selectors
 from interviews.models import FollowUp, FollowUpCount, FollowUpStatus
 from interviews.selectors import (
     DUE_WINDOW_DAYS,
     followup_counts,
     followup_counts_in_scope,
+    followup_due_q,
+    followup_list,
 )
 from interviews.tests.factories import FollowUpFactory
 from ipcop import permissions
+from ipcop.lib import keyset
 from placements.tests.factories import PlacementFactory
 from sites.tests.factories import SiteFactory
 
@@ -143,3 +148,70 @@ def test_no_scope_beyond_the_by_id_limit_or_without_facilitation(
     assert permissions.followup_list_scope(facilitator) is None
     student = FollowUp.objects.filter(participant__is_facilitator=False).first().participant
     assert permissions.followup_list_scope(student) is None
+
+
+def _page_fields(page):
+    return (
+        [tuple(row) for row in page.object_list],
+        page.number,
+        page.has_next,
+        page.has_previous,
+        page.next_query,
+        page.previous_query,
+        page.count,
+        page.count_is_lower_bound,
+    )
+
+
+@pytest.mark.parametrize("persona", ["facilitator", "admin_user"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"status": "pending"},
+        {"due": "next30"},
+        {"due": "overdue"},
+        {"status": "scheduled", "due": "next30"},
+        {"site": "b"},
+    ],
+)
+def test_the_page_statement_pages_as_keyset_page_does(
+    request, every_kind, site_a, site_b, persona, filters, monkeypatch
+):
+    """Walking forwards by Next and back by Previous, every page of `followup_page` is the
+    page `keyset_page` makes of `followup_list`, with a count where it must count."""
+    monkeypatch.setattr(keyset, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 10)
+    user = request.getfixturevalue(persona)
+    scope = permissions.followup_list_scope(user)
+    site = {"b": site_b.pk}.get(filters.get("site"))
+    status, due = filters.get("status"), filters.get("due")
+    rows = permissions.followups_in_scope(user, scope)
+    if site:
+        rows = rows.filter(site_id=site)
+    if status:
+        rows = rows.filter(status=status)
+    if due:
+        rows = rows.filter(followup_due_q(due, every_kind))
+
+    def both(params):
+        common = {"params": params, "per_page": 4, "query": "x=1", "count": None}
+        ours = selectors.followup_page(
+            scope, site=site, status=status, due=due, today=every_kind, **common
+        )
+        reference = keyset.keyset_page(
+            followup_list(rows), field="due_on", descending=False, **common
+        )
+        assert _page_fields(ours) == _page_fields(reference)
+        return ours
+
+    def params_of(link):
+        return QueryDict(link)
+
+    page, pages = both(QueryDict()), 1
+    while page.has_next:
+        page, pages = both(params_of(page.next_query)), pages + 1
+    assert pages > 2 or filters
+    while page.has_previous:
+        page = both(params_of(page.previous_query))
+    assert page.number == 1
