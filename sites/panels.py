@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import user_label_sql
 from ipcop.lib.fragments import pk_url
+from ipcop.lib.sql import named_subquery
 from ipcop.permissions import communities_manageable_by, sites_facilitated_by
 from placements.models import Placement, PlacementStatus
 from sites.models import (
@@ -141,19 +142,9 @@ _FACILITATOR_SQL = """
 """
 
 
-def _named(sql: str, params, prefix: str) -> tuple[str, dict]:
-    """A compiled subquery's %s placeholders as named ones, for a statement that takes
-    named parameters."""
-    names = {f"{prefix}_{index}": value for index, value in enumerate(params)}
-    return sql % tuple(f"%({name})s" for name in names), names
-
-
 def _dashboard_rows(sites, communities, today: datetime.date, since: datetime.date) -> dict:
-    # order_by(): a scope subquery with the models' default ordering is not flattened.
-    sites_sql, sites_params = _named(*sites.order_by().values("pk").query.sql_with_params(), "site")
-    cops_sql, cops_params = _named(
-        *communities.order_by().values("pk").query.sql_with_params(), "cop"
-    )
+    sites_sql, sites_params = named_subquery(sites, "site")
+    cops_sql, cops_params = named_subquery(communities, "cop")
     sql = _FACILITATOR_SQL.format(
         site=Site._meta.db_table,
         cop=CommunityOfPractice._meta.db_table,

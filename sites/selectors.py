@@ -11,10 +11,12 @@ from types import SimpleNamespace
 from django.db import connection
 
 from accounts.models import Profession, User, user_label_sql
+from ipcop.lib.sql import named_subquery
 from placements.models import Placement, PlacementModel, PlacementStatus
 from sites.models import (
     CommunityOfPractice,
     CoPStatus,
+    HealthZone,
     Initiative,
     InitiativeStatus,
     InitiativeTheme,
@@ -22,6 +24,7 @@ from sites.models import (
     Membership,
     MembershipRole,
     Site,
+    SiteKind,
     Unit,
 )
 
@@ -260,3 +263,59 @@ def cop_page(cop_id: int, *, meetings_offset: int, meetings_per_page: int) -> Co
             for m in meetings
         ],
     )
+
+
+# One page of the site list (the last if beyond, as Paginator.get_page does) with each
+# site's open CoPs and active placements, and the list's count, in one statement: the
+# ORM's paginator count and annotated page cost more to build than to run. `{scope}` is
+# the compiled queryset of the list (the person's sites with the search's filters), as
+# SiteQuerySet.with_counts() counts; sites/tests/test_selectors.py compares them.
+_SITE_LIST_SQL = """
+    WITH listed AS MATERIALIZED (SELECT s.* FROM {site} s WHERE s.id IN ({scope})),
+    counted AS (SELECT count(*) AS n FROM listed)
+    SELECT (SELECT n FROM counted),
+        (SELECT coalesce(json_agg(x ORDER BY x.name, x.id), '[]') FROM (
+            SELECT l.id, l.name, l.zone, l.kind, l.city, l.is_active,
+                (SELECT count(*) FROM {cop} c
+                 WHERE c.site_id = l.id AND c.status <> %(closed)s) AS community_count,
+                (SELECT count(*) FROM {placement} p
+                 WHERE p.site_id = l.id AND p.status = %(active)s) AS active_placement_count
+            FROM listed l ORDER BY l.name, l.id
+            LIMIT %(per_page)s
+            OFFSET LEAST(%(offset)s,
+                         greatest(((SELECT n FROM counted) - 1) / %(per_page)s, 0)
+                         * %(per_page)s)) x)
+"""
+
+
+def site_list_page(sites, *, offset: int, per_page: int) -> tuple[int, list[SimpleNamespace]]:
+    """The count of `sites` (a Site queryset) and one page of them with their counts."""
+    scope, params = named_subquery(sites, "scope")
+    sql = _SITE_LIST_SQL.format(
+        site=Site._meta.db_table,
+        cop=CommunityOfPractice._meta.db_table,
+        placement=Placement._meta.db_table,
+        scope=scope,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,  # nosec B608: names from the models, the scope compiled by the ORM
+            {
+                **params,
+                "closed": CoPStatus.CLOSED,
+                "active": PlacementStatus.ACTIVE,
+                "offset": offset,
+                "per_page": per_page,
+            },
+        )
+        count, rows = cursor.fetchone()
+    zones, kinds = dict(HealthZone.choices), dict(SiteKind.choices)
+    return count, [
+        SimpleNamespace(
+            pk=row["id"],
+            zone_label=zones.get(row["zone"], row["zone"]),
+            kind_label=kinds.get(row["kind"], row["kind"]),
+            **row,
+        )
+        for row in rows
+    ]

@@ -107,20 +107,21 @@ def site_list(request: HttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     search = forms.SiteSearchForm(request.GET or None)
     filters = search.filters() if request.GET else {}
-    sites = (
-        sites_facilitated_by(request.user)
-        .search(q=filters.get("q", ""), zone=filters.get("zone", ""), kind=filters.get("kind", ""))
-        .with_counts()
-        .order_by("name")
+    sites = sites_facilitated_by(request.user).search(
+        q=filters.get("q", ""), zone=filters.get("zone", ""), kind=filters.get("kind", "")
     )
-    page = _page(request, sites, PAGE_SIZE)
+    asked = request.GET.get("page")
+    count, rows = selectors.site_list_page(
+        sites, offset=_offset_of_page(asked, PAGE_SIZE), per_page=PAGE_SIZE
+    )
+    page = Paginator(range(count), PAGE_SIZE).get_page(asked)
     return render(
         request,
         "sites/site_list.html",
         {
             "search": search,
             "page_obj": page,
-            "rows": render_rows("sites/_site_rows.html", {"sites": page}),
+            "rows": render_rows("sites/_site_rows.html", {"sites": rows}),
             "query": _query_without(request, "page"),
         },
     )

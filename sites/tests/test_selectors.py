@@ -198,3 +198,39 @@ def test_cop_page_meetings_follow_paginator_get_page(
     shown = [m for m in meetings if f"/sites/meetings/{m.pk}/" in body]
     assert shown == meetings[expected_first : expected_first + 10]
     assert response.context["meetings"].number == expected_first // 10 + 1
+
+
+def test_site_list_page_agrees_with_the_querysets():
+    from sites.models import Site
+    from sites.selectors import site_list_page
+
+    mine = UserFactory(is_facilitator=True)
+    sites = [SiteFactory(name=f"Site {n:02d}", facilitators=[mine]) for n in range(7)]
+    SiteFactory(name="Someone else's")
+    for n, site in enumerate(sites):
+        for status in (CoPStatus.ACTIVE, CoPStatus.CLOSED)[: n % 3]:
+            CommunityOfPracticeFactory(site=site, status=status)
+        for _ in range(n % 4):
+            PlacementFactory(site=site, status=PlacementStatus.ACTIVE)
+    scope = Site.objects.filter(facilitators=mine).exclude(name="Site 03")
+
+    count, rows = site_list_page(scope, offset=4, per_page=4)
+
+    expected = scope.with_counts().order_by("name", "pk")
+    assert count == expected.count() == 6
+    assert [
+        (r.pk, r.name, r.zone_label, r.kind_label, r.community_count, r.active_placement_count)
+        for r in rows
+    ] == [
+        (
+            s.pk,
+            s.name,
+            s.get_zone_display(),
+            s.get_kind_display(),
+            s.community_count,
+            s.active_placement_count,
+        )
+        for s in expected[4:]
+    ]
+    assert sum(r.active_placement_count for r in rows) > 0
+    assert site_list_page(scope, offset=40, per_page=4)[1] == rows
