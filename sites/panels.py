@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import user_label_sql
 from ipcop.lib.fragments import pk_url
 from ipcop.lib.sql import named_subquery
-from ipcop.permissions import communities_manageable_by, sites_facilitated_by
+from ipcop.permissions import sites_facilitated_by
 from placements.models import Placement, PlacementStatus
 from sites.models import (
     MEETING_ATTENTION_DAYS,
@@ -82,8 +82,10 @@ _FACILITATOR_SQL = """
     WITH my_sites AS MATERIALIZED (
         SELECT s.id, s.name FROM {site} s WHERE s.id IN ({sites_sql})
     ),
+    -- The CoPs a person manages are those at the sites they manage (as
+    -- communities_manageable_by defines them): their scope derives from the sites'.
     my_cops AS MATERIALIZED (
-        SELECT c.id, c.status FROM {cop} c WHERE c.id IN ({cops_sql})
+        SELECT c.id, c.status FROM {cop} c WHERE c.site_id IN ({sites_sql})
     ),
     open_cops AS MATERIALIZED (
         SELECT c.id, c.name, s.name AS site_name, c.last_meeting_on,
@@ -123,28 +125,27 @@ _FACILITATOR_SQL = """
             (SELECT 1 AS part, m.held_on AS on_date, m.id, m.community_id, c.name AS community,
                     NULL AS title, NULL AS status, NULL AS person
              FROM {meeting} m JOIN {cop} c ON c.id = m.community_id
-             WHERE m.community_id IN ({cops_sql})
+             WHERE m.community_id IN (SELECT cc.id FROM {cop} cc WHERE cc.site_id IN ({sites_sql}))
              ORDER BY m.held_on DESC, m.id DESC LIMIT %(recent)s)
             UNION ALL
             (SELECT 2, (i.updated_at AT TIME ZONE %(tz)s)::date, i.id, i.community_id, c.name,
                     i.title, i.status, NULL
              FROM {initiative} i JOIN {cop} c ON c.id = i.community_id
-             WHERE i.community_id IN ({cops_sql})
+             WHERE i.community_id IN (SELECT cc.id FROM {cop} cc WHERE cc.site_id IN ({sites_sql}))
              ORDER BY i.updated_at DESC, i.id DESC LIMIT %(recent)s)
             UNION ALL
             (SELECT 3, ms.joined_on, ms.id, ms.community_id, c.name, NULL, NULL,
                     {person}
              FROM {membership} ms JOIN {cop} c ON c.id = ms.community_id
                   JOIN {user} u ON u.id = ms.person_id
-             WHERE ms.community_id IN ({cops_sql}) AND ms.joined_on <= %(today)s
+             WHERE ms.community_id IN (SELECT cc.id FROM {cop} cc WHERE cc.site_id IN ({sites_sql})) AND ms.joined_on <= %(today)s
              ORDER BY ms.joined_on DESC, ms.id DESC LIMIT %(recent)s)
         ) r)
 """
 
 
-def _dashboard_rows(sites, communities, today: datetime.date, since: datetime.date) -> dict:
+def _dashboard_rows(sites, today: datetime.date, since: datetime.date) -> dict:
     sites_sql, sites_params = named_subquery(sites, "site")
-    cops_sql, cops_params = named_subquery(communities, "cop")
     sql = _FACILITATOR_SQL.format(
         site=Site._meta.db_table,
         cop=CommunityOfPractice._meta.db_table,
@@ -155,14 +156,12 @@ def _dashboard_rows(sites, communities, today: datetime.date, since: datetime.da
         user=Membership._meta.get_field("person").related_model._meta.db_table,
         person=user_label_sql("u"),
         sites_sql=sites_sql,
-        cops_sql=cops_sql,
     )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,  # nosec B608: table names from the models, values as parameters
             {
                 **sites_params,
-                **cops_params,
                 "closed": CoPStatus.CLOSED,
                 "active": PlacementStatus.ACTIVE,
                 "since": since,
@@ -204,7 +203,5 @@ def facilitator(user) -> dict:
     recent activity; admins see all sites. One statement whatever the rows."""
     today = timezone.localdate()
     since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
-    rows = _dashboard_rows(
-        sites_facilitated_by(user), communities_manageable_by(user), today, since
-    )
+    rows = _dashboard_rows(sites_facilitated_by(user), today, since)
     return {**rows, "attention_since": since, "attention_days": MEETING_ATTENTION_DAYS}
