@@ -410,10 +410,11 @@ def ensure_dataset(log=print) -> bool:
             cursor.execute(definition)
         cursor.execute("SET session_replication_role TO DEFAULT")
         log(f"  {len(indexes)} indexes rebuilt: {time.monotonic() - step_start:.1f} s")
-        # The columns triggers keep (they were off, as replica): computed once now.
+        # What triggers keep (they were off, as replica): computed once now.
         step_start = time.monotonic()
         cursor.execute("SELECT sites_cop_refresh_activity(id) FROM sites_communityofpractice")
-        log(f"  CoP activity columns: {time.monotonic() - step_start:.1f} s")
+        cursor.execute("SELECT interviews_followupcount_refill()")
+        log(f"  CoP activity and follow-up counts: {time.monotonic() - step_start:.1f} s")
         for table in SEQUENCED_TABLES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
