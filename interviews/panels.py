@@ -1,22 +1,19 @@
 """The interviews app's panels on the home dashboard (see ipcop/dashboard.py)."""
 
-from django.db.models import Count, Q
-from django.utils import timezone
-
-from interviews.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpStatus
-from interviews.selectors import followup_due_q
-from ipcop.permissions import sites_facilitated_by
+from interviews.models import FollowUpStatus
+from interviews.selectors import followup_counts_in_scope
+from ipcop.permissions import FollowUpScope
 
 
 def facilitator(user) -> dict:
-    """Follow-ups due in the next 30 days, overdue and scheduled at the person's sites, in
-    one query that reads open follow-ups only, from the index followup_site_status_due_idx:
-    the closed ones, most of a province's rows, are never read."""
-    today = timezone.localdate()
-    return FollowUp.objects.filter(
-        site__in=sites_facilitated_by(user), status__in=OPEN_FOLLOWUP_STATUSES
-    ).aggregate(
-        next30=Count("due_on", filter=followup_due_q("next30", today)),
-        overdue=Count("due_on", filter=followup_due_q("overdue", today)),
-        scheduled=Count("due_on", filter=Q(status=FollowUpStatus.SCHEDULED)),
-    )
+    """Follow-ups due in the next 30 days, overdue and scheduled at the person's sites (all
+    sites for admins): the counts of the list's tabs over those sites, read from the
+    trigger-kept per-site counts and the open follow-ups' partial index
+    (selectors.followup_counts_in_scope), not from a zone's follow-ups one by one."""
+    scope = FollowUpScope(facilitator=None if user.is_admin else user.pk, elsewhere=())
+    counts = followup_counts_in_scope(scope)
+    return {
+        "next30": counts["next30"],
+        "overdue": counts["overdue"],
+        "scheduled": counts[FollowUpStatus.SCHEDULED],
+    }
