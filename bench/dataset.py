@@ -306,7 +306,7 @@ STEPS: list[tuple[str, str]] = [
 
 
 def mentoring_summaries_step() -> tuple[str, str]:
-    """The counts mentoring's triggers keep (mentoring migration 0005), which the bulk
+    """The counts mentoring's triggers keep (mentoring migrations 0005, 0006), which the bulk
     load does not fire (session_replication_role = replica): counted once at the end."""
     return (
         "mentoring summaries",
@@ -317,6 +317,21 @@ def mentoring_summaries_step() -> tuple[str, str]:
         FROM mentoring_sessionprofessional sp
         JOIN mentoring_mentoringsession s ON s.id = sp.session_id
         GROUP BY s.site_id, sp.profession_id;
+        DELETE FROM mentoring_studentsiteprofession;
+        INSERT INTO mentoring_studentsiteprofession (site_id, student_id, profession_id,
+            sessions)
+        SELECT s.site_id, a.student_id, sp.profession_id, COUNT(DISTINCT s.id)
+        FROM mentoring_sessionstudent a
+        JOIN mentoring_mentoringsession s ON s.id = a.session_id
+        JOIN mentoring_sessionprofessional sp ON sp.session_id = s.id
+        GROUP BY s.site_id, a.student_id, sp.profession_id;
+        DELETE FROM mentoring_studentsitedomain;
+        INSERT INTO mentoring_studentsitedomain (site_id, student_id, domain_id, sessions)
+        SELECT s.site_id, a.student_id, d.competencydomain_id, COUNT(*)
+        FROM mentoring_sessionstudent a
+        JOIN mentoring_mentoringsession s ON s.id = a.session_id
+        JOIN mentoring_mentoringsession_domains d ON d.mentoringsession_id = s.id
+        GROUP BY s.site_id, a.student_id, d.competencydomain_id;
         """,
     )
 

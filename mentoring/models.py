@@ -225,3 +225,49 @@ class SiteProfession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profession_id} at site {self.site_id}: {self.presences}"
+
+
+class StudentSiteProfession(models.Model):
+    """A student's sessions at a site with someone of a profession present (the site
+    matrix's "professions met" cells), kept by triggers (migration 0006)."""
+
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    student = models.ForeignKey("placements.Student", on_delete=models.CASCADE, related_name="+")
+    profession = models.ForeignKey(
+        "accounts.Profession", on_delete=models.CASCADE, related_name="+"
+    )
+    sessions = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "student", "profession"], name="studentsiteprofession_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"student {self.student_id}, profession {self.profession_id} at site {self.site_id}"
+
+
+class StudentSiteDomain(models.Model):
+    """A student's sessions at a site that practised a competency domain (the site
+    matrix's domain cells), kept by triggers (migration 0006)."""
+
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    student = models.ForeignKey("placements.Student", on_delete=models.CASCADE, related_name="+")
+    domain = models.ForeignKey(CompetencyDomain, on_delete=models.CASCADE, related_name="+")
+    sessions = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "student", "domain"], name="studentsitedomain_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"student {self.student_id}, domain {self.domain_id} at site {self.site_id}"

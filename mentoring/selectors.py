@@ -46,6 +46,8 @@ from .models import (
     SessionProfessional,
     SessionStudent,
     SiteProfession,
+    StudentSiteDomain,
+    StudentSiteProfession,
 )
 
 
@@ -179,6 +181,8 @@ _TABLES = {
     "community": CommunityOfPractice._meta.db_table,
     "assignment": MentorAssignment._meta.db_table,
     "site_profession": SiteProfession._meta.db_table,
+    "student_site_profession": StudentSiteProfession._meta.db_table,
+    "student_site_domain": StudentSiteDomain._meta.db_table,
 }
 
 _LEARNING_RECORD_SQL = """
@@ -422,7 +426,8 @@ class SiteMatrix:
 
 # The matrix of a page of the site's students in one statement (see _LEARNING_RECORD_SQL
 # for why raw SQL and JSON columns): it replaced seven ORM queries (count, students,
-# frameworks, professions, professions met, domains covered).
+# frameworks, professions, professions met, domains covered). Its columns and cells are
+# read from counts kept by triggers (mentoring migrations 0005 and 0006).
 _SITE_MATRIX_SQL = """
     WITH placed AS MATERIALIZED (
         -- Served by placement_site_status_idx.
@@ -443,11 +448,6 @@ _SITE_MATRIX_SQL = """
     default_framework AS (
         -- The framework of programs that name none, as default_framework() picks it.
         SELECT id FROM {framework} ORDER BY is_default DESC, year, id LIMIT 1
-    ),
-    attended AS MATERIALIZED (
-        SELECT a.student_id, a.session_id
-        FROM {attendance} a JOIN {session} s ON s.id = a.session_id
-        WHERE a.student_id IN (SELECT id FROM page) AND s.site_id = %(site)s
     ),
     present AS (
         -- The counts the triggers keep (SiteProfession), not every session of the site.
@@ -475,17 +475,17 @@ _SITE_MATRIX_SQL = """
             SELECT id, name, code FROM {profession} WHERE id IN (SELECT id FROM present)
         ) x) AS professions,
         -- [student, profession, sessions at the site with someone of that profession]
-        (SELECT json_agg(json_build_array(student_id, profession_id, sessions)) FROM (
-            SELECT a.student_id, sp.profession_id, COUNT(DISTINCT a.session_id) AS sessions
-            FROM attended a JOIN {presence} sp ON sp.session_id = a.session_id
-            GROUP BY a.student_id, sp.profession_id
-        ) x) AS met,
-        -- [student, domain, sessions at the site that practised it]
-        (SELECT json_agg(json_build_array(student_id, competencydomain_id, sessions)) FROM (
-            SELECT a.student_id, d.competencydomain_id, COUNT(*) AS sessions
-            FROM attended a JOIN {session_domain} d ON d.mentoringsession_id = a.session_id
-            GROUP BY a.student_id, d.competencydomain_id
-        ) x) AS covered
+        -- and [student, domain, sessions at the site that practised it]: the counts the
+        -- triggers keep (StudentSiteProfession, StudentSiteDomain), not the page's
+        -- students' every attendance, presence and domain row.
+        (SELECT json_agg(json_build_array(student_id, profession_id, sessions))
+            FROM {student_site_profession}
+            WHERE site_id = %(site)s AND student_id IN (SELECT id FROM page)
+        ) AS met,
+        (SELECT json_agg(json_build_array(student_id, domain_id, sessions))
+            FROM {student_site_domain}
+            WHERE site_id = %(site)s AND student_id IN (SELECT id FROM page)
+        ) AS covered
 """.format(**_TABLES)  # noqa: S608  # nosec B608: table names from the models, values as parameters
 _SITE_MATRIX = _Prepared("site_matrix", _SITE_MATRIX_SQL)
 

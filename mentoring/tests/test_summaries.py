@@ -1,13 +1,21 @@
-"""The counts the database keeps by triggers (migration 0005) against a recomputation,
-after every kind of write: services, admin-style saves, bulk_create, queryset updates,
-raw SQL in either order under the deferred foreign keys, TRUNCATE."""
+"""The counts the database keeps by triggers (migrations 0005 and 0006) against a
+recomputation, after every kind of write: services, admin-style saves, bulk_create,
+queryset updates, raw SQL in either order under the deferred foreign keys, TRUNCATE."""
 
 import pytest
 from django.db import connection, transaction
 
 from accounts.tests.factories import UserFactory
 from mentoring import services
-from mentoring.models import Activity, MentoringSession, SessionProfessional, SiteProfession
+from mentoring.models import (
+    Activity,
+    MentoringSession,
+    SessionProfessional,
+    SessionStudent,
+    SiteProfession,
+    StudentSiteDomain,
+    StudentSiteProfession,
+)
 from placements.tests.factories import PlacementFactory
 
 from .conftest import bulk_sessions
@@ -15,7 +23,15 @@ from .conftest import bulk_sessions
 pytestmark = pytest.mark.django_db
 
 
+def _rows(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+
+
 def kept():
+    """The site professions kept; checks the student-site counts on the way."""
+    assert_student_sites_right()
     return {
         (row.site_id, row.profession_id): row.presences
         for row in SiteProfession.objects.filter(presences__gt=0)
@@ -23,16 +39,43 @@ def kept():
 
 
 def recomputed():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT s.site_id, sp.profession_id, COUNT(*)
-            FROM mentoring_sessionprofessional sp
-            JOIN mentoring_mentoringsession s ON s.id = sp.session_id
-            GROUP BY 1, 2
-            """
-        )
-        return {(site, profession): n for site, profession, n in cursor.fetchall()}
+    return _rows(
+        """
+        SELECT s.site_id, sp.profession_id, COUNT(*)
+        FROM mentoring_sessionprofessional sp
+        JOIN mentoring_mentoringsession s ON s.id = sp.session_id
+        GROUP BY 1, 2
+        """
+    )
+
+
+def assert_student_sites_right():
+    professions = {
+        (r.site_id, r.student_id, r.profession_id): r.sessions
+        for r in StudentSiteProfession.objects.all()
+    }
+    domains = {
+        (r.site_id, r.student_id, r.domain_id): r.sessions for r in StudentSiteDomain.objects.all()
+    }
+    assert professions == _rows(
+        """
+        SELECT s.site_id, a.student_id, sp.profession_id, COUNT(DISTINCT s.id)
+        FROM mentoring_sessionstudent a
+        JOIN mentoring_mentoringsession s ON s.id = a.session_id
+        JOIN mentoring_sessionprofessional sp ON sp.session_id = s.id
+        GROUP BY 1, 2, 3
+        """
+    )
+    assert domains == _rows(
+        """
+        SELECT s.site_id, a.student_id, d.competencydomain_id, COUNT(*)
+        FROM mentoring_sessionstudent a
+        JOIN mentoring_mentoringsession s ON s.id = a.session_id
+        JOIN mentoring_mentoringsession_domains d ON d.mentoringsession_id = s.id
+        GROUP BY 1, 2, 3
+        """
+    )
+    return professions, domains
 
 
 @pytest.fixture
@@ -137,8 +180,77 @@ def test_site_professions_whatever_the_order_of_raw_writes(logged, team, site_a)
         assert kept() == recomputed() == {(site_a.pk, preceptor.profession_id): 1}
 
 
-def test_site_professions_emptied_by_truncate(logged):
+@pytest.mark.parametrize(
+    "table",
+    [
+        "mentoring_sessionprofessional",
+        "mentoring_sessionstudent",
+        "mentoring_mentoringsession_domains",
+    ],
+)
+def test_counts_emptied_by_truncate(logged, table):
+    from mentoring.models import CompetencyDomain
+
+    logged.domains.set(CompetencyDomain.objects.filter(framework__is_default=True)[:2])
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no foreign-key checks pending
-        cursor.execute("TRUNCATE mentoring_sessionprofessional")
-    assert kept() == recomputed() == {}
+        cursor.execute(f"TRUNCATE {table}")
+    assert kept() == recomputed()
+
+
+def test_student_site_counts_count_a_session_once_per_profession(
+    placement, team, site_a, today, pharmacy
+):
+    preceptor, pharmacist = team
+    second = UserFactory(preceptor=True, profession=pharmacy)
+    services.session_log(
+        logged_by=preceptor,
+        site=site_a,
+        held_on=today,
+        duration_minutes=30,
+        activity=Activity.SHADOWING,
+        students=[placement.student],
+        professionals=[pharmacist, second],
+    )
+    professions, _ = assert_student_sites_right()
+    assert professions[(site_a.pk, placement.student_id, pharmacy.pk)] == 1
+    # One of the two pharmacists removed, then the other: counted until the last goes.
+    SessionProfessional.objects.filter(person=second).delete()
+    professions, _ = assert_student_sites_right()
+    assert professions[(site_a.pk, placement.student_id, pharmacy.pk)] == 1
+    SessionProfessional.objects.filter(person=pharmacist).delete()
+    professions, _ = assert_student_sites_right()
+    assert (site_a.pk, placement.student_id, pharmacy.pk) not in professions
+
+
+def test_student_site_counts_follow_attendance_and_domains(
+    logged, placement, team, site_a, site_b, today
+):
+    from mentoring.models import CompetencyDomain
+
+    preceptor, _ = team
+    domains = list(CompetencyDomain.objects.filter(framework__is_default=True)[:3])
+    logged.domains.set(domains[:2])
+    assert_student_sites_right()
+    logged.domains.set(domains[1:])
+    _, covered = assert_student_sites_right()
+    assert len(covered) == 2
+    # A reflection written changes nothing; the attendance moved to another student or
+    # to a session at another site moves the counts.
+    row = SessionStudent.objects.get(session=logged)
+    row.reflection = "Learnt a lot."
+    row.save()
+    assert_student_sites_right()
+    other = PlacementFactory(site=site_a, active=True)
+    SessionStudent.objects.filter(pk=row.pk).update(student=other.student)
+    assert_student_sites_right()
+    [elsewhere] = bulk_sessions(
+        count=1, placements=[PlacementFactory(site=site_b, active=True)], logged_by=preceptor
+    )
+    SessionStudent.objects.filter(pk=row.pk).update(session=elsewhere)
+    professions, covered = assert_student_sites_right()
+    assert {key[0] for key in professions} == {site_b.pk} and covered == {}
+    SessionStudent.objects.filter(pk=row.pk).delete()
+    logged.domains.clear()
+    professions, covered = assert_student_sites_right()
+    assert {key[0] for key in professions} == {site_b.pk} and covered == {}
