@@ -350,6 +350,10 @@ class Initiative(models.Model):
         indexes = [
             # Initiatives by theme and status across a facilitator's sites (dashboard, report).
             models.Index(fields=["theme", "status"], name="initiative_theme_status_idx"),
+            # The same counted over a zone's CoPs (the dashboard): read from the index alone.
+            models.Index(
+                fields=["community"], include=["theme", "status"], name="initiative_cop_theme_idx"
+            ),
             # "Recent activity" on the facilitator's dashboard: the latest changed first.
             models.Index(fields=["-updated_at", "-id"], name="initiative_updated_idx"),
         ]
