@@ -138,6 +138,7 @@ class DomainCoverage:
 @dataclass
 class LearningRecord:
     student: Student
+    enrolment: dict  # the heading: name, profession, program (as str(Program) shows it)
     framework: CompetencyFramework
     total_sessions: int
     total_minutes: int
@@ -197,11 +198,21 @@ _LEARNING_RECORD_SQL = """
         FROM {presence} WHERE session_id IN (SELECT id FROM attended)
         GROUP BY profession_id
     ),
+    enrolment AS MATERIALIZED (
+        -- The student's name, program and profession: the page's heading.
+        SELECT u.full_name AS name, pg.name AS program, pg.institution, pg.framework_id,
+            pg.profession_id, pr.name AS profession
+        FROM {student} st
+        JOIN {user} u ON u.id = st.user_id
+        JOIN {program} pg ON pg.id = st.program_id
+        JOIN {profession} pr ON pr.id = pg.profession_id
+        WHERE st.id = %(student)s
+    ),
     framework AS (
         -- The program's framework, else the default one (as default_framework() picks it).
-        SELECT id, code, name, year, is_default FROM {framework}
-        WHERE id = %(framework)s::bigint OR %(framework)s::bigint IS NULL
-        ORDER BY is_default DESC, year, id
+        SELECT f.id, f.code, f.name, f.year, f.is_default FROM {framework} f, enrolment e
+        WHERE f.id = e.framework_id OR e.framework_id IS NULL
+        ORDER BY f.is_default DESC, f.year, f.id
         LIMIT 1
     ),
     covered AS (
@@ -213,6 +224,7 @@ _LEARNING_RECORD_SQL = """
         SELECT site_id FROM {placement} WHERE student_id = %(student)s AND status <> %(cancelled)s
     )
     SELECT
+        (SELECT row_to_json(e) FROM enrolment e) AS enrolment,
         (SELECT row_to_json(f) FROM framework f) AS framework,
         -- Each session has one activity: these rows also give the totals.
         (SELECT json_agg(x ORDER BY x.minutes DESC, x.activity) FROM (
@@ -252,7 +264,8 @@ _LEARNING_RECORD_SQL = """
                     WHERE p.site_id IN (SELECT site_id FROM sites)
                 )
             )
-            AND id <> %(own)s AND id NOT IN (SELECT profession_id FROM worked)
+            AND id <> (SELECT profession_id FROM enrolment)
+            AND id NOT IN (SELECT profession_id FROM worked)
         ) x) AS never_worked_with
 """.format(**_TABLES)  # noqa: S608  # nosec B608: table names from the models, values as parameters
 
@@ -320,18 +333,17 @@ def _one_row(statement: _Prepared, params: dict) -> dict:
 
 def learning_record(student: Student) -> LearningRecord:
     """A student's IP learning record: professions worked with and how often, hours by
-    activity, sessions per domain of their program's framework, and the gaps.
-    `student` should come with its program selected. One query."""
-    program = student.program
+    activity, sessions per domain of their program's framework, and the gaps; with the
+    student's name, profession and program for the heading. One query (the student's
+    user and program need not be loaded)."""
     row = _one_row(
-        _LEARNING_RECORD,
-        {
-            "student": student.pk,
-            "framework": program.framework_id,
-            "own": program.profession_id,
-            "cancelled": PlacementStatus.CANCELLED,
-        },
+        _LEARNING_RECORD, {"student": student.pk, "cancelled": PlacementStatus.CANCELLED}
     )
+    enrolment = _json(row["enrolment"])
+    enrolment["program"] = str(
+        Program(name=enrolment["program"], institution=enrolment["institution"])
+    )
+    own = enrolment["profession_id"]
     framework = _json(row["framework"])
     framework = CompetencyFramework(**framework) if framework else None
 
@@ -348,7 +360,7 @@ def learning_record(student: Student) -> LearningRecord:
     total_minutes = sum(activity["minutes"] for activity in activities)
 
     professions = [
-        {**profession, "is_own": profession["profession"] == program.profession_id}
+        {**profession, "is_own": profession["profession"] == own}
         for profession in _json(row["professions"]) or []
     ]
     domains = []
@@ -360,6 +372,7 @@ def learning_record(student: Student) -> LearningRecord:
         domains.append(DomainCoverage(domain, sessions, minutes, percent))
     return LearningRecord(
         student=student,
+        enrolment=enrolment,
         framework=framework,
         total_sessions=total,
         total_minutes=total_minutes,

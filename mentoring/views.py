@@ -371,11 +371,9 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
-    student = get_visible_or_404(
-        request,
-        students_visible_to(request.user).select_related("user", "program__profession"),
-        pk=pk,
-    )
+    # The student row alone: the record's statement brings the name, program and
+    # profession of the heading (a four-table ORM join cost more to build than to run).
+    student = get_visible_or_404(request, students_visible_to(request.user), pk=pk)
     audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
     # The record has counted the student's sessions (one attendance row per session): the

@@ -305,6 +305,12 @@ def test_learning_record_statement_matches_the_orm(mixed_data):
             "domains": [(c.domain.code, c.sessions, c.minutes) for c in record.domains],
             "never": [p.name for p in record.never_worked_with],
         } == orm_learning_record(student)
+        # The heading's facts come from the same statement.
+        assert (
+            record.enrolment["name"],
+            record.enrolment["profession"],
+            record.enrolment["program"],
+        ) == (student.user.full_name, str(student.program.profession), str(student.program))
     # The shapes the fixture meant to cover are there.
     record = selectors.learning_record(mixed_data[0])
     assert ("Pharmacy", 2, 2) in [
