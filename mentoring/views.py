@@ -442,7 +442,7 @@ def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
             "site": site,
             "matrix": matrix,
             "page": page,
-            "rows": render_rows("mentoring/_matrix_rows.html", {"rows": matrix.rows}),
+            "table": render_rows("mentoring/_matrix_table.html", {"matrix": matrix}),
         },
     )
 
