@@ -146,6 +146,7 @@ class LearningRecord:
     activities: list[dict]  # activity, label, sessions, minutes, hours
     domains: list[DomainCoverage]
     never_worked_with: list[Profession] = field(default_factory=list)
+    sessions: list[dict] = field(default_factory=list)  # a page of them, newest first
 
     @property
     def total_hours(self) -> float:
@@ -157,8 +158,8 @@ class LearningRecord:
 
 
 # The record's parts (framework, activities, professions worked with, domains, professions
-# never worked with) and a page of its sessions come from two parametrised statements, not
-# from six queries: building the ORM's (aggregates, nested subqueries, ArraySubquery) cost
+# never worked with) and a page of its sessions come from one parametrised statement, not
+# from seven queries: building the ORM's (aggregates, nested subqueries, ArraySubquery) cost
 # more CPU than PostgreSQL spent answering them (round 2 of the performance work). Each
 # part is a JSON column, so one row carries lists of different shapes (PostgreSQL only,
 # like the ArraySubquery the record used before). The tests
@@ -185,6 +186,32 @@ _TABLES = {
     "student_site_profession": StudentSiteProfession._meta.db_table,
     "student_site_domain": StudentSiteDomain._meta.db_table,
 }
+
+# The student's attendance rows, newest first, a page at a time: each with its session's
+# date, activity, minutes and site name, the names of the professions present and of the
+# domains practised (correlated index-only subqueries), and whether the student wrote a
+# reflection.
+_STUDENT_SESSIONS_SQL = """
+    SELECT a.session_id, s.held_on, s.activity, s.duration_minutes AS minutes,
+        site.name AS site, a.reflection <> '' AS has_reflection,
+        ARRAY(
+            SELECT p.name FROM {presence} sp JOIN {profession} p ON p.id = sp.profession_id
+            WHERE sp.session_id = a.session_id ORDER BY p.name, sp.id
+        ) AS professions,
+        ARRAY(
+            SELECT d.name FROM {session_domain} sd
+            JOIN {domain} d ON d.id = sd.competencydomain_id
+            JOIN {framework} f ON f.id = d.framework_id
+            WHERE sd.mentoringsession_id = a.session_id
+            ORDER BY f.is_default DESC, f.name, d."order", d.name
+        ) AS domains
+    FROM {attendance} a
+    JOIN {session} s ON s.id = a.session_id
+    JOIN {site} site ON site.id = s.site_id
+    WHERE a.student_id = %(student)s
+    ORDER BY s.held_on DESC, a.session_id DESC
+    LIMIT %(limit)s OFFSET %(offset)s
+""".format(**_TABLES)  # noqa: S608  # nosec B608: table names from the models, values as parameters
 
 _LEARNING_RECORD_SQL = """
     WITH attended AS MATERIALIZED (
@@ -225,6 +252,10 @@ _LEARNING_RECORD_SQL = """
     )
     SELECT
         (SELECT row_to_json(e) FROM enrolment e) AS enrolment,
+        -- The page of sessions asked for (the view checks the page exists once it has
+        -- the total, and asks again with student_sessions() only when it does not).
+        (SELECT json_agg(x ORDER BY x.held_on DESC, x.session_id DESC) FROM ({sessions}) x)
+            AS sessions,
         (SELECT row_to_json(f) FROM framework f) AS framework,
         -- Each session has one activity: these rows also give the totals.
         (SELECT json_agg(x ORDER BY x.minutes DESC, x.activity) FROM (
@@ -267,7 +298,7 @@ _LEARNING_RECORD_SQL = """
             AND id <> (SELECT profession_id FROM enrolment)
             AND id NOT IN (SELECT profession_id FROM worked)
         ) x) AS never_worked_with
-""".format(**_TABLES)  # noqa: S608  # nosec B608: table names from the models, values as parameters
+""".format(**_TABLES, sessions=_STUDENT_SESSIONS_SQL)  # noqa: S608  # nosec B608: table names from the models, values as parameters
 
 
 class _Prepared:
@@ -331,13 +362,20 @@ def _one_row(statement: _Prepared, params: dict) -> dict:
         return dict(zip(names, cursor.fetchone(), strict=True))
 
 
-def learning_record(student: Student) -> LearningRecord:
+def learning_record(student: Student, *, offset: int = 0, limit: int = 25) -> LearningRecord:
     """A student's IP learning record: professions worked with and how often, hours by
     activity, sessions per domain of their program's framework, and the gaps; with the
-    student's name, profession and program for the heading. One query (the student's
+    student's name, profession and program for the heading, and `limit` of their
+    sessions from `offset` (as student_sessions() gives them). One query (the student's
     user and program need not be loaded)."""
     row = _one_row(
-        _LEARNING_RECORD, {"student": student.pk, "cancelled": PlacementStatus.CANCELLED}
+        _LEARNING_RECORD,
+        {
+            "student": student.pk,
+            "cancelled": PlacementStatus.CANCELLED,
+            "offset": offset,
+            "limit": limit,
+        },
     )
     enrolment = _json(row["enrolment"])
     enrolment["program"] = str(
@@ -370,9 +408,14 @@ def learning_record(student: Student) -> LearningRecord:
         domain.framework = framework
         percent = round(100 * sessions / total) if total else 0
         domains.append(DomainCoverage(domain, sessions, minutes, percent))
+    page = _json(row["sessions"]) or []
+    for session in page:
+        session["held_on"] = datetime.date.fromisoformat(session["held_on"])
+        session["activity"] = labels.get(session["activity"], session["activity"])
     return LearningRecord(
         student=student,
         enrolment=enrolment,
+        sessions=page,
         framework=framework,
         total_sessions=total,
         total_minutes=total_minutes,
@@ -383,31 +426,6 @@ def learning_record(student: Student) -> LearningRecord:
     )
 
 
-# The student's attendance rows, newest first, a page at a time: each with its session's
-# date, activity, minutes and site name, the names of the professions present and of the
-# domains practised (correlated index-only subqueries), and whether the student wrote a
-# reflection.
-_STUDENT_SESSIONS_SQL = """
-    SELECT a.session_id, s.held_on, s.activity, s.duration_minutes AS minutes,
-        site.name AS site, a.reflection <> '' AS has_reflection,
-        ARRAY(
-            SELECT p.name FROM {presence} sp JOIN {profession} p ON p.id = sp.profession_id
-            WHERE sp.session_id = a.session_id ORDER BY p.name, sp.id
-        ) AS professions,
-        ARRAY(
-            SELECT d.name FROM {session_domain} sd
-            JOIN {domain} d ON d.id = sd.competencydomain_id
-            JOIN {framework} f ON f.id = d.framework_id
-            WHERE sd.mentoringsession_id = a.session_id
-            ORDER BY f.is_default DESC, f.name, d."order", d.name
-        ) AS domains
-    FROM {attendance} a
-    JOIN {session} s ON s.id = a.session_id
-    JOIN {site} site ON site.id = s.site_id
-    WHERE a.student_id = %(student)s
-    ORDER BY s.held_on DESC, a.session_id DESC
-    LIMIT %(limit)s OFFSET %(offset)s
-""".format(**_TABLES)  # noqa: S608  # nosec B608: table names from the models, values as parameters
 _STUDENT_SESSIONS = _Prepared("student_sessions", _STUDENT_SESSIONS_SQL)
 
 

@@ -375,13 +375,18 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
     # profession of the heading (a four-table ORM join cost more to build than to run).
     student = get_visible_or_404(request, students_visible_to(request.user), pk=pk)
     audit_record(request, AuditAction.VIEW, student)
-    record = selectors.learning_record(student)
-    # The record has counted the student's sessions (one attendance row per session): the
-    # page is numbered from that count, then only its rows are fetched.
+    # The record's statement counts the student's sessions (one attendance row per
+    # session) and brings the page asked for; only if that page does not exist (the
+    # paginator then answers the last page, or the first for a malformed number) are
+    # the rows of the page shown fetched again.
+    asked = min(_int_param(request, "page") or 1, 100_000)  # an OFFSET PostgreSQL takes
+    record = selectors.learning_record(student, offset=(asked - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     page = Paginator(range(record.total_sessions), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.student_sessions(
-        student, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
+    rows = record.sessions
+    if page.number != asked:
+        rows = selectors.student_sessions(
+            student, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
     return render(
         request,
         "mentoring/learning_record.html",

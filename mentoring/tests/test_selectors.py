@@ -305,6 +305,12 @@ def test_learning_record_statement_matches_the_orm(mixed_data):
             "domains": [(c.domain.code, c.sessions, c.minutes) for c in record.domains],
             "never": [p.name for p in record.never_worked_with],
         } == orm_learning_record(student)
+        # The page of sessions it brings is student_sessions()'s.
+        for offset, limit in [(0, 25), (1, 2), (40, 25)]:
+            assert selectors.learning_record(
+                student, offset=offset, limit=limit
+            ).sessions == selectors.student_sessions(student, offset=offset, limit=limit)
+        assert len(record.sessions) == record.total_sessions
         # The heading's facts come from the same statement.
         assert (
             record.enrolment["name"],
