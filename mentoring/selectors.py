@@ -15,6 +15,7 @@ import json
 import re
 import weakref
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection
@@ -125,7 +126,7 @@ def placements_mentored_now(user: User) -> QuerySet[Placement]:
 
 @dataclass
 class DomainCoverage:
-    domain: CompetencyDomain
+    domain: Named  # a CompetencyDomain's columns
     sessions: int
     minutes: int
     percent: int  # share of the student's sessions that practised the domain
@@ -139,13 +140,13 @@ class DomainCoverage:
 class LearningRecord:
     student: Student
     enrolment: dict  # the heading: name, profession, program (as str(Program) shows it)
-    framework: CompetencyFramework
+    framework: Named  # a CompetencyFramework's columns
     total_sessions: int
     total_minutes: int
     professions: list[dict]  # profession, name, sessions, people, is_own
     activities: list[dict]  # activity, label, sessions, minutes, hours
     domains: list[DomainCoverage]
-    never_worked_with: list[Profession] = field(default_factory=list)
+    never_worked_with: list[Named] = field(default_factory=list)  # professions
     sessions: list[dict] = field(default_factory=list)  # a page of them, newest first
 
     @property
@@ -153,7 +154,7 @@ class LearningRecord:
         return round(self.total_minutes / 60, 1)
 
     @property
-    def domain_gaps(self) -> list[CompetencyDomain]:
+    def domain_gaps(self) -> list[Named]:
         return [c.domain for c in self.domains if c.sessions == 0]
 
 
@@ -348,6 +349,16 @@ class _Prepared:
 _LEARNING_RECORD = _Prepared("learning_record", _LEARNING_RECORD_SQL)
 
 
+class Named(SimpleNamespace):
+    """A framework, domain or profession read by a hand-written statement: its columns as
+    attributes, printed as its name like the model. Building a model instance costs ~40
+    Python calls; the learning record and the matrix built ~20 of them a page to read
+    their names and codes."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def _json(value):
     """A json column's value: psycopg2 decodes it, psycopg 3 may hand over the text."""
     if isinstance(value, str | bytes):
@@ -383,7 +394,7 @@ def learning_record(student: Student, *, offset: int = 0, limit: int = 25) -> Le
     )
     own = enrolment["profession_id"]
     framework = _json(row["framework"])
-    framework = CompetencyFramework(**framework) if framework else None
+    framework = Named(**framework) if framework else None
 
     labels = dict(Activity.choices)
     activities = [
@@ -404,8 +415,7 @@ def learning_record(student: Student, *, offset: int = 0, limit: int = 25) -> Le
     domains = []
     for covered in _json(row["domains"]) or []:
         sessions, minutes = covered.pop("sessions"), covered.pop("minutes")
-        domain = CompetencyDomain(**covered)
-        domain.framework = framework
+        domain = Named(**covered, framework=framework)
         percent = round(100 * sessions / total) if total else 0
         domains.append(DomainCoverage(domain, sessions, minutes, percent))
     page = _json(row["sessions"]) or []
@@ -422,7 +432,7 @@ def learning_record(student: Student, *, offset: int = 0, limit: int = 25) -> Le
         professions=professions,
         activities=activities,
         domains=domains,
-        never_worked_with=[Profession(**p) for p in _json(row["never_worked_with"]) or []],
+        never_worked_with=[Named(**p) for p in _json(row["never_worked_with"]) or []],
     )
 
 
@@ -448,8 +458,8 @@ def student_sessions(student: Student, *, offset: int, limit: int) -> list[dict]
 @dataclass
 class SiteMatrix:
     total_students: int  # placed at the site (not cancelled), on every page
-    professions: list[Profession]  # present at a session at the site
-    frameworks: list[tuple[CompetencyFramework, list[CompetencyDomain]]]  # the page's students'
+    professions: list[Named]  # present at a session at the site
+    frameworks: list[tuple[Named, list[Named]]]  # the page's students', with their domains
     # student (dict: id, name, profession, program, institution, framework_id; by name),
     # framework (theirs), professions [counts], domains [[count or None] per framework]
     rows: list[dict]
@@ -538,10 +548,10 @@ def site_matrix(site_id: int, *, offset: int = 0, limit: int | None = None) -> S
     domains_of = {}
     for framework in _json(row["frameworks"]) or []:
         domains = framework.pop("domains") or []
-        framework = CompetencyFramework(**framework)
+        framework = Named(**framework)
         frameworks[framework.id] = framework
-        domains_of[framework.id] = [CompetencyDomain(**d, framework=framework) for d in domains]
-    professions = [Profession(**p) for p in _json(row["professions"]) or []]
+        domains_of[framework.id] = [Named(**d, framework=framework) for d in domains]
+    professions = [Named(**p) for p in _json(row["professions"]) or []]
     met = {(student, profession): n for student, profession, n in _json(row["met"]) or []}
     covered = {(student, domain): n for student, domain, n in _json(row["covered"]) or []}
 
