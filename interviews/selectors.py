@@ -25,9 +25,13 @@ from interviews.models import (
     Theme,
 )
 from ipcop.lib.fragments import pk_url
-from ipcop.lib.keyset import COUNT_LIMIT, KeysetPage
-from ipcop.lib.keyset import _parse_cursor as parse_cursor
-from ipcop.lib.keyset import _positive_int as positive_int
+from ipcop.lib.keyset import (
+    COUNT_LIMIT,
+    KeysetPage,
+    assemble_page,
+    parse_cursor,
+    positive_int,
+)
 from ipcop.permissions import FollowUpScope, has_role
 from mentoring.models import (
     CompetencyDomain,
@@ -288,10 +292,6 @@ def followup_page(
     if not has_previous:
         number = 1
 
-    def link(direction: str, row: FollowUpListEntry, page_number: int) -> str:
-        prefix = f"{query}&" if query else ""
-        return f"{prefix}{direction}={row.due_on.isoformat()}_{row.pk}&n={page_number}"
-
     if count is not None:
         counted = count
     elif after is None and before is None and not has_next:
@@ -301,15 +301,15 @@ def followup_page(
             followup=_T["followup"], conditions=" AND ".join(conditions) or "TRUE"
         )
         counted = _fetch(sql, [*values, COUNT_LIMIT + 1])[0][0]
-    return KeysetPage(
-        object_list=found,
+    return assemble_page(
+        found,
         number=number,
-        has_next=has_next and bool(found),
-        has_previous=has_previous and bool(found),
-        next_query=link("after", found[-1], number + 1) if found else "",
-        previous_query=link("before", found[0], max(number - 1, 1)) if found else "",
-        count=min(counted, COUNT_LIMIT),
-        count_is_lower_bound=counted > COUNT_LIMIT,
+        has_next=has_next,
+        has_previous=has_previous,
+        query=query,
+        key=lambda row: (row.due_on, row.pk),
+        counted=counted,
+        count_limit=COUNT_LIMIT,
     )
 
 

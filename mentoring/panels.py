@@ -3,11 +3,11 @@
 from functools import cache
 from types import SimpleNamespace
 
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
+from ipcop.lib.sql import fetch_dicts, table_names
 from placements.models import Placement, PlacementStatus, Program, Student
 from sites.models import Site, Unit
 
@@ -72,29 +72,26 @@ _PRECEPTOR_SQL = """
 
 @cache
 def _preceptor_sql() -> str:
-    return _PRECEPTOR_SQL.format(
-        student=Student._meta.db_table,
-        user=User._meta.db_table,
-        program=Program._meta.db_table,
-        profession=Profession._meta.db_table,
-        site=Site._meta.db_table,
-        unit=Unit._meta.db_table,
-        attendance=SessionStudent._meta.db_table,
-        session=MentoringSession._meta.db_table,
-        placement=Placement._meta.db_table,
-        assignment=MentorAssignment._meta.db_table,
+    return _PRECEPTOR_SQL.format(  # nosec B608: table names from the models
+        **table_names(
+            student=Student,
+            user=User,
+            program=Program,
+            profession=Profession,
+            site=Site,
+            unit=Unit,
+            attendance=SessionStudent,
+            session=MentoringSession,
+            placement=Placement,
+            assignment=MentorAssignment,
+        )
     )
 
 
 def preceptor_placements(user) -> list[SimpleNamespace]:
     """Up to PANEL_ROWS of the person's active placements, by site and student name."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _preceptor_sql(),  # nosec B608: table names from the models, values as parameters
-            {"active": PlacementStatus.ACTIVE, "user": user.pk, "rows": PANEL_ROWS},
-        )
-        columns = [column[0] for column in cursor.description]
-        return [
-            SimpleNamespace(pk=row[0], **dict(zip(columns, row, strict=True)))
-            for row in cursor.fetchall()
-        ]
+    rows = fetch_dicts(
+        _preceptor_sql(),
+        {"active": PlacementStatus.ACTIVE, "user": user.pk, "rows": PANEL_ROWS},
+    )
+    return [SimpleNamespace(pk=row["id"], **row) for row in rows]

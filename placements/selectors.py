@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
 from ipcop.lib.fragments import pk_url
+from ipcop.lib.sql import fetch_dicts, table_names
 from mentoring.models import MentorAssignment, MentorRole
 from placements.models import (
     Capacity,
@@ -169,12 +170,8 @@ class CapacityRow:
 
 def site_capacity(site_id: int) -> list[CapacityRow]:
     """The site's capacities with their used places, by period, profession and unit."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _site_capacity_sql(),  # nosec B608: names from the models, values as parameters
-            {"site": site_id, "holding": list(HOLDING_STATUSES)},
-        )
-        return [CapacityRow(*row) for row in cursor.fetchall()]
+    rows = fetch_dicts(_site_capacity_sql(), {"site": site_id, "holding": list(HOLDING_STATUSES)})
+    return [CapacityRow(pk=row.pop("id"), **row) for row in rows]
 
 
 def placements_for_display(queryset: QuerySet[Placement]) -> QuerySet[Placement]:
@@ -373,14 +370,16 @@ _STUDENT_PLACEMENTS_SQL = """
 
 @cache
 def _student_placements_sql() -> str:
-    return _STUDENT_PLACEMENTS_SQL.format(
-        assignment=MentorAssignment._meta.db_table,
-        user=User._meta.db_table,
-        profession=Profession._meta.db_table,
-        placement=Placement._meta.db_table,
-        site=Site._meta.db_table,
-        unit=Unit._meta.db_table,
-        student=Student._meta.db_table,
+    return _STUDENT_PLACEMENTS_SQL.format(  # nosec B608: table names from the models
+        **table_names(
+            assignment=MentorAssignment,
+            user=User,
+            profession=Profession,
+            placement=Placement,
+            site=Site,
+            unit=Unit,
+            student=Student,
+        )
     )
 
 
@@ -388,13 +387,7 @@ def student_placements(user, *, today: datetime.date | None = None) -> StudentPl
     """A student's own placements split into current, upcoming and past, each with its
     mentors (`name`, `profession`, `role_label`): one statement whatever the rows."""
     today = today or datetime.date.today()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _student_placements_sql(),  # nosec B608: names from the models, values as parameters
-            {"user": user.pk},
-        )
-        columns = [column[0] for column in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows = fetch_dicts(_student_placements_sql(), {"user": user.pk})
     models, statuses, roles = (
         dict(PlacementModel.choices),
         dict(PlacementStatus.choices),

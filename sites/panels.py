@@ -6,12 +6,11 @@ import datetime
 from operator import itemgetter
 from types import SimpleNamespace
 
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import user_label_sql
 from ipcop.lib.fragments import pk_url
-from ipcop.lib.sql import named_subquery
+from ipcop.lib.sql import fetch_row, named_subquery, table_names
 from ipcop.permissions import sites_facilitated_by
 from placements.models import Placement, PlacementStatus
 from sites.models import (
@@ -146,32 +145,32 @@ _FACILITATOR_SQL = """
 
 def _dashboard_rows(sites, today: datetime.date, since: datetime.date) -> dict:
     sites_sql, sites_params = named_subquery(sites, "site")
-    sql = _FACILITATOR_SQL.format(
-        site=Site._meta.db_table,
-        cop=CommunityOfPractice._meta.db_table,
-        meeting=Meeting._meta.db_table,
-        membership=Membership._meta.db_table,
-        initiative=Initiative._meta.db_table,
-        placement=Placement._meta.db_table,
-        user=Membership._meta.get_field("person").related_model._meta.db_table,
+    sql = _FACILITATOR_SQL.format(  # nosec B608: table names from the models, the ORM's scope
         person=user_label_sql("u"),
         sites_sql=sites_sql,
+        **table_names(
+            site=Site,
+            cop=CommunityOfPractice,
+            meeting=Meeting,
+            membership=Membership,
+            initiative=Initiative,
+            placement=Placement,
+            user=Membership._meta.get_field("person").related_model,
+        ),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,  # nosec B608: table names from the models, values as parameters
-            {
-                **sites_params,
-                "closed": CoPStatus.CLOSED,
-                "active": PlacementStatus.ACTIVE,
-                "since": since,
-                "rows": PANEL_ROWS,
-                "recent": RECENT_ROWS,
-                "today": today,
-                "tz": timezone.get_current_timezone_name(),
-            },
-        )
-        row = cursor.fetchone()
+    row = fetch_row(
+        sql,
+        {
+            **sites_params,
+            "closed": CoPStatus.CLOSED,
+            "active": PlacementStatus.ACTIVE,
+            "since": since,
+            "rows": PANEL_ROWS,
+            "recent": RECENT_ROWS,
+            "today": today,
+            "tz": timezone.get_current_timezone_name(),
+        },
+    )
     (site_count, site_rows, cop_count, cop_rows, attention_count, attention_rows, themes,
      recent) = row  # fmt: skip
     return {

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
 
-from django.db import connection
-
 from accounts.models import Profession, User, user_label_sql
-from ipcop.lib.sql import named_subquery
+from ipcop.lib.sql import fetch_row, named_subquery, table_names
 from placements.models import Placement, PlacementModel, PlacementStatus
 from sites.models import (
     CommunityOfPractice,
@@ -79,30 +77,28 @@ _SITE_PAGE_SQL = """
 
 @cache
 def _site_page_sql() -> str:
-    return _SITE_PAGE_SQL.format(
-        unit=Unit._meta.db_table,
-        user=User._meta.db_table,
-        facilitators=Site.facilitators.through._meta.db_table,
-        cop=CommunityOfPractice._meta.db_table,
-        placement=Placement._meta.db_table,
-        initiative=Initiative._meta.db_table,
+    return _SITE_PAGE_SQL.format(  # nosec B608: table names from the models
+        **table_names(
+            unit=Unit,
+            user=User,
+            facilitators=Site.facilitators.through,
+            cop=CommunityOfPractice,
+            placement=Placement,
+            initiative=Initiative,
+        )
     )
 
 
 def site_page(site_id: int, *, initiatives_offset: int, initiatives_per_page: int) -> SitePage:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _site_page_sql(),  # nosec B608: table names from the models, values as parameters
-            {
-                "site": site_id,
-                "active": PlacementStatus.ACTIVE,
-                "offset": initiatives_offset,
-                "per_page": initiatives_per_page,
-            },
-        )
-        units, facilitators, communities, by_model, initiative_count, initiatives = (
-            cursor.fetchone()
-        )
+    units, facilitators, communities, by_model, initiative_count, initiatives = fetch_row(
+        _site_page_sql(),
+        {
+            "site": site_id,
+            "active": PlacementStatus.ACTIVE,
+            "offset": initiatives_offset,
+            "per_page": initiatives_per_page,
+        },
+    )
     statuses = dict(CoPStatus.choices)
     themes, initiative_statuses = dict(InitiativeTheme.choices), dict(InitiativeStatus.choices)
     return SitePage(
@@ -197,17 +193,19 @@ _COP_PAGE_SQL = """
 
 @cache
 def _cop_page_sql() -> str:
-    return _COP_PAGE_SQL.format(
-        meeting=Meeting._meta.db_table,
-        site=Site._meta.db_table,
-        cop=CommunityOfPractice._meta.db_table,
-        user=User._meta.db_table,
-        cop_facilitators=CommunityOfPractice.facilitators.through._meta.db_table,
-        membership=Membership._meta.db_table,
-        profession=Profession._meta.db_table,
-        initiative=Initiative._meta.db_table,
-        attendees=Meeting.attendees.through._meta.db_table,
+    return _COP_PAGE_SQL.format(  # nosec B608: table names from the models
         person=user_label_sql("u"),
+        **table_names(
+            meeting=Meeting,
+            site=Site,
+            cop=CommunityOfPractice,
+            user=User,
+            cop_facilitators=CommunityOfPractice.facilitators.through,
+            membership=Membership,
+            profession=Profession,
+            initiative=Initiative,
+            attendees=Meeting.attendees.through,
+        ),
     )
 
 
@@ -216,12 +214,10 @@ def _date(value: str | None) -> datetime.date | None:
 
 
 def cop_page(cop_id: int, *, meetings_offset: int, meetings_per_page: int) -> CoPPage:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _cop_page_sql(),  # nosec B608: table names from the models, values as parameters
-            {"cop": cop_id, "offset": meetings_offset, "per_page": meetings_per_page},
-        )
-        site_name, facilitators, members, initiatives, meeting_count, meetings = cursor.fetchone()
+    site_name, facilitators, members, initiatives, meeting_count, meetings = fetch_row(
+        _cop_page_sql(),
+        {"cop": cop_id, "offset": meetings_offset, "per_page": meetings_per_page},
+    )
     roles, themes, statuses = (
         dict(MembershipRole.choices),
         dict(InitiativeTheme.choices),
@@ -291,24 +287,19 @@ _SITE_LIST_SQL = """
 def site_list_page(sites, *, offset: int, per_page: int) -> tuple[int, list[SimpleNamespace]]:
     """The count of `sites` (a Site queryset) and one page of them with their counts."""
     scope, params = named_subquery(sites, "scope")
-    sql = _SITE_LIST_SQL.format(
-        site=Site._meta.db_table,
-        cop=CommunityOfPractice._meta.db_table,
-        placement=Placement._meta.db_table,
-        scope=scope,
+    sql = _SITE_LIST_SQL.format(  # nosec B608: table names from the models, the scope the ORM's
+        scope=scope, **table_names(site=Site, cop=CommunityOfPractice, placement=Placement)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,  # nosec B608: names from the models, the scope compiled by the ORM
-            {
-                **params,
-                "closed": CoPStatus.CLOSED,
-                "active": PlacementStatus.ACTIVE,
-                "offset": offset,
-                "per_page": per_page,
-            },
-        )
-        count, rows = cursor.fetchone()
+    count, rows = fetch_row(
+        sql,
+        {
+            **params,
+            "closed": CoPStatus.CLOSED,
+            "active": PlacementStatus.ACTIVE,
+            "offset": offset,
+            "per_page": per_page,
+        },
+    )
     zones, kinds = dict(HealthZone.choices), dict(SiteKind.choices)
     return count, [
         SimpleNamespace(

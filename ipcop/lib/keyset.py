@@ -39,7 +39,7 @@ class KeysetPage:
         return len(self.object_list)
 
 
-def _parse_cursor(value: str | None):
+def parse_cursor(value: str | None):
     """A cursor is "<ISO date>_<id>"; anything else is ignored (the first page)."""
     if not value:
         return None
@@ -50,7 +50,7 @@ def _parse_cursor(value: str | None):
         return None
 
 
-def _positive_int(value: str | None, default: int = 1) -> int:
+def positive_int(value: str | None, default: int = 1) -> int:
     try:
         number = int(value or default)
     except ValueError:
@@ -98,8 +98,8 @@ def keyset_page(
     count_limit = count_limit or COUNT_LIMIT
     order = (f"-{field}", "-pk") if descending else (field, "pk")
     reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
-    after, before = _parse_cursor(params.get("after")), _parse_cursor(params.get("before"))
-    number = _positive_int(params.get("n"))
+    after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
+    number = positive_int(params.get("n"))
 
     def fetch(page_queryset: QuerySet, page_order: tuple[str, str]) -> list:
         """At most `per_page` + 1 rows in `page_order`, returned in the list's order."""
@@ -128,17 +128,44 @@ def keyset_page(
     if not has_previous:
         number = 1
 
-    def link(direction: str, row, page_number: int) -> str:
-        cursor = f"{_value(row, field).isoformat()}_{_value(row, 'pk')}"
-        prefix = f"{query}&" if query else ""
-        return f"{prefix}{direction}={cursor}&n={page_number}"
-
     if count is not None:
         counted = count
     elif after is None and before is None and not has_next:
         counted = len(found)  # the whole list is on this first page: no need to count it
     else:
         counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+    return assemble_page(
+        found,
+        number=number,
+        has_next=has_next,
+        has_previous=has_previous,
+        query=query,
+        key=lambda row: (_value(row, field), _value(row, "pk")),
+        counted=counted,
+        count_limit=count_limit,
+    )
+
+
+def assemble_page(
+    found: list,
+    *,
+    number: int,
+    has_next: bool,
+    has_previous: bool,
+    query: str,
+    key: Callable,
+    counted: int,
+    count_limit: int,
+) -> KeysetPage:
+    """The KeysetPage of the rows `found` for a page: its links carry the cursors of its
+    first and last rows (`key(row)` is a row's (date, pk)) after the rest of the `query`;
+    `counted` is the list's count, read up to `count_limit` + 1 rows."""
+
+    def link(direction: str, row, page_number: int) -> str:
+        value, pk = key(row)
+        prefix = f"{query}&" if query else ""
+        return f"{prefix}{direction}={value.isoformat()}_{pk}&n={page_number}"
+
     return KeysetPage(
         object_list=found,
         number=number,
