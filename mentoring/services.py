@@ -235,12 +235,9 @@ def _write_attendance(
     present = set(
         SessionProfessional.objects.filter(session=session).values_list("person_id", flat=True)
     )
-    # By profession: the rows' triggers lock the site's per-profession counters
-    # (SiteProfession) in this order, so two sessions logged at once at one site wait for
-    # each other instead of deadlocking.
     SessionProfessional.objects.bulk_create(
         SessionProfessional(session=session, person=p, profession_id=p.profession_id)
-        for pk, p in sorted(wanted.items(), key=lambda item: (item[1].profession_id, item[0]))
+        for pk, p in wanted.items()
         if pk not in present
     )
 
