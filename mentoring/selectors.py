@@ -4,7 +4,10 @@ students, a student's IP learning record, a site's matrix, a preceptor's hours.
 Every aggregate is computed by the database; Python only arranges the few aggregated rows
 into tables, so the number of queries of a page does not grow with the number of sessions.
 The learning record and the site matrix, the hottest of these pages, each come from one
-hand-written PostgreSQL statement (see _LEARNING_RECORD_SQL for why).
+hand-written PostgreSQL statement (see _LEARNING_RECORD_SQL for why), prepared once per
+connection (_Prepared), which reads counts kept by triggers (SiteProfession,
+StudentSiteProfession, StudentSiteDomain; migrations 0005-0007) where it would otherwise
+read every session of a site or of the page's students.
 """
 
 from __future__ import annotations
