@@ -3,9 +3,17 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from ipcop.admin import ModelAdmin, StackedInline, TabularInline
+from ipcop.admin import ModelAdmin, StackedInline, TabularInline, TriggerKeptAdmin
 
-from .models import CalendarFeed, FollowUp, InterviewRecord, Quote, Reminder, Theme
+from .models import (
+    CalendarFeed,
+    FollowUp,
+    FollowUpCount,
+    InterviewRecord,
+    Quote,
+    Reminder,
+    Theme,
+)
 
 
 @admin.register(Theme)
@@ -199,3 +207,11 @@ class CalendarFeedAdmin(ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(FollowUpCount)
+class FollowUpCountAdmin(TriggerKeptAdmin):
+    list_display = ("site", "status", "total")
+    list_select_related = ("site",)
+    list_filter = ("status",)
+    search_fields = ("site__name",)

@@ -123,3 +123,19 @@ class TabularInline(InlineChoicesMixin, admin.TabularInline):
 
 class StackedInline(InlineChoicesMixin, admin.StackedInline):
     pass
+
+
+class TriggerKeptAdmin(ModelAdmin):
+    """Counts PostgreSQL triggers keep (e.g. follow-ups per site and status): shown for
+    checking, never written here, as the triggers own them."""
+
+    actions = None
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

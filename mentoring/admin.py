@@ -5,7 +5,7 @@ from typing import ClassVar
 from django.contrib import admin
 from django.db.models import Count
 
-from ipcop.admin import ModelAdmin, TabularInline
+from ipcop.admin import ModelAdmin, TabularInline, TriggerKeptAdmin
 
 from .models import (
     CompetencyDomain,
@@ -14,6 +14,9 @@ from .models import (
     MentoringSession,
     SessionProfessional,
     SessionStudent,
+    SiteProfession,
+    StudentSiteDomain,
+    StudentSiteProfession,
 )
 
 
@@ -155,3 +158,26 @@ class SessionProfessionalAdmin(ModelAdmin):
     @admin.display(description="site", ordering="session__site__name")
     def site(self, obj):
         return obj.session.site
+
+
+@admin.register(SiteProfession)
+class SiteProfessionAdmin(TriggerKeptAdmin):
+    list_display = ("site", "profession", "presences")
+    list_select_related = ("site", "profession")
+    list_filter = ("profession",)
+    search_fields = ("site__name",)
+
+
+@admin.register(StudentSiteProfession)
+class StudentSiteProfessionAdmin(TriggerKeptAdmin):
+    list_display = ("student", "site", "profession", "sessions")
+    list_select_related = ("student__user", "student__program__profession", "site", "profession")
+    list_filter = ("profession",)
+    search_fields = ("site__name", "student__user__full_name")
+
+
+@admin.register(StudentSiteDomain)
+class StudentSiteDomainAdmin(TriggerKeptAdmin):
+    list_display = ("student", "site", "domain", "sessions")
+    list_select_related = ("student__user", "student__program__profession", "site", "domain")
+    search_fields = ("site__name", "student__user__full_name")

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent, User
 from accounts.tests.factories import AuditEventFactory, ProfessionFactory, UserFactory
-from interviews.models import InterviewRecord
+from interviews.models import FollowUpCount, InterviewRecord
 from interviews.tests.factories import (
     CalendarFeedFactory,
     FollowUpFactory,
@@ -22,6 +22,7 @@ from interviews.tests.factories import (
     ReminderFactory,
     ThemeFactory,
 )
+from mentoring.models import SiteProfession, StudentSiteDomain, StudentSiteProfession
 from mentoring.tests.factories import (
     CompetencyDomainFactory,
     MentorAssignmentFactory,
@@ -98,6 +99,15 @@ def _session():
     return MentoringSessionFactory(with_attendance=True, domains=list(default_domains()[:2]))
 
 
+def _counted(written, model, *same, site: str = "site"):
+    """The trigger-kept row of `model` that writing `written` made (at its site)."""
+    site_id = written
+    for step in site.split("__"):
+        site_id = getattr(site_id, step)
+    rows = model.objects.filter(site=site_id, **{name: getattr(written, name) for name in same})
+    return rows.first()
+
+
 def _theme():
     return ThemeFactory(merged_into=ThemeFactory())
 
@@ -159,6 +169,18 @@ ROW_MAKERS = {
     "interviews.Quote": lambda: QuoteFactory(theme=ThemeFactory()),
     "interviews.Reminder": lambda: ReminderFactory(),
     "interviews.CalendarFeed": lambda: CalendarFeedFactory(),
+    # Counts kept by triggers: made by writing what they count.
+    "interviews.FollowUpCount": lambda: _counted(FollowUpFactory(), FollowUpCount, "status"),
+    "mentoring.SiteProfession": lambda: _counted(
+        SessionProfessionalFactory(), SiteProfession, "profession", site="session__site"
+    ),
+    "mentoring.StudentSiteProfession": lambda: _counted(
+        MentoringSessionFactory(with_attendance=True), StudentSiteProfession
+    ),
+    "mentoring.StudentSiteDomain": lambda: _counted(
+        MentoringSessionFactory(with_attendance=True, domains=[CompetencyDomainFactory()]),
+        StudentSiteDomain,
+    ),
     # django-axes: login attempts, lockouts and the login history, read in the admin.
     "axes.AccessAttempt": lambda: _access(
         AccessAttempt, get_data="", post_data="", failures_since_start=1
