@@ -99,12 +99,12 @@ STEPS: list[tuple[str, str]] = [
         "CoPs, memberships, meetings, initiatives",
         f"""
         INSERT INTO sites_communityofpractice (id, site_id, name, focus, started_on, status,
-            created_at)
+            created_at, member_count, active_initiative_count)
         SELECT (s - 1) * 4 + c, s, 'CoP ' || c || ' of site ' || s, 'Working together',
                current_date - 1500 + ((s * 13 + c * 101) % 1000),
                CASE WHEN (s + c) % 10 = 0 THEN 'closed' WHEN (s + c) % 10 = 1 THEN 'forming'
                     ELSE 'active' END,
-               now()
+               now(), 0, 0
         FROM generate_series(1, {SITES}) s, generate_series(1, 4) c;
         -- CoP k of site s takes 15 of the site's 30 clinicians.
         INSERT INTO sites_membership (id, community_id, person_id, profession_id, role,
