@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 
 DATASET_VERSION = "province-v3"
 
@@ -397,8 +397,10 @@ def _version(cursor) -> str | None:
 
 
 def ensure_dataset(log=print) -> bool:
-    """Build the data set unless this version is already there. Returns True if built."""
-    with connection.cursor() as cursor:
+    """Build the data set unless this version is already there. Returns True if built.
+    One transaction: a build that fails leaves the database as it was, its secondary
+    indexes included (they are dropped during the load and rebuilt at its end)."""
+    with transaction.atomic(), connection.cursor() as cursor:
         if _version(cursor) == DATASET_VERSION:
             log(f"data set {DATASET_VERSION} already present: reused")
             return False
