@@ -513,15 +513,18 @@ def write_report(
         "- The bare view is the ceiling of this stack here: session and user look-ups and "
         "the session save that every logged-in request commits (`SESSION_SAVE_EVERY_REQUEST`, "
         "the idle timeout). With a loaded machine that commit's WAL flush dominates its "
-        "latency.",
+        "latency. The server gets 15 s of unmeasured load before the first measurement (a "
+        "fresh server answers slower for its first seconds), and the bare view is measured "
+        "first and last; the higher is the ceiling.",
         "- wrk, gunicorn's workers and PostgreSQL share the 2 CPUs; when other jobs run "
         "(see the load average above) every page slows down by the same contention, so "
         "compare ratios and query counts more than absolute latencies.",
         "- The in-process columns are one request through Django's test client, no HTTP "
         "and no other load: its median time, the part spent waiting on SQL, and the Python "
         "function calls it makes (a stable measure of its CPU work). Beyond the bare view, "
-        "a page's cost is mostly building its ORM queries and PostgreSQL running them; "
-        "`make profile` shows them per page and `var/bench/explain.txt` the plans.",
+        "a page's cost is building its queries, PostgreSQL planning and running them, and "
+        "rendering; `make profile` shows them per page and `var/bench/explain.txt` the "
+        "plans.",
         "",
         "The query plans (EXPLAIN ANALYZE of every query of these pages that reads a big "
         "table) are written to `var/bench/explain.txt` by each run.",
