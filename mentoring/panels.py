@@ -7,7 +7,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
-from ipcop.lib.sql import fetch_dicts, table_names
+from ipcop.lib.sql import Prepared, table_names
 from placements.models import Placement, PlacementStatus, Program, Student
 from sites.models import Site, Unit
 
@@ -71,8 +71,8 @@ _PRECEPTOR_SQL = """
 
 
 @cache
-def _preceptor_sql() -> str:
-    return _PRECEPTOR_SQL.format(  # nosec B608: table names from the models
+def _preceptor() -> Prepared:
+    sql = _PRECEPTOR_SQL.format(  # nosec B608: table names from the models
         **table_names(
             student=Student,
             user=User,
@@ -86,12 +86,12 @@ def _preceptor_sql() -> str:
             assignment=MentorAssignment,
         )
     )
+    return Prepared("preceptor_placements", sql)
 
 
 def preceptor_placements(user) -> list[SimpleNamespace]:
     """Up to PANEL_ROWS of the person's active placements, by site and student name."""
-    rows = fetch_dicts(
-        _preceptor_sql(),
-        {"active": PlacementStatus.ACTIVE, "user": user.pk, "rows": PANEL_ROWS},
+    rows = _preceptor().fetch_dicts(
+        {"active": PlacementStatus.ACTIVE, "user": user.pk, "rows": PANEL_ROWS}
     )
     return [SimpleNamespace(pk=row["id"], **row) for row in rows]

@@ -5,7 +5,7 @@ Every aggregate is computed by the database; Python only arranges the few aggreg
 into tables, so the number of queries of a page does not grow with the number of sessions.
 The learning record and the site matrix, the hottest of these pages, each come from one
 hand-written PostgreSQL statement (see _LEARNING_RECORD_SQL for why), prepared once per
-connection (_Prepared), which reads counts kept by triggers (SiteProfession,
+connection (ipcop.lib.sql.Prepared), which reads counts kept by triggers (SiteProfession,
 StudentSiteProfession, StudentSiteDomain; migrations 0005-0007) where it would otherwise
 read every session of a site or of the page's students.
 """
@@ -13,10 +13,7 @@ read every session of a site or of the page's students.
 from __future__ import annotations
 
 import datetime
-import itertools
 import json
-import re
-import weakref
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -38,6 +35,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Profession, User
+from ipcop.lib.sql import Prepared
 from placements.models import Placement, PlacementStatus, Program, Student
 from sites.models import CommunityOfPractice, Membership, Site
 
@@ -305,51 +303,7 @@ _LEARNING_RECORD_SQL = """
 """.format(**_TABLES, sessions=_STUDENT_SESSIONS_SQL)  # noqa: S608  # nosec B608: table names from the models, values as parameters
 
 
-class _Prepared:
-    """A hand-written statement run as a server-side prepared statement on each database
-    connection: PostgreSQL then plans it once per connection, not on every request.
-    Planning these statements cost as much as running them (1-2 ms each of the learning
-    record's and the matrix's 2-5 ms on the province data set).
-
-    The first use on a connection sends PREPARE and EXECUTE as one query, so the page's
-    query count does not change. Prepared statements outlive transactions (a rollback
-    keeps them) and die with the connection, which is why the names prepared are kept
-    per connection object. After a failed first use the statement is prepared again under
-    a new name, as the failure may have come before or after the PREPARE."""
-
-    _serial = itertools.count()
-    _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def __init__(self, key: str, sql: str):
-        self.key = key
-        self.names: list[str] = []  # parameter names in $n order
-
-        def positional(match):
-            if match[1] not in self.names:
-                self.names.append(match[1])
-            return f"${self.names.index(match[1]) + 1}"
-
-        self.body = re.sub(r"%\((\w+)\)s", positional, sql)
-        self.arguments = ", ".join(["%s"] * len(self.names))
-
-    def execute(self, cursor, params: dict) -> None:
-        values = [params[name] for name in self.names]
-        statements = self._prepared.setdefault(connection.connection, {})
-        name = statements.get(self.key)
-        if name is not None:
-            cursor.execute(f"EXECUTE {name}({self.arguments})", values)
-            return
-        name = f"mentoring_{self.key}_{next(self._serial)}"
-        cursor.execute(
-            f"PREPARE {name} AS {self.body};\nEXECUTE {name}({self.arguments})",
-            values,
-        )
-        if cursor.description is None:  # psycopg 3: the PREPARE's result comes first
-            cursor.nextset()
-        statements[self.key] = name
-
-
-_LEARNING_RECORD = _Prepared("learning_record", _LEARNING_RECORD_SQL)
+_LEARNING_RECORD = Prepared("learning_record", _LEARNING_RECORD_SQL)
 
 
 class Named(SimpleNamespace):
@@ -369,7 +323,7 @@ def _json(value):
     return value
 
 
-def _one_row(statement: _Prepared, params: dict) -> dict:
+def _one_row(statement: Prepared, params: dict) -> dict:
     with connection.cursor() as cursor:
         statement.execute(cursor, params)
         names = [column[0] for column in cursor.description]
@@ -439,7 +393,7 @@ def learning_record(student: Student, *, offset: int = 0, limit: int = 25) -> Le
     )
 
 
-_STUDENT_SESSIONS = _Prepared("student_sessions", _STUDENT_SESSIONS_SQL)
+_STUDENT_SESSIONS = Prepared("student_sessions", _STUDENT_SESSIONS_SQL)
 
 
 def student_sessions(student: Student, *, offset: int, limit: int) -> list[dict]:
@@ -531,7 +485,7 @@ _SITE_MATRIX_SQL = """
             WHERE site_id = %(site)s AND student_id IN (SELECT id FROM page)
         ) AS covered
 """.format(**_TABLES)  # noqa: S608  # nosec B608: table names from the models, values as parameters
-_SITE_MATRIX = _Prepared("site_matrix", _SITE_MATRIX_SQL)
+_SITE_MATRIX = Prepared("site_matrix", _SITE_MATRIX_SQL)
 
 
 def site_matrix(site_id: int, *, offset: int = 0, limit: int | None = None) -> SiteMatrix:

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
 from ipcop.lib.fragments import pk_url
-from ipcop.lib.sql import fetch_dicts, table_names
+from ipcop.lib.sql import Prepared, table_names
 from mentoring.models import MentorAssignment, MentorRole
 from placements.models import (
     Capacity,
@@ -134,8 +134,8 @@ _SITE_CAPACITY_SQL = """
 
 
 @cache
-def _site_capacity_sql() -> str:
-    return _SITE_CAPACITY_SQL.format(
+def _site_capacity() -> Prepared:
+    sql = _SITE_CAPACITY_SQL.format(
         placement=_names(Placement, "unit", "student", "start_date", "end_date", "site", "status"),
         student=_names(Student, "program"),
         program=_names(Program, "profession"),
@@ -145,6 +145,7 @@ def _site_capacity_sql() -> str:
         unit=_names(Unit, "name"),
         profession=_names(Profession, "name"),
     )
+    return Prepared("site_capacity", sql)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class CapacityRow:
 
 def site_capacity(site_id: int) -> list[CapacityRow]:
     """The site's capacities with their used places, by period, profession and unit."""
-    rows = fetch_dicts(_site_capacity_sql(), {"site": site_id, "holding": list(HOLDING_STATUSES)})
+    rows = _site_capacity().fetch_dicts({"site": site_id, "holding": list(HOLDING_STATUSES)})
     return [CapacityRow(pk=row.pop("id"), **row) for row in rows]
 
 
@@ -369,8 +370,8 @@ _STUDENT_PLACEMENTS_SQL = """
 
 
 @cache
-def _student_placements_sql() -> str:
-    return _STUDENT_PLACEMENTS_SQL.format(  # nosec B608: table names from the models
+def _student_placements() -> Prepared:
+    sql = _STUDENT_PLACEMENTS_SQL.format(  # nosec B608: table names from the models
         **table_names(
             assignment=MentorAssignment,
             user=User,
@@ -381,13 +382,14 @@ def _student_placements_sql() -> str:
             student=Student,
         )
     )
+    return Prepared("student_placements", sql)
 
 
 def student_placements(user, *, today: datetime.date | None = None) -> StudentPlacements:
     """A student's own placements split into current, upcoming and past, each with its
     mentors (`name`, `profession`, `role_label`): one statement whatever the rows."""
     today = today or datetime.date.today()
-    rows = fetch_dicts(_student_placements_sql(), {"user": user.pk})
+    rows = _student_placements().fetch_dicts({"user": user.pk})
     models, statuses, roles = (
         dict(PlacementModel.choices),
         dict(PlacementStatus.choices),

@@ -9,7 +9,7 @@ from functools import cache
 from types import SimpleNamespace
 
 from accounts.models import Profession, User, user_label_sql
-from ipcop.lib.sql import fetch_row, named_subquery, table_names
+from ipcop.lib.sql import Prepared, fetch_row, named_subquery, table_names
 from placements.models import Placement, PlacementModel, PlacementStatus
 from sites.models import (
     CommunityOfPractice,
@@ -76,8 +76,8 @@ _SITE_PAGE_SQL = """
 
 
 @cache
-def _site_page_sql() -> str:
-    return _SITE_PAGE_SQL.format(  # nosec B608: table names from the models
+def _site_page() -> Prepared:
+    sql = _SITE_PAGE_SQL.format(  # nosec B608: table names from the models
         **table_names(
             unit=Unit,
             user=User,
@@ -87,17 +87,19 @@ def _site_page_sql() -> str:
             initiative=Initiative,
         )
     )
+    return Prepared("site_page", sql)
 
 
 def site_page(site_id: int, *, initiatives_offset: int, initiatives_per_page: int) -> SitePage:
-    units, facilitators, communities, by_model, initiative_count, initiatives = fetch_row(
-        _site_page_sql(),
-        {
-            "site": site_id,
-            "active": PlacementStatus.ACTIVE,
-            "offset": initiatives_offset,
-            "per_page": initiatives_per_page,
-        },
+    units, facilitators, communities, by_model, initiative_count, initiatives = (
+        _site_page().fetch_row(
+            {
+                "site": site_id,
+                "active": PlacementStatus.ACTIVE,
+                "offset": initiatives_offset,
+                "per_page": initiatives_per_page,
+            },
+        )
     )
     statuses = dict(CoPStatus.choices)
     themes, initiative_statuses = dict(InitiativeTheme.choices), dict(InitiativeStatus.choices)
@@ -192,8 +194,8 @@ _COP_PAGE_SQL = """
 
 
 @cache
-def _cop_page_sql() -> str:
-    return _COP_PAGE_SQL.format(  # nosec B608: table names from the models
+def _cop_page() -> Prepared:
+    sql = _COP_PAGE_SQL.format(  # nosec B608: table names from the models
         person=user_label_sql("u"),
         **table_names(
             meeting=Meeting,
@@ -207,6 +209,7 @@ def _cop_page_sql() -> str:
             attendees=Meeting.attendees.through,
         ),
     )
+    return Prepared("cop_page", sql)
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -214,9 +217,8 @@ def _date(value: str | None) -> datetime.date | None:
 
 
 def cop_page(cop_id: int, *, meetings_offset: int, meetings_per_page: int) -> CoPPage:
-    site_name, facilitators, members, initiatives, meeting_count, meetings = fetch_row(
-        _cop_page_sql(),
-        {"cop": cop_id, "offset": meetings_offset, "per_page": meetings_per_page},
+    site_name, facilitators, members, initiatives, meeting_count, meetings = _cop_page().fetch_row(
+        {"cop": cop_id, "offset": meetings_offset, "per_page": meetings_per_page}
     )
     roles, themes, statuses = (
         dict(MembershipRole.choices),

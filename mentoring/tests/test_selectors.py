@@ -384,13 +384,15 @@ def test_site_matrix_statement_matches_the_orm(mixed_data, site_a):
 
 
 def test_statements_prepared_once_per_connection_survive_rollbacks_and_failures(mixed_data, site_a):
-    """The statements run as prepared statements (see selectors._Prepared): the second run
+    """The statements run as prepared statements (ipcop.lib.sql.Prepared): the second run
     only EXECUTEs; a rolled-back transaction keeps them; a failed first run (here after
     the PREPARE, at execution) leaves the next run working."""
     from django.db import DatabaseError, connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    selectors._Prepared._prepared.clear()
+    from ipcop.lib.sql import Prepared
+
+    Prepared._prepared.clear()
     with pytest.raises(DatabaseError), transaction.atomic():
         selectors.site_matrix(site_a.pk, limit=-1)  # LIMIT must not be negative
     with transaction.atomic():
