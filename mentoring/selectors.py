@@ -323,27 +323,19 @@ def _json(value):
     return value
 
 
-def _one_row(statement: Prepared, params: dict) -> dict:
-    with connection.cursor() as cursor:
-        statement.execute(cursor, params)
-        names = [column[0] for column in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
-
-
 def learning_record(student: Student, *, offset: int = 0, limit: int = 25) -> LearningRecord:
     """A student's IP learning record: professions worked with and how often, hours by
     activity, sessions per domain of their program's framework, and the gaps; with the
     student's name, profession and program for the heading, and `limit` of their
     sessions from `offset` (as student_sessions() gives them). One query (the student's
     user and program need not be loaded)."""
-    row = _one_row(
-        _LEARNING_RECORD,
+    (row,) = _LEARNING_RECORD.fetch_dicts(
         {
             "student": student.pk,
             "cancelled": PlacementStatus.CANCELLED,
             "offset": offset,
             "limit": limit,
-        },
+        }
     )
     enrolment = _json(row["enrolment"])
     enrolment["program"] = str(
@@ -492,14 +484,13 @@ def site_matrix(site_id: int, *, offset: int = 0, limit: int | None = None) -> S
     """The students placed at a site (not cancelled), by name, `limit` of them from
     `offset` (all when `limit` is None), each with their sessions at the site with each
     profession present there, and per domain of their framework. One query."""
-    row = _one_row(
-        _SITE_MATRIX,
+    (row,) = _SITE_MATRIX.fetch_dicts(
         {
             "site": site_id,
             "cancelled": PlacementStatus.CANCELLED,
             "offset": offset,
             "limit": limit,
-        },
+        }
     )
     frameworks = {}
     domains_of = {}

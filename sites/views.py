@@ -10,7 +10,7 @@ from collections import Counter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,32 +48,34 @@ MEETINGS_PER_PAGE = 10
 # --- Access helpers: 404 outside what the person may see, 403 without the role to change.
 
 
+def _to_manage(manageable, visible, pk: int, refusal: str):
+    """The row if the person may change it; else 403 if they may read it, 404 if not.
+    The manager's case is one simple query (the pages' usual reader); only someone who
+    does not manage it pays a second one, telling 403 from 404."""
+    row = manageable.filter(pk=pk).first()
+    if row is None:
+        if visible.filter(pk=pk).exists():
+            raise PermissionDenied(refusal)
+        raise Http404("Not found.")
+    return row
+
+
 def _site_to_manage(request: HttpRequest, pk: int) -> Site:
-    """The site if the person manages it; else 403 if they may read it, 404 if not.
-    The manager's case is one simple query (the page's usual reader)."""
-    site = sites_facilitated_by(request.user).filter(pk=pk).first()
-    if site is None:
-        if sites_visible_to(request.user).filter(pk=pk).exists():
-            raise PermissionDenied("Only the site's facilitators and admins may do this.")
-        raise Http404("No such site.")
-    return site
-
-
-def _with_can_manage(communities, user):
-    """Annotate `can_manage`: whether the person may change the CoP (in the same query)."""
-    return communities.annotate(
-        can_manage=Exists(communities_manageable_by(user).filter(pk=OuterRef("pk")))
+    return _to_manage(
+        sites_facilitated_by(request.user),
+        sites_visible_to(request.user),
+        pk,
+        "Only the site's facilitators and admins may do this.",
     )
 
 
 def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
-    community = get_object_or_404(
-        _with_can_manage(communities_visible_to(request.user), request.user).select_related("site"),
-        pk=pk,
+    return _to_manage(
+        communities_manageable_by(request.user).select_related("site"),
+        communities_visible_to(request.user),
+        pk,
+        "Only the site's facilitators and admins may change this CoP.",
     )
-    if not community.can_manage:
-        raise PermissionDenied("Only the site's facilitators and admins may change this CoP.")
-    return community
 
 
 def _page(request: HttpRequest, items, per_page: int, param: str = "page"):
