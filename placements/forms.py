@@ -119,6 +119,22 @@ class PlacementFilterForm(forms.Form):
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
 
+    def list_filters(self) -> dict:
+        """The valid filters as `placements.selectors.placement_list_page` takes them:
+        what `filter` applies, by name, a profession as its programs' ids."""
+        self.is_valid()  # fills cleaned_data with the valid fields only
+        data = self.cleaned_data
+        filters = {
+            name: data.get(name)
+            for name in ("site", "unit", "program", "status", "model", "start_from", "start_to")
+        }
+        if data.get("profession") is not None:
+            filters["programs"] = [
+                pk for pk, (_, prof) in self.programs.items() if prof == data["profession"]
+            ]
+        filters["q"] = data.get("q")
+        return filters
+
     def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
         self.is_valid()  # fills cleaned_data with the valid fields only
         data = self.cleaned_data

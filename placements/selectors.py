@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import SimpleNamespace
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -23,7 +22,9 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
 from ipcop.lib.fragments import pk_url
-from ipcop.lib.sql import Prepared, table_names
+from ipcop.lib.keyset import KeysetPage, assemble_page, parse_cursor, positive_int
+from ipcop.lib.sql import Prepared, fetch_dicts, table_names
+from ipcop.permissions import placement_scope_sql
 from mentoring.models import MentorAssignment, MentorRole
 from placements.models import (
     Capacity,
@@ -189,48 +190,159 @@ def _names(model, *fields: str) -> dict[str, str]:
     return names
 
 
-# The columns of the list's page (`placements_for_list`): the page's query selects them
-# from placements alone, so that its WHERE, ORDER BY and LIMIT read one table's indexes.
-_PAGE_COLUMNS = ("id", "site_id", "unit_id", "start_date", "end_date", "model", "status")
-# The page's rows with their student's name and program and their unit's name. Table and
-# column names from the models; `{{page}}` is the ORM's compiled query of the page.
-_LIST_ROWS_SQL = """
-    SELECT page.id AS pk, page.site_id, page.unit_id, page.start_date, page.end_date,
-           page.model, page.status, s.{student[program]} AS program_id,
+# The list's page as one fixed statement: its rows (found in placements alone, an index
+# range scan from the keyset cursor, then joined to their student's name and program and
+# their unit's name) and, in the same statement, the list's count up to the count limit.
+# Conditions are fixed SQL chosen by the filters; every value is a parameter. The same rows,
+# order and cursor as `keyset_page` over `PlacementFilterForm.filter(placements_visible_to())`
+# (test_list_page.py compares the two), without the ~3,000 Python calls a request of
+# building and compiling that queryset and counting it in a second query.
+_LIST_PAGE_SQL = """
+    SELECT c.counted, page.id AS pk, page.site_id, page.unit_id, page.start_date,
+           page.end_date, page.model, page.status, s.{student[program]} AS program_id,
            u.{user[full_name]} AS student_name,
            (SELECT n.{unit[name]} FROM {unit[table]} n WHERE n.id = page.unit_id) AS unit
-      FROM ({{page}}) AS page
-      JOIN {student[table]} s ON s.id = page.student_id
-      JOIN {user[table]} u ON u.id = s.{student[user]}
-"""
-_LIST_ROWS_SQL = _LIST_ROWS_SQL.format(
+      FROM (SELECT count(*) AS counted FROM (
+                SELECT 1 FROM {placement[table]} p WHERE {{conditions}} LIMIT {{count_limit:d}}
+            ) listed) c
+      LEFT JOIN (
+            SELECT p.id, p.{placement[site]} AS site_id, p.{placement[unit]} AS unit_id,
+                   p.{placement[start_date]} AS start_date, p.{placement[end_date]} AS end_date,
+                   p.{placement[model]} AS model, p.{placement[status]} AS status,
+                   p.{placement[student]} AS student_id
+              FROM {placement[table]} p WHERE {{page_conditions}}
+             ORDER BY p.{placement[start_date]} {{fetch}}, p.id {{fetch}} LIMIT {{rows:d}}
+      ) page ON TRUE
+      LEFT JOIN {student[table]} s ON s.id = page.student_id
+      LEFT JOIN {user[table]} u ON u.id = s.{student[user]}
+     ORDER BY page.start_date {{order}}, page.id {{order}}
+"""  # noqa: S608  # nosec B608: table and column names from the models, values as parameters
+_LIST_PAGE_SQL = _LIST_PAGE_SQL.format(
+    placement=_names(
+        Placement, "site", "unit", "start_date", "end_date", "model", "status", "student"
+    ),
     student=_names(Student, "program", "user"),
-    user=_names(User, "full_name"),
+    user=_names(User, "full_name", "email"),
     unit=_names(Unit, "name"),
 )
+_STUDENTS = _names(Student, "program", "user", "student_number")
+_USERS = _names(User, "full_name", "email")
+# The filters' conditions, as PlacementFilterForm.filter applies them to the queryset.
+_FILTER_SQL = {
+    "site": "p.{p[site]} = %(site)s",
+    "unit": "p.{p[unit]} = %(unit)s",
+    "program": "p.{p[student]} IN (SELECT s.id FROM {s[table]} s WHERE s.{s[program]} = %(program)s)",
+    "status": "p.{p[status]} = %(status)s",
+    "model": "p.{p[model]} = %(model)s",
+    "start_from": "p.{p[start_date]} >= %(start_from)s",
+    "start_to": "p.{p[start_date]} <= %(start_to)s",
+    "programs": "p.{p[student]} IN"
+    " (SELECT s.id FROM {s[table]} s WHERE s.{s[program]} = ANY(%(programs)s))",
+    # As the ORM's icontains on PostgreSQL: UPPER(...) LIKE UPPER('%…%'), escaped.
+    "q": "p.{p[student]} IN (SELECT s.id FROM {s[table]} s JOIN {u[table]} u"
+    " ON u.id = s.{s[user]} WHERE UPPER(u.{u[full_name]}::text) LIKE UPPER(%(q_like)s)"
+    " OR UPPER(u.{u[email]}::text) LIKE UPPER(%(q_like)s) OR s.{s[student_number]} = %(q)s)",
+}
+_FILTER_SQL = {
+    name: sql.format(
+        p=_names(Placement, "site", "unit", "student", "status", "model", "start_date"),
+        s=_STUDENTS,
+        u=_USERS,
+    )
+    for name, sql in _FILTER_SQL.items()
+}
+# The rows after a cursor (key, pk) in the order fetched: `<` descending, `>` ascending.
+# `start_date <= key` is the range the index scan starts from; the OR drops the few rows
+# that share the cursor's date.
+_CURSOR_SQL = (
+    "p.{start} {{sign}}= %(key)s AND (p.{start} {{sign}} %(key)s OR p.id {{sign}} %(key_pk)s)"
+)
+_CURSOR_SQL = _CURSOR_SQL.format(start=_names(Placement, "start_date")["start_date"])
+# The statements without conditions (an admin's list, by sort and cursor: four shapes)
+# are kept prepared on each connection. The others are planned on each request: a generic
+# plan knows neither the person's number of sites (a facilitator of a zone's 100 sites
+# walked 10,000 placements to sort them where the custom plan reads 51 from the date
+# index) nor a filter's selectivity.
+_PREPARED_LIST_PAGES: dict[str, Prepared] = {}
 
 
-def placements_for_list(page: QuerySet[Placement]) -> list[dict]:
-    """The list's rows as dicts: the placement, its student's name and program, its unit's
-    name; `page` is the list's filtered, ordered and sliced queryset (keyset_page's `rows`).
-    Rows come back in no particular order (keyset_page orders them).
-
-    One statement around the page's ORM query: the page is found in placements alone (an
-    index range scan), and only its rows are joined. The same rows as an ORM `.values()`
-    with `student__user__full_name` (test_list_filters checks it) for half the Python:
-    the ORM compiled the joins' version in ~0.7 ms a request, this in ~0.4 ms; and
-    PostgreSQL, joining the whole list of an admin, sized its Memoize caches for
-    100,000 placements (2-3 ms). Site, program and profession names come from small
-    lookups the caller holds (`placement_rows`)."""
-    inner = page.values(*_PAGE_COLUMNS, "student_id")
-    try:
-        sql, params = inner.query.get_compiler(using=inner.db).as_sql()
-    except EmptyResultSet:  # e.g. `.none()`, or `pk__in=[]`: nothing to read
-        return []
-    with connections[inner.db].cursor() as cursor:
-        cursor.execute(_LIST_ROWS_SQL.format(page=sql), params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def placement_list_page(
+    user: User,
+    filters: dict,
+    *,
+    descending: bool,
+    params,
+    per_page: int,
+    query: str,
+    count_limit: int,
+) -> KeysetPage:
+    """The page of the placements list that `params` (request.GET: `after`/`before` a
+    cursor, `n`) points at, among the placements `user` may see that match `filters`
+    (PlacementFilterForm.list_filters), by start date and id. Its rows are dicts of the
+    placement's columns, `program_id`, `student_name` and `unit` (the unit's name), for
+    `placement_rows` to complete. One statement."""
+    scope, scope_values = placement_scope_sql(user)
+    values = dict(scope_values)
+    conditions = [scope] if scope else []
+    for name, value in filters.items():
+        if value is None or value == "":
+            continue
+        conditions.append(_FILTER_SQL[name])
+        if name == "q":
+            values["q_like"] = f"%{connection.ops.prep_for_like_query(value)}%"
+        values[name] = value
+    after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
+    cursor = before or after
+    # Rows before the cursor are fetched nearest first, against the list's order.
+    ascending = descending if before is not None else not descending
+    page_conditions = list(conditions)
+    if cursor is not None:
+        values["key"], values["key_pk"] = cursor
+        sign = ">" if ascending else "<"
+        page_conditions.append(_CURSOR_SQL.format(sign=sign))
+    sql = _LIST_PAGE_SQL.format(
+        conditions=" AND ".join(conditions) or "TRUE",
+        page_conditions=" AND ".join(page_conditions) or "TRUE",
+        fetch="ASC" if ascending else "DESC",
+        # The limits are written into the statement, not passed as parameters: a generic
+        # plan sizes a `LIMIT $1` at a tenth of the table and hash-joins 10,000 rows.
+        count_limit=count_limit + 1,
+        rows=per_page + 1,
+        order="DESC" if descending else "ASC",
+    )
+    if conditions:
+        rows = fetch_dicts(sql, values)
+    else:
+        prepared = _PREPARED_LIST_PAGES.get(sql)
+        if prepared is None:
+            prepared = Prepared(f"placement_list_{len(_PREPARED_LIST_PAGES)}", sql)
+            _PREPARED_LIST_PAGES[sql] = prepared
+        rows = prepared.fetch_dicts(values)
+    counted = rows[0]["counted"]  # one row of NULLs when the page is empty
+    found = []
+    for row in rows:
+        del row["counted"]
+        if row["pk"] is not None:
+            found.append(row)
+    number = positive_int(params.get("n"))
+    if before is not None:
+        has_previous = len(found) > per_page
+        found = found[-per_page:]
+        has_next = True
+    else:
+        has_next = len(found) > per_page
+        found = found[:per_page]
+        has_previous = after is not None
+    return assemble_page(
+        found,
+        number=number if has_previous else 1,
+        has_next=has_next,
+        has_previous=has_previous,
+        query=query,
+        key=lambda row: (row["start_date"], row["pk"]),
+        counted=counted,
+        count_limit=count_limit,
+    )
 
 
 @cache
@@ -293,7 +405,7 @@ def placement_rows(
     programs: dict[int, tuple[str, int]],
     profession_names: dict[int, str],
 ) -> list[dict]:
-    """Add to each row of `placements_for_list` the link, dates, names and labels the list
+    """Add to each row of `placement_list_page` the link, dates, names and labels the list
     shows (site, program, profession, model, status and its badge). The names come from
     lookups the caller already holds (the filter form's choices); a name missing from
     them is read in one query per kind, so any lookup gives the right rows."""

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
+from ipcop.lib import keyset
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.fragments import render_rows
-from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
@@ -46,9 +46,9 @@ from placements.models import (
 )
 from placements.selectors import (
     capacities_with_use,
+    placement_list_page,
     placement_rows,
     placements_for_display,
-    placements_for_list,
 )
 
 PAGE_SIZE = 50
@@ -71,20 +71,21 @@ def _filtered(request: HttpRequest):
 
 @require_GET
 def placement_list(request: HttpRequest) -> HttpResponse:
-    form, placements = _filtered(request)
+    form = PlacementFilterForm(request.GET, user=request.user)
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
     # Keyset pagination on the list's order (index placement_start_id_idx): page 200 of a
     # province's 100,000 placements costs what page 1 costs; the count stops at 1,000.
-    page = keyset_page(
-        placements,
-        field="start_date",
+    filters = form.list_filters()
+    page = placement_list_page(
+        request.user,
+        filters,
         descending=form.cleaned_data.get("sort") != "start",
         params=request.GET,
         per_page=PAGE_SIZE,
         query=query.urlencode(),
-        rows=placements_for_list,
+        count_limit=keyset.COUNT_LIMIT,
     )
     placement_rows(
         page.object_list,

@@ -69,18 +69,19 @@ class Prepared:
             return f"${self.names.index(match[1]) + 1}"
 
         self.body = re.sub(r"%\((\w+)\)s", positional, sql)
-        self.arguments = ", ".join(["%s"] * len(self.names))
+        # `EXECUTE name(…)`, or `EXECUTE name` for a statement without parameters.
+        self.arguments = f"({', '.join(['%s'] * len(self.names))})" if self.names else ""
 
     def execute(self, cursor, params: dict) -> None:
         values = [params[name] for name in self.names]
         statements = self._prepared.setdefault(connection.connection, {})
         name = statements.get(self.key)
         if name is not None:
-            cursor.execute(f"EXECUTE {name}({self.arguments})", values)
+            cursor.execute(f"EXECUTE {name}{self.arguments}", values)
             return
         name = f"ipcop_{self.key}_{next(self._serial)}"
         cursor.execute(
-            f"PREPARE {name} AS {self.body};\nEXECUTE {name}({self.arguments})",
+            f"PREPARE {name} AS {self.body};\nEXECUTE {name}{self.arguments}",
             values,
         )
         if cursor.description is None:  # psycopg 3: the PREPARE's result comes first

@@ -33,3 +33,14 @@ def test_rows_escape_what_people_typed():
 
 def test_rows_say_when_there_is_none():
     assert "No site matches." in render_rows("sites/_site_rows.html", {"sites": []})
+
+
+@pytest.mark.parametrize("path", ["css/ipcop.css", "vendor/bootstrap/css/bootstrap.min.css"])
+def test_fixed_static_is_what_static_gives_and_follows_the_settings(path, settings):
+    from django.templatetags.static import static
+
+    from ipcop.templatetags.ipcop_urls import fixed_static
+
+    assert fixed_static(path) == static(path)
+    settings.STATIC_URL = "/elsewhere/"
+    assert fixed_static(path) == static(path) and fixed_static(path).startswith("/elsewhere/")
