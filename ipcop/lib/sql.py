@@ -94,6 +94,12 @@ class Prepared:
             self.execute(cursor, params)
             return cursor.fetchone()
 
+    def fetch_all(self, params: dict) -> list[tuple]:
+        """The statement's rows as tuples."""
+        with connection.cursor() as cursor:
+            self.execute(cursor, params)
+            return cursor.fetchall()
+
     def fetch_dicts(self, params: dict) -> list[dict]:
         """The statement's rows as dicts of its column names."""
         with connection.cursor() as cursor:

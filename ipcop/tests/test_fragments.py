@@ -44,3 +44,36 @@ def test_fixed_static_is_what_static_gives_and_follows_the_settings(path, settin
     assert fixed_static(path) == static(path)
     settings.STATIC_URL = "/elsewhere/"
     assert fixed_static(path) == static(path) and fixed_static(path).startswith("/elsewhere/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {},
+        {"is_facilitator": True},
+        {"is_preceptor": True},
+        {"is_student": True},
+        {"is_staff": True},
+        {"is_preceptor": True, "is_student": True},
+    ],
+    ids=lambda flags: "+".join(flags) or "no-role",
+)
+@pytest.mark.parametrize("path", ["/", "/placements/", "/sites/"])
+def test_the_cached_navigation_is_the_persons_own(client, flags, path):
+    """The bar is rendered once per mix of roles and page: it must be what rendering it
+    for the person on that page gives, and differ between roles."""
+    from django.urls import resolve
+
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(**flags)
+    client.force_login(user)
+    html = client.get(path).content.decode()
+    match = resolve(path)
+    expected = render_rows(
+        "_main_nav.html", {"user": user, "here": (match.app_name, match.url_name)}
+    )
+    assert str(expected) in html
+    assert ('href="/admin/"' in html) == bool(flags.get("is_staff"))
+    assert ("My IP learning record" in html) == bool(flags.get("is_student"))
