@@ -47,8 +47,11 @@ class Prepared:
     record's and the matrix's 2-5 ms on the province data set). The connection runs
     prepared statements with their generic plan (plan_cache_mode, settings.py), so only
     use this for statements whose parameters suit one plan (one student, one site, one
-    CoP): the facilitator dashboard's generic plan, blind to a zone's 100 sites against
-    one, ran 3x slower.
+    CoP), or that are written so that one plan suits every value (the facilitator
+    dashboard reads its scope into an array once and has a form for few sites and one for
+    many: sites/panels.py). A generic plan knows neither a person's number of sites nor a
+    filter's selectivity, and sizes a `LIMIT $1` at a tenth of the table: the placements
+    list prepares only an admin's unfiltered statements, with its limits written in.
 
     The first use on a connection sends PREPARE and EXECUTE as one query, so the page's
     query count does not change. Prepared statements outlive transactions (a rollback

@@ -7,6 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from ipcop.lib.sql import named_subquery
+from ipcop.permissions import sites_facilitated_by
+from sites import panels
 from sites.models import InitiativeStatus
 from sites.panels import RECENT_ROWS
 from sites.panels import facilitator as facilitator_panel
@@ -24,8 +27,16 @@ def _days_ago(n: int) -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=n)
 
 
+@pytest.fixture(params=["per CoP", "walking the date indexes"])
+def recent_form(request, monkeypatch):
+    """Each form of the statement's recent activity (sites.panels.FEW_SITES decides, per
+    request, from the number of sites): both must give the same rows."""
+    monkeypatch.setattr(panels, "FEW_SITES", 10_000 if request.param == "per CoP" else -1)
+    return request.param
+
+
 def test_recent_activity_merges_meetings_initiatives_and_joins_newest_first(
-    cop, facilitator, outsider
+    cop, facilitator, outsider, recent_form
 ):
     meeting = MeetingFactory(community=cop, held_on=_days_ago(3))
     InitiativeFactory(  # updated now: today
@@ -54,7 +65,7 @@ def test_recent_activity_merges_meetings_initiatives_and_joins_newest_first(
     assert recent[2]["url"] == reverse("sites:meeting_detail", args=[meeting.pk])
 
 
-def test_recent_activity_keeps_the_newest_rows_only(cop, facilitator):
+def test_recent_activity_keeps_the_newest_rows_only(cop, facilitator, recent_form):
     for days in range(RECENT_ROWS + 4):
         MeetingFactory(community=cop, held_on=_days_ago(days))
     recent = facilitator_panel(facilitator)["recent"]
@@ -62,12 +73,83 @@ def test_recent_activity_keeps_the_newest_rows_only(cop, facilitator):
     assert recent[-1]["on"] == _days_ago(RECENT_ROWS - 1)
 
 
-def test_admins_see_every_cops_activity(admin, cop, outsider):
+def test_admins_see_every_cops_activity(admin, cop, outsider, recent_form):
     other = CommunityOfPracticeFactory(site__facilitators=[outsider], name="Elsewhere CoP")
     MeetingFactory(community=other, held_on=_days_ago(2))
     MeetingFactory(community=cop, held_on=_days_ago(4))
     texts = [item["text"] for item in facilitator_panel(admin)["recent"]]
     assert texts == ["Meeting of Elsewhere CoP", f"Meeting of {cop.name}"]
+
+
+def test_recent_activity_on_the_same_day_lists_meetings_then_initiatives_then_joins(
+    cop, facilitator, recent_form
+):
+    # As the merge of the three lists always did: by date, then part, then newest row.
+    today = timezone.localdate()
+    first = MeetingFactory(community=cop, held_on=today)
+    MembershipFactory(community=cop, person=UserFactory(full_name="Jo Joiner"), joined_on=today)
+    InitiativeFactory(community=cop, title="Huddle")
+    second = MeetingFactory(community=cop, held_on=today)
+    recent = facilitator_panel(facilitator)["recent"]
+    assert [item["text"] for item in recent] == [
+        f"Meeting of {cop.name}",
+        f"Meeting of {cop.name}",
+        f"Initiative “Huddle” (Idea) in {cop.name}",
+        f"Jo Joiner joined {cop.name}",
+    ]
+    assert [item["url"] for item in recent[:2]] == [
+        reverse("sites:meeting_detail", args=[second.pk]),
+        reverse("sites:meeting_detail", args=[first.pk]),
+    ]
+
+
+def test_the_scope_compiled_once_per_form_binds_each_persons_id(
+    facilitator, site_a, outsider, admin
+):
+    for user in (facilitator, outsider, admin, facilitator, admin):
+        assert panels._scope(user) == named_subquery(sites_facilitated_by(user), "site")
+    # The second facilitator reuses the first's statement with their own id.
+    assert [s.name for s in facilitator_panel(facilitator)["sites"]] == ["Site A"]
+    assert [s.name for s in facilitator_panel(outsider)["sites"]] == ["Site B"]
+
+
+def test_a_facilitator_without_sites_sees_empty_lists(recent_form):
+    panel = facilitator_panel(UserFactory(facilitator=True))
+    assert (panel["site_count"], panel["community_count"], panel["attention_count"]) == (0, 0, 0)
+    assert panel["sites"] == panel["communities"] == panel["attention"] == panel["recent"] == []
+    assert panel["initiatives"]["rows"] == []
+
+
+def _orm_recent(communities, today):
+    """Recent activity as the querysets give it: the newest rows of each kind, merged by
+    date, then kind, then newest row."""
+    from sites.models import Initiative, Meeting, Membership
+
+    rows = [
+        (m.held_on, 1, m.pk, f"Meeting of {m.community.name}")
+        for m in Meeting.objects.filter(community__in=communities)
+        .select_related("community")
+        .order_by("-held_on", "-pk")[:RECENT_ROWS]
+    ]
+    rows += [
+        (
+            timezone.localdate(i.updated_at),
+            2,
+            i.pk,
+            f"Initiative “{i.title}” ({i.get_status_display()}) in {i.community.name}",
+        )
+        for i in Initiative.objects.filter(community__in=communities)
+        .select_related("community")
+        .order_by("-updated_at", "-pk")[:RECENT_ROWS]
+    ]
+    rows += [
+        (ms.joined_on, 3, ms.pk, f"{ms.person} joined {ms.community.name}")
+        for ms in Membership.objects.filter(community__in=communities, joined_on__lte=today)
+        .select_related("community", "person")
+        .order_by("-joined_on", "-pk")[:RECENT_ROWS]
+    ]
+    rows.sort(key=lambda row: (-row[0].toordinal(), row[1], -row[2]))
+    return [(on, text) for on, _, _, text in rows[:RECENT_ROWS]]
 
 
 def _orm_dashboard(user, today):
@@ -104,11 +186,14 @@ def _orm_dashboard(user, today):
             .annotate(n=Count("pk"))
             .order_by()
         },
+        "recent": _orm_recent(communities, today),
     }
 
 
 @pytest.mark.parametrize("who", ["facilitator", "admin"])
-def test_dashboard_statement_agrees_with_the_querysets(who, facilitator, admin, site_a, outsider):
+def test_dashboard_statement_agrees_with_the_querysets(
+    who, facilitator, admin, site_a, outsider, recent_form
+):
     from placements.tests.factories import PlacementFactory
     from sites.models import CoPStatus, InitiativeTheme
     from sites.tests.factories import SiteFactory
@@ -131,7 +216,12 @@ def test_dashboard_statement_agrees_with_the_querysets(who, facilitator, admin, 
                 theme=InitiativeTheme.values[(n * i) % len(InitiativeTheme.values)],
             )
         for k in range(n % 3 + 1):
-            MembershipFactory(community=community, left_on=_days_ago(1) if k == 2 else None)
+            MembershipFactory(
+                community=community,
+                person=UserFactory(full_name="" if k == 1 else f"Member {n}-{k}"),
+                joined_on=_days_ago(-1 if n == 5 else 2 * n + k),  # these join tomorrow
+                left_on=_days_ago(1) if k == 2 and n != 5 else None,
+            )
     for n in range(5):
         PlacementFactory(site=[site_a, site_c, elsewhere][n % 3], status="active")
     PlacementFactory(site=site_a, status="completed")
@@ -157,3 +247,5 @@ def test_dashboard_statement_agrees_with_the_querysets(who, facilitator, admin, 
     for row in table["rows"]:
         theme = next(v for v, label in InitiativeTheme.choices if label == row["theme"])
         assert row["cells"] == [expected["themes"].get((theme, s), 0) for s in statuses]
+    assert [(item["on"], item["text"]) for item in panel["recent"]] == expected["recent"]
+    assert len(panel["recent"]) == RECENT_ROWS
