@@ -142,11 +142,12 @@ class MembershipAddForm(forms.Form):
 
     def __init__(self, *args, community: CommunityOfPractice, **kwargs):
         super().__init__(*args, **kwargs)
-        # Members (past ones too) are left out of the choices; membership_add refuses a
-        # duplicate too, for callers other than this form.
+        # Current members are left out of the choices (former members may rejoin);
+        # membership_add refuses a duplicate too, for callers other than this form.
+        current = Membership.objects.filter(community=community, left_on__isnull=True)
         self.fields["person"].queryset = (
             User.objects.filter(is_active=True)
-            .exclude(pk__in=Membership.objects.filter(community=community).values("person"))
+            .exclude(pk__in=current.values("person"))
             .select_related("profession")
             .order_by("full_name")
         )

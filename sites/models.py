@@ -203,7 +203,8 @@ class MembershipQuerySet(models.QuerySet):
 
 
 class Membership(models.Model):
-    """A person's membership of a CoP. Ending it sets `left_on`, keeping the history."""
+    """A person's membership of a CoP. Ending it sets `left_on`, keeping the history; a
+    person who rejoins has one membership per period."""
 
     community = models.ForeignKey(
         CommunityOfPractice, on_delete=models.CASCADE, related_name="memberships"
@@ -229,8 +230,13 @@ class Membership(models.Model):
             models.Index(fields=["-joined_on", "-id"], name="membership_joined_idx"),
         ]
         constraints = [
+            # One current membership per person per CoP; a former member who rejoins gets
+            # a new membership (and follow-up), the old one stays as history.
             models.UniqueConstraint(
-                fields=["community", "person"], name="membership_one_per_person_per_cop"
+                fields=["community", "person"],
+                condition=Q(left_on__isnull=True),
+                name="membership_one_current_per_person_per_cop",
+                violation_error_message="This person is already a current member of this community.",
             ),
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),

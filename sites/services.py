@@ -194,22 +194,28 @@ def membership_add(
 ) -> Membership:
     """Add a person to a CoP with the profession they practise there (their own unless
     given) and create the follow-up interview they are due, in one transaction: a member
-    without a follow-up would silently drop out of the six-month interviews."""
-    existing = (
+    without a follow-up would silently drop out of the six-month interviews. A former
+    member rejoins with a new membership that starts after the old one ended."""
+    # The person's latest membership of this CoP, if any: a current one refuses the add;
+    # a former member may rejoin after the day they left (a new membership, the old one
+    # kept as history with its follow-up).
+    latest = (
         Membership.objects.filter(community=community, person=person)
+        .order_by("-joined_on", "-id")
         .only("joined_on", "left_on")
         .first()
     )
-    if existing is not None:
-        if existing.left_on is None:
-            message = f"{person} is already a member of {community} (since {existing.joined_on:%Y-%m-%d})."
-        else:
-            # One membership per person per CoP keeps the history (and its follow-up) whole.
+    if latest is not None:
+        if latest.left_on is None:
             message = (
-                f"{person} was a member of {community} until {existing.left_on:%Y-%m-%d}; "
-                "their membership is kept as history and cannot be added again."
+                f"{person} is already a member of {community} (since {latest.joined_on:%Y-%m-%d})."
             )
-        raise ValidationError({"person": message})
+            raise ValidationError({"person": message})
+        if joined_on <= latest.left_on:
+            raise ValidationError(
+                {"joined_on": f"{person} was a member of {community} until "
+                              f"{latest.left_on:%Y-%m-%d}: they can rejoin from the day after."}
+            )  # fmt: skip
     if not person.is_active:
         raise ValidationError({"person": f"{person}'s account is deactivated."})
     profession = profession or person.profession

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from interviews.models import FollowUp
@@ -158,11 +159,47 @@ def test_duplicate_member_is_refused_and_nothing_saved(cop):
     assert not FollowUp.objects.exists()
 
 
-def test_former_member_cannot_be_added_again(cop):
-    past = MembershipFactory(community=cop, left_on=TODAY)
+def test_former_member_rejoins_with_a_new_membership_and_followup(cop):
+    left = TODAY - datetime.timedelta(days=30)
+    past = MembershipFactory(
+        community=cop, joined_on=left - datetime.timedelta(days=90), left_on=left
+    )
+    again = services.membership_add(community=cop, person=past.person, joined_on=TODAY)
+    assert again.pk != past.pk and again.left_on is None
+    past.refresh_from_db()
+    assert past.left_on == left  # the old membership stays as history
+    assert FollowUp.objects.filter(membership=again).exists()
+    cop.refresh_from_db()
+    assert cop.member_count == 1
+    assert list(Membership.objects.filter(community=cop, person=past.person).current()) == [again]
+
+
+@pytest.mark.parametrize("days_after_leaving", [0, -5])
+def test_rejoining_on_or_before_the_day_they_left_is_refused(cop, days_after_leaving):
+    past = MembershipFactory(
+        community=cop,
+        joined_on=TODAY - datetime.timedelta(days=60),
+        left_on=TODAY - datetime.timedelta(days=10),
+    )
     with pytest.raises(ValidationError) as error:
-        services.membership_add(community=cop, person=past.person, joined_on=TODAY)
-    assert "was a member" in error.value.message_dict["person"][0]
+        services.membership_add(
+            community=cop,
+            person=past.person,
+            joined_on=past.left_on + datetime.timedelta(days=days_after_leaving),
+        )
+    assert "can rejoin from the day after" in error.value.message_dict["joined_on"][0]
+    assert Membership.objects.filter(community=cop).count() == 1
+
+
+def test_the_database_refuses_two_current_memberships(cop):
+    current = MembershipFactory(community=cop)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(
+            community=cop,
+            person=current.person,
+            profession=current.profession,
+            joined_on=TODAY,
+        )
 
 
 def test_member_without_profession_needs_one(cop):

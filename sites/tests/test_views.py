@@ -341,6 +341,34 @@ def test_duplicate_member_gets_a_message_and_nothing_is_saved(
     assert Membership.objects.filter(community=cop, person=preceptor).count() == 1
 
 
+def test_a_former_member_is_offered_and_rejoins(client_for, facilitator, cop):
+    past = MembershipFactory(
+        community=cop,
+        person=UserFactory(full_name="Rae Rejoin"),
+        joined_on=TODAY - datetime.timedelta(days=90),
+        left_on=TODAY - datetime.timedelta(days=30),
+    )
+    client = client_for(facilitator)
+    form = client.get(reverse("sites:member_add", args=[cop.pk])).context["form"]
+    assert past.person in form.fields["person"].queryset
+    response = client.post(
+        reverse("sites:member_add", args=[cop.pk]),
+        {"person": past.person.pk, "role": "member", "joined_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 302
+    assert Membership.objects.filter(community=cop, person=past.person).count() == 2
+    body = text(client.get(reverse("sites:cop_detail", args=[cop.pk])))
+    # Listed once among the current members and once among the past ones.
+    current, past_part = body.split("Past members (1)")
+    assert "Rae Rejoin" in current and "Rae Rejoin" in past_part
+
+
+def test_a_current_member_is_not_offered(client_for, facilitator, cop):
+    current = MembershipFactory(community=cop)
+    form = client_for(facilitator).get(reverse("sites:member_add", args=[cop.pk])).context["form"]
+    assert current.person not in form.fields["person"].queryset
+
+
 def test_member_end_before_start_gets_a_message(client_for, facilitator, cop):
     membership = MembershipFactory(community=cop, joined_on=TODAY)
     response = client_for(facilitator).post(
