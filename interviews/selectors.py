@@ -4,9 +4,10 @@ in the database, so a page's query count does not grow with the rows."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from operator import itemgetter
+from functools import cache
 from typing import NamedTuple
 
 from django.db import connection
@@ -32,6 +33,7 @@ from ipcop.lib.keyset import (
     parse_cursor,
     positive_int,
 )
+from ipcop.lib.sql import Prepared
 from ipcop.permissions import FollowUpScope, has_role
 from mentoring.models import (
     CompetencyDomain,
@@ -108,53 +110,57 @@ def followup_counts(followups: QuerySet[FollowUp], *, today: date | None = None)
 # end of the next window only, from followup_open_site_due_idx alone; the follow-ups
 # added by id counted as they are. Columns: status, total, next30, overdue. The sites as
 # `= ANY(ARRAY(…))`: one index scan over the sites, not a join planned per site (half
-# the time).
+# the time). The open statuses are written into the statement, not passed: a prepared
+# statement's generic plan could not otherwise prove that the partial index applies.
+_OPEN_STATUSES_SQL = "({})".format(", ".join(f"'{status}'" for status in OPEN_FOLLOWUP_STATUSES))
 _COUNTS_SQL = {
     "totals": "SELECT status, SUM(total), 0, 0 FROM {count} WHERE {sites} GROUP BY status",
-    "open": "SELECT NULL, 0, COUNT(*) FILTER (WHERE due_on >= %s),"
-    " COUNT(*) FILTER (WHERE due_on < %s) FROM {followup}"
-    " WHERE {sites} AND status IN (%s, %s) AND due_on <= %s",
-    "by_id": "SELECT status, COUNT(*), COUNT(*) FILTER (WHERE due_on >= %s AND due_on <= %s),"
-    " COUNT(*) FILTER (WHERE due_on < %s) FROM {followup} WHERE id IN ({ids}){site}"
-    " GROUP BY status",
+    "open": "SELECT NULL, 0, COUNT(*) FILTER (WHERE due_on >= %(today)s),"
+    " COUNT(*) FILTER (WHERE due_on < %(today)s) FROM {followup}"
+    " WHERE {sites} AND status IN {open} AND due_on <= %(window_end)s",
+    "by_id": "SELECT status, COUNT(*),"
+    " COUNT(*) FILTER (WHERE due_on >= %(today)s AND due_on <= %(window_end)s),"
+    " COUNT(*) FILTER (WHERE due_on < %(today)s) FROM {followup}"
+    " WHERE id = ANY(%(elsewhere)s){site} GROUP BY status",
 }
-_FACILITATED_SITES_SQL = "site_id = ANY(ARRAY(SELECT site_id FROM {through} WHERE user_id = %s))"
+_FACILITATED_SITES_SQL = (
+    "site_id = ANY(ARRAY(SELECT site_id FROM {through} WHERE user_id = %(facilitator)s))"
+)
 
 
-def followup_counts_in_scope(
-    scope: FollowUpScope, *, site: int | None = None, today: date | None = None
-) -> dict:
-    """`followup_counts` of the follow-ups in `scope` (at `site` only, if given), in one
-    statement that reads no follow-up but the open ones due by the end of the next window
-    and those added by id. test_selectors.py checks it against `followup_counts`."""
-    today = today or timezone.localdate()
-    window_end = today + timedelta(days=DUE_WINDOW_DAYS)
-    conditions, params = [], []
+def _counts_sql(scope: FollowUpScope, site: int | None) -> str:
+    conditions = []
     if scope.facilitator is not None:
         conditions.append(_FACILITATED_SITES_SQL.format(through=_FACILITATORS))
-        params.append(scope.facilitator)
     if site is not None:
-        conditions.append("site_id = %s")
-        params.append(site)
+        conditions.append("site_id = %(site)s")
     sites = " AND ".join(conditions) or "TRUE"
     parts = [
         _COUNTS_SQL["totals"].format(count=_T["followup_count"], sites=sites),
-        _COUNTS_SQL["open"].format(followup=_T["followup"], sites=sites),
+        _COUNTS_SQL["open"].format(followup=_T["followup"], sites=sites, open=_OPEN_STATUSES_SQL),
     ]
-    values = [*params, today, today, *params, *OPEN_FOLLOWUP_STATUSES, window_end]
     if scope.elsewhere:
         parts.append(
             _COUNTS_SQL["by_id"].format(
-                followup=_T["followup"],
-                ids=_in(list(scope.elsewhere)),
-                site="" if site is None else " AND site_id = %s",
+                followup=_T["followup"], site="" if site is None else " AND site_id = %(site)s"
             )
         )
-        values += [today, window_end, today, *scope.elsewhere]
-        if site is not None:
-            values.append(site)
+    return " UNION ALL ".join(parts)
+
+
+def _scope_values(scope: FollowUpScope, site: int | None, today: date) -> dict:
+    return {
+        "facilitator": scope.facilitator,
+        "elsewhere": list(scope.elsewhere),
+        "site": site,
+        "today": today,
+        "window_end": today + timedelta(days=DUE_WINDOW_DAYS),
+    }
+
+
+def _counts_of(rows) -> dict:
     counts = dict.fromkeys(["total", "next30", "overdue", *FollowUpStatus.values], 0)
-    for status, total, next30, overdue in _fetch(" UNION ALL ".join(parts), values):
+    for status, total, next30, overdue in rows:
         if status is not None:
             counts[status] += total
             counts["total"] += total
@@ -162,6 +168,30 @@ def followup_counts_in_scope(
             counts["next30"] += next30
             counts["overdue"] += overdue
     return counts
+
+
+# Statements of a fixed shape whose one plan suits every person: kept prepared on each
+# connection, by their SQL.
+_PREPARED: dict[str, Prepared] = {}
+
+
+def _prepared(sql: str) -> Prepared:
+    statement = _PREPARED.get(sql)
+    if statement is None:
+        statement = _PREPARED[sql] = Prepared(f"followups_{len(_PREPARED)}", sql)
+    return statement
+
+
+def followup_counts_in_scope(
+    scope: FollowUpScope, *, site: int | None = None, today: date | None = None
+) -> dict:
+    """`followup_counts` of the follow-ups in `scope` (at `site` only, if given), in one
+    statement that reads no follow-up but the open ones due by the end of the next window
+    and those added by id. test_followup_counts.py checks it against `followup_counts`.
+    A prepared statement (the home page's panel, the list's tabs): each of its parts is
+    an index look-up whatever the person's number of sites, so one plan suits all."""
+    values = _scope_values(scope, site, today or timezone.localdate())
+    return _counts_of(_prepared(_counts_sql(scope, site)).fetch_all(values))
 
 
 def _person_name(column: str) -> RawSQL:
@@ -196,7 +226,7 @@ def followup_list(followups: QuerySet[FollowUp]) -> QuerySet:
 
 
 class FollowUpListEntry(NamedTuple):
-    """A row of `followup_list` / `followup_page`: what `followup_list_rows` reads."""
+    """A row of `followup_list` / `followup_list_page`: what `followup_list_rows` reads."""
 
     pk: int
     due_on: date
@@ -213,20 +243,47 @@ def _name_of(column: str) -> str:
     return f"(SELECT {user_label_sql('u')} FROM {user} u WHERE u.id = f.{column})"  # noqa: S608  # nosec B608
 
 
-# The list's page as one fixed statement: the same rows, order and keyset cursor as
-# `keyset_page(followup_list(...), field="due_on")`, without the ~1,200 Python calls of
-# building that queryset on every request. Conditions are fixed SQL chosen by the
-# filters; every value is a parameter.
-_PAGE_SQL = f"""
-    SELECT f.id, f.due_on, f.status, f.scheduled_at, f.site_id, f.placement_id,
-           {_name_of("participant_id")}, {_name_of("interviewer_id")}
-      FROM {{followup}} f WHERE {{conditions}}
-     ORDER BY f.due_on {{direction}}, f.id {{direction}} LIMIT %s
+# The list's tab counts and page as one fixed statement: the counts of
+# `followup_counts_in_scope` (as JSON text, parsed once), the same rows, order and keyset
+# cursor as `keyset_page(followup_list(...), field="due_on")`, without the ~1,200 Python
+# calls of building that queryset on every request, and, when the tabs do not give the
+# list's size (a status and a due window), the capped count. One row of NULLs but the
+# counts when the page is empty. Conditions are fixed SQL chosen by the filters; every
+# value is a parameter, but the limits, written into the statement: a generic plan sizes
+# a `LIMIT $1` at a tenth of the table.
+_LIST_SQL = f"""
+    SELECT c.counts, c.counted, p.*
+      FROM (SELECT (SELECT json_agg(json_build_array(s, t, n, o)) FROM ({{counts}}) x(s, t, n, o)
+                   )::text AS counts,
+                   {{counted}} AS counted) c
+      LEFT JOIN LATERAL (
+           SELECT f.id, f.due_on, f.status, f.scheduled_at, f.site_id, f.placement_id,
+                  {_name_of("participant_id")} AS participant_name,
+                  {_name_of("interviewer_id")} AS interviewer_name
+             FROM {{followup}} f WHERE {{page_conditions}}
+            ORDER BY f.due_on {{direction}}, f.id {{direction}} LIMIT {{rows:d}}
+      ) p ON TRUE
+     ORDER BY p.due_on {{direction}}, p.id {{direction}}
 """  # noqa: S608  # nosec B608: table and column names from the models, values as parameters
-_PAGE_COUNT_SQL = "SELECT COUNT(*) FROM (SELECT 1 FROM {followup} f WHERE {conditions} LIMIT %s) t"
+_LIST_COUNT_SQL = (
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM {followup} f WHERE {conditions} LIMIT {limit:d}) t)"
+)
+_FILTERS_SQL = {
+    "site": "f.site_id = %(site)s",
+    "status": "f.status = %(status)s",
+    "next30": f"f.status IN {_OPEN_STATUSES_SQL}"
+    " AND f.due_on >= %(today)s AND f.due_on <= %(window_end)s",
+    "overdue": f"f.status IN {_OPEN_STATUSES_SQL} AND f.due_on < %(today)s",
+}
+# The rows after (or before) a cursor in the order fetched; `due_on >= key` is the range
+# the index scan starts from, the OR drops the rows that share the cursor's date.
+_CURSOR_SQL = {
+    "after": "f.due_on >= %(key)s AND (f.due_on > %(key)s OR f.id > %(key_pk)s)",
+    "before": "f.due_on <= %(key)s AND (f.due_on < %(key)s OR f.id < %(key_pk)s)",
+}
 
 
-def followup_page(
+def followup_list_page(
     scope: FollowUpScope,
     *,
     site: int | None,
@@ -235,75 +292,68 @@ def followup_page(
     params,
     per_page: int,
     query: str,
-    count: int | None,
     today: date | None = None,
-) -> KeysetPage:
-    """The page of the follow-ups in `scope` that `params` (request.GET) points at, with
-    the list's filters, exactly as `keyset_page` pages `followup_list` (test_selectors.py
-    compares the two)."""
-    today = today or timezone.localdate()
-    conditions, values = [], []
+) -> tuple[dict, KeysetPage]:
+    """The tab counts of the follow-ups in `scope` (at `site` only, if given: as
+    `followup_counts_in_scope`) and the page of them that `params` (request.GET) points
+    at, with the list's filters, exactly as `keyset_page` pages `followup_list`, its
+    count from the tabs where one tab holds the list. One statement; prepared for the
+    unfiltered list (the scope's sites are a subquery, unknown to any plan: one plan
+    suits everyone), planned on each request with filters, whose selectivity a generic
+    plan would not know. test_followup_counts.py compares both with the querysets."""
+    values = _scope_values(scope, site, today or timezone.localdate())
+    conditions = []
     if scope.facilitator is not None:
         sites = "f." + _FACILITATED_SITES_SQL.format(through=_FACILITATORS)
-        values.append(scope.facilitator)
         if scope.elsewhere:
-            sites = f"({sites} OR f.id IN ({_in(list(scope.elsewhere))}))"
-            values += scope.elsewhere
+            sites = f"({sites} OR f.id = ANY(%(elsewhere)s))"
         conditions.append(sites)
     if site is not None:
-        conditions.append("f.site_id = %s")
-        values.append(site)
+        conditions.append(_FILTERS_SQL["site"])
     if status:
-        conditions.append("f.status = %s")
-        values.append(status)
-    if due == "next30":
-        conditions.append("f.status IN (%s, %s) AND f.due_on >= %s AND f.due_on <= %s")
-        values += [*OPEN_FOLLOWUP_STATUSES, today, today + timedelta(days=DUE_WINDOW_DAYS)]
-    elif due == "overdue":
-        conditions.append("f.status IN (%s, %s) AND f.due_on < %s")
-        values += [*OPEN_FOLLOWUP_STATUSES, today]
+        conditions.append(_FILTERS_SQL["status"])
+        values["status"] = status
+    if due in DUE_FILTERS:
+        conditions.append(_FILTERS_SQL[due])
     after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
-    number = positive_int(params.get("n"))
-
-    def fetch(cursor: str, cursor_values: list, direction: str) -> list:
-        where = " AND ".join([*conditions, cursor] if cursor else conditions) or "TRUE"
-        sql = _PAGE_SQL.format(followup=_T["followup"], conditions=where, direction=direction)
-        rows = _fetch(sql, [*values, *cursor_values, per_page + 1])
-        return [FollowUpListEntry(*row) for row in rows]
-
-    if before is not None:
-        found = fetch(
-            "f.due_on <= %s AND (f.due_on < %s OR f.id < %s)", [*before[:1], *before], "DESC"
+    page_conditions = list(conditions)
+    if before is not None or after is not None:
+        values["key"], values["key_pk"] = before or after
+        page_conditions.append(_CURSOR_SQL["after" if before is None else "before"])
+    where = " AND ".join(conditions) or "TRUE"
+    sql = _LIST_SQL.format(
+        counts=_counts_sql(scope, site),
+        # The tabs count the list unless it is both a status and a due window.
+        counted=_LIST_COUNT_SQL.format(
+            followup=_T["followup"], conditions=where, limit=COUNT_LIMIT + 1
         )
+        if status and due
+        else "NULL",
+        followup=_T["followup"],
+        page_conditions=" AND ".join(page_conditions) or "TRUE",
+        direction="ASC" if before is None else "DESC",
+        rows=per_page + 1,
+    )
+    if site is None and not status and not due:
+        rows = _prepared(sql).fetch_all(values)
+    else:
+        rows = _fetch(sql, values)
+    counts = _counts_of(json.loads(rows[0][0]) or ())
+    counted = rows[0][1] if status and due else counts[status or due or "total"]
+    found = [FollowUpListEntry(*row[2:]) for row in rows if row[2] is not None]
+    number = positive_int(params.get("n"))
+    if before is not None:
         found.reverse()
         has_previous = len(found) > per_page
         found = found[-per_page:]
         has_next = True
     else:
-        if after is not None:
-            found = fetch(
-                "f.due_on >= %s AND (f.due_on > %s OR f.id > %s)", [*after[:1], *after], "ASC"
-            )
-        else:
-            found = fetch("", [], "ASC")
         has_next = len(found) > per_page
         found = found[:per_page]
         has_previous = after is not None
-    if not has_previous:
-        number = 1
-
-    if count is not None:
-        counted = count
-    elif after is None and before is None and not has_next:
-        counted = len(found)
-    else:
-        sql = _PAGE_COUNT_SQL.format(
-            followup=_T["followup"], conditions=" AND ".join(conditions) or "TRUE"
-        )
-        counted = _fetch(sql, [*values, COUNT_LIMIT + 1])[0][0]
-    return assemble_page(
+    page = assemble_page(
         found,
-        number=number,
+        number=number if has_previous else 1,
         has_next=has_next,
         has_previous=has_previous,
         query=query,
@@ -311,6 +361,7 @@ def followup_page(
         counted=counted,
         count_limit=COUNT_LIMIT,
     )
+    return counts, page
 
 
 STATUS_LABELS = dict(FollowUpStatus.choices)
@@ -318,7 +369,7 @@ STATUS_LABELS = dict(FollowUpStatus.choices)
 
 class FollowUpRow(NamedTuple):
     """What a row of the list shows, as plain strings (a named tuple: the Jinja2 fragment
-    reads its attributes directly, without first trying and failing `getattr` on a dict)."""
+    unpacks it in its loop, in this order, with no look-up per cell)."""
 
     url: str
     participant: str
@@ -337,24 +388,22 @@ def followup_list_rows(followups: list, *, site_names: dict[int, str]) -> list[F
         site_names = site_names | dict(
             Site.objects.filter(pk__in=missing).order_by().values_list("id", "name")
         )
-    rows = []
-    for followup in followups:
-        interview = ""
-        if followup.scheduled_at:
-            when = timezone.localtime(followup.scheduled_at).strftime("%Y-%m-%d %H:%M")
-            interview = f"{when} with {followup.interviewer_name}"
-        rows.append(
-            FollowUpRow(
-                url=pk_url("interviews:followup_detail", followup.pk),
-                participant=followup.participant_name,
-                follows="Placement" if followup.placement_id else "CoP membership",
-                site=site_names[followup.site_id],
-                due=followup.due_on.isoformat(),
-                status=STATUS_LABELS.get(followup.status, followup.status),
-                interview=interview,
-            )
+    zone = timezone.get_current_timezone()  # once, not once per row (timezone.localtime)
+    return [
+        FollowUpRow(
+            url=pk_url("interviews:followup_detail", followup.pk),
+            participant=followup.participant_name,
+            follows="Placement" if followup.placement_id else "CoP membership",
+            site=site_names[followup.site_id],
+            due=followup.due_on.isoformat(),
+            status=STATUS_LABELS.get(followup.status, followup.status),
+            interview=f"{followup.scheduled_at.astimezone(zone):%Y-%m-%d %H:%M}"
+            f" with {followup.interviewer_name}"
+            if followup.scheduled_at
+            else "",
         )
-    return rows
+        for followup in followups
+    ]
 
 
 # --- The outcomes report ---------------------------------------------------------------
@@ -429,12 +478,7 @@ class OutcomesReport:
         return paragraphs
 
 
-def _in(values: list) -> str:
-    """Placeholders for an IN list; `IN (NULL)` for none, which matches no row."""
-    return ", ".join(["%s"] * len(values)) or "NULL"
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
+def _fetch(sql: str, params: list | dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -473,51 +517,41 @@ _FACILITATORS = Site.facilitators.through._meta.db_table
 
 COMMUNITIES_SHOWN = 100
 
-# The CoPs started by the end of the period, in site and name order, with their member
-# and initiative counts (all of them, whatever their dates) and how many CoPs there are
-# in all (the window count, taken before the LIMIT).
-_COMMUNITIES_SQL = """
-    SELECT c.name, c.site_name, c.status,
-           (SELECT COUNT(*) FROM {membership} m WHERE m.community_id = c.id),
-           (SELECT COUNT(*) FROM {initiative} i WHERE i.community_id = c.id),
-           c.total
-      FROM (SELECT c.id, c.name, s.name AS site_name, c.status, COUNT(*) OVER () AS total
-              FROM {cop} c JOIN {site} s ON s.id = c.site_id
-             WHERE c.site_id IN ({sites}) AND c.started_on <= %s
-             ORDER BY s.name, c.name, c.id
-             LIMIT %s) c
-     ORDER BY c.site_name, c.name, c.id
-"""
-
-# Initiatives alive during the period (created by its end, not ended before its start):
-# counts by theme and status, and the five most recently updated implemented or
-# sustained ones as examples.
-_INITIATIVES_SQL = """
-    WITH alive AS (
-        SELECT i.id, i.theme, i.status, i.title, i.updated_at
-          FROM {initiative} i JOIN {cop} c ON c.id = i.community_id
-         WHERE c.site_id IN ({sites}) AND i.created_at < %s
-           AND (i.ended_on IS NULL OR i.ended_on >= %s)
-    )
-    SELECT theme, status, COUNT(*), NULL, NULL, NULL FROM alive GROUP BY theme, status
-    UNION ALL
-    SELECT NULL, NULL, NULL, title, updated_at, id
-      FROM (SELECT id, title, updated_at FROM alive WHERE status IN (%s, %s)
-             ORDER BY updated_at DESC, id DESC LIMIT 5) examples
-"""
-
-# Students' IP exposure over the sessions held in the period: per student, the distinct
-# professions other than their own among the session's professionals (students meeting
-# none count as 0: the mean is the pairs met over the students); students per profession
-# met; students and sessions per domain (as named: domains of same-named frameworks that
-# share a name count as one, by the lowest id among them). Every attendance row is read
-# once; each student's profession is looked up once, not once per session, and names
-# are joined to the aggregates, not to the rows (1.5x faster than joining per row).
-_EXPOSURE_SQL = """
-    WITH attendance AS MATERIALIZED (
+# The whole report as one statement with a JSON column per section, run as a prepared
+# statement (`ipcop.lib.sql.Prepared`, generic plan) with the sites as one array: as five
+# statements planned on every request, planning (~2.5 ms) and the round trips cost as
+# much as the reading on the province data set. The generic plan was checked against
+# each request's own plan for one site and for a zone's 10, 100 and 500 sites: as fast
+# or faster (it reads a site's rows through their indexes whatever their number). So
+# that it stays so, no condition joins a site's rows to another table's in an order the
+# planner would choose by their number: the CoPs' initiatives are read by the CoPs' ids
+# (`= ANY(ARRAY(…))`), the CoPs' site names by a scalar subquery.
+#
+# - communities: the CoPs started by the end of the period, in site and name order, with
+#   their member and initiative counts (all of them, whatever their dates) and how many
+#   CoPs there are in all (the window count, taken before the LIMIT);
+# - initiatives, examples: initiatives alive during the period (created by its end, not
+#   ended before its start), counted by theme and status, and the five most recently
+#   updated implemented or sustained ones;
+# - placements: placements over the period (as `PlacementQuerySet.overlapping`), but
+#   cancelled ones, by model: placements and students;
+# - exposure, professions, domains: students' IP exposure over the sessions held in the
+#   period: per student, the distinct professions other than their own among the
+#   session's professionals (students meeting none count as 0: the mean is the pairs met
+#   over the students); students per profession met; students and sessions per domain
+#   (as named: domains of same-named frameworks that share a name count as one, by the
+#   lowest id among them). Every attendance row is read once; each student's profession
+#   is looked up once, not once per session, and names are joined to the aggregates,
+#   not to the rows;
+# - quotes, themes: from the interviews conducted in the period with consent, their 50
+#   latest publishable quotes and their themes (interviews per theme);
+# - followups: the follow-ups due in the period (but cancelled ones) by status, from
+#   followup_site_status_due_idx alone.
+_OUTCOMES_REPORT_SQL = """
+    WITH {scope}attendance AS MATERIALIZED (
         SELECT ss.session_id, ss.student_id
           FROM {session_student} ss JOIN {session} s ON s.id = ss.session_id
-         WHERE s.site_id IN ({sites}) AND s.held_on >= %s AND s.held_on <= %s
+         WHERE s.site_id = ANY({sites}) AND s.held_on >= %(start)s AND s.held_on <= %(end)s
     ), students AS MATERIALIZED (
         SELECT st.id, p.profession_id
           FROM {student} st JOIN {program} p ON p.id = st.program_id
@@ -532,67 +566,121 @@ _EXPOSURE_SQL = """
         SELECT d.id, d.name, f.name AS framework,
                MIN(d.id) OVER (PARTITION BY d.name, f.name) AS canonical
           FROM {domain} d JOIN {framework} f ON f.id = d.framework_id
-    )
-    SELECT 'exposure', '', '', COUNT(*), 0,
-           (SELECT COUNT(*) FROM met)::numeric / NULLIF(COUNT(*), 0)
-      FROM students
-    UNION ALL
-    SELECT 'profession', pr.name, '', m.students, 0, NULL
-      FROM (SELECT profession_id, COUNT(*) AS students FROM met GROUP BY profession_id) m
-           JOIN {profession} pr ON pr.id = m.profession_id
-    UNION ALL
-    SELECT 'domain', d.name, d.framework, c.students, c.sessions, NULL
-      FROM (SELECT d.canonical, COUNT(DISTINCT a.student_id) AS students,
-                   COUNT(DISTINCT a.session_id) AS sessions
-              FROM attendance a
-                   JOIN {session_domain} sd ON sd.mentoringsession_id = a.session_id
-                   JOIN domains d ON d.id = sd.competencydomain_id
-             GROUP BY d.canonical) c
-           JOIN domains d ON d.id = c.canonical
-     ORDER BY 1, 4 DESC, 2, 3
-"""
-
-# Placements over the period (as `PlacementQuerySet.overlapping`), but cancelled ones, by
-# model: placements and students.
-_PLACEMENTS_SQL = """
-    SELECT model, COUNT(*), COUNT(DISTINCT student_id)
-      FROM {placement}
-     WHERE site_id IN ({sites}) AND start_date <= %s AND end_date >= %s AND status <> %s
-     GROUP BY model
-     ORDER BY model
-"""
-
-# The follow-up interviews: from the interviews conducted in the period with consent, their
-# 50 latest publishable quotes and their themes (interviews per theme); the follow-ups due
-# in the period (but cancelled ones) by status, from followup_site_status_due_idx alone.
-# (The quotes come first: their typed columns give the other branches' NULLs a type.)
-_INTERVIEWS_SQL = """
-    WITH records AS (
+    ), alive AS MATERIALIZED (
+        SELECT i.id, i.theme, i.status, i.title, i.updated_at
+          FROM {initiative} i
+         WHERE i.community_id = ANY(ARRAY(SELECT id FROM {cop} WHERE site_id = ANY({sites})))
+           AND i.created_at < %(created_before)s
+           AND (i.ended_on IS NULL OR i.ended_on >= %(start)s)
+    ), records AS MATERIALIZED (
         SELECT r.id, r.conducted_on
           FROM {record} r JOIN {followup} f ON f.id = r.followup_id
-         WHERE f.site_id IN ({sites}) AND r.conducted_on >= %s AND r.conducted_on <= %s
-           AND r.consent_given
+         WHERE f.site_id = ANY({sites}) AND r.conducted_on >= %(start)s
+           AND r.conducted_on <= %(end)s AND r.consent_given
     )
-    SELECT 'quote', text, NULL, speaker_role, theme, conducted_on, id
-      FROM (SELECT q.text, q.speaker_role, COALESCE(t.name, '') AS theme, r.conducted_on, q.id
-              FROM {quote} q
-                   JOIN records r ON r.id = q.record_id
-                   LEFT JOIN {theme} t ON t.id = q.theme_id
-             WHERE q.may_publish
-             ORDER BY r.conducted_on DESC, q.id LIMIT 50) quotes
-    UNION ALL
-    SELECT 'theme', t.name, COUNT(DISTINCT rt.interviewrecord_id), '', '', NULL, NULL
-      FROM records r
-           JOIN {record_theme} rt ON rt.interviewrecord_id = r.id
-           JOIN {theme} t ON t.id = rt.theme_id
-     GROUP BY t.id, t.name
-    UNION ALL
-    SELECT 'followup', status, COUNT(*), '', '', NULL, NULL
-      FROM {followup}
-     WHERE site_id IN ({sites}) AND due_on >= %s AND due_on <= %s AND status <> %s
-     GROUP BY status
-     ORDER BY 1, 3 DESC, 2
-"""
+    SELECT {choices}
+        (SELECT json_agg(json_build_array(c.name, c.site_name, c.status,
+                    (SELECT COUNT(*) FROM {membership} m WHERE m.community_id = c.id),
+                    (SELECT COUNT(*) FROM {initiative} i WHERE i.community_id = c.id),
+                    c.total) ORDER BY c.site_name, c.name, c.id)
+           FROM (SELECT c.id, c.name, c.status, COUNT(*) OVER () AS total,
+                        (SELECT s.name FROM {site} s WHERE s.id = c.site_id) AS site_name
+                   FROM {cop} c
+                  WHERE c.site_id = ANY({sites}) AND c.started_on <= %(end)s
+                  ORDER BY site_name, c.name, c.id
+                  LIMIT %(communities_shown)s) c) AS communities,
+        (SELECT json_agg(json_build_array(theme, status, n))
+           FROM (SELECT theme, status, COUNT(*) AS n FROM alive GROUP BY theme, status) t
+        ) AS initiatives,
+        (SELECT json_agg(title ORDER BY updated_at DESC, id DESC)
+           FROM (SELECT id, title, updated_at FROM alive
+                  WHERE status IN (%(implemented)s, %(sustained)s)
+                  ORDER BY updated_at DESC, id DESC LIMIT 5) e) AS examples,
+        (SELECT json_agg(json_build_array(model, placements, students) ORDER BY model)
+           FROM (SELECT model, COUNT(*) AS placements, COUNT(DISTINCT student_id) AS students
+                   FROM {placement}
+                  WHERE site_id = ANY({sites}) AND start_date <= %(end)s
+                    AND end_date >= %(start)s AND status <> %(placement_cancelled)s
+                  GROUP BY model) p) AS placements,
+        (SELECT json_build_array(COUNT(*),
+                                 (SELECT COUNT(*) FROM met)::numeric / NULLIF(COUNT(*), 0))
+           FROM students) AS exposure,
+        (SELECT json_agg(json_build_array(pr.name, m.students) ORDER BY m.students DESC, pr.name)
+           FROM (SELECT profession_id, COUNT(*) AS students FROM met GROUP BY profession_id) m
+                JOIN {profession} pr ON pr.id = m.profession_id) AS professions,
+        (SELECT json_agg(json_build_array(d.name, d.framework, c.students, c.sessions)
+                         ORDER BY c.students DESC, d.name, d.framework)
+           FROM (SELECT d.canonical, COUNT(DISTINCT a.student_id) AS students,
+                        COUNT(DISTINCT a.session_id) AS sessions
+                   FROM attendance a
+                        JOIN {session_domain} sd ON sd.mentoringsession_id = a.session_id
+                        JOIN domains d ON d.id = sd.competencydomain_id
+                  GROUP BY d.canonical) c
+                JOIN domains d ON d.id = c.canonical) AS domains,
+        (SELECT json_agg(json_build_array(text, speaker_role, theme)
+                         ORDER BY conducted_on DESC, id)
+           FROM (SELECT q.text, q.speaker_role, COALESCE(t.name, '') AS theme,
+                        r.conducted_on, q.id
+                   FROM {quote} q
+                        JOIN records r ON r.id = q.record_id
+                        LEFT JOIN {theme} t ON t.id = q.theme_id
+                  WHERE q.may_publish
+                  ORDER BY r.conducted_on DESC, q.id LIMIT 50) q) AS quotes,
+        (SELECT json_agg(json_build_array(name, n) ORDER BY n DESC, name)
+           FROM (SELECT t.name, COUNT(DISTINCT rt.interviewrecord_id) AS n
+                   FROM records r
+                        JOIN {record_theme} rt ON rt.interviewrecord_id = r.id
+                        JOIN {theme} t ON t.id = rt.theme_id
+                  GROUP BY t.id, t.name) t) AS themes,
+        (SELECT json_object_agg(status, n)
+           FROM (SELECT status, COUNT(*) AS n FROM {followup}
+                  WHERE site_id = ANY({sites}) AND due_on >= %(start)s AND due_on <= %(end)s
+                    AND status <> %(followup_cancelled)s
+                  GROUP BY status) f) AS followups
+"""  # noqa: S608  # nosec B608: table names from the models, values as parameters
+
+
+# The report's sites, as `ipcop.permissions.sites_facilitated_by`: every site for an
+# admin, the sites a facilitator facilitates (by their id) for a facilitator.
+_REPORT_SITES_SQL = {
+    "admin": "SELECT id, name FROM {site}",
+    "facilitator": "SELECT id, name FROM {site}"
+    " WHERE id IN (SELECT site_id FROM {through} WHERE user_id = %(person)s)",
+}
+
+# How the report's statement gets its sites: given (`outcomes_report`), or as the
+# person's report sites, all of them or the one asked for if it is one of them, read by
+# the statement itself, which then also returns them as the form's options
+# (`outcomes_report_for`): one round trip less on every request.
+_GIVEN_SITES = {"scope": "", "sites": "%(sites)s", "choices": "NULL, NULL,"}
+_PERSON_SITES = {
+    "scope": """choices AS MATERIALIZED ({choices}), scope AS MATERIALIZED (
+        SELECT ARRAY(SELECT id FROM choices WHERE %(site)s::bigint IS NULL OR id = %(site)s)
+               AS sites
+    ), """,
+    "sites": "(SELECT sites FROM scope)::bigint[]",
+    "choices": "ARRAY(SELECT id FROM choices ORDER BY name, id),"
+    " ARRAY(SELECT name FROM choices ORDER BY name, id),",
+}
+
+
+def _report_sites_sql(role: str) -> str:
+    return _REPORT_SITES_SQL[role].format(site=_T["site"], through=_FACILITATORS)
+
+
+@cache
+def _outcomes_report_statement(role: str | None) -> Prepared:
+    """The report's statement over given sites (role None) or a person's (their role)."""
+    if role is None:
+        parts = _GIVEN_SITES
+    else:
+        parts = {
+            **_PERSON_SITES,
+            "scope": _PERSON_SITES["scope"].format(choices=_report_sites_sql(role)),
+        }
+    return Prepared(
+        f"outcomes_report_{role or 'given'}", _OUTCOMES_REPORT_SQL.format(**parts, **_T)
+    )
 
 
 # The choices the report labels its rows with, read once: building them from the enums
@@ -623,19 +711,6 @@ class QuoteRow(NamedTuple):
     theme: str  # its name, or "" for none
 
 
-def _report_communities(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
-    statuses = _COP_STATUSES
-    rows = _fetch(
-        _COMMUNITIES_SQL.format(sites=sites, **_T),
-        [*site_ids, report.end, COMMUNITIES_SHOWN],
-    )
-    report.communities = [
-        CommunityRow(name, site, statuses.get(status, status), members, initiatives)
-        for name, site, status, members, initiatives, _ in rows
-    ]
-    report.community_count = rows[0][-1] if rows else 0
-
-
 def _theme_entry(theme: str, label: str) -> dict:
     return {
         "theme": theme,
@@ -645,28 +720,19 @@ def _theme_entry(theme: str, label: str) -> dict:
     }
 
 
-def _report_initiatives(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
-    # "Created on or before the period's last day" in local time, as an instant: the
-    # start of the next local day.
-    created_before = datetime.combine(
-        report.end + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
-    )
-    rows = _fetch(
-        _INITIATIVES_SQL.format(sites=sites, **_T),
-        [
-            *site_ids,
-            connection.ops.adapt_datetimefield_value(created_before),
-            report.start,
-            InitiativeStatus.IMPLEMENTED,
-            InitiativeStatus.SUSTAINED,
-        ],
-    )
+def _report_communities(report: OutcomesReport, rows: list | None) -> None:
+    statuses = _COP_STATUSES
+    rows = rows or []
+    report.communities = [
+        CommunityRow(name, site, statuses.get(status, status), members, initiatives)
+        for name, site, status, members, initiatives, _ in rows
+    ]
+    report.community_count = rows[0][-1] if rows else 0
+
+
+def _report_initiatives(report: OutcomesReport, rows: list | None, examples: list | None) -> None:
     by_theme = {value: _theme_entry(value, label) for value, label in _INITIATIVE_THEMES}
-    examples = []
-    for theme, status, n, title, updated_at, pk in rows:
-        if theme is None:
-            examples.append((updated_at, pk, title))
-            continue
+    for theme, status, n in rows or ():
         entry = by_theme.setdefault(theme, _theme_entry(theme, theme))
         entry["total"] += n
         entry["by_status"][status] = n
@@ -675,32 +741,11 @@ def _report_initiatives(report: OutcomesReport, sites: str, site_ids: list[int])
     report.initiatives_by_theme = sorted(by_theme.values(), key=lambda e: -e["total"])
     report.initiative_statuses = list(_INITIATIVE_STATUS_CHOICES)
     report.initiative_total = sum(e["total"] for e in by_theme.values())
-    examples.sort(reverse=True)  # the latest updated first
-    report.implemented_examples = [title for _, _, title in examples]
+    report.implemented_examples = examples or []  # the latest updated first
 
 
-def _report_exposure(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
-    rows = _fetch(_EXPOSURE_SQL.format(sites=sites, **_T), [*site_ids, report.start, report.end])
-    for kind, name, framework, students, sessions, average in rows:
-        if kind == "exposure":
-            report.exposure = {
-                "students": students,
-                "avg_professions": None if average is None else float(average),
-            }
-        elif kind == "profession":
-            report.professions_met.append({"profession": name, "students": students})
-        else:
-            report.domains_covered.append(
-                {"domain": name, "framework": framework, "students": students, "sessions": sessions}
-            )
-
-
-def _report_placements(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
+def _report_placements(report: OutcomesReport, rows: list | None) -> None:
     labels = _PLACEMENT_MODELS
-    rows = _fetch(
-        _PLACEMENTS_SQL.format(sites=sites, **_T),
-        [*site_ids, report.end, report.start, PlacementStatus.CANCELLED],
-    )
     report.placements_by_model = [
         {
             "model": model,
@@ -708,32 +753,29 @@ def _report_placements(report: OutcomesReport, sites: str, site_ids: list[int]) 
             "students": students,
             "label": labels.get(model, model),
         }
-        for model, placements, students in rows
+        for model, placements, students in rows or ()
     ]
 
 
-def _report_interviews(report: OutcomesReport, sites: str, site_ids: list[int]) -> None:
-    rows = _fetch(
-        _INTERVIEWS_SQL.format(sites=sites, **_T),
-        [
-            *site_ids,
-            report.start,
-            report.end,
-            *site_ids,
-            report.start,
-            report.end,
-            FollowUpStatus.CANCELLED,
-        ],
-    )
-    by_status: dict[str, int] = {}
-    quotes = []
-    for kind, name, n, speaker_role, theme, conducted_on, pk in rows:
-        if kind == "followup":
-            by_status[name] = n
-        elif kind == "theme":
-            report.themes.append(ThemeCount(name, n))
-        else:
-            quotes.append((conducted_on, pk, QuoteRow(name, speaker_role, theme)))
+def _report_exposure(
+    report: OutcomesReport, exposure: list, professions: list | None, domains: list | None
+) -> None:
+    students, average = exposure
+    report.exposure = {
+        "students": students,
+        "avg_professions": None if average is None else float(average),
+    }
+    report.professions_met = [{"profession": name, "students": n} for name, n in professions or ()]
+    report.domains_covered = [
+        {"domain": name, "framework": framework, "students": n, "sessions": sessions}
+        for name, framework, n, sessions in domains or ()
+    ]
+
+
+def _report_interviews(
+    report: OutcomesReport, quotes: list | None, themes: list | None, by_status: dict | None
+) -> None:
+    by_status = by_status or {}
     report.followups = {
         "due": sum(by_status.values()),
         "completed": by_status.get(FollowUpStatus.COMPLETED, 0),
@@ -741,48 +783,101 @@ def _report_interviews(report: OutcomesReport, sites: str, site_ids: list[int]) 
         "missed": by_status.get(FollowUpStatus.MISSED, 0),
         "open": sum(by_status.get(status, 0) for status in OPEN_FOLLOWUP_STATUSES),
     }
-    # The latest interviews first, then in the order the quotes were taken.
-    quotes.sort(key=itemgetter(1))
-    quotes.sort(key=itemgetter(0), reverse=True)
-    report.quotes = [quote for _, _, quote in quotes]
+    # The latest interviews first, then in the order the quotes were taken (the SQL's).
+    report.quotes = [QuoteRow(*quote) for quote in quotes or ()]
+    report.themes = [ThemeCount(*theme) for theme in themes or ()]
 
 
-_FACILITATED_SITE_CHOICES = {
-    "admin": "SELECT id, name FROM {site} ORDER BY name, id",
-    "facilitator": "SELECT id, name FROM {site} WHERE id IN"
-    " (SELECT site_id FROM {through} WHERE user_id = %s) ORDER BY name, id",
-}
+def _report_role(user: User) -> tuple[str, dict] | None:
+    """Whose sites the person's report covers (`_REPORT_SITES_SQL`), and its parameters."""
+    if user.is_admin:
+        return "admin", {}
+    if has_role(user, "facilitator"):
+        return "facilitator", {"person": user.pk}
+    return None
+
+
+@cache
+def _report_site_choices_statement(role: str) -> Prepared:
+    return Prepared(f"report_sites_{role}", f"{_report_sites_sql(role)} ORDER BY name, id")
 
 
 def report_site_choices(user: User) -> list[tuple[int, str]]:
     """(id, name) of exactly the sites `ipcop.permissions.sites_facilitated_by(user)`
-    holds, by name: the report's site options, read on every request. A fixed statement:
-    the queryset cost more Python to build than PostgreSQL spends answering it."""
-    if user.is_admin:
-        role = "admin"
-    elif has_role(user, "facilitator"):
-        role = "facilitator"
-    else:
+    holds, by name: the report's site options (`outcomes_report_for` reads them with the
+    report; this when there is no report to read). A fixed statement: the queryset cost
+    more Python to build than PostgreSQL spends answering it."""
+    role = _report_role(user)
+    if role is None:
         return []
-    sql = _FACILITATED_SITE_CHOICES[role].format(site=_T["site"], through=_FACILITATORS)
-    return _fetch(sql, [] if role == "admin" else [user.pk])
+    return _report_site_choices_statement(role[0]).fetch_all(role[1])
+
+
+def _report_params(start: date, end: date) -> dict:
+    # "Created on or before the period's last day" in local time, as an instant: the
+    # start of the next local day.
+    created_before = datetime.combine(
+        end + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    return {
+        "start": start,
+        "end": end,
+        "created_before": connection.ops.adapt_datetimefield_value(created_before),
+        "communities_shown": COMMUNITIES_SHOWN,
+        "implemented": InitiativeStatus.IMPLEMENTED,
+        "sustained": InitiativeStatus.SUSTAINED,
+        "placement_cancelled": PlacementStatus.CANCELLED,
+        "followup_cancelled": FollowUpStatus.CANCELLED,
+    }
+
+
+def _report_from_row(report: OutcomesReport, row: tuple) -> OutcomesReport:
+    (
+        communities,
+        initiatives,
+        examples,
+        placements,
+        exposure,
+        professions,
+        domains,
+        quotes,
+        themes,
+        followups,
+    ) = row
+    _report_communities(report, communities)
+    _report_initiatives(report, initiatives, examples)
+    _report_placements(report, placements)
+    _report_exposure(report, exposure, professions, domains)
+    _report_interviews(report, quotes, themes, followups)
+    return report
 
 
 def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> OutcomesReport:
     """The outcomes report over `sites` (ids to names) and the period [start, end], in
-    five statements whatever the data's size."""
-    site_ids = list(sites)
+    one statement whatever the data's size."""
     report = OutcomesReport(start=start, end=end, site_names=list(sites.values()))
-    placeholders = _in(site_ids)
-    for section in (
-        _report_communities,
-        _report_initiatives,
-        _report_placements,
-        _report_exposure,
-        _report_interviews,
-    ):
-        section(report, placeholders, site_ids)
-    return report
+    row = _outcomes_report_statement(None).fetch_row(
+        {"sites": list(sites), **_report_params(start, end)}
+    )
+    return _report_from_row(report, row[2:])
+
+
+def outcomes_report_for(
+    user: User, *, site: int | None, start: date, end: date
+) -> tuple[list[tuple[int, str]], OutcomesReport]:
+    """The person's report sites (`report_site_choices`) and, in the same statement, the
+    outcomes report over all of them, or over `site` alone if it is one of them (over no
+    site if it is not: the form then rejects it)."""
+    role = _report_role(user)
+    if role is None:
+        return [], outcomes_report(sites={}, start=start, end=end)
+    ids, names, *row = _outcomes_report_statement(role[0]).fetch_row(
+        {"site": site, **role[1], **_report_params(start, end)}
+    )
+    choices = list(zip(ids, names, strict=True))
+    shown = [name for pk, name in choices if site is None or pk == site]
+    report = OutcomesReport(start=start, end=end, site_names=shown)
+    return choices, _report_from_row(report, row)
 
 
 def outcomes_report_rows(report: OutcomesReport) -> list[list]:

@@ -36,11 +36,10 @@ from interviews.ics import feed_ics
 from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, Theme
 from interviews.selectors import (
     followup_counts,
-    followup_counts_in_scope,
     followup_due_q,
+    followup_list_page,
     followup_list_rows,
-    followup_page,
-    outcomes_report,
+    outcomes_report_for,
     outcomes_report_rows,
     report_site_choices,
 )
@@ -49,7 +48,7 @@ from interviews.selectors import (
 )
 from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import render_rows
+from ipcop.lib.fragments import fixed_url, render_rows
 from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -99,10 +98,8 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     # The tab counts already say how many rows one tab (or none) holds: no count query then.
     paging = {"params": request.GET, "per_page": PAGE_SIZE, "query": query.urlencode()}
     if scope is not None:
-        # Facilitators and admins: counts and page as fixed statements over the scope.
-        counts = followup_counts_in_scope(scope, site=site)
-        known = counts[status or due or "total"] if not (status and due) else None
-        page = followup_page(scope, site=site, status=status, due=due, count=known, **paging)
+        # Facilitators and admins: counts and page in one fixed statement over the scope.
+        counts, page = followup_list_page(scope, site=site, status=status, due=due, **paging)
     else:
         visible = followups_in_scope(request.user, scope)
         if site:
@@ -421,16 +418,19 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 def _report(request: HttpRequest):
     require_role(request.user, "facilitator")
     # Without parameters, the defaults (all the person's sites, the last year) are valid.
-    form = ReportForm(request.GET or {}, site_choices=report_site_choices(request.user))
+    form = ReportForm(request.GET or {})
     if not form.is_valid():
+        form.offer_sites(report_site_choices(request.user))
         return form, None
     data = form.cleaned_data
-    # The sites the form offered (the person's sites, read once): literal ids keep the
-    # report's queries free of the permission subquery.
-    site_ids = [data["site"]] if data.get("site") else list(form.site_names)
-    return form, outcomes_report(
-        sites={pk: form.site_names[pk] for pk in site_ids}, start=data["start"], end=data["end"]
+    # The person's sites come with the report, read by its statement, which keeps the
+    # site asked for only if it is one of them; the form then checks it is.
+    choices, outcomes = outcomes_report_for(
+        request.user, site=data["site"], start=data["start"], end=data["end"]
     )
+    if not form.offer_sites(choices):
+        return form, None
+    return form, outcomes
 
 
 @require_GET
@@ -445,7 +445,7 @@ def report(request: HttpRequest) -> HttpResponse:
             "interviews/_report.html",
             {
                 "report": outcomes,
-                "csv_url": f"{reverse('interviews:report_csv')}?{query}",
+                "csv_url": f"{fixed_url('interviews:report_csv')}?{query}",
                 "period": f"{date_filter(outcomes.start, 'j F Y')} – "
                 f"{date_filter(outcomes.end, 'j F Y')}",
                 "average_professions": floatformat(

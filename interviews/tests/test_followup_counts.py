@@ -173,13 +173,15 @@ def _page_fields(page):
         {"due": "overdue"},
         {"status": "scheduled", "due": "next30"},
         {"site": "b"},
+        {"site": "b", "status": "pending", "due": "overdue"},
     ],
 )
-def test_the_page_statement_pages_as_keyset_page_does(
+def test_the_list_statement_counts_and_pages_as_the_querysets_do(
     request, every_kind, site_a, site_b, persona, filters, monkeypatch
 ):
-    """Walking forwards by Next and back by Previous, every page of `followup_page` is the
-    page `keyset_page` makes of `followup_list`, with a count where it must count."""
+    """Walking forwards by Next and back by Previous, every page of `followup_list_page`
+    is the page `keyset_page` makes of `followup_list` (counting the rows itself), and
+    its tab counts are `followup_counts` of the scope at the site."""
     monkeypatch.setattr(keyset, "COUNT_LIMIT", 10)
     monkeypatch.setattr(selectors, "COUNT_LIMIT", 10)
     user = request.getfixturevalue(persona)
@@ -189,19 +191,21 @@ def test_the_page_statement_pages_as_keyset_page_does(
     rows = permissions.followups_in_scope(user, scope)
     if site:
         rows = rows.filter(site_id=site)
+    counts = followup_counts(rows, today=every_kind)
     if status:
         rows = rows.filter(status=status)
     if due:
         rows = rows.filter(followup_due_q(due, every_kind))
 
     def both(params):
-        common = {"params": params, "per_page": 4, "query": "x=1", "count": None}
-        ours = selectors.followup_page(
+        common = {"params": params, "per_page": 4, "query": "x=1"}
+        tabs, ours = selectors.followup_list_page(
             scope, site=site, status=status, due=due, today=every_kind, **common
         )
         reference = keyset.keyset_page(
-            followup_list(rows), field="due_on", descending=False, **common
+            followup_list(rows), field="due_on", descending=False, count=None, **common
         )
+        assert tabs == counts
         assert _page_fields(ours) == _page_fields(reference)
         return ours
 
@@ -215,3 +219,21 @@ def test_the_page_statement_pages_as_keyset_page_does(
     while page.has_previous:
         page = both(params_of(page.previous_query))
     assert page.number == 1
+
+
+def test_the_list_statement_gives_counts_for_an_empty_page(every_kind, facilitator, site_a):
+    """A filter that keeps no row: the statement's one row still carries the counts."""
+    scope = permissions.followup_list_scope(facilitator)
+    tabs, page = selectors.followup_list_page(
+        scope,
+        site=site_a.pk,
+        status="completed",
+        due="overdue",
+        params=QueryDict(),
+        per_page=4,
+        query="",
+        today=every_kind,
+    )
+    shown = permissions.followups_in_scope(facilitator, scope).filter(site_id=site_a.pk)
+    assert tabs == followup_counts(shown, today=every_kind)
+    assert list(page.object_list) == [] and page.count == 0

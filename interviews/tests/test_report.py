@@ -394,3 +394,36 @@ def test_report_site_choices_are_the_sites_the_person_facilitates(request, world
     )
     assert selectors.report_site_choices(user) == expected
     assert expected or persona == "preceptor"
+
+
+@pytest.mark.parametrize("persona", ["facilitator", "admin_user", "preceptor"])
+def test_the_persons_report_is_the_report_over_their_sites(request, world, persona):
+    """`outcomes_report_for` reads the person's sites with the report: the same options as
+    `report_site_choices`, and the report over all of them or the one asked for."""
+    user = request.getfixturevalue(persona)
+    SiteFactory(name="Another site", facilitators=[user])
+    world["c"].facilitators.add(user)
+    expected_choices = selectors.report_site_choices(user)
+    choices, report = selectors.outcomes_report_for(user, site=None, start=START, end=END)
+    assert choices == expected_choices
+    reference = selectors.outcomes_report(sites=dict(expected_choices), start=START, end=END)
+    assert numbers(report) == numbers(reference)
+    assert report.site_names == reference.site_names
+    for site in (world["a"], world["c"]):
+        choices, report = selectors.outcomes_report_for(user, site=site.pk, start=START, end=END)
+        assert choices == expected_choices
+        if site.pk in dict(choices):
+            assert numbers(report) == numbers(report_for([site]))
+            assert report.site_names == [site.name]
+        else:  # not one of the person's sites: no site's numbers (the form rejects it)
+            assert numbers(report) == numbers(report_for([]))
+            assert report.site_names == []
+
+
+def test_one_prepared_report_statement_serves_one_site_and_many(world):
+    """The report's statement is prepared once a connection with a generic plan: one
+    site, then all three, then one again, each gives the querysets' numbers."""
+    for scope in ("a", "abc", "c", "ab"):
+        sites = [world[key] for key in scope]
+        expected = reference_report([s.pk for s in sites], START, END)
+        assert numbers(report_for(sites)) == expected

@@ -309,9 +309,9 @@ def test_list_query_count_is_constant(
 ):
     make_followups(site_a, rows)
     c = client_for(facilitator)
-    # Session, user, follow-ups elsewhere, sites, counts, page, and the session's save
-    # (UPDATE in a savepoint): the tab counts give the list's size, no count query.
-    with django_assert_max_num_queries(9):
+    # Session, user, follow-ups elsewhere, sites, counts and page (one statement), and the
+    # session's save (UPDATE in a savepoint): the tab counts give the list's size.
+    with django_assert_max_num_queries(8):
         response = c.get(url("followup_list"))
     assert response.status_code == 200
 
@@ -357,9 +357,9 @@ def test_report_query_count_is_constant(
 ):
     populate_report(site_a, rows)
     c = client_for(facilitator)
-    # Session, user, the person's sites, the report's five statements, the session's
-    # save: 9 on the bench; the tests' session save adds a savepoint pair.
-    with django_assert_max_num_queries(11):
+    # Session, user, the report with the person's sites (one statement), the session's
+    # save: 4 on the bench; the tests' session save adds a savepoint pair.
+    with django_assert_max_num_queries(6):
         response = c.get(url("report"))
     assert response.status_code == 200
     page = response.content.decode()
@@ -472,3 +472,24 @@ def test_every_form_page_renders_for_the_sites_facilitator(client_for, facilitat
         response = c.get(page)
         assert response.status_code == 200, page
         assert response.content.decode().count("<h1") == 1, page
+
+
+def test_report_rejects_a_site_not_among_the_persons_with_the_other_errors(
+    client_for, facilitator, site_a, site_b
+):
+    """The person's sites come with the report; a site that is not one of them is a form
+    error (as a choice field gives it), beside a bad date's, and no report is shown."""
+    response = client_for(facilitator).get(url("report"), {"site": site_b.pk, "start": "abc"})
+    page = response.content.decode()
+    assert response.context["report"] is None
+    assert f"Select a valid choice. {site_b.pk} is not one of the available choices." in page
+    assert "Enter a valid date." in page
+    assert 'class="form-select is-invalid"' in page
+    assert f'<option value="{site_a.pk}">Site A</option>' in page
+    for bad in ("abc", "99999999"):
+        response = client_for(facilitator).get(url("report"), {"site": bad})
+        assert response.context["report"] is None
+        assert "is not one of the available choices" in response.content.decode()
+    response = client_for(facilitator).get(url("report"), {"site": site_a.pk})
+    assert response.context["report"].site_names == ["Site A"]
+    assert f'<option value="{site_a.pk}" selected>Site A</option>' in response.content.decode()
