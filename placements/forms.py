@@ -255,7 +255,17 @@ class TransitionForm(forms.Form):
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label="What the file holds", choices=list(KINDS.items()))
-    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV, first line naming the columns.")
+    file = forms.FileField(
+        label="CSV or Excel (.xlsx) file",
+        help_text="A UTF-8 CSV, or the first sheet of an .xlsx workbook; its first row names "
+        "the columns.",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

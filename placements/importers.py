@@ -1,4 +1,5 @@
-"""Import of students and placements from CSV files: parse, preview, confirm.
+"""Import of students and placements from CSV or Excel (.xlsx) files: parse, preview,
+confirm.
 
 Both steps run the same code through the same services, inside one transaction: the
 preview rolls it back, the confirmation commits it only if every row passed. So the
@@ -7,17 +8,23 @@ for the last place of a site), a file with any bad row changes nothing, and a ro
 matches what is already stored is "unchanged" (re-importing a file changes nothing).
 
 The stdlib csv reader is used rather than tablib because tablib skips blank lines, and
-then the line numbers we report would not match the ones the spreadsheet shows.
+then the line numbers we report would not match the ones the spreadsheet shows. An .xlsx
+is read with openpyxl into the same numbered rows (the sheet's row numbers), so both
+formats go through the same checks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import openpyxl
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +42,18 @@ from sites.models import Unit
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5000
+# A zip of 1 MB can unpack to about 1 GB, and openpyxl reads a workbook's shared strings
+# whole even in read-only mode: the unpacked size is checked before it opens the file.
+MAX_XLSX_UNPACKED_BYTES = 20_000_000
+# Columns read from a sheet (the widest kind has 11): one stray cell far to the right
+# would otherwise make openpyxl pad every row to its width.
+MAX_SHEET_COLUMNS = 50
+
+# An .xlsx is a zip archive: a file starts with its first member (an empty archive with
+# its end record), which no CSV does.
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# An .xls, and any password-protected workbook (.xlsx too), is an OLE compound file.
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True)
@@ -109,57 +128,157 @@ def _normalise_header(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def parse_csv(content: bytes, kind: str) -> list[dict]:
-    """The file's rows as dicts of stripped strings, each with its spreadsheet `line`
-    (the header is line 1). Raises ImportFileError when the file cannot be used at all."""
+def parse_file(content: bytes, kind: str) -> list[dict]:
+    """The rows of an uploaded CSV or .xlsx file (told apart by their content, not their
+    name) as dicts of stripped strings, each with its spreadsheet `line` (the header is
+    line 1). Raises ImportFileError when the file cannot be used at all."""
     if len(content) > MAX_BYTES:
         raise ImportFileError(f"The file is larger than {MAX_BYTES // 1_000_000} MB; split it.")
+    if content.startswith(OLE_SIGNATURE):
+        raise ImportFileError(
+            "This is an old Excel workbook (.xls) or a password-protected one. Save it as an "
+            "Excel workbook (.xlsx) without a password, or as “CSV UTF-8”."
+        )
+    if content.startswith(ZIP_SIGNATURES):
+        records, unit = _xlsx_records(content), "row"
+    else:
+        records, unit = _csv_records(_csv_text(content)), "line"
+    # Closing the records stops reading (and closes the workbook) when a check fails early.
+    with contextlib.closing(records):
+        return _rows(records, kind, unit)
+
+
+def _csv_text(content: bytes) -> str:
     try:
-        text = content.decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportFileError(
-            "The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."
+            "The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”, "
+            "or upload the Excel workbook (.xlsx)."
         ) from error
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each record of the CSV text with the line it starts on (a quoted cell may span
+    lines); blank lines are records of no cells, so they are counted."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    line = 0
     try:
-        header = next(reader, None)
-        if not header or not any(cell.strip() for cell in header):
-            raise ImportFileError("The file is empty: the first line must name the columns.")
-        names = [_normalise_header(cell) for cell in header]
-        known = {column.name for column in COLUMNS[kind]}
-        unknown = [name for name in names if name and name not in known]
-        if unknown:
-            raise ImportFileError(
-                f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-                f"The columns are: {', '.join(c.name for c in COLUMNS[kind])}."
-            )
-        missing = [c.name for c in COLUMNS[kind] if c.required and c.name not in names]
-        if missing:
-            raise ImportFileError(
-                f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
-            )
-        duplicated = sorted({name for name in names if name and names.count(name) > 1})
-        if duplicated:
-            raise ImportFileError(f"Column given twice: {', '.join(duplicated)}.")
-        rows = []
-        line = reader.line_num
         for cells in reader:
-            first_line, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
-                raise ImportFileError(f"Line {first_line} has more cells than there are columns.")
-            row = {
-                name: (cells[i].strip() if i < len(cells) else "")
-                for i, name in enumerate(names)
-                if name
-            }
-            row["line"] = first_line
-            rows.append(row)
-            if len(rows) > MAX_ROWS:
-                raise ImportFileError(f"The file has more than {MAX_ROWS} rows; split it.")
+            yield line + 1, cells
+            line = reader.line_num
     except csv.Error as error:
         raise ImportFileError(f"Line {reader.line_num} is not valid CSV: {error}.") from error
+
+
+def _unreadable_workbook() -> ImportFileError:
+    return ImportFileError(
+        "This Excel file cannot be read: it is damaged or is not an .xlsx workbook. Save it "
+        "again from your spreadsheet as an Excel workbook (.xlsx), or as “CSV UTF-8”."
+    )
+
+
+def _xlsx_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """Each row of the workbook's first worksheet, numbered as the sheet numbers it; rows
+    with nothing in them come as blank rows, so they are counted as blank CSV lines are."""
+    # A damaged or foreign archive fails in many ways (BadZipFile, KeyError for a missing
+    # part, XML parse errors...): for the person each means the same.
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except Exception as error:
+        raise _unreadable_workbook() from error
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise ImportFileError("This Excel file is too large once unpacked; split it.")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:
+        raise _unreadable_workbook() from error
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError("The workbook has no worksheet.")
+        sheet = workbook.worksheets[0]
+        # Some programs write a wrong size into the sheet; without one, every row is read.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(max_col=MAX_SHEET_COLUMNS, values_only=True)
+        last_row = 2 * MAX_ROWS + 1
+        for number, values in enumerate(rows, start=1):
+            if number > last_row:
+                # Blank rows cost time to read too, and a small zip can hold millions.
+                raise ImportFileError(
+                    f"The sheet goes on past row {last_row} (empty rows count too): delete "
+                    "the empty rows below the table, or split it."
+                )
+            if values.count(None) == len(values):
+                yield number, []
+                continue
+            cells = ["" if value is None else _cell_text(value) for value in values]
+            if number == 1:
+                # openpyxl pads each row to the same width: the columns end at the last name.
+                while cells and not cells[-1]:
+                    cells.pop()
+            yield number, cells
+    except ImportFileError:
+        raise
+    except Exception as error:
+        raise _unreadable_workbook() from error
+    finally:
+        workbook.close()
+
+
+def _cell_text(value) -> str:
+    """A cell's value as the CSV path would read it from the sheet saved as CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        # A student number or year typed as a number: 1234, not 1234.0.
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rows(records: Iterator[tuple[int, list[str]]], kind: str, unit: str) -> list[dict]:
+    """Check the header and collect the rows of `records` (numbered cells; the first is
+    the header). `unit` is what the file is made of ("line" or "row"), for the messages."""
+    first = next(records, None)
+    if first is None or not "".join(first[1]).strip():
+        raise ImportFileError(f"The file is empty: the first {unit} must name the columns.")
+    names = [_normalise_header(cell) for cell in first[1]]
+    known = {column.name for column in COLUMNS[kind]}
+    unknown = [name for name in names if name and name not in known]
+    if unknown:
+        raise ImportFileError(
+            f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"The columns are: {', '.join(c.name for c in COLUMNS[kind])}."
+        )
+    missing = [c.name for c in COLUMNS[kind] if c.required and c.name not in names]
+    if missing:
+        raise ImportFileError(
+            f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+        )
+    duplicated = sorted({name for name in names if name and names.count(name) > 1})
+    if duplicated:
+        raise ImportFileError(f"Column given twice: {', '.join(duplicated)}.")
+    rows = []
+    for line, cells in records:
+        if not "".join(cells).strip():
+            continue
+        if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
+            raise ImportFileError(
+                f"{unit.capitalize()} {line} has more cells than there are columns."
+            )
+        row = {
+            name: (cells[i].strip() if i < len(cells) else "")
+            for i, name in enumerate(names)
+            if name
+        }
+        row["line"] = line
+        rows.append(row)
+        if len(rows) > MAX_ROWS:
+            raise ImportFileError(f"The file has more than {MAX_ROWS} rows; split it.")
     if not rows:
         raise ImportFileError("The file has a header but no rows.")
     return rows

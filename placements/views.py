@@ -285,14 +285,15 @@ def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    """Upload a CSV; its rows are checked by a full dry run and shown as a preview. The
-    parsed rows wait in the session (never the file) until the person confirms."""
+    """Upload a CSV or .xlsx file; its rows are checked by a full dry run and shown as a
+    preview. The parsed rows wait in the session (never the file) until the person
+    confirms."""
     require_role(request.user, "facilitator")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
         try:
-            rows = importers.parse_csv(form.cleaned_data["file"].read(), kind)
+            rows = importers.parse_file(form.cleaned_data["file"].read(), kind)
         except importers.ImportFileError as error:
             form.add_error("file", str(error))
         else:

@@ -1,4 +1,5 @@
-"""CSV import of students and placements: preview, confirm, bad rows, re-import."""
+"""CSV import of students and placements: preview, confirm, bad rows, re-import
+(test_import_xlsx.py reads the same tables from Excel workbooks)."""
 
 import datetime
 
@@ -8,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from interviews.models import FollowUp
-from placements.importers import ImportFileError, parse_csv, run_import
+from placements.importers import ImportFileError, parse_file, run_import
 from placements.models import Placement, PlacementStatusChange, Student
 from placements.tests.factories import CapacityFactory, ProgramFactory, StudentFactory
 from sites.tests.factories import UnitFactory
@@ -19,7 +20,7 @@ D = datetime.date
 
 
 def rows_of(text, kind):
-    return parse_csv(text.encode(), kind)
+    return parse_file(text.encode(), kind)
 
 
 def snapshot():
@@ -38,12 +39,17 @@ class TestParsing:
         rows = rows_of("Email,Full name,Program\na@x.org,A,BScN\n\nb@x.org,B,BScN\n", "students")
         assert [(r["line"], r["email"]) for r in rows] == [(2, "a@x.org"), (4, "b@x.org")]
 
+    def test_a_row_with_a_cell_over_several_lines_keeps_later_line_numbers(self):
+        text = 'email,full_name,program\na@x.org,"A\nsecond line",BScN\nb@x.org,B,BScN\n'
+        rows = rows_of(text, "students")
+        assert [(r["line"], r["email"]) for r in rows] == [(2, "a@x.org"), (4, "b@x.org")]
+
     def test_header_names_are_forgiving_about_case_spaces_and_hyphens(self):
         rows = rows_of("EMAIL, full-name ,Program\na@x.org,A,BScN\n", "students")
         assert rows[0]["full_name"] == "A"
 
     def test_byte_order_mark_from_excel_is_ignored(self):
-        rows = parse_csv("\ufeffemail,full_name,program\na@x.org,A,BScN\n".encode(), "students")
+        rows = parse_file("\ufeffemail,full_name,program\na@x.org,A,BScN\n".encode(), "students")
         assert rows[0]["email"] == "a@x.org"
 
     @pytest.mark.parametrize(
@@ -59,7 +65,7 @@ class TestParsing:
     )
     def test_unusable_files_are_refused_with_the_reason(self, content, reason):
         with pytest.raises(ImportFileError, match=reason):
-            parse_csv(content, "students")
+            parse_file(content, "students")
 
 
 class TestStudentImport:
