@@ -176,12 +176,15 @@ def _page_fields(page):
         {"site": "b", "status": "pending", "due": "overdue"},
     ],
 )
+@pytest.mark.parametrize("few_sites", [10, 0], ids=["by-site", "walk"])
 def test_the_list_statement_counts_and_pages_as_the_querysets_do(
-    request, every_kind, site_a, site_b, persona, filters, monkeypatch
+    request, every_kind, site_a, site_b, persona, filters, few_sites, monkeypatch
 ):
     """Walking forwards by Next and back by Previous, every page of `followup_list_page`
     is the page `keyset_page` makes of `followup_list` (counting the rows itself), and
-    its tab counts are `followup_counts` of the scope at the site."""
+    its tab counts are `followup_counts` of the scope at the site; in both forms of a
+    facilitator's page (each site's first rows for few sites, the index walk for many)."""
+    monkeypatch.setattr(selectors, "FEW_SITES", few_sites)
     monkeypatch.setattr(keyset, "COUNT_LIMIT", 10)
     monkeypatch.setattr(selectors, "COUNT_LIMIT", 10)
     user = request.getfixturevalue(persona)
