@@ -346,7 +346,7 @@ def _facilitator_pages(s: Scanner, w) -> None:
     page = s.page
     page.goto("/placements/import/")
     page.get_by_label("What the file holds").select_option("students")
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("CSV or Excel (.xlsx) file").set_input_files(
         files=[
             {
                 "name": "students.csv",
