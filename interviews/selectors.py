@@ -269,8 +269,8 @@ _LIST_SQL = f"""
 _PAGE_COLUMNS = "f.id, f.due_on, f.status, f.scheduled_at, f.site_id, f.placement_id,"
 _PAGE_COLUMNS += " f.participant_id, f.interviewer_id"
 # The page's candidate rows: those of the whole list, walking its order's index.
-_WALK_SQL = (  # noqa: S608  # nosec B608: names from the models, values as parameters
-    f"SELECT {_PAGE_COLUMNS} FROM {{followup}} f WHERE {{conditions}}"  # noqa: S608
+_WALK_SQL = (
+    "SELECT {columns} FROM {followup} f WHERE {conditions}"
     " ORDER BY f.due_on {direction}, f.id {direction} LIMIT {limit}"
 )
 _WALK_UNLESS_FEW = "(SELECT CASE WHEN few THEN 0 ELSE {rows:d} END FROM scope)"
@@ -278,20 +278,21 @@ _WALK_UNLESS_FEW = "(SELECT CASE WHEN few THEN 0 ELSE {rows:d} END FROM scope)"
 # the dashboard's, sites/panels.py). Walking the list's index finds a page of s sites out
 # of N after about 51 × N / s rows: for a zone's 100 sites of 500, 255 rows; for 2 sites,
 # 12,750 (15 ms). For FEW_SITES or fewer, the page is taken from each site's first rows
-# instead (followup_site_due_id_idx; 51 rows a site), plus the follow-ups elsewhere by id.
+# instead (a site has a few hundred follow-ups, read by followup_site_status_due_idx),
+# plus the follow-ups elsewhere by id.
 _SCOPE_SQL = (
     "WITH scope AS MATERIALIZED (SELECT ids, cardinality(ids) <= {few:d} AS few FROM"
     " (SELECT ARRAY(SELECT site_id FROM {through} WHERE user_id = %(facilitator)s) AS ids"
     " OFFSET 0) x)"
 )
-_BY_SITE_SQL = (  # nosec B608: names from the models, values as parameters
-    "SELECT f.* FROM (SELECT unnest(ids) FROM scope WHERE few) s(site_id)"  # noqa: S608
+_BY_SITE_SQL = (
+    "SELECT f.* FROM (SELECT unnest(ids) FROM scope WHERE few) s(site_id)"
     " CROSS JOIN LATERAL (SELECT {columns} FROM {followup} f"
     " WHERE f.site_id = s.site_id AND {conditions}"
     " ORDER BY f.due_on {direction}, f.id {direction} LIMIT {rows:d}) f"
 )
-_ELSEWHERE_SQL = (  # nosec B608
-    f"SELECT {_PAGE_COLUMNS} FROM {{followup}} f WHERE (SELECT few FROM scope)"  # noqa: S608
+_ELSEWHERE_SQL = (
+    "SELECT {columns} FROM {followup} f WHERE (SELECT few FROM scope)"
     " AND f.id = ANY(%(elsewhere)s) AND {conditions}"
 )
 FEW_SITES = 10
@@ -351,7 +352,11 @@ def followup_list_page(
     if scope.facilitator is None:
         scope_sql = ""
         page = _WALK_SQL.format(
-            followup=_T["followup"], conditions=filters, direction=direction, limit=rows_limit
+            columns=_PAGE_COLUMNS,
+            followup=_T["followup"],
+            conditions=filters,
+            direction=direction,
+            limit=rows_limit,
         )
     else:
         sites = "f." + _FACILITATED_SITES_SQL.format(through=_FACILITATORS)
@@ -361,6 +366,7 @@ def followup_list_page(
         scope_sql = _SCOPE_SQL.format(few=FEW_SITES, through=_FACILITATORS)
         parts = [
             _WALK_SQL.format(
+                columns=_PAGE_COLUMNS,
                 followup=_T["followup"],
                 conditions=" AND ".join([sites, *page_conditions]),
                 direction=direction,
@@ -375,7 +381,11 @@ def followup_list_page(
             ),
         ]
         if scope.elsewhere:
-            parts.append(_ELSEWHERE_SQL.format(followup=_T["followup"], conditions=filters))
+            parts.append(
+                _ELSEWHERE_SQL.format(
+                    columns=_PAGE_COLUMNS, followup=_T["followup"], conditions=filters
+                )
+            )
         page = " UNION ALL ".join(f"({part})" for part in parts)
     where = " AND ".join(conditions) or "TRUE"
     sql = _LIST_SQL.format(
