@@ -95,6 +95,15 @@ class ModelAdmin(AuditedAdminMixin, RelatedChoicesMixin, admin.ModelAdmin):
         )
         return qs.select_related(*related, *extra)
 
+    def get_search_results(self, request, queryset, search_term):
+        # A queryset annotated with a count is grouped, and a grouped query drops the
+        # model's default ordering: autocomplete would page it unordered (rows repeated
+        # or skipped between pages). The changelist orders the results again itself.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not queryset.ordered:
+            queryset = queryset.order_by(*self.model._meta.ordering, "pk")
+        return queryset, may_have_duplicates
+
 
 class InlineChoicesMixin(RelatedChoicesMixin):
     """Plain selects in an inline would query their options once per row; evaluate them
