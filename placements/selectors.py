@@ -24,7 +24,7 @@ from accounts.models import Profession, User
 from ipcop.lib.fragments import pk_url
 from ipcop.lib.keyset import KeysetPage, assemble_page, parse_cursor, positive_int
 from ipcop.lib.sql import Prepared, fetch_dicts, table_names
-from ipcop.permissions import placement_scope_sql
+from ipcop.permissions import has_role, placement_scope_sql
 from mentoring.models import MentorAssignment, MentorRole
 from placements.models import (
     Capacity,
@@ -198,6 +198,7 @@ def _names(model, *fields: str) -> dict[str, str]:
 # (test_list_page.py compares the two), without the ~3,000 Python calls a request of
 # building and compiling that queryset and counting it in a second query.
 _LIST_PAGE_SQL = """
+    {{scope}}
     SELECT c.counted, page.id AS pk, page.site_id, page.unit_id, page.start_date,
            page.end_date, page.model, page.status, s.{student[program]} AS program_id,
            u.{user[full_name]} AS student_name,
@@ -205,14 +206,7 @@ _LIST_PAGE_SQL = """
       FROM (SELECT count(*) AS counted FROM (
                 SELECT 1 FROM {placement[table]} p WHERE {{conditions}} LIMIT {{count_limit:d}}
             ) listed) c
-      LEFT JOIN (
-            SELECT p.id, p.{placement[site]} AS site_id, p.{placement[unit]} AS unit_id,
-                   p.{placement[start_date]} AS start_date, p.{placement[end_date]} AS end_date,
-                   p.{placement[model]} AS model, p.{placement[status]} AS status,
-                   p.{placement[student]} AS student_id
-              FROM {placement[table]} p WHERE {{page_conditions}}
-             ORDER BY p.{placement[start_date]} {{fetch}}, p.id {{fetch}} LIMIT {{rows:d}}
-      ) page ON TRUE
+      LEFT JOIN ({{page}}) page ON TRUE
       LEFT JOIN {student[table]} s ON s.id = page.student_id
       LEFT JOIN {user[table]} u ON u.id = s.{student[user]}
      ORDER BY page.start_date {{order}}, page.id {{order}}
@@ -224,6 +218,44 @@ _LIST_PAGE_SQL = _LIST_PAGE_SQL.format(
     student=_names(Student, "program", "user"),
     user=_names(User, "full_name", "email"),
     unit=_names(Unit, "name"),
+)
+# The page's rows: walking the list's order (placement_start_id_idx) from the cursor.
+_WALK_SQL = """
+    SELECT p.id, p.{placement[site]} AS site_id, p.{placement[unit]} AS unit_id,
+           p.{placement[start_date]} AS start_date, p.{placement[end_date]} AS end_date,
+           p.{placement[model]} AS model, p.{placement[status]} AS status,
+           p.{placement[student]} AS student_id
+      FROM {placement[table]} p WHERE {{conditions}}
+     ORDER BY p.{placement[start_date]} {{fetch}}, p.id {{fetch}} LIMIT {{limit}}
+"""  # noqa: S608  # nosec B608: table and column names from the models, values as parameters
+_WALK_SQL = _WALK_SQL.format(
+    placement=_names(
+        Placement, "site", "unit", "start_date", "end_date", "model", "status", "student"
+    )
+)
+# A facilitator's unfiltered list is a prepared statement, so its plan cannot depend on
+# how many sites the person has. It reads the scope into an array once and has two
+# forms, a LIMIT of 0 keeping the other from running (as the dashboard's and the
+# follow-ups list's): more than FEW_SITES sites walk the list's order (a zone's 100 sites
+# of 500: ~250 rows for a page); FEW_SITES or fewer take each site's first rows (a site
+# has a few hundred placements, read by placement_site_status_idx), as walking would pass
+# ~12,000 other sites' rows for a facilitator of two.
+FEW_SITES = 10
+_FACILITATOR_SCOPE_SQL = (
+    "WITH scope AS MATERIALIZED (SELECT ids, cardinality(ids) <= {few:d} AS few FROM"
+    " (SELECT ARRAY(SELECT f.{through[site]} FROM {through[table]} f"
+    " WHERE f.{through[user]} = %(person)s) AS ids OFFSET 0) x)"
+)
+_FACILITATOR_SITES_SQL = "p.{site} = ANY((SELECT ids FROM scope)::bigint[])"  # noqa: S608
+_FACILITATOR_SITES_SQL = _FACILITATOR_SITES_SQL.format(site=_names(Placement, "site")["site"])
+_WALK_UNLESS_FEW = "(SELECT CASE WHEN few THEN 0 ELSE {rows:d} END FROM scope)"
+_BY_SITE_SQL = (
+    "SELECT p.* FROM (SELECT unnest(ids) FROM scope WHERE few) s(site_id) CROSS JOIN LATERAL"
+    " ({walk}) p"
+)
+_TWO_FORMS_SQL = (
+    "SELECT * FROM (({walk}) UNION ALL ({by_site})) p"
+    " ORDER BY p.start_date {fetch}, p.id {fetch} LIMIT {rows:d}"
 )
 _STUDENTS = _names(Student, "program", "user", "student_number")
 _USERS = _names(User, "full_name", "email")
@@ -258,12 +290,19 @@ _CURSOR_SQL = (
     "p.{start} {{sign}}= %(key)s AND (p.{start} {{sign}} %(key)s OR p.id {{sign}} %(key_pk)s)"
 )
 _CURSOR_SQL = _CURSOR_SQL.format(start=_names(Placement, "start_date")["start_date"])
-# The statements without conditions (an admin's list, by sort and cursor: four shapes)
-# are kept prepared on each connection. The others are planned on each request: a generic
-# plan knows neither the person's number of sites (a facilitator of a zone's 100 sites
-# walked 10,000 placements to sort them where the custom plan reads 51 from the date
-# index) nor a filter's selectivity.
+# The unfiltered statements (an admin's list and a facilitator's, by sort and cursor: a
+# dozen shapes) are kept prepared on each connection. The others are planned on each
+# request: a generic plan knows neither a filter's selectivity nor, written as a
+# subquery, how many sites a person has (a facilitator of a zone's 100 sites walked
+# 10,000 placements to sort them where the custom plan reads 51 from the date index).
 _PREPARED_LIST_PAGES: dict[str, Prepared] = {}
+
+
+def _facilitator_only(user: User) -> bool:
+    """A facilitator with neither of the other roles that widen the list's scope."""
+    return has_role(user, "facilitator") and not (
+        has_role(user, "preceptor") or has_role(user, "student")
+    )
 
 
 def placement_list_page(
@@ -300,24 +339,49 @@ def placement_list_page(
         values["key"], values["key_pk"] = cursor
         sign = ">" if ascending else "<"
         page_conditions.append(_CURSOR_SQL.format(sign=sign))
-    sql = _LIST_PAGE_SQL.format(
-        conditions=" AND ".join(conditions) or "TRUE",
-        page_conditions=" AND ".join(page_conditions) or "TRUE",
-        fetch="ASC" if ascending else "DESC",
-        # The limits are written into the statement, not passed as parameters: a generic
-        # plan sizes a `LIMIT $1` at a tenth of the table and hash-joins 10,000 rows.
-        count_limit=count_limit + 1,
-        rows=per_page + 1,
-        order="DESC" if descending else "ASC",
-    )
-    if conditions:
-        rows = fetch_dicts(sql, values)
+    fetch = "ASC" if ascending else "DESC"
+    # The limits are written into the statement, not passed as parameters: a generic plan
+    # sizes a `LIMIT $1` at a tenth of the table and hash-joins 10,000 rows.
+    rows_limit = per_page + 1
+    scope_sql = ""
+    unfiltered = len(conditions) == (1 if scope else 0)
+    if unfiltered and scope is not None and _facilitator_only(user):
+        # The facilitator's form (above): prepared, whatever their number of sites.
+        scope_sql = _FACILITATOR_SCOPE_SQL.format(
+            few=FEW_SITES, through=_names(Site.facilitators.through, "site", "user")
+        )
+        conditions = [_FACILITATOR_SITES_SQL]
+        cursor_sql = " AND ".join(page_conditions[1:]) or "TRUE"
+        walk = _WALK_SQL.format(
+            conditions=f"{_FACILITATOR_SITES_SQL} AND {cursor_sql}",
+            fetch=fetch,
+            limit=_WALK_UNLESS_FEW.format(rows=rows_limit),
+        )
+        by_site = _BY_SITE_SQL.format(
+            walk=_WALK_SQL.format(
+                conditions=f"p.site_id = s.site_id AND {cursor_sql}", fetch=fetch, limit=rows_limit
+            )
+        )
+        page = _TWO_FORMS_SQL.format(walk=walk, by_site=by_site, fetch=fetch, rows=rows_limit)
     else:
+        page = _WALK_SQL.format(
+            conditions=" AND ".join(page_conditions) or "TRUE", fetch=fetch, limit=rows_limit
+        )
+    sql = _LIST_PAGE_SQL.format(
+        scope=scope_sql,
+        page=page,
+        conditions=" AND ".join(conditions) or "TRUE",
+        order="DESC" if descending else "ASC",
+        count_limit=count_limit + 1,
+    )
+    if unfiltered and (scope is None or scope_sql):
         prepared = _PREPARED_LIST_PAGES.get(sql)
         if prepared is None:
             prepared = Prepared(f"placement_list_{len(_PREPARED_LIST_PAGES)}", sql)
             _PREPARED_LIST_PAGES[sql] = prepared
         rows = prepared.fetch_dicts(values)
+    else:
+        rows = fetch_dicts(sql, values)
     counted = rows[0]["counted"]  # one row of NULLs when the page is empty
     found = []
     for row in rows:

@@ -14,6 +14,7 @@ from accounts.tests.factories import ProfessionFactory, UserFactory
 from ipcop.lib.keyset import keyset_page
 from ipcop.permissions import placement_scope_sql, placements_visible_to
 from mentoring.tests.factories import MentorAssignmentFactory
+from placements import selectors
 from placements.forms import PlacementFilterForm
 from placements.models import PlacementModel, PlacementStatus
 from placements.selectors import placement_list_page
@@ -118,7 +119,11 @@ PERSONAS = ["facilitator", "preceptor", "student", "everything", "no role", "ina
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("sort", ["", "sort=start"])
-def test_every_page_forwards_and_back_is_the_orms(world, persona, sort):
+@pytest.mark.parametrize("few_sites", [10, 0], ids=["by-site", "walk"])
+def test_every_page_forwards_and_back_is_the_orms(world, persona, sort, few_sites, monkeypatch):
+    """A facilitator's unfiltered list has two forms (each site's first rows for a few
+    sites, the walk of the list's order for many): both are checked."""
+    monkeypatch.setattr(selectors, "FEW_SITES", few_sites)
     user = world[persona]
     statement, orm = both(user, sort)
     same(statement, orm)
