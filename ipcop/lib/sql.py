@@ -50,8 +50,8 @@ class Prepared:
     CoP), or that are written so that one plan suits every value (the facilitator
     dashboard reads its scope into an array once and has a form for few sites and one for
     many: sites/panels.py). A generic plan knows neither a person's number of sites nor a
-    filter's selectivity, and sizes a `LIMIT $1` at a tenth of the table: the placements
-    list prepares only an admin's unfiltered statements, with its limits written in.
+    filter's selectivity, and sizes a `LIMIT $1` at a tenth of the table: the lists
+    prepare only their unfiltered statements, with their limits written in.
 
     The first use on a connection sends PREPARE and EXECUTE as one query, so the page's
     query count does not change. Prepared statements outlive transactions (a rollback
