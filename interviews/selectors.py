@@ -30,6 +30,7 @@ from ipcop.lib.keyset import (
     COUNT_LIMIT,
     KeysetPage,
     assemble_page,
+    cut_page,
     parse_cursor,
     positive_int,
 )
@@ -410,14 +411,8 @@ def followup_list_page(
     found = [FollowUpListEntry(*row[2:]) for row in rows if row[2] is not None]
     number = positive_int(params.get("n"))
     if before is not None:
-        found.reverse()
-        has_previous = len(found) > per_page
-        found = found[-per_page:]
-        has_next = True
-    else:
-        has_next = len(found) > per_page
-        found = found[:per_page]
-        has_previous = after is not None
+        found.reverse()  # read nearest the cursor first
+    found, has_next, has_previous = cut_page(found, per_page=per_page, after=after, before=before)
     page = assemble_page(
         found,
         number=number if has_previous else 1,

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Profession, User
 from ipcop.lib.fragments import pk_url
-from ipcop.lib.keyset import KeysetPage, assemble_page, parse_cursor, positive_int
+from ipcop.lib.keyset import KeysetPage, assemble_page, cut_page, parse_cursor, positive_int
 from ipcop.lib.sql import Prepared, fetch_dicts, table_names
 from ipcop.permissions import has_role, placement_scope_sql
 from mentoring.models import MentorAssignment, MentorRole
@@ -389,14 +389,7 @@ def placement_list_page(
         if row["pk"] is not None:
             found.append(row)
     number = positive_int(params.get("n"))
-    if before is not None:
-        has_previous = len(found) > per_page
-        found = found[-per_page:]
-        has_next = True
-    else:
-        has_next = len(found) > per_page
-        found = found[:per_page]
-        has_previous = after is not None
+    found, has_next, has_previous = cut_page(found, per_page=per_page, after=after, before=before)
     return assemble_page(
         found,
         number=number if has_previous else 1,

@@ -109,21 +109,13 @@ def keyset_page(
         return found
 
     if before is not None:
-        # The rows nearest before the cursor; one more than a page means a previous page,
-        # and that extra row is the farthest from the cursor: the first in the list's order.
+        # The rows nearest before the cursor.
         found = fetch(queryset.filter(_after(field, not descending, *before)), reverse_order)
-        has_previous = len(found) > per_page
-        found = found[-per_page:]
-        has_next = True
+    elif after is not None:
+        found = fetch(queryset.filter(_after(field, descending, *after)), order)
     else:
-        if after is not None:
-            queryset_page = queryset.filter(_after(field, descending, *after))
-        else:
-            queryset_page = queryset
-        found = fetch(queryset_page, order)
-        has_next = len(found) > per_page
-        found = found[:per_page]
-        has_previous = after is not None
+        found = fetch(queryset, order)
+    found, has_next, has_previous = cut_page(found, per_page=per_page, after=after, before=before)
 
     if not has_previous:
         number = 1
@@ -144,6 +136,16 @@ def keyset_page(
         counted=counted,
         count_limit=count_limit,
     )
+
+
+def cut_page(found: list, *, per_page: int, after, before) -> tuple[list, bool, bool]:
+    """The rows of a page from the at most `per_page` + 1 rows read for it, in the list's
+    order, and whether there are pages after and before it. Read after a cursor (or from
+    the start), one more row than a page means a next page; read before a cursor, it
+    means a previous page, and the extra row is the farthest from the cursor: the first."""
+    if before is not None:
+        return found[-per_page:], True, len(found) > per_page
+    return found[:per_page], len(found) > per_page, after is not None
 
 
 def assemble_page(

@@ -23,6 +23,21 @@ def rows_of(text, kind):
     return parse_file(text.encode(), kind)
 
 
+def imported_placements(facilitator, unit_a) -> dict:
+    """The placements of the good placements file (as CSV here, as .xlsx in
+    test_import_xlsx.py), by student email, after checking what its first two rows set."""
+    by_email = {p.student.user.email: p for p in Placement.objects.select_related("student__user")}
+    first = by_email["s0@example.org"]
+    assert (first.status, first.unit, first.contact, first.notes) == (
+        "confirmed",
+        unit_a,
+        facilitator,
+        "Bring badge",
+    )
+    assert by_email["s1@example.org"].model == "traditional"
+    return by_email
+
+
 def snapshot():
     """Everything an import may write, to prove that nothing changed."""
     return (
@@ -154,17 +169,7 @@ class TestPlacementImport:
             commit=True,
         )
         assert result.committed, [r.errors for r in result.rows]
-        by_email = {
-            p.student.user.email: p for p in Placement.objects.select_related("student__user")
-        }
-        first = by_email["s0@example.org"]
-        assert (first.status, first.unit, first.contact, first.notes) == (
-            "confirmed",
-            unit_a,
-            facilitator,
-            "Bring badge",
-        )
-        assert by_email["s1@example.org"].model == "traditional"
+        by_email = imported_placements(facilitator, unit_a)
         assert by_email["s1@example.org"].status == "requested"
         active = by_email["s2@example.org"]
         assert list(active.status_changes.values_list("to_status", "changed_by")) == [
