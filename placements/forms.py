@@ -135,33 +135,34 @@ class PlacementFilterForm(forms.Form):
         filters["q"] = data.get("q")
         return filters
 
+    # The ORM lookup of each of `list_filters`' filters but the student search.
+    LOOKUPS = {  # noqa: RUF012
+        "site": "site_id",
+        "unit": "unit_id",
+        "program": "student__program_id",
+        "status": "status",
+        "model": "model",
+        "start_from": "start_date__gte",
+        "start_to": "start_date__lte",
+        # The profession's programs, from the rows already read: no join to programs.
+        "programs": "student__program_id__in",
+    }
+
     def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
-        self.is_valid()  # fills cleaned_data with the valid fields only
-        data = self.cleaned_data
-        lookups = {
-            "site": "site_id",
-            "unit": "unit_id",
-            "program": "student__program_id",
-            "status": "status",
-            "model": "model",
-            "start_from": "start_date__gte",
-            "start_to": "start_date__lte",
-        }
-        for name, lookup in lookups.items():
-            if data.get(name) not in (None, ""):
-                placements = placements.filter(**{lookup: data[name]})
-        if data.get("profession") is not None:
-            # The profession's programs, from the rows already read: no join to programs.
-            programs = [pk for pk, (_, prof) in self.programs.items() if prof == data["profession"]]
-            placements = placements.filter(student__program_id__in=programs)
-        if data.get("q"):
-            q = data["q"]
+        """The list as a queryset (the CSV export; the definition the list's statement is
+        tested against): the same valid filters as `list_filters`, in the same order."""
+        filters = self.list_filters()
+        for name, lookup in self.LOOKUPS.items():
+            if filters.get(name) not in (None, ""):
+                placements = placements.filter(**{lookup: filters[name]})
+        if filters["q"]:
+            q = filters["q"]
             placements = placements.filter(
                 Q(student__user__full_name__icontains=q)
                 | Q(student__user__email__icontains=q)
                 | Q(student__student_number=q)
             )
-        ascending = data.get("sort") == "start"
+        ascending = self.cleaned_data.get("sort") == "start"
         order = ("start_date", "id") if ascending else ("-start_date", "-id")
         return placements.order_by(*order)
 
