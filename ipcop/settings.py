@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "pgtrigger",
     "accounts",
     "sites",
     "placements",
@@ -109,13 +110,11 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-# Server-side prepared statements (ipcop.lib.sql.Prepared: a few pages' hand-written
-# statements, each taking one site, CoP or person) run their generic plan, planned once
-# per connection: PostgreSQL's default kept re-planning some of them on every request,
-# where planning cost more than running (site capacity 1.8 -> 0.6 ms). The ORM's queries
-# are not prepared statements and are not affected.
-_options = DATABASES["default"].setdefault("OPTIONS", {})
-_options["options"] = f"{_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+
+# --- Cache: panels read far more often than written, under versioned keys that the
+# services bump (ipcop/lib/cache.py). Redis in production (CACHE_URL), local memory in
+# development and when nothing is configured.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://ipcop")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
