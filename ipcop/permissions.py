@@ -15,7 +15,6 @@ Interview records are confidential: only the site's facilitators and admins see 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.exceptions import PermissionDenied
@@ -23,7 +22,6 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from interviews.models import FollowUp, InterviewRecord
-from ipcop.lib.sql import Prepared
 from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional, SessionStudent
 from placements.models import Placement, Student
 from sites.models import CommunityOfPractice, Membership, Site
@@ -48,6 +46,13 @@ def require_role(user: User, *roles: str) -> None:
         return
     if not any(has_role(user, role) for role in roles):
         raise PermissionDenied("Your role does not allow this.")
+
+
+def _names(model, *fields: str) -> dict[str, str]:
+    quote = connection.ops.quote_name
+    names = {"table": quote(model._meta.db_table)}
+    names.update({field: quote(model._meta.get_field(field).column) for field in fields})
+    return names
 
 
 def _none(model):
@@ -316,69 +321,10 @@ def sites_where_sessions_loggable_by(user: User) -> QuerySet[Site]:
 # --- Choices for filters -----------------------------------------------------------------
 
 
-def _names(model, *fields: str) -> dict[str, str]:
-    quote = connection.ops.quote_name
-    names = {"table": quote(model._meta.db_table)}
-    names.update({field: quote(model._meta.get_field(field).column) for field in fields})
-    return names
-
-
-# The parts of `site_choices_for`, one per way of seeing a site, as in `sites_visible_to`:
-# table and column names from the models, the person's id the only parameter.
-_SITE_ID_SQL = {
-    None: "SELECT c.{cop[site]} FROM {member[table]} m JOIN {cop[table]} c"
-    " ON c.id = m.{member[community]} WHERE m.{member[person]} = %(person)s",
-    "facilitator": "SELECT f.{through[site]} FROM {through[table]} f"
-    " WHERE f.{through[user]} = %(person)s",
-    "preceptor": "SELECT p.{placement[site]} FROM {mentor[table]} a JOIN {placement[table]} p"
-    " ON p.id = a.{mentor[placement]} WHERE a.{mentor[mentor]} = %(person)s",
-    "student": "SELECT p.{placement[site]} FROM {placement[table]} p JOIN {student[table]} s"
-    " ON s.id = p.{placement[student]} WHERE s.{student[user]} = %(person)s",
-}
-_SITE_IDS_BY_ROLE = {
-    role: sql.format(
-        cop=_names(CommunityOfPractice, "site"),
-        member=_names(Membership, "community", "person"),
-        through=_names(Site.facilitators.through, "site", "user"),
-        placement=_names(Placement, "site", "student"),
-        mentor=_names(MentorAssignment, "placement", "mentor"),
-        student=_names(Student, "user"),
-    )
-    for role, sql in _SITE_ID_SQL.items()
-}
-_SITE_CHOICES = "SELECT id, name FROM {site} WHERE id IN ({{ids}}) ORDER BY name"
-_SITE_CHOICES = _SITE_CHOICES.format(site=_names(Site)["table"])
-_ALL_SITE_CHOICES = "SELECT id, name FROM {site} ORDER BY name"  # noqa: S608  # nosec B608
-_ALL_SITE_CHOICES = _ALL_SITE_CHOICES.format(site=_names(Site)["table"])
-
-
-@cache
-def _site_choices(roles: tuple[str | None, ...]) -> Prepared:
-    # One prepared statement per mix of roles (at most eight): the person's id is its one
-    # parameter, and each part is an index look-up whatever the person's number of sites,
-    # so the generic plan suits everyone.
-    if roles == ("admin",):
-        return Prepared("site_choices_all", _ALL_SITE_CHOICES)
-    ids = " UNION ALL ".join(_SITE_IDS_BY_ROLE[role] for role in roles)
-    return Prepared(
-        f"site_choices_{len(roles)}_{'_'.join(map(str, roles))}", _SITE_CHOICES.format(ids=ids)
-    )
-
-
 def site_choices_for(user: User) -> list[tuple[int, str]]:
     """(id, name) of exactly the sites `sites_visible_to(user)` holds, by name: the options
-    of a site filter, read on every request of a list. One parametrised statement of
-    constant parts chosen by the person's roles, prepared on each connection: the ORM's
-    OR of subqueries costs more Python to build than PostgreSQL spends answering it, and
-    a UNION of parts that are each read from an index plans as cheaply.
-    placements/tests/test_site_choices.py checks that the two functions agree for every
-    persona."""
-    if not user.is_authenticated:
-        return []
-    if user.is_admin:
-        return _site_choices(("admin",)).fetch_all({})
-    roles = tuple(role for role in _SITE_IDS_BY_ROLE if role is None or has_role(user, role))
-    return _site_choices(roles).fetch_all({"person": user.pk})
+    of a site filter."""
+    return list(sites_visible_to(user).order_by("name", "pk").values_list("pk", "name"))
 
 
 # --- Scopes as SQL conditions --------------------------------------------------------------

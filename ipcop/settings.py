@@ -83,7 +83,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["ipcop.templatetags.ipcop_urls"],
+            "builtins": ["ipcop.templatetags.ipcop_urls", "django.templatetags.static"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
