@@ -1,17 +1,14 @@
-"""Privacy services: erasing a person's personal data on request, and the retention of
-interview notes. Both keep the rows that reports count (placements, sessions,
-memberships, follow-ups), so the anonymous numbers stay right."""
+"""Privacy services: erasing a person's personal data on request. It keeps the rows that
+reports count (placements, sessions, memberships, follow-ups), so the anonymous numbers
+stay right."""
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.models import AuditEvent, User
+from accounts.signals import person_erased
 
 
 def erased_email(person: User) -> str:
@@ -30,10 +27,6 @@ def person_erase(*, person: User) -> User:
     Running it twice changes nothing more."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
-    from mentoring.models import SessionStudent
-    from placements.models import Placement, Student
-
     person = User.objects.select_for_update().get(pk=person.pk)
     old_email = person.email
 
@@ -49,39 +42,10 @@ def person_erase(*, person: User) -> User:
     person.groups.clear()
     person.user_permissions.clear()
 
-    # Their words and what was written about them.
-    Student.objects.filter(user=person).update(student_number="")
-    Placement.objects.filter(student__user=person).update(notes="")
-    SessionStudent.objects.filter(student__user=person).exclude(reflection="").update(reflection="")
-    records = InterviewRecord.objects.filter(followup__participant=person)
-    Quote.objects.filter(record__in=records).delete()
-    records.exclude(notes="").update(notes="")
-
-    # Nothing more is sent to them or published for them; their login history goes.
-    Reminder.objects.filter(recipient=person, sent_at__isnull=True).delete()
-    CalendarFeed.objects.filter(owner=person, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    # Every app blanks what it holds about them (their words, what was written about
+    # them, what would still be sent to them): accounts.signals.person_erased.
+    person_erased.send(sender=User, person=person, old_email=old_email)
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__iexact=old_email).delete()
     AuditEvent.objects.filter(Q(person=person)).anonymise_person(person)
     return person
-
-
-def interview_notes_cutoff(*, today: datetime.date | None = None) -> datetime.date:
-    today = today or timezone.localdate()
-    return today - datetime.timedelta(days=settings.INTERVIEW_NOTES_RETENTION_DAYS)
-
-
-def interview_notes_purge(*, today: datetime.date | None = None) -> int:
-    """Blank the notes of interviews held more than INTERVIEW_NOTES_RETENTION_DAYS ago
-    (or recorded that long ago when the date is unknown). Consent, the coded themes and
-    the quotes stay, so the outcomes report is unchanged. Returns how many were blanked."""
-    from interviews.models import InterviewRecord
-
-    cutoff = interview_notes_cutoff(today=today)
-    cutoff_start = timezone.make_aware(
-        datetime.datetime.combine(cutoff, datetime.time.min), timezone.get_current_timezone()
-    )
-    old = Q(conducted_on__lt=cutoff) | Q(conducted_on__isnull=True, created_at__lt=cutoff_start)
-    return InterviewRecord.objects.filter(old).exclude(notes="").update(notes="")

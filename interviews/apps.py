@@ -20,5 +20,7 @@ class InterviewsConfig(AppConfig):
     name = "interviews"
 
     def ready(self):
+        from interviews import receivers  # noqa: F401  (connects them)
+
         # Sent once per migrate or flush for this app, after every app's tables exist.
         post_migrate.connect(_reseed_reference_data, sender=self)

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -657,3 +657,23 @@ def followup_send_invitation(*, followup_id: int, method: str, recipient_ids: li
     message.attach(part)
     message.send()
     return len(recipients)
+
+
+# --- Data retention ------------------------------------------------------------------
+
+
+def interview_notes_cutoff(*, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    return today - timedelta(days=settings.INTERVIEW_NOTES_RETENTION_DAYS)
+
+
+def interview_notes_purge(*, today: date | None = None) -> int:
+    """Blank the notes of interviews held more than INTERVIEW_NOTES_RETENTION_DAYS ago
+    (or recorded that long ago when the date is unknown). Consent, the coded themes and
+    the quotes stay, so the outcomes report is unchanged. Returns how many were blanked."""
+    cutoff = interview_notes_cutoff(today=today)
+    cutoff_start = timezone.make_aware(
+        datetime.combine(cutoff, time.min), timezone.get_current_timezone()
+    )
+    old = Q(conducted_on__lt=cutoff) | Q(conducted_on__isnull=True, created_at__lt=cutoff_start)
+    return InterviewRecord.objects.filter(old).exclude(notes="").update(notes="")

@@ -200,8 +200,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 55},
     },
     # Data retention: blank interview notes older than INTERVIEW_NOTES_RETENTION_DAYS.
-    "accounts-purge-interview-notes": {
-        "task": "accounts.tasks.purge_interview_notes",
+    "interviews-purge-interview-notes": {
+        "task": "interviews.tasks.purge_interview_notes",
         "schedule": 24 * 60 * 60.0,
         "options": {"expires": 60 * 60},
     },

@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from interviews.services import followup_for_placement
 from placements.models import (
     PLACEMENT_TRANSITIONS,
     Capacity,
@@ -25,6 +24,7 @@ from placements.models import (
     Student,
 )
 from placements.selectors import capacities_for, placements_holding
+from placements.signals import placement_activated
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -299,7 +299,7 @@ def placement_transition(
         current, from_status=from_status, to_status=to_status, changed_by=changed_by, note=note
     )
     if to_status == PlacementStatus.ACTIVE:
-        followup_for_placement(placement=current)
+        placement_activated.send(sender=Placement, placement=current)
     placement.status = current.status
     placement.updated_at = current.updated_at
     return current

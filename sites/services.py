@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from interviews.services import followup_for_membership
 from sites.models import (
     INITIATIVE_TRANSITIONS,
     CommunityOfPractice,
@@ -25,6 +24,7 @@ from sites.models import (
     Site,
     Unit,
 )
+from sites.signals import membership_started
 
 if TYPE_CHECKING:
     from accounts.models import Profession, User
@@ -234,7 +234,7 @@ def membership_add(
     )
     membership.full_clean()
     membership.save()
-    followup_for_membership(membership=membership)
+    membership_started.send(sender=Membership, membership=membership)
     return membership
 
 

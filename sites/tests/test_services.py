@@ -21,6 +21,7 @@ from sites.models import (
     Site,
     Unit,
 )
+from sites.signals import membership_started
 from sites.tests.factories import (
     InitiativeFactory,
     MeetingFactory,
@@ -221,13 +222,16 @@ def test_member_cannot_join_before_the_community_started(cop):
     assert not Membership.objects.exists()
 
 
-def test_membership_rolls_back_when_followup_creation_fails(cop, monkeypatch):
-    def broken(*, membership):
+def test_membership_rolls_back_when_a_receiver_fails(cop):
+    def broken(sender, *, membership, **kwargs):
         raise RuntimeError("interviews down")
 
-    monkeypatch.setattr(services, "followup_for_membership", broken)
-    with pytest.raises(RuntimeError):
-        services.membership_add(community=cop, person=UserFactory(), joined_on=TODAY)
+    membership_started.connect(broken, dispatch_uid="test-broken")
+    try:
+        with pytest.raises(RuntimeError):
+            services.membership_add(community=cop, person=UserFactory(), joined_on=TODAY)
+    finally:
+        membership_started.disconnect(dispatch_uid="test-broken")
     assert not Membership.objects.exists()
 
 

@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.services import interview_notes_cutoff, interview_notes_purge
+from interviews.services import interview_notes_cutoff, interview_notes_purge
 
 
 class Command(BaseCommand):
