@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
 
-.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots
+.PHONY: run test test-fast lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,19 @@ chromium:
 check-postgres: install-test
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bin/check-services
 
+## test-fast: the inner loop: no browser or worker tests, two processes, the test
+## databases kept between runs (add --create-db to PYTEST_ARGS after a migration).
+test-fast: install-test check-postgres
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest -n 2 --reuse-db \
+	  -m "not browser and not worker" $(PYTEST_ARGS)
+
+## lint: ruff (lint and format), mypy with django-stubs, and the import-linter contracts
+## of .importlinter (the layers).
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 format: install-test
 	$(VENV)/bin/ruff format .
