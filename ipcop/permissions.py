@@ -15,15 +15,17 @@ Interview records are confidential: only the site's facilitators and admins see 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from interviews.models import FollowUp, InterviewRecord
 from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional, SessionStudent
-from placements.models import Placement, Student
+from placements.models import Placement, PlacementStatus, Student
 from sites.models import CommunityOfPractice, Membership, Site
 
 if TYPE_CHECKING:
@@ -143,20 +145,40 @@ def placements_visible_to(user: User) -> QuerySet[Placement]:
     return Placement.objects.filter(condition)
 
 
+# A placement opens its student's record (learning record, sessions at other sites,
+# reflections) to its site's facilitators and its mentors once it is confirmed, while it
+# runs, and for RECORD_ACCESS_AFTER_END after a completed placement's end (the end-of-
+# placement evaluation and the six-month follow-up need it). A requested placement does
+# not (anyone at a site could request one for any student), nor does a cancelled one.
+RECORD_ACCESS_AFTER_END = timedelta(days=365)
+
+
+def placements_opening_records(today: date | None = None) -> Q:
+    """The placements that open their student's record, as a condition on Placement."""
+    today = today or timezone.localdate()
+    return Q(status__in=[PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE]) | Q(
+        status=PlacementStatus.COMPLETED, end_date__gte=today - RECORD_ACCESS_AFTER_END
+    )
+
+
 def students_visible_to(user: User) -> QuerySet[Student]:
-    """Students whose records (learning record, placements) a person may read."""
+    """Students whose records (learning record, placements) a person may read: their own;
+    a facilitator's and a mentor's through a placement that opens the record."""
     if not user.is_authenticated:
         return _none(Student)
     if user.is_admin:
         return Student.objects.all()
     condition = Q(user=user)
+    opening = Placement.objects.filter(placements_opening_records())
     if has_role(user, "facilitator"):
         condition |= Q(
-            pk__in=Placement.objects.filter(site__in=_facilitated_site_ids(user)).values("student")
+            pk__in=opening.filter(site__in=_facilitated_site_ids(user)).values("student")
         )
     if has_role(user, "preceptor"):
         condition |= Q(
-            pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__student")
+            pk__in=opening.filter(
+                pk__in=MentorAssignment.objects.filter(mentor=user).values("placement")
+            ).values("student")
         )
     return Student.objects.filter(condition)
 
