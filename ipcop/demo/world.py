@@ -2,15 +2,17 @@
 
 The files say who and what the demo holds (sites, people, programs, students, texts); the
 loader (`loader.py`) says how they become rows. Each file is checked as it is read, so a
-mistake in a file fails with its file name and entry (`sites.toml, sites[2] ("coulee"),
-members[4] ("Gwen Tallman"): missing field 'role'`), not with a KeyError deep in the
+mistake in a file fails with its file name and entry (`sites.toml, sites[3] ("coulee")
+.members[6] ("Gwen Tallman"): missing field 'role'`), not with a KeyError deep in the
 loader or a half-loaded demo: fields are checked against the spec classes below (missing,
 unknown, wrong type, a value outside its choices), then every name one entry gives of
 another (a site's facilitators, a placement's site, unit and mentors, a quote's speaker)
 is checked to exist.
 
 People are named by their full name in every file, which must therefore be unique; their
-email is made from the name unless the entry gives one (the demo's logins do).
+email is made from the name unless the entry gives one (the demo's logins do). Every email
+is at the demo's domain, which is nobody's: reminders the demo's follow-ups send reach no
+real person.
 """
 
 from __future__ import annotations
@@ -371,6 +373,9 @@ def _check_references(world: World) -> None:
     people += [
         ("students.toml", _entry("students", i, s.name), s) for i, s in enumerate(world.students)
     ]
+    for file, path, person in people:
+        if not person.address.endswith(f"@{DEMO_DOMAIN}"):
+            fail(file, f"{path}.email: {person.address!r} is not at @{DEMO_DOMAIN}")
     for what, attribute in (("name", "name"), ("email", "address")):
         seen: dict[str, str] = {}
         for file, path, person in people:

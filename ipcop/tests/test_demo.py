@@ -399,6 +399,13 @@ def test_the_data_files_hold_the_whole_world():
             id="unknown person",
         ),
         pytest.param(
+            "students.toml",
+            'name = "Noah Gill"',
+            'name = "Noah Gill"\nemail = "noah.gill@example.com"',
+            "students.toml, students[4] (\"Noah Gill\").email: 'noah.gill@example.com' is not at",
+            id="email of a real domain",
+        ),
+        pytest.param(
             "programs.toml",
             'key = "ua-bscn"',
             "key = ua-bscn",
