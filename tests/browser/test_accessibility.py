@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUp, FollowUpStatus, Theme
 from ipcop import permissions
-from ipcop.lib.demo import (
+from ipcop.demo.loader import (
     ADMIN_EMAIL,
     DEMO_PASSWORD,
     FACILITATOR_EMAIL,

@@ -1,19 +1,25 @@
-"""`manage.py load_demo` builds the seed's world and can be run again without changing it."""
+"""`manage.py load_demo` builds the world of ipcop/demo/data/ and can be run again without
+changing it; a malformed data file fails with its file and entry, before any write."""
 
 import datetime as dt
+import re
+import shutil
+from importlib import import_module
 from io import StringIO
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
 from interviews.models import FollowUp, FollowUpStatus, InterviewRecord, Quote, Reminder
-from ipcop.lib.demo import DEMO_PASSWORD
+from ipcop.demo import loader, world
+from ipcop.demo.loader import DEMO_PASSWORD
+from ipcop.demo.world import DemoDataError, read_world
 from mentoring.models import (
     MentorAssignment,
     MentoringSession,
@@ -279,7 +285,7 @@ def test_running_twice_leaves_exactly_the_same_rows(demo_output):
 
 
 def test_running_on_a_later_day_adds_no_rows(demo_output):
-    from ipcop.lib.demo import load_demo as load
+    from ipcop.demo.loader import load_demo as load
 
     first = row_counts()
     load(today=timezone.localdate() + dt.timedelta(days=1))
@@ -327,3 +333,109 @@ def test_rerun_keeps_a_session_someone_logged_in_the_browser(demo_output):
 
     assert MentoringSession.objects.filter(pk=session.pk).exists()
     assert row_counts() == before
+
+
+# --- Malformed data files ----------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    shutil.copytree(world.DATA_DIR, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+def edit(data_dir, name: str, old: str, new: str) -> None:
+    path = data_dir / name
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+
+
+def test_the_data_files_hold_the_whole_world():
+    demo = read_world()
+    assert len(demo.sites) == 7
+    assert len(demo.students) == 31
+    assert sum(len(site.members) for site in demo.sites) == 48
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "error"),
+    [
+        pytest.param(
+            "sites.toml",
+            'role = "member", joined = -330, left = -150',
+            "joined = -330, left = -150",
+            'sites.toml, sites[3] ("coulee").members[6] ("Gwen Tallman"): missing field \'role\'',
+            id="missing field",
+        ),
+        pytest.param(
+            "people.toml",
+            'name = "Graham Whitford"',
+            'name = "Graham Whitford"\nmobile = "403-555-0199"',
+            "people.toml, facilitators[1] (\"Graham Whitford\"): unknown field 'mobile'",
+            id="unknown field",
+        ),
+        pytest.param(
+            "students.toml",
+            "start = -24,",
+            'start = "-24",',
+            'students.toml, students[0] ("Sofia Martel").placements[0].start: '
+            "expected a whole number, not '-24'",
+            id="wrong type",
+        ),
+        pytest.param(
+            "sites.toml",
+            'kind = "rehab"',
+            'kind = "rehabilitation"',
+            "sites.toml, sites[4] (\"bowriver\").kind: 'rehabilitation' is not one of",
+            id="value outside its choices",
+        ),
+        pytest.param(
+            "students.toml",
+            'primary = "Priya Natarajan", ip_mentors = ["Daniel Okafor"',
+            'primary = "Priya Natarajen", ip_mentors = ["Daniel Okafor"',
+            'students.toml, students[0] ("Sofia Martel").placements[0]: '
+            "mentor 'Priya Natarajen' is no member at 'riverside'",
+            id="unknown person",
+        ),
+        pytest.param(
+            "students.toml",
+            'name = "Noah Gill"',
+            'name = "Noah Gill"\nemail = "noah.gill@example.com"',
+            "students.toml, students[4] (\"Noah Gill\").email: 'noah.gill@example.com' is not at",
+            id="email of a real domain",
+        ),
+        pytest.param(
+            "programs.toml",
+            'key = "ua-bscn"',
+            "key = ua-bscn",
+            "programs.toml: not valid TOML",
+            id="not TOML",
+        ),
+    ],
+)
+def test_a_malformed_data_file_names_the_file_and_the_entry(data_dir, name, old, new, error):
+    edit(data_dir, name, old, new)
+    with pytest.raises(DemoDataError, match=re.escape(error)):
+        read_world(data_dir)
+
+
+def test_load_demo_reports_malformed_data_and_writes_nothing(data_dir, monkeypatch):
+    # The preceptor's login must be a preceptor's: without its email, Priya gets another.
+    edit(data_dir, "sites.toml", ', email = "preceptor@ipcop.example"', "")
+    monkeypatch.setattr(world, "DATA_DIR", data_dir)
+    message = "Demo data: sites.toml: the demo login preceptor@ipcop.example must be the email"
+    with pytest.raises(CommandError, match=re.escape(message)):
+        load_demo()
+    assert not User.objects.exists()
+
+
+def test_load_demo_recounts_each_app_s_counters(monkeypatch):
+    recounted = []
+    for app in ("sites", "placements", "mentoring", "interviews"):
+        services = import_module(f"{app}.services")
+        monkeypatch.setattr(
+            services, "counters_recount", lambda app=app: recounted.append(app), raising=False
+        )
+    loader.counters_recount()
+    assert recounted == ["sites", "placements", "mentoring", "interviews"]
