@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
 
-.PHONY: run test test-fast lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots
+.PHONY: run test test-fast lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots load
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,17 @@ bench: install var
 ## data set of `make bench`; PAGES="site matrix" for some pages, ARGS=--cprofile for a profile.
 profile: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/profile_pages.py $(PAGES) $(ARGS)
+
+## load: a mixed load on this machine only: 50 people of each role (facilitator, preceptor,
+## student, admin) logging in, reading and writing for 2 minutes against gunicorn (DEBUG
+## off), PostgreSQL (its own database, ipcop_load), Redis (db 10) and a Celery worker with
+## beat; prints locust's summary, writes the section "Mixed load" of docs/benchmarks.md and
+## fails on any failed request or server error. LOAD_DATABASE_URL, LOAD_REDIS_URL and the
+## other LOAD_* variables of bench/load_run.py change it.
+load: install var
+	$(PIP) install --quiet -r bench/requirements.txt
+	DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ipcop_load} bash bin/ensure-postgres
+	$(PY) -u bench/load_run.py
 
 ## screenshots: PNGs of the main pages at desktop and phone sizes into docs/screenshots/
 ## (a temporary test database on PostgreSQL, the demo data, Debian's chromium).
