@@ -112,8 +112,9 @@ class _Builder:
         for offset in range(SITES_PER_FACILITATOR):
             site = self.site(number + offset)
             site.facilitators.add(user)
-            if self.cops[site.pk] is not None:
-                self.cops[site.pk].facilitators.add(user)
+            community = self.cops[site.pk]
+            if community is not None:
+                community.facilitators.add(user)
 
     def preceptor(self, number: int):
         from sites.models import Membership, MembershipRole
