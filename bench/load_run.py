@@ -281,7 +281,7 @@ def commit() -> str:
             ["git", *args], cwd=BASE_DIR, capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    changed = git("status", "--porcelain", "--untracked-files=no")
+    changed = git("status", "--porcelain")
     return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if changed else "")
 
 
@@ -346,11 +346,14 @@ def section(result: dict, load: dict, info: dict, server_errors: int, code: int)
         )
     lines += [
         "",
-        "Reads are every GET, form pages included; a write is one POST, timed to its "
-        "redirect; login is the login page and its POST (a password hash per person: the "
-        "first seconds of the run are mostly logins). Latencies include the time a request "
-        "waits for a free gunicorn worker: with 200 people and 2 CPUs shared by locust, "
-        "gunicorn, Celery and PostgreSQL, that wait is most of them.",
+        "Reads are every GET, form pages and redirects included; a write is one POST, "
+        "timed to its redirect; login is the login page and its POST, whose password "
+        "check is PBKDF2 at 10,000 iterations (bench/load_settings.py: production's "
+        "1,000,000 cost 1.3 s of CPU per login here, more than the run has for all its "
+        "people). Each person waits for an answer before the next click, so when the "
+        "servers are saturated the latencies grow, not the errors: they include the time a "
+        "request waits for a free gunicorn worker, and locust, gunicorn, Celery and "
+        "PostgreSQL share the CPUs with whatever else runs (see the load average).",
         "",
     ]
     return "\n".join(lines)

@@ -420,7 +420,7 @@ class Facilitator(Person):
         self.open("Capacity")
 
     # Writes ------------------------------------------------------------------------------
-    @task(1)
+    @task(2)
     def write_meeting_or_initiative(self):
         cop = self.read_cop()
         if random.random() < 0.5:
@@ -456,7 +456,7 @@ class Facilitator(Person):
             )
             self.post(form, form_page, "add an initiative", data)
 
-    @task(1)
+    @task(2)
     def write_move_initiative(self):
         cop = self.read_cop()
         moves = cop.forms_to(r"/initiatives/\d+/move/$")
@@ -469,7 +469,7 @@ class Facilitator(Person):
             return
         self.post(form, cop, "move an initiative", form.data())
 
-    @task(1)
+    @task(2)
     def write_schedule_followup(self):
         listing = self.open("Follow-ups")
         open_tabs = [t for t in listing.hrefs(r"^/interviews/followups/$") if "due=" in t]
