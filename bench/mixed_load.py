@@ -64,13 +64,11 @@ def only_loopback(environment, **_kwargs):
 
 
 class Form:
-    def __init__(self, action: str, method: str, attrs: dict):
+    def __init__(self, action: str, method: str):
         self.action = action
         self.method = method
-        self.attrs = attrs
         self.fields: list[tuple[str, str]] = []  # what the browser sends as it stands
         self.choices: dict[str, list[str]] = {}  # every value of checkboxes, radios, selects
-        self.kinds: dict[str, str] = {}  # field name: input type (or select, textarea)
 
     def data(self, **changes) -> list[tuple[str, str]]:
         """The fields as the browser would send them, with `changes` (a value or a list
@@ -116,14 +114,13 @@ class Page(HTMLParser):
             self.links.append(self._link)
         elif tag == "form":
             action = urljoin(self.url, attrs.get("action") or self.url)
-            self._form = Form(action, attrs.get("method", "get").lower(), attrs)
+            self._form = Form(action, attrs.get("method", "get").lower())
             self.forms.append(self._form)
         elif self._form is None:
             return
         elif tag == "input" and attrs.get("name"):
             kind = attrs.get("type", "text").lower()
             name, value = attrs["name"], attrs.get("value", "on" if kind == "checkbox" else "")
-            self._form.kinds[name] = kind
             if kind in ("checkbox", "radio"):
                 self._form.choices.setdefault(name, []).append(value)
                 if "checked" in attrs:
@@ -131,7 +128,6 @@ class Page(HTMLParser):
             elif kind not in ("submit", "button", "reset", "file", "image"):
                 self._form.fields.append((name, value))
         elif tag == "select" and attrs.get("name"):
-            self._form.kinds[attrs["name"]] = "select"
             self._select = (attrs["name"], "multiple" in attrs, [])
             self._form.choices[attrs["name"]] = []
         elif tag == "option" and self._select is not None:
@@ -140,7 +136,6 @@ class Page(HTMLParser):
             if "selected" in attrs:
                 selected.append(attrs.get("value", ""))
         elif tag == "textarea" and attrs.get("name"):
-            self._form.kinds[attrs["name"]] = "textarea"
             self._textarea = [attrs["name"], ""]
 
     def handle_data(self, data):
@@ -177,10 +172,6 @@ class Page(HTMLParser):
             if re.search(pattern, urlsplit(link["href"]).path) and self.same_site(link["href"])
         )
         return list(found)
-
-    def link(self, text: str) -> str | None:
-        """The first link whose text is `text`."""
-        return next((link["href"] for link in self.links if link["text"] == text), None)
 
     def link_rel(self, rel: str) -> str | None:
         return next((link["href"] for link in self.links if link.get("rel") == rel), None)
@@ -290,7 +281,7 @@ class Person(FastHttpUser):
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Origin": self.origin,
-            "Referer": self.origin + urlsplit(page.url).path,
+            "Referer": self.origin + page.url.removeprefix(self.host),
         }
         with self.client.post(
             form.action,
