@@ -61,9 +61,9 @@ def _enqueue_on_commit(task_name: str, **kwargs) -> None:
 
 
 def invitation_token(invitation: Invitation) -> str:
-    """The secret of an invitation's link. Derived from the row and the SECRET_KEY, so the
-    email task can build it again from the invitation's id while the database keeps only
-    its hash; changing SECRET_KEY voids every link not yet accepted."""
+    """The secret of an invitation's link: an HMAC (keyed by SECRET_KEY) of the person and
+    the creation time, so the email task can build it again from the invitation's id
+    while neither the database (which keeps its hash) nor the broker ever holds it."""
     created = invitation.created_at.astimezone(datetime.UTC).isoformat()
     value = f"{invitation.person_id}:{created}"
     return salted_hmac("accounts.Invitation", value, algorithm="sha256").hexdigest()
@@ -85,7 +85,10 @@ def _invitation_refusal(person: User, recent: list[datetime.datetime], now) -> s
         )
     if recent and recent[0] > now - INVITATION_RESEND_AFTER:
         minutes = int(INVITATION_RESEND_AFTER.total_seconds() // 60)
-        return f"{person} was sent an invitation less than {minutes} minutes ago; wait before sending another."
+        return (
+            f"{person} was sent an invitation less than {minutes} minutes ago; wait before "
+            "sending another."
+        )
     if len(recent) >= INVITATIONS_PER_DAY:
         return (
             f"{person} was sent {INVITATIONS_PER_DAY} invitations in the last 24 hours; "
@@ -181,7 +184,7 @@ def invitation_deliver(*, invitation_id: int) -> bool:
         template="accounts/email/invitation.txt",
         context={
             "invitation": invitation,
-            "link": absolute_url(reverse("accounts:invitation_accept", args=[token])),
+            "link": absolute_url(reverse("invitation_accept", args=[token])),
             "login_link": absolute_url(reverse("login")),
         },
     )

@@ -22,8 +22,9 @@ def sent_link():
 
     def find() -> str:
         assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
-        match = re.search(r"^(\S*/accounts/\S+/)$", mail.outbox[0].body, re.MULTILINE)
-        assert match, mail.outbox[0].body
+        body = str(mail.outbox[0].body)
+        match = re.search(r"^(\S*/accounts/\S+/)$", body, re.MULTILINE)
+        assert match, body
         return match.group(1)
 
     return find

@@ -97,7 +97,7 @@ def test_an_expired_link_says_so(
 
 
 def test_an_unknown_link_answers_404_with_what_to_do(client):
-    response = client.get(reverse("accounts:invitation_accept", args=["0" * 64]))
+    response = client.get(reverse("invitation_accept", args=["0" * 64]))
     assert response.status_code == 404
     assert "does not work" in response.content.decode()
 
@@ -241,7 +241,7 @@ def test_a_facilitator_confirms_then_invites_one_person(
 ):
     facilitator, here, _ = placed
     client.force_login(facilitator)
-    url = reverse("accounts:invite", args=[here.pk])
+    url = reverse("invitation_send", args=[here.pk])
     page = client.get(url, {"next": "/placements/"})
     assert page.status_code == 200
     content = page.content.decode()
@@ -263,9 +263,9 @@ def test_a_facilitator_confirms_then_invites_one_person(
 def test_a_person_of_another_site_is_not_found_and_other_roles_are_refused(client, placed):
     facilitator, _, elsewhere = placed
     client.force_login(facilitator)
-    assert client.post(reverse("accounts:invite", args=[elsewhere.pk])).status_code == 404
+    assert client.post(reverse("invitation_send", args=[elsewhere.pk])).status_code == 404
     client.force_login(UserFactory(preceptor=True))
-    assert client.get(reverse("accounts:invite", args=[elsewhere.pk])).status_code == 403
+    assert client.get(reverse("invitation_send", args=[elsewhere.pk])).status_code == 403
     assert not Invitation.objects.exists()
 
 
