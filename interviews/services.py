@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.identifiers import clean_header_text
 from interviews import ics
 from interviews.models import (
     CalendarFeed,
@@ -294,7 +295,10 @@ def reminder_send(*, reminder: Reminder, connection=None) -> None:
         "link": link,
     }
     message = EmailMessage(
-        subject=REMINDER_SUBJECTS[reminder.kind].format(participant=followup.participant),
+        # A stored name must never break the header (BadHeaderError on every retry).
+        subject=clean_header_text(
+            REMINDER_SUBJECTS[reminder.kind].format(participant=followup.participant)
+        ),
         body=render_to_string("interviews/email/reminder.txt", context),
         to=[reminder.recipient.email],
         headers={"Message-ID": reminder.message_id},
@@ -653,7 +657,9 @@ def followup_send_invitation(*, followup_id: int, method: str, recipient_ids: li
     part = MIMEText(payload.decode(), "calendar", "utf-8")
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="interview.ics")
-    message = EmailMessage(subject=subject, body=body, to=[user.email for user in recipients])
+    message = EmailMessage(
+        subject=clean_header_text(subject), body=body, to=[user.email for user in recipients]
+    )
     message.attach(part)
     message.send()
     return len(recipients)

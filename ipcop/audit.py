@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from accounts.models import AuditAction, AuditEvent
+from ipcop.lib import http
 
 AUDITED_MODELS = {
     "interviews.interviewrecord",
@@ -35,8 +36,8 @@ def _site_id(obj: Model) -> int | None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") or None
+    # One rule for the client's address, trusting as many proxies as configured.
+    return http.client_ip(request)
 
 
 def _event(request: HttpRequest, action: str, obj: Model | None, model, pk, site_id) -> AuditEvent:

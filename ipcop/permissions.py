@@ -386,3 +386,32 @@ def placement_scope_sql(user: User) -> tuple[str | None, dict]:
     if not parts:
         return "FALSE", {}
     return "(" + " OR ".join(parts) + ")", {"person": user.pk}
+
+
+# --- People (owned by the accounts app) ---------------------------------------------------
+
+
+def people_invitable_by(user: User) -> QuerySet[User]:
+    """Active people a person may send an invitation (a link to set a first password) to:
+    anyone for admins; for facilitators, the people linked to their sites (students placed
+    there, their mentors and site contacts, members of the CoPs there, the sites'
+    facilitators); nobody for other roles."""
+    from django.contrib.auth import get_user_model
+
+    people = get_user_model().objects
+    if not user.is_authenticated or not user.is_active:
+        return people.none()
+    if user.is_admin:
+        return people.filter(is_active=True)
+    if not has_role(user, "facilitator"):
+        return people.none()
+    sites = _facilitated_site_ids(user)
+    placements = Placement.objects.filter(site__in=sites)
+    linked = (
+        Q(pk__in=placements.values("student__user"))
+        | Q(pk__in=placements.filter(contact__isnull=False).values("contact"))
+        | Q(pk__in=MentorAssignment.objects.filter(placement__site__in=sites).values("mentor"))
+        | Q(pk__in=Membership.objects.filter(community__site__in=sites).values("person"))
+        | Q(pk__in=Site.facilitators.through.objects.filter(site__in=sites).values("user"))
+    )
+    return people.filter(linked, is_active=True)

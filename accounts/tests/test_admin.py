@@ -12,7 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent, User
-from accounts.tests.factories import AuditEventFactory, ProfessionFactory, UserFactory
+from accounts.tests.factories import (
+    AuditEventFactory,
+    InvitationFactory,
+    ProfessionFactory,
+    UserFactory,
+)
 from interviews.models import FollowUpCount, InterviewRecord
 from interviews.tests.factories import (
     CalendarFeedFactory,
@@ -143,6 +148,7 @@ ROW_MAKERS = {
     "auth.Group": _group,
     "accounts.User": lambda: UserFactory(),
     "accounts.AuditEvent": lambda: AuditEventFactory(),
+    "accounts.Invitation": lambda: InvitationFactory(),
     "accounts.Profession": lambda: ProfessionFactory(code=f"extra-{next(_numbers)}"),
     "sites.Site": _site,
     "sites.Unit": lambda: UnitFactory(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from unittest import mock
 from urllib.parse import urlparse
 
 import pytest
@@ -18,6 +19,7 @@ from django.core.management import call_command
 from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
+from accounts import services, tasks
 from accounts.models import User
 from interviews.models import FollowUp, FollowUpStatus, Theme
 from ipcop import permissions
@@ -288,6 +290,7 @@ def _facilitator_pages(s: Scanner, w) -> None:
         "/placements/new/",
         f"/placements/{placement.pk}/",
         f"/placements/{placement.pk}/edit/",
+        f"/accounts/invite/{placement.student.user_id}/",
         "/placements/capacity/",
         "/placements/capacity/new/",
         f"/placements/capacity/{w['capacity'].pk}/",
@@ -422,8 +425,14 @@ def _anonymous_pages(s: Scanner) -> None:
         "/accounts/reset/done/",
     ]:
         s.visit(url)
+    s.visit(f"/accounts/invitation/{'0' * 64}/", status=404)
     s.error_state("/accounts/login/")
     s.error_state("/accounts/password_reset/")
+    # An open invitation's page (its email is not sent: no worker here).
+    person = User.objects.filter(last_login__isnull=True, is_active=True).order_by("pk").first()
+    with mock.patch.object(tasks.send_invitation, "apply_async"):
+        invitation = services.invitation_send(person=person, sent_by=None)
+    s.error_state(f"/accounts/invitation/{services.invitation_token(invitation)}/")
 
 
 def _admin_pages(s: Scanner, w) -> None:
