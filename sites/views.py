@@ -9,8 +9,8 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -76,9 +76,15 @@ def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
     )
 
 
-def _page(request: HttpRequest, items, per_page: int, param: str = "page"):
-    # get_page() turns ?page=abc or ?page=999 into a valid page instead of an error.
-    return Paginator(items, per_page).get_page(request.GET.get(param))
+def _page(request: HttpRequest, rows: QuerySet, per_page: int, param: str = "page") -> Page:
+    """The page of `rows` (an ordered queryset) asked for in `param`. The page's pks are
+    sliced from the list without what its rows show, and its rows read by those pks: the
+    counts a row shows (subqueries) are then computed for the page's rows only, not for
+    every row an OFFSET skips. get_page() turns ?page=abc or ?page=999 into a valid page
+    instead of an error."""
+    page = Paginator(rows.values("pk"), per_page).get_page(request.GET.get(param))
+    page.object_list = list(rows.filter(pk__in=page.object_list))
+    return page
 
 
 def _query_without(request: HttpRequest, param: str) -> str:
