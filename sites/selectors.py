@@ -31,6 +31,17 @@ def site_list(sites: QuerySet[Site], *, active_placements: QuerySet) -> QuerySet
     )
 
 
+def cop_list(communities: QuerySet[CommunityOfPractice]) -> QuerySet[CommunityOfPractice]:
+    """The CoP list's rows by site and name, with the site's name (`site_name`), current
+    members and activity columns."""
+    return (
+        communities.with_member_count()
+        .annotate(site_name=F("site__name"))
+        .only("name", "status", "last_meeting_on", "active_initiative_count")
+        .order_by("site__name", "name", "pk")
+    )
+
+
 def site_units(site: Site) -> QuerySet[Unit]:
     return Unit.objects.filter(site=site).only("name", "description").order_by("name", "pk")
 

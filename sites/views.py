@@ -10,7 +10,7 @@ from collections import Counter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -250,12 +250,7 @@ def cop_list(request: HttpRequest) -> HttpResponse:
     communities = communities_visible_to(request.user)
     if q:
         communities = communities.filter(name__icontains=q)
-    rows = (
-        communities.with_member_count()
-        .annotate(site_name=F("site__name"))
-        .only("name", "status", "last_meeting_on", "active_initiative_count")
-        .order_by("site__name", "name", "pk")
-    )
+    rows = selectors.cop_list(communities)
     return render(
         request,
         "sites/cop_list.html",

@@ -176,3 +176,27 @@ def test_cop_page_meetings_follow_paginator_get_page(
     shown = [m for m in meetings if f"/sites/meetings/{m.pk}/" in body]
     assert shown == meetings[expected_first : expected_first + 10]
     assert response.context["meetings"].number == expected_first // 10 + 1
+
+
+def test_cop_list_shows_what_each_person_may_read_by_site_and_name(facilitator, site_a, outsider):
+    from ipcop.permissions import communities_visible_to
+
+    elsewhere = CommunityOfPracticeFactory(site__name="Site B", name="Elsewhere")
+    beta = CommunityOfPracticeFactory(site=site_a, name="Beta")
+    alpha = CommunityOfPracticeFactory(site=site_a, name="Alpha", status=CoPStatus.CLOSED)
+    member = UserFactory(preceptor=True)
+    MembershipFactory(community=elsewhere, person=member)
+    MembershipFactory(community=beta, person=member, left_on=datetime.date.today())
+    MembershipFactory(community=beta)
+
+    def shown(user):
+        return [
+            (c.site_name, c.name, c.member_count)
+            for c in selectors.cop_list(communities_visible_to(user))
+        ]
+
+    assert shown(facilitator) == [("Site A", "Alpha", 0), ("Site A", "Beta", 1)]
+    # A member reads the CoPs they belong or belonged to.
+    assert shown(member) == [("Site A", "Beta", 1), ("Site B", "Elsewhere", 1)]
+    assert shown(outsider) == []
+    assert alpha.get_status_display() == "Closed"
