@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from interviews.models import FollowUp, InterviewRecord
 from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional, SessionStudent
@@ -190,9 +190,11 @@ def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
     # plus a few ids, which PostgreSQL reads from the site index, not an OR over the table.
     at_sites = Q(site__in=_facilitated_site_ids(user))
     by_id = 100  # beyond this many elsewhere, the OR
+    facilitated = Site.facilitators.through.objects.filter(user=user, site=OuterRef("site"))
     elsewhere = list(
         MentoringSession.objects.filter(pk__in=own_ids)
-        .exclude(at_sites)
+        .exclude(Exists(facilitated))  # an anti-join from their few sessions
+        .order_by()
         .values_list("pk", flat=True)[: by_id + 1]
     )
     if len(elsewhere) > by_id:

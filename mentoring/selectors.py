@@ -25,7 +25,6 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -35,7 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Profession, User
-from ipcop.lib.keyset import KeysetPage, keyset_page
+from ipcop.lib.keyset import COUNT_LIMIT, KeysetPage, keyset_page
 from placements.models import Placement, PlacementStatus, Student
 from sites.models import Membership, Site
 
@@ -118,27 +117,33 @@ SESSIONS_PER_PAGE = 25
 
 
 def sessions_page(sessions: QuerySet[MentoringSession], *, params, query: str = "") -> KeysetPage:
-    """A keyset page of `sessions` (e.g. `sessions_visible_to(user)`), newest first, each
-    with its site's and logger's names and its students' (by name); the count stops at
-    1,000. The page's ids are read first (from the scope's indexes), then what the page
-    shows for those ids only."""
+    """A keyset page of `sessions` (e.g. `sessions_visible_to(user)`), newest first, as
+    dicts: date, activity label, minutes, the site's and logger's names and the students'
+    (by name); the count stops at 1,000. The page's ids are read first, from the scope's
+    indexes alone; then what the page shows, for those ids only."""
 
     def rows(page: QuerySet[MentoringSession]) -> QuerySet[MentoringSession]:
-        return (
-            MentoringSession.objects.filter(pk__in=page.values("pk"))
-            .select_related("site", "logged_by")
-            .only("held_on", "activity", "duration_minutes", "site__name", "logged_by__full_name")
-            .prefetch_related(
-                Prefetch(
-                    "attendance",
-                    queryset=SessionStudent.objects.select_related("student__user")
-                    .only("session_id", "student__user__full_name")
-                    .order_by("student__user__full_name", "pk"),
-                )
-            )
+        return MentoringSession.objects.filter(pk__in=page.values("pk")).values(
+            "pk",
+            "held_on",
+            "activity",
+            "duration_minutes",
+            site_name=F("site__name"),
+            logged_by_name=F("logged_by__full_name"),
+            student_names=ArraySubquery(
+                SessionStudent.objects.filter(session=OuterRef("pk"))
+                .order_by("student__user__full_name", "pk")
+                .values("student__user__full_name")
+            ),
         )
 
-    return keyset_page(
+    count = None
+    if not sessions.query.where:
+        # Every session (an admin's list): the first 1,001 are counted from the index of
+        # the list's order, not read from the table.
+        ordered = sessions.order_by("-held_on", "-pk").values("pk")
+        count = ordered[: COUNT_LIMIT + 1].count()
+    page = keyset_page(
         sessions.values("pk", "held_on"),
         field="held_on",
         descending=True,
@@ -146,7 +151,12 @@ def sessions_page(sessions: QuerySet[MentoringSession], *, params, query: str = 
         per_page=SESSIONS_PER_PAGE,
         query=query,
         rows=rows,
+        count=count,
     )
+    labels = dict(Activity.choices)
+    for row in page.object_list:
+        row["activity"] = labels.get(row["activity"], row["activity"])
+    return page
 
 
 # --- The student's IP learning record --------------------------------------------------
@@ -341,19 +351,28 @@ class SiteMatrix:
     rows: list[dict]
 
 
-def students_placed_at(site: Site) -> QuerySet[Student]:
-    """The students placed at a site (not cancelled), by name."""
-    return Student.objects.filter(
-        pk__in=Placement.objects.filter(site=site)
+def students_placed_at(site: Site) -> list[int]:
+    """The ids of the students placed at a site (not cancelled), from the site's
+    placements. As a list, so that the page of them is read by id (a subquery here had
+    PostgreSQL read every student to join them)."""
+    return list(
+        Placement.objects.filter(site=site)
         .exclude(status=PlacementStatus.CANCELLED)
-        .values("student")
-    ).order_by("user__full_name", "pk")
+        .order_by()
+        .values_list("student", flat=True)
+        .distinct()
+    )
+
+
+def students_by_name(ids: list[int]) -> QuerySet[Student]:
+    return Student.objects.filter(pk__in=ids).order_by("user__full_name", "pk")
 
 
 def site_matrix(site: Site, students) -> SiteMatrix:
-    """The matrix of `students` (a page of students_placed_at(site)) at a site: their
-    sessions there with each profession met there, and per domain of their framework,
-    from the counts the triggers keep. Four queries, whatever the number of sessions."""
+    """The matrix at a site of `students` (a page of students_by_name() of those placed
+    there): their sessions there with each profession met there, and per domain of their
+    framework, from the counts the triggers keep. Five queries (the students among them),
+    whatever the number of sessions."""
     students = list(students.select_related("user", "program__profession", "program__framework"))
     # The domains of the students' frameworks and of the default one (for programs that
     # name none), default first: the columns.
@@ -419,45 +438,39 @@ def site_matrix(site: Site, students) -> SiteMatrix:
 def mentoring_hours(user: User, start: datetime.date, end: datetime.date) -> dict:
     """A preceptor's mentoring between two dates (inclusive): sessions they logged or were
     present at, by the students' profession. A session with students of two professions
-    counts once under each, and once in the total."""
-    sessions = MentoringSession.objects.filter(held_on__gte=start, held_on__lte=end).filter(
-        Q(logged_by=user)
-        | Q(pk__in=SessionProfessional.objects.filter(person=user).values("session"))
-    )
-    of_profession = sessions.filter(
-        Exists(
-            SessionStudent.objects.filter(
-                session=OuterRef("pk"), student__program__profession=OuterRef(OuterRef("pk"))
-            )
+    counts once under each, and once in the total. The rows by profession are summed here
+    from the sessions' attendance (a few hundred rows a year): a session counts once per
+    profession however many of its students share it, which one GROUP BY cannot say."""
+    # Each part of the UNION read from its index with the dates (an OR, or the dates
+    # outside it, would have PostgreSQL read every session of the period).
+    own = (
+        MentoringSession.objects.filter(logged_by=user, held_on__range=(start, end))
+        .values("pk")
+        .order_by()
+        .union(
+            SessionProfessional.objects.filter(person=user, session__held_on__range=(start, end))
+            .values("session")
+            .order_by()
         )
-    ).order_by()
-    rows = (
-        Profession.objects.annotate(
-            minutes=Subquery(of_profession.values(total=_Sum("duration_minutes"))),
-            sessions=Subquery(of_profession.values(n=Func(F("pk"), function="COUNT"))),
-            students=Subquery(
-                SessionStudent.objects.filter(
-                    session__in=sessions.values("pk"), student__program__profession=OuterRef("pk")
-                )
-                .order_by()
-                .values(
-                    n=Func(
-                        F("student"), function="COUNT", template="COUNT(DISTINCT %(expressions)s)"
-                    )
-                )
-            ),
-        )
-        .filter(minutes__isnull=False)
-        .order_by("name")
     )
+    sessions = MentoringSession.objects.filter(pk__in=own)
+    by_profession: dict[int, dict] = {}
+    for session, minutes, student, profession in SessionStudent.objects.filter(
+        session__in=sessions.values("pk")
+    ).values_list(
+        "session", "session__duration_minutes", "student", "student__program__profession"
+    ):
+        row = by_profession.setdefault(profession, {"sessions": {}, "students": set()})
+        row["sessions"][session] = minutes
+        row["students"].add(student)
     rows = [
         {
-            "profession": p,
-            "sessions": p.sessions,
-            "students": p.students,
-            "hours": round(p.minutes / 60, 1),
+            "profession": profession,
+            "sessions": len(by_profession[profession.pk]["sessions"]),
+            "students": len(by_profession[profession.pk]["students"]),
+            "hours": round(sum(by_profession[profession.pk]["sessions"].values()) / 60, 1),
         }
-        for p in rows
+        for profession in Profession.objects.filter(pk__in=list(by_profession)).order_by("name")
     ]
     totals = sessions.aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
     return {

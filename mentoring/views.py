@@ -410,23 +410,22 @@ MATRIX_PAGE_SIZE = 50
 @require_http_methods(["GET"])
 def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    students = selectors.students_placed_at(site)
-    page = Paginator(students, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+    placed = selectors.students_placed_at(site)
+    page = Paginator(placed, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+    start = (page.number - 1) * MATRIX_PAGE_SIZE
+    students = selectors.students_by_name(placed)[start : start + MATRIX_PAGE_SIZE]
     return render(
         request,
         "mentoring/site_matrix.html",
-        {
-            "site": site,
-            "matrix": selectors.site_matrix(site, page.object_list),
-            "page": page,
-        },
+        {"site": site, "matrix": selectors.site_matrix(site, students), "page": page},
     )
 
 
 @require_http_methods(["GET"])
 def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    matrix = selectors.site_matrix(site, selectors.students_placed_at(site))
+    students = selectors.students_by_name(selectors.students_placed_at(site))
+    matrix = selectors.site_matrix(site, students)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"ip-matrix-site-{site.pk}-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
