@@ -306,17 +306,12 @@ STEPS: list[tuple[str, str]] = [
 
 
 def mentoring_summaries_step() -> tuple[str, str]:
-    """The counts mentoring's triggers keep (mentoring migrations 0005, 0006), which the bulk
-    load does not fire (session_replication_role = replica): counted once at the end."""
+    """The counts mentoring's triggers keep (mentoring/triggers.py), which the bulk load does
+    not fire (session_replication_role = replica): counted once at the end, as
+    mentoring.services.counters_recount() counts them (that takes ~100 s here)."""
     return (
         "mentoring summaries",
         """
-        DELETE FROM mentoring_siteprofession;
-        INSERT INTO mentoring_siteprofession (site_id, profession_id, presences)
-        SELECT s.site_id, sp.profession_id, COUNT(*)
-        FROM mentoring_sessionprofessional sp
-        JOIN mentoring_mentoringsession s ON s.id = sp.session_id
-        GROUP BY s.site_id, sp.profession_id;
         DELETE FROM mentoring_studentsiteprofession;
         INSERT INTO mentoring_studentsiteprofession (site_id, student_id, profession_id,
             sessions)

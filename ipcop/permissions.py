@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from interviews.models import FollowUp, InterviewRecord
@@ -193,19 +193,35 @@ def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
         return _none(MentoringSession)
     if user.is_admin:
         return MentoringSession.objects.all()
-    condition = Q(logged_by=user) | Q(
-        pk__in=SessionProfessional.objects.filter(person=user).values("session")
-    )
-    if has_role(user, "facilitator"):
-        condition |= Q(site__in=_facilitated_site_ids(user))
+    # The person's own sessions, as a UNION of id sets each read from its index: an OR of
+    # them would test every session of the table against each set.
+    own = [
+        MentoringSession.objects.filter(logged_by=user).values("pk"),
+        SessionProfessional.objects.filter(person=user).values("session"),
+    ]
     if has_role(user, "preceptor"):
         mentored = MentorAssignment.objects.filter(mentor=user).values("placement")
-        condition |= Q(
-            pk__in=SessionStudent.objects.filter(placement__in=mentored).values("session")
-        )
+        own.append(SessionStudent.objects.filter(placement__in=mentored).values("session"))
     if has_role(user, "student"):
-        condition |= Q(pk__in=SessionStudent.objects.filter(student__user=user).values("session"))
-    return MentoringSession.objects.filter(condition)
+        own.append(SessionStudent.objects.filter(student__user=user).values("session"))
+    own_ids = own[0].order_by().union(*(part.order_by() for part in own[1:]))
+    if not has_role(user, "facilitator"):
+        return MentoringSession.objects.filter(pk__in=own_ids)
+    # A facilitator's own sessions nearly always lie at the sites they facilitate: those
+    # elsewhere (usually none) are read first, by id, so that the set is "at these sites"
+    # plus a few ids, which PostgreSQL reads from the site index, not an OR over the table.
+    at_sites = Q(site__in=_facilitated_site_ids(user))
+    by_id = 100  # beyond this many elsewhere, the OR
+    facilitated = Site.facilitators.through.objects.filter(user=user, site=OuterRef("site"))
+    elsewhere = list(
+        MentoringSession.objects.filter(pk__in=own_ids)
+        .exclude(Exists(facilitated))  # an anti-join from their few sessions
+        .order_by()
+        .values_list("pk", flat=True)[: by_id + 1]
+    )
+    if len(elsewhere) > by_id:
+        return MentoringSession.objects.filter(at_sites | Q(pk__in=own_ids))
+    return MentoringSession.objects.filter(at_sites | Q(pk__in=elsewhere))
 
 
 def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:

@@ -14,7 +14,6 @@ from .models import (
     MentoringSession,
     SessionProfessional,
     SessionStudent,
-    SiteProfession,
     StudentSiteDomain,
     StudentSiteProfession,
 )
@@ -158,14 +157,6 @@ class SessionProfessionalAdmin(ModelAdmin):
     @admin.display(description="site", ordering="session__site__name")
     def site(self, obj):
         return obj.session.site
-
-
-@admin.register(SiteProfession)
-class SiteProfessionAdmin(TriggerKeptAdmin):
-    list_display = ("site", "profession", "presences")
-    list_select_related = ("site", "profession")
-    list_filter = ("profession",)
-    search_fields = ("site__name",)
 
 
 @admin.register(StudentSiteProfession)

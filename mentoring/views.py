@@ -9,7 +9,6 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import AuditAction
 from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import render_rows
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
@@ -32,7 +30,7 @@ from ipcop.permissions import (
     sites_where_sessions_loggable_by,
     students_visible_to,
 )
-from placements.models import Program, Student
+from placements.models import Student
 
 from . import selectors, services
 from .forms import DateRangeForm, ReflectionForm, SessionForm, TeamForm
@@ -263,28 +261,17 @@ def session_reflect(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def session_list(request: HttpRequest) -> HttpResponse:
-    sessions = (
-        sessions_visible_to(request.user)
-        .select_related("site", "logged_by")
-        .prefetch_related(
-            Prefetch(
-                "attendance",
-                queryset=SessionStudent.objects.select_related("student__user").order_by(
-                    "student__user__full_name"
-                ),
-            )
-        )
-        .order_by("-held_on", "-pk")
-    )
+    sessions = sessions_visible_to(request.user)
     site_id = _int_param(request, "site")
+    query = ""
     if site_id is not None:
         sessions = sessions.filter(site_id=site_id)
-    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = f"site={site_id}"
     return render(
         request,
         "mentoring/session_list.html",
         {
-            "page": page,
+            "page": selectors.sessions_page(sessions, params=request.GET, query=query),
             "matrix_sites": sites_facilitated_by(request.user).only("pk", "name")[:50],
             "can_log": request.user.is_admin
             or request.user.is_preceptor
@@ -371,22 +358,20 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
-    # The student row alone: the record's statement brings the name, program and
-    # profession of the heading (a four-table ORM join cost more to build than to run).
-    student = get_visible_or_404(request, students_visible_to(request.user), pk=pk)
+    student = get_visible_or_404(
+        request,
+        students_visible_to(request.user).select_related(
+            "user", "program__profession", "program__framework"
+        ),
+        pk=pk,
+    )
     audit_record(request, AuditAction.VIEW, student)
-    # The record's statement counts the student's sessions (one attendance row per
-    # session) and brings the page asked for; only if that page does not exist (the
-    # paginator then answers the last page, or the first for a malformed number) are
-    # the rows of the page shown fetched again.
-    asked = min(_int_param(request, "page") or 1, 100_000)  # an OFFSET PostgreSQL takes
-    record = selectors.learning_record(student, offset=(asked - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    record = selectors.learning_record(student)
+    # The record counts the student's sessions (one attendance row each): the pages of
+    # the list are cut from that count.
     page = Paginator(range(record.total_sessions), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = record.sessions
-    if page.number != asked:
-        rows = selectors.student_sessions(
-            student, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
+    start = (page.number - 1) * PAGE_SIZE
+    rows = selectors.student_sessions(student)[start : start + PAGE_SIZE]
     return render(
         request,
         "mentoring/learning_record.html",
@@ -394,8 +379,7 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
             "record": record,
             "student": student,
             "page": page,
-            "summary": render_rows("mentoring/_record_summary.html", {"record": record}),
-            "rows": render_rows("mentoring/_record_sessions.html", {"rows": rows}),
+            "rows": selectors.with_activity_labels(rows) if record.total_sessions else [],
         },
     )
 
@@ -426,36 +410,22 @@ MATRIX_PAGE_SIZE = 50
 @require_http_methods(["GET"])
 def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    # The matrix statement also counts the site's students, so it runs first for the page
-    # asked for, and once more only if that page does not exist (the paginator then
-    # answers the last page, or the first for a malformed number).
-    asked = min(_int_param(request, "page") or 1, 100_000)  # an OFFSET PostgreSQL takes
-    matrix = selectors.site_matrix(
-        site.pk, offset=(asked - 1) * MATRIX_PAGE_SIZE, limit=MATRIX_PAGE_SIZE
-    )
-    page = Paginator(range(matrix.total_students), MATRIX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    if page.number != asked:
-        matrix = selectors.site_matrix(
-            site.pk, offset=(page.number - 1) * MATRIX_PAGE_SIZE, limit=MATRIX_PAGE_SIZE
-        )
+    placed = selectors.students_placed_at(site)
+    page = Paginator(placed, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+    start = (page.number - 1) * MATRIX_PAGE_SIZE
+    students = selectors.students_by_name(placed)[start : start + MATRIX_PAGE_SIZE]
     return render(
         request,
         "mentoring/site_matrix.html",
-        {
-            "site": site,
-            "matrix": matrix,
-            "page": page,
-            "table": render_rows("mentoring/_matrix_table.html", {"matrix": matrix}),
-        },
+        {"site": site, "matrix": selectors.site_matrix(site, students), "page": page},
     )
 
 
 @require_http_methods(["GET"])
 def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    matrix = selectors.site_matrix(site.pk)
+    students = selectors.students_by_name(selectors.students_placed_at(site))
+    matrix = selectors.site_matrix(site, students)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"ip-matrix-site-{site.pk}-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -468,9 +438,9 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     for row in matrix.rows:
         student = row["student"]
         cells = [
-            student["name"],
-            student["profession"],
-            str(Program(name=student["program"], institution=student["institution"])),
+            student.user.full_name,
+            student.program.profession.name,
+            str(student.program),
             row["framework"].code,
             *row["professions"],
         ]
