@@ -14,7 +14,8 @@ shape; bump it when the shape changes and the next run rebuilds):
 - 2,000 CoPs (4 per site), 30,000 memberships (15 per CoP), 20,000 meetings, 6,000
   initiatives.
 - 50,000 students (users 100001–150000) in 26 programs; 100,000 placements (2 per
-  student, 200 per site) over six years, each with a primary preceptor and an IP mentor.
+  student, 200 per site) over six years, each with a primary preceptor and an IP mentor
+  and its status changes (~260,000).
 - 7,000 capacity rows: each site offers 4 professions site-wide and each unit 1, for the
   two halves of the current year.
 - 1,000,000 mentoring sessions (10 per placement), each with its student, 1–2
@@ -42,7 +43,7 @@ from django.db import connection, models, transaction
 SCALE = int(os.environ.get("BENCH_SCALE", "1"))
 if SCALE < 1:
     raise SystemExit(f"BENCH_SCALE must be a whole number >= 1, not {SCALE}")
-DATASET_VERSION = f"province-v4-x{SCALE}"
+DATASET_VERSION = f"province-v5-x{SCALE}"
 
 SITES = 500 * SCALE
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
@@ -201,6 +202,26 @@ STEPS: list[tuple[str, str]] = [
         CROSS JOIN (VALUES ('primary', 0), ('ip_mentor', 7)) r(role, shift)
         JOIN accounts_user u ON u.id = {FIRST_CLINICIAN} + ({SITE_OF_P} - 1)
              + {SITES} * ((p + r.shift) % {CLINICIANS_PER_SITE});
+        """,
+    ),
+    (
+        "placement status changes",
+        f"""
+        -- Each placement's steps up to its status, by its zone's facilitator.
+        INSERT INTO placements_placementstatuschange (placement_id, from_status, to_status,
+            changed_by_id, changed_at, note)
+        SELECT pl.id, s.from_status, s.to_status,
+               {ZONE_FACILITATOR_ID} + (pl.site_id - 1) / {SITES_PER_ZONE_FACILITATOR},
+               (pl.start_date + s.days)::timestamptz + time '09:00', ''
+        FROM placements_placement pl
+        JOIN (VALUES (0, '', 'requested', -60), (1, 'requested', 'confirmed', -30),
+                     (2, 'confirmed', 'active', 0), (3, 'active', 'completed', 42),
+                     (4, 'requested', 'cancelled', -10)) s(step, from_status, to_status, days)
+          ON CASE pl.status WHEN 'requested' THEN s.step = 0
+                            WHEN 'confirmed' THEN s.step <= 1
+                            WHEN 'active' THEN s.step <= 2
+                            WHEN 'completed' THEN s.step <= 3
+                            ELSE s.step IN (0, 4) END;
         """,
     ),
     (
@@ -434,6 +455,7 @@ def check_counters(log=print) -> list[str]:
 
 BULK_TABLES = [
     "placements_placement",
+    "placements_placementstatuschange",
     "placements_capacity",
     "mentoring_mentorassignment",
     "mentoring_mentoringsession",
@@ -456,6 +478,7 @@ SEQUENCED_TABLES = [
     "placements_program",
     "placements_student",
     "placements_placement",
+    "placements_placementstatuschange",
     "placements_capacity",
     "mentoring_mentorassignment",
     "mentoring_mentoringsession",

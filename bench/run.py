@@ -365,7 +365,6 @@ def extra_pages(people: dict[str, User], menus: list[Page]) -> list[Page]:
         Page("placement", "facilitator", f"/placements/{placement.pk}/"),
         Page("session", "facilitator", f"/mentoring/sessions/{session.pk}/"),
         Page("follow-up", "facilitator", f"/interviews/followups/{followup.pk}/"),
-        Page("site", "preceptor", "/sites/1/"),
     ]  # fmt: skip
     return extras
 
@@ -384,13 +383,15 @@ def pages(people: dict[str, User]) -> list[Page]:
 
 
 def big_tables() -> list[str]:
-    """BIG_TABLES that exist, plus any other table of more than BIG_ROWS rows."""
+    """BIG_TABLES that exist with rows, plus any other table of more than BIG_ROWS rows."""
     with connection.cursor() as cursor:
+        # An empty table is read by a sequential scan whatever its indexes: only tables
+        # with rows count.
         cursor.execute(
             "SELECT relname FROM pg_class WHERE relkind = 'r' "
             "AND relnamespace = 'public'::regnamespace "
-            "AND (relname = ANY(%s) OR reltuples > %s)",
-            [BIG_TABLES, BIG_ROWS],
+            "AND ((relname = ANY(%s) AND reltuples >= %s) OR reltuples > %s)",
+            [BIG_TABLES, BIG_ROWS // 10, BIG_ROWS],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -509,10 +510,27 @@ def measure(page: Page, cookie: str) -> None:
     page.p50_ms = data["p50_us"] / 1000
     page.p95_ms = data["p95_us"] / 1000
     page.errors = data["non2xx"] + data["socket_errors"]
+    drain()
     log(
         f"  {page.key}: {page.rps:.0f} rps, p50 {page.p50_ms:.0f} ms, "
         f"p95 {page.p95_ms:.0f} ms, {page.queries} queries"
     )
+
+
+def drain(timeout: float = 120) -> None:
+    """Wait until the server has finished the requests wrk left behind (a slow page's
+    requests outlive wrk's run), so they do not slow the next page's measurement."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.2)
+    connection.close()
 
 
 def port_in_use() -> bool:
@@ -636,6 +654,7 @@ def row_counts() -> dict[str, int]:
         "memberships": "sites_membership",
         "students": "placements_student",
         "placements": "placements_placement",
+        "placement status changes": "placements_placementstatuschange",
         "mentoring sessions": "mentoring_mentoringsession",
         "session students": "mentoring_sessionstudent",
         "session professionals": "mentoring_sessionprofessional",
