@@ -35,6 +35,7 @@ import datetime
 import importlib
 import json
 import os
+import re
 import time
 
 from django.apps import apps
@@ -522,11 +523,22 @@ def _default_sql(field: models.Field) -> str | None:
     return None
 
 
+def _named_columns() -> dict[str, set[str]]:
+    """The columns each table's INSERTs in STEPS name."""
+    named: dict[str, set[str]] = {}
+    for _, sql in STEPS:
+        for table, columns in re.findall(r"INSERT INTO (\w+) \(([^)]*)\)", sql):
+            named.setdefault(table, set()).update(c.strip() for c in columns.split(","))
+    return named
+
+
 def _temporary_defaults(cursor) -> list[tuple[str, str]]:
-    """Give the NOT NULL columns of the loaded tables that have no database default one
-    for the load, from the model field, so the INSERTs need name only the columns that
-    carry data: a counter column added to a model later is filled with its default and
-    then recounted. Returns the (table, column) pairs to reset afterwards."""
+    """Give the NOT NULL columns of the loaded tables that the INSERTs do not name and
+    that have no database default one for the load, from the model field: the INSERTs
+    name only the columns that carry data, and a counter column added to a model later
+    is filled with its default and then recounted. Returns the (table, column) pairs to
+    reset afterwards."""
+    named = _named_columns()
     added = []
     for model in apps.get_models(include_auto_created=True):
         table = model._meta.db_table
@@ -544,6 +556,8 @@ def _temporary_defaults(cursor) -> list[tuple[str, str]]:
         for field in model._meta.concrete_fields:
             if field.primary_key or field.column not in without_default:
                 continue
+            if field.column in named.get(table, ()):
+                continue
             default = _default_sql(field)
             if default is not None:
                 cursor.execute(
@@ -551,6 +565,26 @@ def _temporary_defaults(cursor) -> list[tuple[str, str]]:
                 )
                 added.append((table, field.column))
     return added
+
+
+def _migrations(cursor) -> str:
+    """A digest of the migrations applied to this database."""
+    cursor.execute(
+        "SELECT md5(string_agg(app || '.' || name, ',' ORDER BY app, name)) FROM django_migrations"
+    )
+    return cursor.fetchone()[0]
+
+
+def _built_with(cursor) -> str | None:
+    """The digest of the migrations the data set was built (or last recounted) with."""
+    cursor.execute(
+        "SELECT 1 FROM information_schema.columns "
+        "WHERE table_name = 'bench_dataset' AND column_name = 'migrations'"
+    )
+    if cursor.fetchone() is None:
+        return None
+    cursor.execute("SELECT migrations FROM bench_dataset LIMIT 1")
+    return cursor.fetchone()[0]
 
 
 def _version(cursor) -> str | None:
@@ -586,7 +620,25 @@ def ensure_dataset(log=print) -> bool:
     with transaction.atomic(), connection.cursor() as cursor:
         if _version(cursor) == DATASET_VERSION:
             log(f"data set {DATASET_VERSION} already present: reused")
-            return False
+            if _migrations(cursor) != _built_with(cursor):
+                # A migration since the build may have added a counter (a column at its
+                # default, an empty table): count them all again.
+                log("  migrations applied since the build: recounting the counters")
+                cursor.execute("SET work_mem TO '128MB'")
+                recount_counters(cursor, log)
+                cursor.execute("ALTER TABLE bench_dataset ADD COLUMN IF NOT EXISTS migrations text")
+                cursor.execute("UPDATE bench_dataset SET migrations = %s", [_migrations(cursor)])
+                reused_after_migrations = True
+            else:
+                return False
+        else:
+            reused_after_migrations = False
+    if reused_after_migrations:
+        vacuum_analyze(log)
+        for problem in check_counters(log)[:20]:
+            log(f"  COUNTER MISMATCH {problem}")
+        return False
+    with transaction.atomic(), connection.cursor() as cursor:
         log(f"building data set {DATASET_VERSION} (a few minutes per SCALE)")
         started = time.monotonic()
         cursor.execute("SET synchronous_commit TO off")
@@ -633,11 +685,11 @@ def ensure_dataset(log=print) -> bool:
         timed("counters recounted", step_start)
         cursor.execute(
             "CREATE TABLE bench_dataset (version text NOT NULL, built_at timestamptz NOT NULL,"
-            " seconds real, steps json)"
+            " seconds real, steps json, migrations text)"
         )
         cursor.execute(
-            "INSERT INTO bench_dataset VALUES (%s, now(), %s, %s)",
-            [DATASET_VERSION, time.monotonic() - started, json.dumps(steps)],
+            "INSERT INTO bench_dataset VALUES (%s, now(), %s, %s, %s)",
+            [DATASET_VERSION, time.monotonic() - started, json.dumps(steps), _migrations(cursor)],
         )
     step_start = time.monotonic()
     vacuum_analyze(log)
