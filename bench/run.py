@@ -76,9 +76,12 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 PORT = int(os.environ.get("BENCH_PORT", "8977"))
 ONLY = os.environ.get("BENCH_ONLY", "")
 LABEL = os.environ.get("BENCH_LABEL", "").strip() or "Latest run"
+if SCALE > 1:  # its own section: a run at ×5 never replaces the run at ×1 it compares with
+    LABEL += f", ×{SCALE} data"
 SWEEP_SECONDS = int(os.environ.get("BENCH_SWEEP_SECONDS", "60"))
 SKIP_SWEEP = bool(os.environ.get("BENCH_SKIP_SWEEP", "" if SCALE == 1 else "1"))
 SERVER_WARMUP_SECONDS = 15
+GUNICORN_TIMEOUT = 60  # a page slower than this is killed and reported as no answer
 OUT = BASE_DIR / "docs" / "benchmarks.md"
 VAR = BASE_DIR / "var" / "bench"
 EXPLAIN_OUT = VAR / f"explain-x{SCALE}.txt"
@@ -470,12 +473,15 @@ def check(page: Page, cookie: str) -> None:
 
     opener = urllib.request.build_opener(NoRedirect)
     try:
-        with opener.open(request, timeout=60) as response:
+        with opener.open(request, timeout=GUNICORN_TIMEOUT + 5) as response:
             page.status = response.status
             page.queries = int(response.headers.get("X-Queries", "-1"))
     except urllib.error.HTTPError as error:
         page.status = error.code
         page.queries = int(error.headers.get("X-Queries", "-1"))
+    except OSError as error:  # the worker was killed after GUNICORN_TIMEOUT, or worse
+        log(f"  {page.key}: no answer ({type(error).__name__}: {error})")
+        page.status = 0
 
 
 def wrk(page: Page, cookie: str, duration: int) -> dict:
@@ -504,9 +510,16 @@ def measure(page: Page, cookie: str) -> None:
     check(page, cookie)
     if page.status != 200:
         log(f"  {page.key}: HTTP {page.status}, not loaded")
+        drain()
         return
-    wrk(page, cookie, 2)  # warm every worker's connection and caches
-    data = wrk(page, cookie, DURATION)
+    try:
+        wrk(page, cookie, 2)  # warm every worker's connection and caches
+        data = wrk(page, cookie, DURATION)
+    except (subprocess.CalledProcessError, StopIteration) as error:
+        log(f"  {page.key}: wrk failed ({error})")
+        page.status = 0
+        drain()
+        return
     page.rps = data["requests"] / (data["duration_us"] / 1e6)
     page.p50_ms = data["p50_us"] / 1000
     page.p95_ms = data["p95_us"] / 1000
@@ -549,6 +562,8 @@ def serve():
             f"127.0.0.1:{PORT}",
             "--workers",
             str(WORKERS),
+            "--timeout",
+            str(GUNICORN_TIMEOUT),
             "--log-level",
             "warning",
         ],
@@ -755,13 +770,19 @@ def section(results: list[Page], run: dict) -> list[str]:
         if scale_cols:
             before = at_1x.get(page.key)
             growth = page.p50_ms / before["p50_ms"] if before and before["p50_ms"] else None
-            met = met and growth is not None and growth <= TARGET_SCALE
+            met = met and (growth is None or growth <= TARGET_SCALE)
             extra = (
                 f"{before['p50_ms']:.0f} | {growth:.2f} | " if growth is not None else "— | — | "
             )
         if not met:
             unmet.append(page.key)
-        status = "" if page.status == 200 else f" (HTTP {page.status})"
+        status = (
+            ""
+            if page.status == 200
+            else f" (HTTP {page.status})"
+            if page.status
+            else " (no answer)"
+        )
         cost = deep_cost(page, by_path)
         label = page.label + status + (f" ({cost:.2f}× page 1)" if cost is not None else "")
         lines.append(
