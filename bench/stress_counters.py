@@ -14,6 +14,7 @@ writers provoke) is an error; a deadlock is an error. Exits 1 on any error, dead
 counter mismatch.
 
     .venv/bin/python bench/stress_counters.py [--threads 16] [--seconds 30] [--seed 1]
+        [--skip followup_close,session_delete]
 """
 
 from __future__ import annotations
@@ -570,7 +571,14 @@ def main() -> int:
         "--seconds", type=float, default=float(os.environ.get("STRESS_SECONDS", 30))
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--skip", default="", help="operations left out, comma-separated (to find a culprit)"
+    )
     args = parser.parse_args()
+    for kind in filter(None, args.skip.split(",")):
+        if kind not in OPERATIONS:
+            parser.error(f"unknown operation {kind!r}: one of {', '.join(OPERATIONS)}")
+        del OPERATIONS[kind]
 
     started = time.monotonic()
     name = urlsplit(DATABASE_URL).path.lstrip("/")
