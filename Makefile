@@ -75,21 +75,36 @@ format: install-test
 clean:
 	rm -rf var $(VENV)
 
-## bench: province-scale benchmark (its own database, ipcop_bench); writes docs/benchmarks.md.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop_bench
+## bench: every page each role reaches from its menu, at province scale, in its own
+## database (ipcop_bench; SCALE=5 for five times the data in ipcop_bench_x5, compared with
+## the last run at 1); writes the section LABEL of docs/benchmarks.md.
+SCALE ?= 1
+LABEL ?= Latest run
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(if $(filter 1,$(SCALE)),ipcop_bench,ipcop_bench_x$(SCALE))
 bench: install var
 	@command -v wrk >/dev/null || { \
 	  echo "Installing Debian's wrk for the benchmark"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq wrk >/dev/null; }
 	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || \
-	  psql "$$(echo $(BENCH_DATABASE_URL) | sed 's#/[^/]*$$#/postgres#')" -c 'CREATE DATABASE ipcop_bench'
-	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -u bench/run.py
+	  psql "$$(echo '$(BENCH_DATABASE_URL)' | sed 's#/[^/]*$$#/postgres#')" \
+	    -c "CREATE DATABASE $$(echo '$(BENCH_DATABASE_URL)' | sed 's#.*/##')"
+	BENCH_SCALE=$(SCALE) BENCH_LABEL="$(LABEL)" BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+	  $(PY) -u bench/run.py
 
 ## profile: each benchmark page in-process (median, SQL, queries, Python calls) against the
-## data set of `make bench`; PAGES="site matrix" for some pages, ARGS=--cprofile for a profile.
+## data set of `make bench`; PAGES="matrix facilitator:" for some pages, ARGS=--cprofile.
 profile: install
-	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/profile_pages.py $(PAGES) $(ARGS)
+	BENCH_SCALE=$(SCALE) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+	  $(PY) bench/profile_pages.py $(PAGES) $(ARGS)
+
+## stress: 16 threads for 30 s through the services that change counted rows, in a scratch
+## database it drops and creates (ipcop_stress); fails on any error, deadlock or counter
+## mismatch. ARGS="--threads 32 --seconds 60" for more.
+.PHONY: stress
+STRESS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop_stress
+stress: install
+	STRESS_DATABASE_URL=$(STRESS_DATABASE_URL) $(PY) -u bench/stress_counters.py $(ARGS)
 
 ## load: a mixed load on this machine only: 50 people of each role (facilitator, preceptor,
 ## student, admin) logging in, reading and writing for 2 minutes against gunicorn (DEBUG

@@ -1,51 +1,79 @@
 # ruff: noqa: S608 - the SQL is built from this module's own integer constants, never input.
 """The province data set of `make bench`, generated in PostgreSQL with INSERT … SELECT
-FROM generate_series (no Python loop over rows), in its own database (ipcop_bench).
+FROM generate_series (no Python loop over rows), in its own database (ipcop_bench, or
+ipcop_bench_x<SCALE> for `make bench SCALE=<n>`).
 
-Shape (DATASET_VERSION names it; bump it when the shape changes and the next run rebuilds):
+Shape at SCALE 1 (every count below is multiplied by BENCH_SCALE, the personas' own
+share stays the same: a zone facilitator still has 100 sites; DATASET_VERSION names the
+shape; bump it when the shape changes and the next run rebuilds):
 
-- 500 sites in 5 health zones of 100 sites, 3 units each; one zone facilitator per zone
-  (users 2–6, 100 sites each) and 200 local facilitators (users 7–206, 2–3 sites each);
-  user 1 is an admin.
+- 500 sites in 5 health zones, 3 units each; one zone facilitator per 100 sites
+  (users 2–6) and 200 local facilitators (users 7–206, 2–3 sites each); user 1 is an
+  admin.
 - 15,000 clinicians (preceptors, users 1001–16000), 30 per site, 13 professions.
 - 2,000 CoPs (4 per site), 30,000 memberships (15 per CoP), 20,000 meetings, 6,000
   initiatives.
 - 50,000 students (users 100001–150000) in 26 programs; 100,000 placements (2 per
-  student, 200 per site) over six years, each with a primary preceptor and an IP mentor.
+  student, 200 per site) over six years, each with a primary preceptor and an IP mentor
+  and its status changes (~260,000).
 - 7,000 capacity rows: each site offers 4 professions site-wide and each unit 1, for the
   two halves of the current year.
 - 1,000,000 mentoring sessions (10 per placement), each with its student, 1–2
   professionals and 2 competency domains.
 - 80,000 follow-ups (30,000 memberships, 50,000 placements) and 300,000 reminders:
   100,000 due and unsent (the sweep's work), 100,000 sent, 100,000 in the future.
+
+The INSERTs name only the columns that carry data. Counters (a CoP's members, follow-ups
+per site, sessions per student and profession, …) are not written here: after the load,
+each app's `services.counters_recount()` computes them (or, on a database whose
+counters are still kept by hand-written trigger functions, those functions' refills).
 """
 
 from __future__ import annotations
 
+import datetime
+import importlib
+import json
+import os
+import re
 import time
 
-from django.db import connection, transaction
+from django.apps import apps
+from django.db import connection, models, transaction
 
-DATASET_VERSION = "province-v3"
+SCALE = int(os.environ.get("BENCH_SCALE", "1"))
+if SCALE < 1:
+    raise SystemExit(f"BENCH_SCALE must be a whole number >= 1, not {SCALE}")
+DATASET_VERSION = f"province-v5-x{SCALE}"
 
-SITES = 500
+SITES = 500 * SCALE
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
+SITES_PER_ZONE = SITES // len(ZONES)
+SITES_PER_ZONE_FACILITATOR = 100
 KINDS = ["hospital", "rehab", "ltc", "community", "primary", "mental_health", "home_care"]
 CLINICIANS_PER_SITE = 30
-STUDENTS = 50_000
-PLACEMENTS = 100_000
+STUDENTS = 50_000 * SCALE
+PLACEMENTS = 100_000 * SCALE
 SESSIONS_PER_PLACEMENT = 10
-DUE_REMINDERS = 100_000
+MEMBERSHIPS = SITES * 4 * 15
+FOLLOWUPS = MEMBERSHIPS + PLACEMENTS // 2
+REMINDERS = 300_000 * SCALE
+DUE_REMINDERS = 100_000 * SCALE
+SENT_REMINDERS_END = 200_000 * SCALE
 
-# Fixed ids make the benchmark's personas and URLs stable across rebuilds.
+# Fixed ids make the benchmark's personas and URLs stable across rebuilds (and the same
+# at every scale up to the student ids, which move up with SCALE to leave room).
 ADMIN_ID = 1
 ZONE_FACILITATOR_ID = 2  # facilitates sites 1–100
-FIRST_LOCAL_FACILITATOR = 7
-FIRST_CLINICIAN = 1001
-FIRST_STUDENT_USER = 100_000  # + student id
+FIRST_LOCAL_FACILITATOR = ZONE_FACILITATOR_ID + SITES // SITES_PER_ZONE_FACILITATOR
+LOCAL_FACILITATORS = 200 * SCALE
+FIRST_CLINICIAN = 1001 + 1000 * (SCALE - 1)
+FIRST_STUDENT_USER = 100_000 * SCALE  # + student id
+assert FIRST_LOCAL_FACILITATOR + LOCAL_FACILITATORS <= FIRST_CLINICIAN
+assert FIRST_CLINICIAN + SITES * CLINICIANS_PER_SITE <= FIRST_STUDENT_USER
 
-# The site of placement p: spread evenly, 200 placements per site.
-SITE_OF_P = "(((p * 7919) % 500) + 1)"
+# The site of placement p: spread evenly, 200 placements per site (7919 is prime).
+SITE_OF_P = f"(((p * 7919) % {SITES}) + 1)"
 # Placement p starts between ~5.5 years ago and ~200 days ahead, lasts 6 weeks.
 START_OF_P = "(current_date - 2000 + ((p * 37) % 2200))"
 
@@ -62,7 +90,8 @@ STEPS: list[tuple[str, str]] = [
         SELECT i, '!', false, 'facilitator' || i || '@bench.example',
                'Facilitator ' || i, '', true, false, false, false, true, now(),
                (i % 13) + 1
-        FROM generate_series(2, 206) i
+        FROM generate_series({ZONE_FACILITATOR_ID},
+                             {FIRST_LOCAL_FACILITATOR + LOCAL_FACILITATORS - 1}) i
         UNION ALL
         SELECT i, '!', false, 'clinician' || i || '@bench.example',
                'Clinician ' || lpad(i::text, 6, '0'), '', false, true, false, false, true,
@@ -82,16 +111,17 @@ STEPS: list[tuple[str, str]] = [
         INSERT INTO sites_site (id, name, kind, zone, address, city, phone, is_active,
             created_at)
         SELECT s, 'Site ' || lpad(s::text, 3, '0'),
-               (ARRAY{KINDS!r})[(s % 7) + 1], (ARRAY{ZONES!r})[((s - 1) / 100) + 1],
+               (ARRAY{KINDS!r})[(s % 7) + 1], (ARRAY{ZONES!r})[((s - 1) / {SITES_PER_ZONE}) + 1],
                s || ' Main Street', 'City ' || (s % 40), '', true, now()
         FROM generate_series(1, {SITES}) s;
         INSERT INTO sites_unit (id, site_id, name, description)
         SELECT (s - 1) * 3 + u, s, 'Unit ' || u, ''
         FROM generate_series(1, {SITES}) s, generate_series(1, 3) u;
         INSERT INTO sites_site_facilitators (site_id, user_id)
-        SELECT s, {ZONE_FACILITATOR_ID} + (s - 1) / 100 FROM generate_series(1, {SITES}) s
+        SELECT s, {ZONE_FACILITATOR_ID} + (s - 1) / {SITES_PER_ZONE_FACILITATOR}
+        FROM generate_series(1, {SITES}) s
         UNION ALL
-        SELECT s, {FIRST_LOCAL_FACILITATOR} + ((s - 1) % 200)
+        SELECT s, {FIRST_LOCAL_FACILITATOR} + ((s - 1) % {LOCAL_FACILITATORS})
         FROM generate_series(1, {SITES}) s;
         """,
     ),
@@ -99,12 +129,12 @@ STEPS: list[tuple[str, str]] = [
         "CoPs, memberships, meetings, initiatives",
         f"""
         INSERT INTO sites_communityofpractice (id, site_id, name, focus, started_on, status,
-            created_at, member_count, active_initiative_count)
+            created_at)
         SELECT (s - 1) * 4 + c, s, 'CoP ' || c || ' of site ' || s, 'Working together',
                current_date - 1500 + ((s * 13 + c * 101) % 1000),
                CASE WHEN (s + c) % 10 = 0 THEN 'closed' WHEN (s + c) % 10 = 1 THEN 'forming'
                     ELSE 'active' END,
-               now(), 0, 0
+               now()
         FROM generate_series(1, {SITES}) s, generate_series(1, 4) c;
         -- CoP k of site s takes 15 of the site's 30 clinicians.
         INSERT INTO sites_membership (id, community_id, person_id, profession_id, role,
@@ -176,6 +206,26 @@ STEPS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "placement status changes",
+        f"""
+        -- Each placement's steps up to its status, by its zone's facilitator.
+        INSERT INTO placements_placementstatuschange (placement_id, from_status, to_status,
+            changed_by_id, changed_at, note)
+        SELECT pl.id, s.from_status, s.to_status,
+               {ZONE_FACILITATOR_ID} + (pl.site_id - 1) / {SITES_PER_ZONE_FACILITATOR},
+               (pl.start_date + s.days)::timestamptz + time '09:00', ''
+        FROM placements_placement pl
+        JOIN (VALUES (0, '', 'requested', -60), (1, 'requested', 'confirmed', -30),
+                     (2, 'confirmed', 'active', 0), (3, 'active', 'completed', 42),
+                     (4, 'requested', 'cancelled', -10)) s(step, from_status, to_status, days)
+          ON CASE pl.status WHEN 'requested' THEN s.step = 0
+                            WHEN 'confirmed' THEN s.step <= 1
+                            WHEN 'active' THEN s.step <= 2
+                            WHEN 'completed' THEN s.step <= 3
+                            ELSE s.step IN (0, 4) END;
+        """,
+    ),
+    (
         "capacity",
         f"""
         INSERT INTO placements_capacity (site_id, unit_id, profession_id, period_start,
@@ -196,7 +246,7 @@ STEPS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "1,000,000 mentoring sessions",
+        f"{PLACEMENTS * SESSIONS_PER_PLACEMENT:,} mentoring sessions",
         f"""
         INSERT INTO mentoring_mentoringsession (id, site_id, logged_by_id, held_on,
             duration_minutes, activity, notes, created_at, updated_at)
@@ -255,7 +305,7 @@ STEPS: list[tuple[str, str]] = [
         SELECT f.id, f.participant_id, f.membership_id, f.placement_id, f.site_id, f.due_on,
                f.status,
                CASE WHEN f.status IN ('scheduled', 'completed') THEN
-                    {FIRST_LOCAL_FACILITATOR} + ((f.site_id - 1) % 200) END,
+                    {FIRST_LOCAL_FACILITATOR} + ((f.site_id - 1) % {LOCAL_FACILITATORS}) END,
                CASE WHEN f.status IN ('scheduled', 'completed') THEN
                     f.due_on + time '10:00' END,
                CASE WHEN f.status IN ('scheduled', 'completed') THEN 'video' ELSE '' END,
@@ -271,7 +321,7 @@ STEPS: list[tuple[str, str]] = [
                         ELSE 'completed' END AS status
             FROM sites_membership m JOIN sites_communityofpractice c ON c.id = m.community_id
             UNION ALL
-            SELECT 30000 + pl.id, st.user_id, NULL, pl.id, pl.site_id,
+            SELECT {MEMBERSHIPS} + pl.id, st.user_id, NULL, pl.id, pl.site_id,
                    (pl.start_date + interval '6 months')::date,
                    CASE WHEN pl.start_date + interval '6 months' >= current_date
                              THEN CASE WHEN pl.id % 4 = 0 THEN 'scheduled' ELSE 'pending' END
@@ -279,62 +329,134 @@ STEPS: list[tuple[str, str]] = [
                         WHEN pl.id % 7 = 0 THEN 'pending'
                         ELSE 'completed' END
             FROM placements_placement pl JOIN placements_student st ON st.id = pl.student_id
-            WHERE pl.id <= 50000
+            WHERE pl.id <= {PLACEMENTS // 2}
         ) f;
         """,
     ),
     (
-        "300,000 reminders",
+        f"{REMINDERS:,} reminders",
         f"""
-        -- Reminder r: follow-up ((r - 1) % 80000) + 1, kind by (r - 1) / 80000, to the
-        -- site's local facilitator. 1–100,000 are due and unsent (the sweep's work),
-        -- 100,001–200,000 were sent, 200,001–300,000 are in the future.
+        -- Reminder r: follow-up ((r - 1) % followups) + 1, kind by (r - 1) / followups, to
+        -- the site's local facilitator. The first third are due and unsent (the sweep's
+        -- work), the second third were sent, the last third are in the future.
         INSERT INTO interviews_reminder (id, followup_id, recipient_id, kind, send_at,
             sent_at, attempts, last_error, created_at)
-        SELECT r, f.id, {FIRST_LOCAL_FACILITATOR} + ((f.site_id - 1) % 200),
-               (ARRAY['due_soon','day_before','overdue_1','overdue_2'])[((r - 1) / 80000) + 1],
-               CASE WHEN r <= 200000 THEN timestamptz '2024-01-01' + r * interval '1 minute'
+        SELECT r, f.id, {FIRST_LOCAL_FACILITATOR} + ((f.site_id - 1) % {LOCAL_FACILITATORS}),
+               (ARRAY['due_soon','day_before','overdue_1','overdue_2'])
+                   [((r - 1) / {FOLLOWUPS}) + 1],
+               CASE WHEN r <= {SENT_REMINDERS_END}
+                        THEN timestamptz '2024-01-01' + r * interval '1 minute' / {SCALE}
                     ELSE now() + r * interval '1 minute' END,
-               CASE WHEN r > {DUE_REMINDERS} AND r <= 200000
-                    THEN timestamptz '2024-01-01' + r * interval '1 minute' END,
+               CASE WHEN r > {DUE_REMINDERS} AND r <= {SENT_REMINDERS_END}
+                    THEN timestamptz '2024-01-01' + r * interval '1 minute' / {SCALE} END,
                0, '', now()
-        FROM generate_series(1, 300000) r
-        JOIN interviews_followup f ON f.id = ((r - 1) % 80000) + 1;
+        FROM generate_series(1, {REMINDERS}) r
+        JOIN interviews_followup f ON f.id = ((r - 1) % {FOLLOWUPS}) + 1;
         """,
     ),
 ]
 
 
-def mentoring_summaries_step() -> tuple[str, str]:
-    """The counts mentoring's triggers keep (mentoring/triggers.py), which the bulk load does
-    not fire (session_replication_role = replica): counted once at the end, as
-    mentoring.services.counters_recount() counts them (that takes ~100 s here)."""
-    return (
-        "mentoring summaries",
-        """
-        DELETE FROM mentoring_studentsiteprofession;
-        INSERT INTO mentoring_studentsiteprofession (site_id, student_id, profession_id,
-            sessions)
-        SELECT s.site_id, a.student_id, sp.profession_id, COUNT(DISTINCT s.id)
-        FROM mentoring_sessionstudent a
-        JOIN mentoring_mentoringsession s ON s.id = a.session_id
-        JOIN mentoring_sessionprofessional sp ON sp.session_id = s.id
-        GROUP BY s.site_id, a.student_id, sp.profession_id;
-        DELETE FROM mentoring_studentsitedomain;
-        INSERT INTO mentoring_studentsitedomain (site_id, student_id, domain_id, sessions)
-        SELECT s.site_id, a.student_id, d.competencydomain_id, COUNT(*)
-        FROM mentoring_sessionstudent a
-        JOIN mentoring_mentoringsession s ON s.id = a.session_id
-        JOIN mentoring_mentoringsession_domains d ON d.mentoringsession_id = s.id
-        GROUP BY s.site_id, a.student_id, d.competencydomain_id;
-        """,
-    )
+# Where a database still has the counters of the hand-written trigger migrations (main
+# before django-pgtrigger), and the app offers no `counters_recount()`, these statements
+# fill them: (what must exist, as a to_regprocedure/to_regclass test, statements).
+LEGACY_REFILLS: dict[str, tuple[str, list[str]]] = {
+    "sites": (
+        "to_regprocedure('sites_cop_refresh_activity(bigint)')",
+        ["SELECT sites_cop_refresh_activity(id) FROM sites_communityofpractice"],
+    ),
+    "mentoring": (
+        "to_regprocedure('mentoring_recount_student_sites(bigint[], bigint[])')",
+        [
+            """
+            DELETE FROM mentoring_siteprofession;
+            INSERT INTO mentoring_siteprofession (site_id, profession_id, presences)
+            SELECT s.site_id, sp.profession_id, COUNT(*)
+            FROM mentoring_sessionprofessional sp
+            JOIN mentoring_mentoringsession s ON s.id = sp.session_id
+            GROUP BY s.site_id, sp.profession_id;
+            DELETE FROM mentoring_studentsiteprofession;
+            INSERT INTO mentoring_studentsiteprofession (site_id, student_id, profession_id,
+                sessions)
+            SELECT s.site_id, a.student_id, sp.profession_id, COUNT(DISTINCT s.id)
+            FROM mentoring_sessionstudent a
+            JOIN mentoring_mentoringsession s ON s.id = a.session_id
+            JOIN mentoring_sessionprofessional sp ON sp.session_id = s.id
+            GROUP BY s.site_id, a.student_id, sp.profession_id;
+            DELETE FROM mentoring_studentsitedomain;
+            INSERT INTO mentoring_studentsitedomain (site_id, student_id, domain_id, sessions)
+            SELECT s.site_id, a.student_id, d.competencydomain_id, COUNT(*)
+            FROM mentoring_sessionstudent a
+            JOIN mentoring_mentoringsession s ON s.id = a.session_id
+            JOIN mentoring_mentoringsession_domains d ON d.mentoringsession_id = s.id
+            GROUP BY s.site_id, a.student_id, d.competencydomain_id;
+            """
+        ],
+    ),
+    "interviews": (
+        "to_regprocedure('interviews_followupcount_refill()')",
+        ["SELECT interviews_followupcount_refill()"],
+    ),
+}
+
+# The apps whose services may keep counters, lowest layer first.
+COUNTER_APPS = ("sites", "placements", "mentoring", "interviews")
 
 
-STEPS.append(mentoring_summaries_step())
+def _app_services(app: str):
+    try:
+        return importlib.import_module(f"{app}.services")
+    except ImportError:
+        return None
+
+
+def recount_counters(cursor, log=print) -> None:
+    """Compute every kept counter after a load with triggers off: each app's
+    `services.counters_recount()` where it has one, else the old SQL refill where the
+    database still has it."""
+    for app in COUNTER_APPS:
+        services = _app_services(app)
+        recount = getattr(services, "counters_recount", None)
+        started = time.monotonic()
+        if recount is not None:
+            recount()
+            log(f"  {app}.services.counters_recount(): {time.monotonic() - started:.1f} s")
+            continue
+        legacy = LEGACY_REFILLS.get(app)
+        if legacy is None:
+            continue
+        probe, statements = legacy
+        cursor.execute(f"SELECT {probe} IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            log(f"  {app}: no counters_recount() and no SQL refill: nothing to recount")
+            continue
+        for statement in statements:
+            cursor.execute(statement)
+        log(f"  {app}: SQL refill of the trigger migrations: {time.monotonic() - started:.1f} s")
+
+
+def check_counters(log=print) -> list[str]:
+    """Each app's `services.counters_check()` where present: what it reports wrong (it
+    returns the mismatches, empty when every counter equals its recount)."""
+    problems = []
+    for app in COUNTER_APPS:
+        check = getattr(_app_services(app), "counters_check", None)
+        if check is None:
+            continue
+        started = time.monotonic()
+        mismatches = check()
+        mismatches = list(mismatches.items() if isinstance(mismatches, dict) else mismatches or [])
+        problems += [f"{app}: {m}" for m in mismatches]
+        log(
+            f"  {app}.services.counters_check(): {len(mismatches)} mismatches, "
+            f"{time.monotonic() - started:.1f} s"
+        )
+    return problems
+
 
 BULK_TABLES = [
     "placements_placement",
+    "placements_placementstatuschange",
     "placements_capacity",
     "mentoring_mentorassignment",
     "mentoring_mentoringsession",
@@ -357,6 +479,7 @@ SEQUENCED_TABLES = [
     "placements_program",
     "placements_student",
     "placements_placement",
+    "placements_placementstatuschange",
     "placements_capacity",
     "mentoring_mentorassignment",
     "mentoring_mentoringsession",
@@ -382,6 +505,88 @@ def _secondary_indexes(cursor) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
+def _default_sql(field: models.Field) -> str | None:
+    """A column default, as SQL, that stands for what Django would write into `field`
+    when the generator does not name the column (a counter, a flag added later)."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return "now()"
+    if field.has_default():
+        if callable(field.default):  # uuid4 and the like: one value per row, none here
+            return None
+        value = field.get_db_prep_save(field.get_default(), connection)
+        if isinstance(value, bool | int | float | str | datetime.date):
+            with connection.schema_editor(atomic=False) as editor:
+                return editor.quote_value(value)
+        return None
+    if field.empty_strings_allowed and not field.null:
+        return "''"
+    return None
+
+
+def _named_columns() -> dict[str, set[str]]:
+    """The columns each table's INSERTs in STEPS name."""
+    named: dict[str, set[str]] = {}
+    for _, sql in STEPS:
+        for table, columns in re.findall(r"INSERT INTO (\w+) \(([^)]*)\)", sql):
+            named.setdefault(table, set()).update(c.strip() for c in columns.split(","))
+    return named
+
+
+def _temporary_defaults(cursor) -> list[tuple[str, str]]:
+    """Give the NOT NULL columns of the loaded tables that the INSERTs do not name and
+    that have no database default one for the load, from the model field: the INSERTs
+    name only the columns that carry data, and a counter column added to a model later
+    is filled with its default and then recounted. Returns the (table, column) pairs to
+    reset afterwards."""
+    named = _named_columns()
+    added = []
+    for model in apps.get_models(include_auto_created=True):
+        table = model._meta.db_table
+        if table not in SEQUENCED_TABLES:
+            continue
+        cursor.execute(
+            """
+            SELECT attname FROM pg_attribute
+            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
+              AND attnotnull AND NOT atthasdef AND attidentity = ''
+            """,
+            [table],
+        )
+        without_default = {row[0] for row in cursor.fetchall()}
+        for field in model._meta.concrete_fields:
+            if field.primary_key or field.column not in without_default:
+                continue
+            if field.column in named.get(table, ()):
+                continue
+            default = _default_sql(field)
+            if default is not None:
+                cursor.execute(
+                    f'ALTER TABLE "{table}" ALTER COLUMN "{field.column}" SET DEFAULT {default}'
+                )
+                added.append((table, field.column))
+    return added
+
+
+def _migrations(cursor) -> str:
+    """A digest of the migrations applied to this database."""
+    cursor.execute(
+        "SELECT md5(string_agg(app || '.' || name, ',' ORDER BY app, name)) FROM django_migrations"
+    )
+    return cursor.fetchone()[0]
+
+
+def _built_with(cursor) -> str | None:
+    """The digest of the migrations the data set was built (or last recounted) with."""
+    cursor.execute(
+        "SELECT 1 FROM information_schema.columns "
+        "WHERE table_name = 'bench_dataset' AND column_name = 'migrations'"
+    )
+    if cursor.fetchone() is None:
+        return None
+    cursor.execute("SELECT migrations FROM bench_dataset LIMIT 1")
+    return cursor.fetchone()[0]
+
+
 def _version(cursor) -> str | None:
     cursor.execute("SELECT to_regclass('bench_dataset')")
     if cursor.fetchone()[0] is None:
@@ -391,70 +596,127 @@ def _version(cursor) -> str | None:
     return row[0] if row else None
 
 
+def build_info() -> dict | None:
+    """When the data set in this database was built and how long the build took."""
+    with connection.cursor() as cursor:
+        if _version(cursor) is None:
+            return None
+        cursor.execute("SELECT version, built_at, seconds, steps FROM bench_dataset LIMIT 1")
+        version, built_at, seconds, steps = cursor.fetchone()
+    return {"version": version, "built_at": built_at.isoformat(), "seconds": seconds,
+            "steps": steps}  # fmt: skip
+
+
 def ensure_dataset(log=print) -> bool:
     """Build the data set unless this version is already there. Returns True if built.
     One transaction: a build that fails leaves the database as it was, its secondary
     indexes included (they are dropped during the load and rebuilt at its end)."""
+    steps: dict[str, float] = {}
+
+    def timed(label: str, started: float) -> None:
+        steps[label] = round(time.monotonic() - started, 1)
+        log(f"  {label}: {steps[label]:.1f} s")
+
     with transaction.atomic(), connection.cursor() as cursor:
         if _version(cursor) == DATASET_VERSION:
             log(f"data set {DATASET_VERSION} already present: reused")
-            return False
-        log(f"building data set {DATASET_VERSION} (a few minutes)")
+            if _migrations(cursor) != _built_with(cursor):
+                # A migration since the build may have added a counter (a column at its
+                # default, an empty table): count them all again.
+                log("  migrations applied since the build: recounting the counters")
+                cursor.execute("SET work_mem TO '128MB'")
+                recount_counters(cursor, log)
+                cursor.execute("ALTER TABLE bench_dataset ADD COLUMN IF NOT EXISTS migrations text")
+                cursor.execute("UPDATE bench_dataset SET migrations = %s", [_migrations(cursor)])
+                reused_after_migrations = True
+            else:
+                return False
+        else:
+            reused_after_migrations = False
+    if reused_after_migrations:
+        vacuum_analyze(log)
+        for problem in check_counters(log)[:20]:
+            log(f"  COUNTER MISMATCH {problem}")
+        return False
+    with transaction.atomic(), connection.cursor() as cursor:
+        log(f"building data set {DATASET_VERSION} (a few minutes per SCALE)")
+        started = time.monotonic()
         cursor.execute("SET synchronous_commit TO off")
         cursor.execute("SET maintenance_work_mem TO '512MB'")
         cursor.execute("SET work_mem TO '128MB'")
         tables = ", ".join(SEQUENCED_TABLES[::-1])
         cursor.execute("DROP TABLE IF EXISTS bench_dataset")
         cursor.execute(f"TRUNCATE {tables}, django_session CASCADE")  # noqa: S608
-        started = time.monotonic()
-        # Bulk-load speed: no per-row foreign-key triggers (the generator's ids are
-        # consistent by construction) and secondary indexes built once at the end.
+        # Bulk-load speed: no per-row triggers (foreign keys: the generator's ids are
+        # consistent by construction; counters: recounted once at the end) and secondary
+        # indexes built once at the end. `session_replication_role = replica` turns off
+        # every ordinary trigger, hand-written or django-pgtrigger's alike.
         cursor.execute("SET session_replication_role TO replica")
+        defaults = _temporary_defaults(cursor)
+        if defaults:
+            log("  columns the generator leaves to their model default: "
+                + ", ".join(f"{table}.{column}" for table, column in defaults))  # fmt: skip
         indexes = _secondary_indexes(cursor)
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         for label, sql in STEPS:
             step_start = time.monotonic()
             cursor.execute(sql)
-            log(f"  {label}: {time.monotonic() - step_start:.1f} s")
+            timed(label, step_start)
         step_start = time.monotonic()
         for _, definition in indexes:
             cursor.execute(definition)
+        timed(f"{len(indexes)} indexes rebuilt", step_start)
+        for table, column in defaults:
+            cursor.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP DEFAULT')
         cursor.execute("SET session_replication_role TO DEFAULT")
-        log(f"  {len(indexes)} indexes rebuilt: {time.monotonic() - step_start:.1f} s")
-        # What triggers keep (they were off, as replica): computed once now.
-        step_start = time.monotonic()
-        cursor.execute("SELECT sites_cop_refresh_activity(id) FROM sites_communityofpractice")
-        cursor.execute("SELECT interviews_followupcount_refill()")
-        log(f"  CoP activity and follow-up counts: {time.monotonic() - step_start:.1f} s")
         for table in SEQUENCED_TABLES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT max(id) FROM {table}))"
             )
+        # Statistics before the recounts, so their joins over millions of rows are
+        # planned for what is there, not for empty tables.
+        step_start = time.monotonic()
+        cursor.execute("ANALYZE")
+        timed("ANALYZE", step_start)
+        step_start = time.monotonic()
+        recount_counters(cursor, log)
+        timed("counters recounted", step_start)
         cursor.execute(
-            "CREATE TABLE bench_dataset (version text NOT NULL, built_at timestamptz NOT NULL)"
+            "CREATE TABLE bench_dataset (version text NOT NULL, built_at timestamptz NOT NULL,"
+            " seconds real, steps json, migrations text)"
         )
-        cursor.execute("INSERT INTO bench_dataset VALUES (%s, now())", [DATASET_VERSION])
+        cursor.execute(
+            "INSERT INTO bench_dataset VALUES (%s, now(), %s, %s, %s)",
+            [DATASET_VERSION, time.monotonic() - started, json.dumps(steps), _migrations(cursor)],
+        )
+    step_start = time.monotonic()
     vacuum_analyze(log)
-    log(f"data set built in {time.monotonic() - started:.0f} s")
+    timed("VACUUM ANALYZE", step_start)
+    total = time.monotonic() - started
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE bench_dataset SET seconds = %s, steps = %s",
+                       [total, json.dumps(steps)])  # fmt: skip
+    log(f"data set built in {total:.0f} s")
+    problems = check_counters(log)
+    for problem in problems[:20]:
+        log(f"  COUNTER MISMATCH {problem}")
     return True
 
 
 def vacuum_analyze(log=print) -> None:
-    step_start = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    log(f"  VACUUM ANALYZE: {time.monotonic() - step_start:.1f} s")
 
 
 def reset_due_reminders() -> None:
-    """Put the 100,000 due reminders back as due and unsent (after a sweep run)."""
+    """Put the due reminders back as due and unsent (after a sweep run)."""
+    send_at = f"timestamptz '2024-01-01' + id * interval '1 minute' / {SCALE}"
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE interviews_reminder SET sent_at = NULL, attempts = 0, last_error = '', "
-            "send_at = timestamptz '2024-01-01' + id * interval '1 minute' "
-            "WHERE id <= %s AND (sent_at IS NOT NULL OR attempts > 0 "
-            "OR send_at <> timestamptz '2024-01-01' + id * interval '1 minute')",
+            "UPDATE interviews_reminder SET sent_at = NULL, attempts = 0, last_error = '', "  # noqa: S608
+            f"send_at = {send_at} "
+            f"WHERE id <= %s AND (sent_at IS NOT NULL OR attempts > 0 OR send_at <> {send_at})",
             [DUE_REMINDERS],
         )

@@ -1,8 +1,9 @@
-"""Profile the benchmark's pages in-process against the province data set (`make bench`
+"""Profile the benchmark's pages (each role's menu pages and the pages reached from them,
+as `make bench` finds them) in-process against the province data set (`make bench`
 builds it): per page, the median time of a request, the time in SQL, the queries and the
 Python function calls, and with `--cprofile` the functions that cost most.
 
-    .venv/bin/python bench/profile_pages.py [page label substring ...] [--n 20] [--cprofile]
+    .venv/bin/python bench/profile_pages.py [substring of 'role: label path' ...] [--n 20] [--cprofile]
 
 It needs the data set of `make bench` (BENCH_DATABASE_URL, default ipcop_bench) and runs
 the requests through Django's test client with the benchmark's settings (DEBUG off)."""
@@ -26,10 +27,10 @@ from bench import run  # noqa: E402  (sets up Django with the benchmark's settin
 def profile_page(page: run.Page, user, n: int, with_cprofile: bool) -> None:
     run.measure_inprocess(page, user, n)
     if not page.python_calls:
-        print(f"{page.label} ({page.persona}): not HTTP 200")
+        print(f"{page.key}: not HTTP 200")
         return
     print(
-        f"{page.label + ' (' + page.persona + ')':48s} "
+        f"{page.key:56s} "
         f"median {page.inprocess_ms:6.1f} ms  SQL {page.sql_ms:5.1f} ms  "
         f"{page.inprocess_queries:2d} queries  {page.python_calls:6d} Python calls"
     )
@@ -51,9 +52,10 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=20, help="requests per page (default 20)")
     parser.add_argument("--cprofile", action="store_true", help="print a profile per page")
     args = parser.parse_args()
+    run.call_command("collectstatic", verbosity=0, interactive=False)
     people = run.personas()
     for page in run.pages(people):
-        label = f"{page.label} ({page.persona})"
+        label = f"{page.key} {page.path}"
         if args.pages and not any(wanted in label for wanted in args.pages):
             continue
         profile_page(page, people[page.persona], args.n, args.cprofile)
