@@ -11,29 +11,24 @@ from django.utils import timezone
 
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
-from interviews.selectors import DUE_FILTERS
-from ipcop.lib.widgets import FastSelect, PlainChoices
+from interviews.selectors.followups import DUE_FILTERS
 
 
 class FollowUpFilterForm(forms.Form):
-    """The list's filters. Sites are offered as (id, name) rows read once: the same rows
-    name the listed follow-ups' sites (`site_names`), so the list's query joins no site.
-    An invalid value is reported next to its field and the filters are ignored."""
+    """The list's filters. An invalid value is reported next to its field and the
+    filters are ignored."""
 
-    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *FollowUpStatus.choices], required=False, widget=FastSelect
+        choices=[("", "Any status"), *FollowUpStatus.choices], required=False
     )
-    due = forms.ChoiceField(
-        choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False, widget=FastSelect
-    )
+    due = forms.ChoiceField(choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False)
 
     def __init__(self, *args, site_choices: list[tuple[int, str]], **kwargs):
         """`site_choices`: (id, name) of the sites the person sees, by name
         (`ipcop.permissions.site_choices_for`)."""
         super().__init__(*args, **kwargs)
-        self.site_names: dict[int, str] = dict(site_choices)
-        self.fields["site"].choices = PlainChoices([("", "All my sites"), *site_choices])
+        self.fields["site"].choices = [("", "All my sites"), *site_choices]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
 
@@ -131,66 +126,26 @@ class ThemeMergeForm(forms.Form):
         self.fields["target"].queryset = Theme.objects.active().exclude(pk=theme.pk)
 
 
-class ReportSiteField(forms.TypedChoiceField):
-    """One of the person's sites, by id. Until the form is offered them
-    (`ReportForm.offer_sites`), any id passes: the report's statement reads the person's
-    sites with the report and keeps only those (`outcomes_report_for`)."""
-
-    sites_known = True
-
-    def valid_value(self, value) -> bool:
-        return not self.sites_known or super().valid_value(value)
-
-
 class ReportForm(forms.Form):
-    """The report's scope. Sites are offered as (id, name) rows read once; the same rows
-    name the sites in the report (`site_names`)."""
+    """The report's scope: one of the person's sites or all of them, and a period (the
+    last year by default). `site_names` names the sites offered."""
 
-    site = ReportSiteField(coerce=int, empty_value=None, required=False, widget=FastSelect)
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
 
-    def __init__(self, *args, site_choices: list[tuple[int, str]] | None = None, **kwargs):
+    def __init__(self, *args, site_choices: list[tuple[int, str]], **kwargs):
         """`site_choices`: (id, name) of the person's sites, by name
-        (`interviews.selectors.report_site_choices`); None if they are to be read with the
-        report (then `offer_sites` checks the site asked for)."""
+        (`interviews.selectors.report.report_site_choices`)."""
         super().__init__(*args, **kwargs)
-        self.fields["site"].widget.attrs["class"] = "form-select"
-        self.fields["site"].sites_known = site_choices is not None
-        self._set_site_choices(site_choices or [])
-
-    def _set_site_choices(self, site_choices: list[tuple[int, str]]) -> None:
         self.site_names: dict[int, str] = dict(site_choices)
-        self.fields["site"].choices = PlainChoices([("", "All my sites"), *site_choices])
-
-    def offer_sites(self, site_choices: list[tuple[int, str]]) -> bool:
-        """Offer the person's sites, (id, name) by name, and reject a site asked for that
-        is not one of them, as a choice field does. Whether the form is valid."""
-        self.is_valid()  # cleaned first, as the form was made: any site id passes
-        self._set_site_choices(site_choices)
-        field = self.fields["site"]
-        field.sites_known = True
-        if self.cleaned_data.get("site") not in (None, *self.site_names):
-            self.add_error(
-                "site",
-                ValidationError(
-                    field.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": self["site"].data},
-                ),
-            )
-            self._mark_invalid_site()
-        return not self.errors
+        self.fields["site"].choices = [("", "All my sites"), *site_choices]
+        self.fields["site"].widget.attrs["class"] = "form-select"
 
     def full_clean(self):
         super().full_clean()
         if "site" in self.errors:
-            self._mark_invalid_site()
-
-    def _mark_invalid_site(self) -> None:
-        attrs = self.fields["site"].widget.attrs
-        if "is-invalid" not in attrs["class"]:
-            attrs["class"] += " is-invalid"
+            self.fields["site"].widget.attrs["class"] += " is-invalid"
 
     def clean(self):
         data = super().clean()
@@ -200,3 +155,8 @@ class ReportForm(forms.Form):
         if data["start"] > data["end"]:
             self.add_error("end", "The end of the period must be after its start.")
         return data
+
+    def sites(self) -> dict[int, str]:
+        """The sites the report covers (ids to names): the one chosen, or all offered."""
+        site = self.cleaned_data["site"]
+        return self.site_names if site is None else {site: self.site_names[site]}
