@@ -161,12 +161,28 @@ def _claim_due(now: datetime, batch_size: int) -> list[Reminder]:
     (SKIP LOCKED), so two sweeps never claim the same reminder."""
     return list(
         Reminder.objects.due(now)
-        .select_related(
-            "recipient", "followup__participant", "followup__site", "followup__interviewer"
-        )
+        .select_related("recipient", "followup__participant", "followup__site")
+        .only(*_REMINDER_EMAIL_FIELDS)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("send_at", "id")[:batch_size]
     )
+
+
+# What a reminder's email shows (templates/interviews/email/reminder.txt), and no more:
+# the sweep turns thousands of rows into model instances.
+_REMINDER_EMAIL_FIELDS = (
+    "kind",
+    "attempts",
+    "recipient__full_name",
+    "recipient__email",
+    "followup__due_on",
+    "followup__scheduled_at",
+    "followup__mode",
+    "followup__location",
+    "followup__participant__full_name",
+    "followup__participant__email",
+    "followup__site__name",
+)
 
 
 def reminder_backoff(attempts: int) -> timedelta:

@@ -212,35 +212,43 @@ def _placed(sites: list[int], start: date, end: date):
 
 
 def _placements(report: OutcomesReport, sites: list[int]) -> None:
-    rows = (
-        _placed(sites, report.start, report.end)
-        .order_by("model")
-        .values_list("model")
-        .annotate(placements=Count("pk"), students=Count("student", distinct=True))
+    """The placements over the period by model, with their students; and how many of their
+    students took part in mentoring sessions on them (the exposure's students), in one
+    pass over the placements."""
+    by_model = {}
+    for model in PlacementModel.values:
+        is_model = Q(model=model)
+        by_model[f"{model}_placements"] = Count("pk", filter=is_model)
+        by_model[f"{model}_students"] = Count("student", distinct=True, filter=is_model)
+    mentored = Exists(SessionStudent.objects.filter(placement=OuterRef("pk")))
+    counts = _placed(sites, report.start, report.end).aggregate(
+        **by_model, mentored=Count("student", distinct=True, filter=Q(mentored))
     )
     report.placements_by_model = [
         {
             "model": model,
-            "label": _PLACEMENT_MODELS.get(model, model),
-            "placements": placements,
-            "students": students,
+            "label": label,
+            "placements": counts[f"{model}_placements"],
+            "students": counts[f"{model}_students"],
         }
-        for model, placements, students in rows
+        for model, label in sorted(PlacementModel.choices)
+        if counts[f"{model}_placements"]
     ]
+    report.exposure["students"] = counts["mentored"]
 
 
 def _exposure(report: OutcomesReport, sites: list[int]) -> None:
     """The IP exposure of the students placed at the sites during the period who took part
-    in mentoring sessions on those placements, over their sessions at those sites, from
+    in mentoring sessions on those placements (`_placements` counts them), over their
+    sessions at those sites, from
     the counts mentoring keeps per site and student (not from the sessions one by one):
     per profession other than their own, the students who met its professionals, and the
     mean number of other professions a student met (students meeting none count as 0);
     per competency domain, the students who practised it and their sessions (domains of
     same-named frameworks that share a name count as one)."""
-    placed = _placed(sites, report.start, report.end)
-    students = placed.filter(Exists(SessionStudent.objects.filter(placement=OuterRef("pk"))))
-    students = students.aggregate(n=Count("student", distinct=True))["n"]
-    placed = placed.filter(site=OuterRef("site"), student=OuterRef("student"))
+    placed = _placed(sites, report.start, report.end).filter(
+        site=OuterRef("site"), student=OuterRef("student")
+    )
     met = (
         StudentSiteProfession.objects.filter(Exists(placed), site__in=sites, sessions__gt=0)
         .exclude(profession=F("student__program__profession"))
@@ -266,11 +274,10 @@ def _exposure(report: OutcomesReport, sites: list[int]) -> None:
         {"domain": name, "framework": framework, "students": n, "sessions": sessions}
         for name, framework, n, sessions in domains
     ]
+    # Each student who met a profession is one (student, profession) pair.
     pairs = sum(row["students"] for row in report.professions_met)
-    report.exposure = {
-        "students": students,
-        "avg_professions": pairs / students if students else None,
-    }
+    students = report.exposure["students"]
+    report.exposure["avg_professions"] = pairs / students if students else None
 
 
 def _followups(report: OutcomesReport, sites: list[int]) -> None:
@@ -320,7 +327,12 @@ def _interviews(report: OutcomesReport, sites: list[int]) -> None:
 def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> OutcomesReport:
     """The outcomes report over `sites` (ids to names, from `report_site_choices`) and the
     period [start, end]."""
-    report = OutcomesReport(start=start, end=end, site_names=list(sites.values()))
+    report = OutcomesReport(
+        start=start,
+        end=end,
+        site_names=list(sites.values()),
+        exposure={"students": 0, "avg_professions": None},
+    )
     ids = list(sites)
     if ids:
         _communities(report, ids)
@@ -331,7 +343,6 @@ def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> Outcome
         _interviews(report, ids)
     else:
         _initiatives(report, ids)  # the empty table of themes and statuses
-        report.exposure = {"students": 0, "avg_professions": None}
         _followups(report, ids)
     return report
 
