@@ -430,7 +430,9 @@ def ensure_dataset(log=print) -> bool:
         # What triggers keep (they were off, as replica): computed once now.
         step_start = time.monotonic()
         cursor.execute("SELECT sites_cop_refresh_activity(id) FROM sites_communityofpractice")
-        cursor.execute("SELECT interviews_followupcount_refill()")
+        from interviews.services import counters_recount
+
+        counters_recount()
         log(f"  CoP activity and follow-up counts: {time.monotonic() - step_start:.1f} s")
         for table in SEQUENCED_TABLES:
             cursor.execute(

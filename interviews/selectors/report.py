@@ -240,24 +240,24 @@ def _placements(report: OutcomesReport, sites: list[int]) -> None:
 def _exposure(report: OutcomesReport, sites: list[int]) -> None:
     """The IP exposure of the students placed at the sites during the period who took part
     in mentoring sessions on those placements (`_placements` counts them), over their
-    sessions at those sites, from
-    the counts mentoring keeps per site and student (not from the sessions one by one):
-    per profession other than their own, the students who met its professionals, and the
-    mean number of other professions a student met (students meeting none count as 0);
-    per competency domain, the students who practised it and their sessions (domains of
-    same-named frameworks that share a name count as one)."""
+    sessions at those sites, from the counts mentoring keeps per site and student (a pair
+    has rows only for what it met; the sessions are not read one by one): per profession
+    other than their own, the students who met its professionals, and the mean number of
+    other professions a student met (students meeting none count as 0); per competency
+    domain, the students who practised it and their sessions (domains of same-named
+    frameworks that share a name count as one)."""
     placed = _placed(sites, report.start, report.end).filter(
         site=OuterRef("site"), student=OuterRef("student")
     )
     met = (
-        StudentSiteProfession.objects.filter(Exists(placed), site__in=sites, sessions__gt=0)
+        StudentSiteProfession.objects.filter(Exists(placed), site__in=sites)
         .exclude(profession=F("student__program__profession"))
         .order_by()
         .values_list("profession__name")
         .annotate(students=Count("student", distinct=True))
     )
     practised = (
-        StudentSiteDomain.objects.filter(Exists(placed), site__in=sites, sessions__gt=0)
+        StudentSiteDomain.objects.filter(Exists(placed), site__in=sites)
         .order_by()
         .values_list("domain__name", "domain__framework__name")
         .annotate(
