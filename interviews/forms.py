@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from functools import cached_property
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,6 +14,20 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors.followups import DUE_FILTERS
+
+
+def _rendering_key(form: forms.Form) -> str:
+    """A digest of everything a form's fields render from: the submitted values, each
+    field's choices and the day (the errors follow from them). Templates cache the fields' HTML under
+    it, so a change of either renders them again: a few hundred sites through Django's
+    select templates cost more than the rest of the page."""
+    state = [
+        (name, form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name))
+        for name in form.fields
+    ]
+    state += [getattr(field, "choices", None) for field in form.fields.values()]
+    state.append(timezone.localdate())  # the report's default period
+    return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
 class FollowUpFilterForm(forms.Form):
@@ -37,6 +53,10 @@ class FollowUpFilterForm(forms.Form):
         for name in self.errors:
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    @cached_property
+    def rendering_key(self) -> str:
+        return _rendering_key(self)
 
 
 class ScheduleForm(forms.Form):
@@ -155,6 +175,10 @@ class ReportForm(forms.Form):
         if data["start"] > data["end"]:
             self.add_error("end", "The end of the period must be after its start.")
         return data
+
+    @cached_property
+    def rendering_key(self) -> str:
+        return _rendering_key(self)
 
     def sites(self) -> dict[int, str]:
         """The sites the report covers (ids to names): the one chosen, or all offered."""

@@ -220,13 +220,14 @@ def test_rows_name_people_sites_and_interviews_as_the_page_shows_them(site_a):
     )
     rows = {row.pk: row for row in page}
     assert rows[named.pk].participant == named.participant.full_name
-    assert rows[named.pk].interviewer == str(named.interviewer)
-    assert rows[named.pk].scheduled_at == named.scheduled_at
+    local = timezone.localtime(named.scheduled_at)
+    assert rows[named.pk].interview == f"{local:%Y-%m-%d %H:%M} with {named.interviewer}"
+    assert rows[named.pk].due == named.due_on.isoformat()
     assert rows[named.pk].follows == "Placement"
     assert rows[named.pk].status == "Scheduled"
     assert rows[unnamed.pk].participant == unnamed.participant.email
     assert rows[unnamed.pk].follows == "CoP membership"
-    assert rows[unnamed.pk].interviewer == ""
+    assert rows[unnamed.pk].interview == ""
     assert {row.site for row in page} == {"Site A"}
 
 
