@@ -5,7 +5,6 @@ visible object without the role to change it answers 403)."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -13,8 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,27 +30,18 @@ from interviews.forms import (
     ThemeMergeForm,
 )
 from interviews.ics import feed_ics
-from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, Theme
-from interviews.selectors import (
-    followup_counts,
-    followup_due_q,
-    followup_list_page,
-    followup_list_rows,
-    outcomes_report_for,
+from interviews.models import CalendarFeed, FollowUp, Quote, Theme
+from interviews.selectors.followups import calendar_followups, followup_counts, followup_page
+from interviews.selectors.report import (
+    OutcomesReport,
+    outcomes_report,
     outcomes_report_rows,
     report_site_choices,
 )
-from interviews.selectors import (
-    followup_list as followup_rows,
-)
 from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import fixed_url, render_rows
-from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
-    followup_list_scope,
-    followups_in_scope,
     followups_manageable_by,
     followups_visible_to,
     interview_records_visible_to,
@@ -86,44 +74,33 @@ def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
 
 @require_GET
 def followup_list(request: HttpRequest) -> HttpResponse:
-    scope = followup_list_scope(request.user)
     form = FollowUpFilterForm(request.GET or None, site_choices=site_choices_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     site, status, due = filters.get("site"), filters.get("status"), filters.get("due")
+    counts = followup_counts(request.user, site=site)
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
-    # Keyset pagination in the list's order (due date, id; index followup_due_id_idx):
-    # a late page costs what the first costs, and the caption's count stops at 1,000.
-    # The tab counts already say how many rows one tab (or none) holds: no count query then.
-    paging = {"params": request.GET, "per_page": PAGE_SIZE, "query": query.urlencode()}
-    if scope is not None:
-        # Facilitators and admins: counts and page in one fixed statement over the scope.
-        counts, page = followup_list_page(scope, site=site, status=status, due=due, **paging)
-    else:
-        visible = followups_in_scope(request.user, scope)
-        if site:
-            visible = visible.filter(site_id=site)
-        counts = followup_counts(visible)
-        known = counts[status or due or "total"] if not (status and due) else None
-        if status:
-            visible = visible.filter(status=status)
-        if due:
-            visible = visible.filter(followup_due_q(due, timezone.localdate()))
-        page = keyset_page(
-            followup_rows(visible), field="due_on", descending=False, count=known, **paging
-        )
-    page.object_list = followup_list_rows(page.object_list, site_names=form.site_names)
-    site_param = f"site={site}&" if site else ""
+    # Keyset pagination in the list's order (due date, id): a late page costs what the
+    # first costs, and the caption's count stops at 1,000.
+    page = followup_page(
+        request.user,
+        site=site,
+        status=status,
+        due=due,
+        counts=counts,
+        params=request.GET,
+        per_page=PAGE_SIZE,
+        query=query.urlencode(),
+    )
     return render(
         request,
         "interviews/followup_list.html",
         {
             "form": form,
             "page": page,
-            "rows": render_rows("interviews/_followup_rows.html", {"followups": page}),
             "counts": counts,
-            "site_param": site_param,
+            "site_param": f"site={site}&" if site else "",
             "can_manage": request.user.is_admin or request.user.is_facilitator,
         },
     )
@@ -395,17 +372,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     )
     if feed is None:
         raise Http404("No such calendar.")
-    followups = (
-        FollowUp.objects.filter(
-            interviewer=feed.owner,
-            status=FollowUpStatus.SCHEDULED,
-            scheduled_at__gte=timezone.now() - timedelta(days=30),
-        )
-        .select_related("participant", "interviewer", "site")
-        .order_by("scheduled_at")
-    )
     response = HttpResponse(
-        feed_ics(followups, name=f"IPCoP interviews — {feed.owner}"),
+        feed_ics(calendar_followups(feed.owner), name=f"IPCoP interviews — {feed.owner}"),
         content_type="text/calendar; charset=utf-8",
     )
     response["Cache-Control"] = "private, max-age=300"
@@ -415,48 +383,23 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 # --- The outcomes report ---------------------------------------------------------------
 
 
-def _report(request: HttpRequest):
+def _report(request: HttpRequest) -> tuple[ReportForm, OutcomesReport | None]:
     require_role(request.user, "facilitator")
     # Without parameters, the defaults (all the person's sites, the last year) are valid.
-    form = ReportForm(request.GET or {})
+    form = ReportForm(request.GET or {}, site_choices=report_site_choices(request.user))
     if not form.is_valid():
-        form.offer_sites(report_site_choices(request.user))
         return form, None
     data = form.cleaned_data
-    # The person's sites come with the report, read by its statement, which keeps the
-    # site asked for only if it is one of them; the form then checks it is.
-    choices, outcomes = outcomes_report_for(
-        request.user, site=data["site"], start=data["start"], end=data["end"]
-    )
-    if not form.offer_sites(choices):
-        return form, None
-    return form, outcomes
+    return form, outcomes_report(sites=form.sites(), start=data["start"], end=data["end"])
 
 
 @require_GET
 def report(request: HttpRequest) -> HttpResponse:
     form, outcomes = _report(request)
-    report_html = ""
-    if outcomes is not None:
-        # The report's sections are a Jinja2 fragment (a tenth of the Django template's
-        # rendering time); the values Django's filters formatted are formatted here.
-        query = request.GET.urlencode()
-        report_html = render_rows(
-            "interviews/_report.html",
-            {
-                "report": outcomes,
-                "csv_url": f"{fixed_url('interviews:report_csv')}?{query}",
-                "period": f"{date_filter(outcomes.start, 'j F Y')} – "
-                f"{date_filter(outcomes.end, 'j F Y')}",
-                "average_professions": floatformat(
-                    outcomes.exposure.get("avg_professions") or 0, 1
-                ),
-            },
-        )
     return render(
         request,
         "interviews/report.html",
-        {"form": form, "report": outcomes, "report_html": report_html},
+        {"form": form, "report": outcomes, "query": request.GET.urlencode()},
     )
 
 

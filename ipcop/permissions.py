@@ -16,7 +16,7 @@ Interview records are confidential: only the site's facilitators and admins see 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -239,83 +239,20 @@ def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
 
 
 def followups_visible_to(user: User) -> QuerySet[FollowUp]:
-    """Facilitators: follow-ups at their sites. Interviewers: those they conduct.
-    Everyone: their own (never the record's content, see `interview_records_visible_to`).
-    For fetching by id; lists and counts use `followups_visible_for_list` (the same set)."""
+    """Everyone: the follow-ups they take part in, as participant or interviewer
+    (`FollowUpQuerySet.involving`; never the record's content, see
+    `interview_records_visible_to`). Facilitators: also every follow-up at their sites
+    (`followups_manageable_by`); admins: all. Lists count the follow-ups at the person's
+    sites from kept counts and read only the rest row by row, so the rule keeps this
+    form: their sites' follow-ups, plus those they take part in."""
     if not user.is_authenticated:
         return _none(FollowUp)
     if user.is_admin:
         return FollowUp.objects.all()
-    condition = Q(participant=user) | Q(interviewer=user)
+    visible = FollowUp.objects.involving(user)
     if has_role(user, "facilitator"):
-        condition |= Q(site__in=_facilitated_site_ids(user))
-    return FollowUp.objects.filter(condition)
-
-
-# Beyond this many follow-ups outside their sites, a facilitator's list keeps the OR.
-_FOLLOWUPS_ELSEWHERE_BY_ID = 100
-
-# A facilitator's own and interviewed follow-ups at sites they do not facilitate. Raw SQL
-# because it runs before every facilitator's follow-up list, and the ORM spent ~0.7 ms
-# building it (five times what running it costs); the same rule as `followups_visible_to`.
-_FOLLOWUPS_ELSEWHERE_SQL = f"""
-    SELECT id FROM {FollowUp._meta.db_table}
-     WHERE (participant_id = %s OR interviewer_id = %s)
-       AND site_id NOT IN (
-           SELECT site_id FROM {Site.facilitators.through._meta.db_table} WHERE user_id = %s
-       )
-     LIMIT %s
-"""  # noqa: S608  # nosec B608: table names from the models, values as parameters
-
-
-class FollowUpScope(NamedTuple):
-    """`followups_visible_for_list` as data, for the statements that count it: the
-    follow-ups at the sites `facilitator` (a user id; None: every site) facilitates, plus
-    `elsewhere` by id."""
-
-    facilitator: int | None
-    elsewhere: tuple[int, ...]
-
-
-def followup_list_scope(user: User) -> FollowUpScope | None:
-    """What `followups_visible_to(user)` holds, written so that a list, its count and its
-    summary over thousands of rows are read from indexes. The OR across site, participant
-    and interviewer defeats them (every such query would read the whole table), and a
-    facilitator's own and interviewed follow-ups nearly always lie at sites they
-    facilitate: so one indexed query first reads those that lie elsewhere. None, and the
-    site condition alone is the same set; a few, and they are added by id. None when the
-    set is not of that form (people who facilitate nowhere, or too many elsewhere)."""
-    if not user.is_authenticated:
-        return None
-    if user.is_admin:
-        return FollowUpScope(facilitator=None, elsewhere=())
-    if not has_role(user, "facilitator"):
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FOLLOWUPS_ELSEWHERE_SQL, [user.pk, user.pk, user.pk, _FOLLOWUPS_ELSEWHERE_BY_ID + 1]
-        )
-        elsewhere = tuple(pk for (pk,) in cursor.fetchall())
-    if len(elsewhere) > _FOLLOWUPS_ELSEWHERE_BY_ID:
-        return None
-    return FollowUpScope(facilitator=user.pk, elsewhere=elsewhere)
-
-
-def followups_in_scope(user: User, scope: FollowUpScope | None) -> QuerySet[FollowUp]:
-    """Exactly `followups_visible_to(user)`, given `followup_list_scope(user)`."""
-    if scope is None:
-        return followups_visible_to(user)
-    if scope.facilitator is None:
-        return FollowUp.objects.all()
-    condition = Q(site__in=_facilitated_site_ids(user))
-    if scope.elsewhere:
-        condition |= Q(pk__in=scope.elsewhere)
-    return FollowUp.objects.filter(condition)
-
-
-def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
-    """Exactly `followups_visible_to(user)`, read from indexes (`followup_list_scope`)."""
-    return followups_in_scope(user, followup_list_scope(user))
+        visible |= FollowUp.objects.filter(site__in=_facilitated_site_ids(user))
+    return visible
 
 
 def followups_manageable_by(user: User) -> QuerySet[FollowUp]:
