@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cached_property
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -81,6 +84,18 @@ class PlacementFilterForm(forms.Form):
         for name in self.errors:
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    @cached_property
+    def rendering_key(self) -> str:
+        """A digest of everything the rendered fields depend on: the submitted values and
+        each field's choices (the errors follow from both). The template caches the
+        fields' HTML under it, so a change of either renders them again: a few hundred
+        options through Django's widget templates cost more than the rest of the page."""
+        state = [
+            (name, self.data.getlist(name), getattr(field, "choices", None))
+            for name, field in self.fields.items()
+        ]
+        return hashlib.sha256(repr(state).encode()).hexdigest()
 
     @property
     def descending(self) -> bool:
