@@ -1,5 +1,6 @@
 """Education programs, students, their placements at sites, and sites' capacity."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
@@ -29,6 +30,22 @@ class Program(models.Model):
         ordering = ["institution", "name"]
         constraints = [
             models.UniqueConstraint(fields=["institution", "name"], name="program_unique")
+        ]
+        triggers = [
+            # Keeps Placement.profession: a program moved to another profession moves its
+            # students' placements.
+            pgtrigger.Trigger(
+                name="program_profession_to_placements",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("profession"),
+                func=pgtrigger.Func(
+                    "UPDATE placements_placement SET profession_id = NEW.profession_id"
+                    " WHERE student_id IN"
+                    " (SELECT id FROM placements_student WHERE program_id = NEW.id);"
+                    " RETURN NULL;"
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -72,6 +89,23 @@ class Student(models.Model):
                 condition=~Q(student_number=""),
                 name="student_number_unique_per_program",
             ),
+        ]
+        triggers = [
+            # Keeps Placement.profession: an enrolment moved to another program moves its
+            # placements to that program's profession.
+            pgtrigger.Trigger(
+                name="student_program_to_placements",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("program"),
+                func=pgtrigger.Func(
+                    "UPDATE placements_placement SET profession_id = program.profession_id"
+                    " FROM placements_program program"
+                    " WHERE program.id = NEW.program_id"
+                    " AND placements_placement.student_id = NEW.id;"
+                    " RETURN NULL;"
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -151,7 +185,7 @@ class PlacementQuerySet(models.QuerySet):
             "site_id": site,
             "unit_id": unit,
             "student__program_id": program,
-            "student__program__profession_id": profession,
+            "profession_id": profession,
             "status": status,
             "model": model,
             "start_date__gte": start_from,
@@ -169,7 +203,7 @@ class PlacementQuerySet(models.QuerySet):
         arguments are values, or a capacity's columns (`OuterRef`) in a subquery."""
         placements = self.filter(
             site=site,
-            student__program__profession=profession,
+            profession=profession,
             status__in=HOLDING_STATUSES,
             start_date__lte=end,
             end_date__gte=start,
@@ -180,6 +214,19 @@ class PlacementQuerySet(models.QuerySet):
         return placements if unit is None else placements.filter(unit=unit)
 
 
+# The profession of a placement's student, set on the row being written. FOR SHARE waits
+# for a concurrent change of the student's program to commit, and holds the program
+# until this placement is committed, so neither trigger misses the other's row.
+_PROFESSION_OF_STUDENT = """
+    SELECT program.profession_id INTO NEW.profession_id
+      FROM placements_student student
+      JOIN placements_program program ON program.id = student.program_id
+     WHERE student.id = NEW.student_id
+       FOR SHARE OF student;
+    RETURN NEW;
+"""
+
+
 class Placement(models.Model):
     """A student at a site for a period, under one placement model."""
 
@@ -187,6 +234,20 @@ class Placement(models.Model):
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="placements")
     unit = models.ForeignKey(
         "sites.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="placements"
+    )
+    # The student's profession (their program's), copied here by the triggers below so
+    # that a capacity's places are counted from one index of the site's placements,
+    # without reading each placement's student and program. db_default: Django leaves
+    # the column to the database on insert and reads back what the trigger wrote. NULL
+    # only after a bulk load with the triggers off, until placement_professions_refill.
+    profession = models.ForeignKey(
+        "accounts.Profession",
+        null=True,
+        blank=True,
+        editable=False,
+        db_default=None,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     start_date = models.DateField()
     end_date = models.DateField()
@@ -232,12 +293,28 @@ class Placement(models.Model):
             # in the list's order, read from the index alone.
             models.Index(fields=["site", "-start_date", "-id"], name="placement_site_start_idx"),
             # The places a capacity's period holds (capacity list, site page, confirming):
-            # from the period's start on, whatever the site's history before it.
+            # the site's placements of the profession from the period's start on,
+            # whatever the site's history before it, read from the index alone.
             models.Index(
-                fields=["site", "end_date"],
-                include=["start_date", "unit", "student"],
+                fields=["site", "profession", "end_date"],
+                include=["start_date", "unit"],
                 condition=Q(status__in=HOLDING_STATUSES),
                 name="placement_holding_idx",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="placement_profession_on_insert",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                func=pgtrigger.Func(_PROFESSION_OF_STUDENT),
+            ),
+            pgtrigger.Trigger(
+                name="placement_profession_on_update",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("student", "profession"),
+                func=pgtrigger.Func(_PROFESSION_OF_STUDENT),
             ),
         ]
         constraints = [

@@ -112,15 +112,15 @@ def site_capacity(site_id: int) -> list[dict]:
 # --- The placements list -----------------------------------------------------------------
 
 # What a row of the list shows (templates/placements/_list_table.html): the placement's
-# own fields and the names joined to it. The profession's name is a subquery, not a
-# sixth join: PostgreSQL weighs every order of joining the tables, and planning seven of
+# own fields and the names joined to it. The profession's name is a subquery, not one
+# more join: PostgreSQL weighs every order of joining the tables, and planning seven of
 # them costs more than running the query.
 LIST_FIELDS = ("pk", "start_date", "end_date", "model", "status")
 LIST_NAMES = {
     "student_name": F("student__user__full_name"),
-    "program": F("student__program__name"),
-    "profession": Subquery(
-        Profession.objects.filter(pk=OuterRef("student__program__profession_id")).values("name")
+    "program_name": F("student__program__name"),
+    "profession_name": Subquery(
+        Profession.objects.filter(pk=OuterRef("profession_id")).order_by().values("name")
     ),
     "site_name": F("site__name"),
     "unit_name": F("unit__name"),
@@ -171,7 +171,7 @@ EXPORT_COLUMNS = {
     "student_number": "student__student_number",
     "program": "student__program__name",
     "institution": "student__program__institution",
-    "profession": "student__program__profession__name",
+    "profession": "profession__name",
     "site": "site__name",
     "unit": "unit__name",
     "start_date": "start_date",

@@ -236,8 +236,8 @@ def test_rows_show_the_names_and_labels_of_each_placement(world, admin_user):
         "status": unit_placement.status,
         "status_label": unit_placement.get_status_display(),
         "student_name": student.user.full_name,
-        "program": student.program.name,
-        "profession": student.program.profession.name,
+        "program_name": student.program.name,
+        "profession_name": student.program.profession.name,
         "site_name": "Alpha",
         "unit_name": "Ward 3",
     }
