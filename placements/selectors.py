@@ -19,7 +19,7 @@ from placements.models import (
     PlacementStatus,
     Program,
 )
-from sites.models import Unit
+from sites.models import Site, Unit
 
 __all__ = ["HOLDING_STATUSES"]
 
@@ -111,19 +111,23 @@ def site_capacity(site_id: int) -> list[dict]:
 
 # --- The placements list -----------------------------------------------------------------
 
+
+def _name_of(model, key: str) -> Subquery:
+    """The name of the `model` row the list's row points at by `key`. A subquery, not a
+    join: PostgreSQL weighs every order of joining a query's tables, and planning seven
+    of them cost more than running the page's query."""
+    return Subquery(model.objects.filter(pk=OuterRef(key)).order_by().values("name"))
+
+
 # What a row of the list shows (templates/placements/_list_table.html): the placement's
-# own fields and the names joined to it. The profession's name is a subquery, not one
-# more join: PostgreSQL weighs every order of joining the tables, and planning seven of
-# them costs more than running the query.
+# own fields and the names of what it points at.
 LIST_FIELDS = ("pk", "start_date", "end_date", "model", "status")
 LIST_NAMES = {
     "student_name": F("student__user__full_name"),
     "program_name": F("student__program__name"),
-    "profession_name": Subquery(
-        Profession.objects.filter(pk=OuterRef("profession_id")).order_by().values("name")
-    ),
-    "site_name": F("site__name"),
-    "unit_name": F("unit__name"),
+    "profession_name": _name_of(Profession, "profession_id"),
+    "site_name": _name_of(Site, "site_id"),
+    "unit_name": _name_of(Unit, "unit_id"),
 }
 
 
