@@ -282,11 +282,12 @@ class Placement(models.Model):
             # A student's own placements (student home) and the overlap check.
             models.Index(fields=["student", "start_date"], name="placement_student_idx"),
             # The placements list in its keyset order, of everyone's placements or of many
-            # sites': the page and its capped count walk it from the cursor, and the site
-            # and status it holds answer the scope and status filter without the table.
+            # sites': the page and its capped count walk it from the cursor, and the site,
+            # status and profession it holds answer the scope and those filters without
+            # reading the table.
             models.Index(
                 fields=["-start_date", "-id"],
-                include=["site", "status"],
+                include=["site", "status", "profession"],
                 name="placement_start_id_idx",
             ),
             # The placements list of a few sites (a local facilitator's): each site's rows

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='placement',
-            index=models.Index(fields=['-start_date', '-id'], include=('site', 'status'), name='placement_start_id_idx'),
+            index=models.Index(fields=['-start_date', '-id'], include=('site', 'status', 'profession'), name='placement_start_id_idx'),
         ),
         migrations.AddIndex(
             model_name='placement',
