@@ -135,11 +135,11 @@ OPEN_PLACEMENT_STATUSES = (
     PlacementStatus.ACTIVE,
 )
 
-# requested → confirmed → active → completed, or cancelled from any open state.
 # The statuses that hold one of a capacity's places: a requested placement holds nothing
 # yet, a cancelled one gave its place back, a completed one used its place in that period.
 HOLDING_STATUSES = (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE, PlacementStatus.COMPLETED)
 
+# requested → confirmed → active → completed, or cancelled from any open state.
 PLACEMENT_TRANSITIONS: dict[str, set[str]] = {
     PlacementStatus.REQUESTED: {PlacementStatus.CONFIRMED, PlacementStatus.CANCELLED},
     PlacementStatus.CONFIRMED: {PlacementStatus.ACTIVE, PlacementStatus.CANCELLED},
@@ -215,8 +215,8 @@ class PlacementQuerySet(models.QuerySet):
 
 
 # The profession of a placement's student, set on the row being written. FOR SHARE waits
-# for a concurrent change of the student's program to commit, and holds the program
-# until this placement is committed, so neither trigger misses the other's row.
+# for a concurrent change of the student's program to commit, and keeps the program from
+# changing until this placement is committed, so neither trigger misses the other's row.
 _PROFESSION_OF_STUDENT = """
     SELECT program.profession_id INTO NEW.profession_id
       FROM placements_student student
@@ -295,7 +295,7 @@ class Placement(models.Model):
             models.Index(fields=["site", "-start_date", "-id"], name="placement_site_start_idx"),
             # The places a capacity's period holds (capacity list, site page, confirming):
             # the site's placements of the profession from the period's start on,
-            # whatever the site's history before it, read from the index alone.
+            # whatever the site's history before it.
             models.Index(
                 fields=["site", "profession", "end_date"],
                 include=["start_date", "unit"],

@@ -12,7 +12,6 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from accounts.models import Profession
 from ipcop.lib.keyset import KeysetPage, keyset_page
 from placements.models import (
-    HOLDING_STATUSES,
     Capacity,
     Placement,
     PlacementModel,
@@ -20,8 +19,6 @@ from placements.models import (
     Program,
 )
 from sites.models import Site, Unit
-
-__all__ = ["HOLDING_STATUSES"]
 
 STATUS_LABELS = dict(PlacementStatus.choices)
 MODEL_LABELS = dict(PlacementModel.choices)
@@ -82,8 +79,8 @@ CAPACITY_ORDER = ("site__name", "period_start", "profession__name", "unit__name"
 def capacity_rows(capacities: QuerySet[Capacity]) -> list[dict]:
     """The capacities as dicts of CAPACITY_FIELDS, the names, `used` (the places held)
     and `free` (never below zero: a capacity lowered before the rule could be over-held),
-    in CAPACITY_ORDER. Each row's places held are counted by a subquery (an index range
-    of its site from its period's start), so read only the rows a page shows."""
+    in CAPACITY_ORDER. Each row's places held are counted by a subquery (a range of
+    placement_holding_idx), so read only the rows a page shows."""
     rows = list(
         capacities.with_used()
         .order_by(*CAPACITY_ORDER)
