@@ -19,7 +19,6 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -48,13 +47,6 @@ def require_role(user: User, *roles: str) -> None:
         return
     if not any(has_role(user, role) for role in roles):
         raise PermissionDenied("Your role does not allow this.")
-
-
-def _names(model, *fields: str) -> dict[str, str]:
-    quote = connection.ops.quote_name
-    names = {"table": quote(model._meta.db_table)}
-    names.update({field: quote(model._meta.get_field(field).column) for field in fields})
-    return names
 
 
 def _none(model):
@@ -300,45 +292,6 @@ def site_choices_for(user: User) -> list[tuple[int, str]]:
     """(id, name) of exactly the sites `sites_visible_to(user)` holds, by name: the options
     of a site filter."""
     return list(sites_visible_to(user).order_by("name", "pk").values_list("pk", "name"))
-
-
-# --- Scopes as SQL conditions --------------------------------------------------------------
-
-# `placements_visible_to` as a condition on a placement row `p`, one part per role: table
-# and column names from the models, the person's id the named parameter `%(person)s`.
-_PLACEMENT_SCOPE_SQL = {
-    "facilitator": "p.{placement[site]} IN"
-    " (SELECT f.{through[site]} FROM {through[table]} f WHERE f.{through[user]} = %(person)s)",
-    "preceptor": "p.id IN"
-    " (SELECT a.{mentor[placement]} FROM {mentor[table]} a WHERE a.{mentor[mentor]} = %(person)s)",
-    "student": "p.{placement[student]} IN"
-    " (SELECT s.id FROM {student[table]} s WHERE s.{student[user]} = %(person)s)",
-}
-_PLACEMENT_SCOPE_BY_ROLE = {
-    role: sql.format(
-        through=_names(Site.facilitators.through, "site", "user"),
-        placement=_names(Placement, "site", "student"),
-        mentor=_names(MentorAssignment, "placement", "mentor"),
-        student=_names(Student, "user"),
-    )
-    for role, sql in _PLACEMENT_SCOPE_SQL.items()
-}
-
-
-def placement_scope_sql(user: User) -> tuple[str | None, dict]:
-    """`placements_visible_to(user)` as a SQL condition on the placements table aliased
-    `p`, and its parameters: None for an admin (every placement), "FALSE" for a person
-    who may see none. For the hand-written list statement (placements.selectors);
-    placements/tests/test_list_page.py checks that it selects the queryset's rows for
-    every mix of roles."""
-    if not user.is_authenticated:
-        return "FALSE", {}
-    if user.is_admin:
-        return None, {}
-    parts = [sql for role, sql in _PLACEMENT_SCOPE_BY_ROLE.items() if has_role(user, role)]
-    if not parts:
-        return "FALSE", {}
-    return "(" + " OR ".join(parts) + ")", {"person": user.pk}
 
 
 # --- People (owned by the accounts app) ---------------------------------------------------

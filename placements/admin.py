@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline
+from ipcop.permissions import placements_visible_to, students_visible_to
 from mentoring.models import MentorAssignment
 
 from .models import Capacity, Placement, PlacementStatus, PlacementStatusChange, Program, Student
@@ -42,6 +43,10 @@ class StudentAdmin(ModelAdmin):
     autocomplete_fields = ("user", "program")
     # Tens of thousands of students a year.
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # Through the access rules like every other read (an admin's: every row).
+        return super().get_queryset(request) & students_visible_to(request.user)
 
     @admin.display(description="email", ordering="user__email")
     def email(self, obj) -> str:
@@ -109,6 +114,9 @@ class PlacementAdmin(ModelAdmin):
     show_full_result_count = False
     inlines = (MentorAssignmentInline, PlacementStatusChangeInline)
     actions = ("confirm_selected", "activate_selected", "complete_selected", "cancel_selected")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request) & placements_visible_to(request.user)
 
     def _transition(self, request, queryset, to_status: str) -> None:
         moved, refused = 0, []

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from placements.models import (
     PLACEMENT_TRANSITIONS,
@@ -360,6 +361,18 @@ def placement_advance_to(
 
 
 # --- Capacity ---------------------------------------------------------------------------
+
+
+def placement_professions_refill() -> int:
+    """Copy each placement's student's profession onto it where it differs (triggers keep
+    Placement.profession; a bulk load with them off, or a check, calls this). Returns
+    the number of placements corrected."""
+    profession = Subquery(
+        Student.objects.filter(pk=OuterRef("student_id"))
+        .order_by()
+        .values("program__profession_id")
+    )
+    return Placement.objects.exclude(profession_id=profession).update(profession_id=profession)
 
 
 def _check_places_cover_holders(capacity: Capacity) -> None:

@@ -125,7 +125,9 @@ def keyset_page(
     elif after is None and before is None and not has_next:
         counted = len(found)  # the whole list is on this first page: no need to count it
     else:
-        counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+        # Counted in the list's order, so the count reads the page's index too (an
+        # unordered LIMIT lets PostgreSQL scan the table until it has enough rows).
+        counted = queryset.values("pk")[: count_limit + 1].count()
     return assemble_page(
         found,
         number=number,
