@@ -73,7 +73,7 @@ assert FIRST_LOCAL_FACILITATOR + LOCAL_FACILITATORS <= FIRST_CLINICIAN
 assert FIRST_CLINICIAN + SITES * CLINICIANS_PER_SITE <= FIRST_STUDENT_USER
 
 # The site of placement p: spread evenly, 200 placements per site (7919 is prime).
-SITE_OF_P = f"(((p * 7919) % {SITES}) + 1)"
+SITE_OF_P = f"(((p::bigint * 7919) % {SITES}) + 1)"
 # Placement p starts between ~5.5 years ago and ~200 days ahead, lasts 6 weeks.
 START_OF_P = "(current_date - 2000 + ((p * 37) % 2200))"
 
