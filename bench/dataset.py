@@ -73,7 +73,7 @@ assert FIRST_LOCAL_FACILITATOR + LOCAL_FACILITATORS <= FIRST_CLINICIAN
 assert FIRST_CLINICIAN + SITES * CLINICIANS_PER_SITE <= FIRST_STUDENT_USER
 
 # The site of placement p: spread evenly, 200 placements per site (7919 is prime).
-SITE_OF_P = f"(((p * 7919) % {SITES}) + 1)"
+SITE_OF_P = f"(((p::bigint * 7919) % {SITES}) + 1)"
 # Placement p starts between ~5.5 years ago and ~200 days ahead, lasts 6 weeks.
 START_OF_P = "(current_date - 2000 + ((p * 37) % 2200))"
 
@@ -94,13 +94,13 @@ STEPS: list[tuple[str, str]] = [
                              {FIRST_LOCAL_FACILITATOR + LOCAL_FACILITATORS - 1}) i
         UNION ALL
         SELECT i, '!', false, 'clinician' || i || '@bench.example',
-               'Clinician ' || lpad(i::text, 6, '0'), '', false, true, false, false, true,
+               'Clinician ' || lpad(i::text, {max(6, len(str(FIRST_STUDENT_USER)))}, '0'), '', false, true, false, false, true,
                now(), (((i - {FIRST_CLINICIAN}) / {SITES}) % 13) + 1
         FROM generate_series({FIRST_CLINICIAN},
                              {FIRST_CLINICIAN + SITES * CLINICIANS_PER_SITE - 1}) i
         UNION ALL
         SELECT {FIRST_STUDENT_USER} + s, '!', false, 'student' || s || '@bench.example',
-               'Student ' || lpad(s::text, 6, '0'), '', false, false, true, false, true,
+               'Student ' || lpad(s::text, {max(6, len(str(STUDENTS)))}, '0'), '', false, false, true, false, true,
                now(), ((s - 1) % 13) + 1
         FROM generate_series(1, {STUDENTS}) s
         """,
@@ -110,7 +110,7 @@ STEPS: list[tuple[str, str]] = [
         f"""
         INSERT INTO sites_site (id, name, kind, zone, address, city, phone, is_active,
             created_at)
-        SELECT s, 'Site ' || lpad(s::text, 3, '0'),
+        SELECT s, 'Site ' || lpad(s::text, {len(str(SITES))}, '0'),
                (ARRAY{KINDS!r})[(s % 7) + 1], (ARRAY{ZONES!r})[((s - 1) / {SITES_PER_ZONE}) + 1],
                s || ' Main Street', 'City ' || (s % 40), '', true, now()
         FROM generate_series(1, {SITES}) s;
@@ -175,7 +175,7 @@ STEPS: list[tuple[str, str]] = [
                p.id, CASE WHEN g <= 13 THEN NULL ELSE 2 END
         FROM generate_series(1, 26) g JOIN accounts_profession p ON p.id = ((g - 1) % 13) + 1;
         INSERT INTO placements_student (id, user_id, program_id, student_number, cohort_year)
-        SELECT s, {FIRST_STUDENT_USER} + s, ((s - 1) % 26) + 1, 'S' || lpad(s::text, 7, '0'),
+        SELECT s, {FIRST_STUDENT_USER} + s, ((s - 1) % 26) + 1, 'S' || lpad(s::text, {max(7, len(str(STUDENTS)))}, '0'),
                2020 + (s % 6)
         FROM generate_series(1, {STUDENTS}) s;
         """,

@@ -91,6 +91,10 @@ _NEW_ROWS = "SELECT site_id, status, 1 AS n FROM new_rows"
 _OLD_ROWS = "SELECT site_id, status, -1 AS n FROM old_rows"
 
 
+# The columns of `ipcop.permissions.followups_visible_to`'s rule.
+_VISIBILITY = ["site", "participant", "interviewer"]
+
+
 def _count_trigger(name: str, operation, **referencing) -> pgtrigger.Trigger:
     rows = {"new": _NEW_ROWS, "old": _OLD_ROWS}
     return pgtrigger.Trigger(
@@ -167,13 +171,20 @@ class FollowUp(models.Model):
             # Follow-ups at a facilitator's sites by status and due date (lists, dashboard).
             models.Index(fields=["site", "status", "due_on"], name="followup_site_status_due_idx"),
             models.Index(fields=["interviewer", "scheduled_at"], name="followup_interviewer_idx"),
-            # The follow-ups list in its keyset order (ORDER BY due_on, id LIMIT 51).
-            models.Index(fields=["due_on", "id"], name="followup_due_id_idx"),
+            # The follow-ups list in its keyset order (ORDER BY due_on, id LIMIT 51). The
+            # columns that decide who sees a row are included, so a person's rows are
+            # picked from the index entries as they are read, not from the table.
+            models.Index(fields=["due_on", "id"], include=_VISIBILITY, name="followup_due_id_idx"),
             # The list filtered by status, in the same order.
-            models.Index(fields=["status", "due_on", "id"], name="followup_status_due_id_idx"),
+            models.Index(
+                fields=["status", "due_on", "id"],
+                include=_VISIBILITY,
+                name="followup_status_due_id_idx",
+            ),
             # The list's "due in 30 days" and "overdue" tabs: open follow-ups by due date.
             models.Index(
                 fields=["due_on", "id"],
+                include=_VISIBILITY,
                 condition=Q(status__in=OPEN_FOLLOWUP_STATUSES),
                 name="followup_open_due_id_idx",
             ),

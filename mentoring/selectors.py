@@ -27,10 +27,8 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Profession, User
@@ -184,6 +182,9 @@ class LearningRecord:
     activities: list[dict]  # activity, label, sessions, minutes, hours
     domains: list[DomainCoverage]
     never_worked_with: list[Profession] = field(default_factory=list)
+    # Every session, newest first: session_id, held_on, activity (its label), minutes,
+    # site, has_reflection, professions and domains (names).
+    sessions: list[dict] = field(default_factory=list)
 
     @property
     def total_hours(self) -> float:
@@ -195,86 +196,125 @@ class LearningRecord:
 
 
 def learning_record(student: Student) -> LearningRecord:
-    """A student's IP learning record: professions worked with and how often, hours by
-    activity, sessions per domain of their program's framework, and the gaps (domains
-    never practised, professions present at their sites never worked with). `student`
-    comes with its user and program (profession, framework). Five queries, each over the
-    student's own sessions or their sites' few counts."""
-    attended = SessionStudent.objects.filter(student=student).values("session")
+    """A student's IP learning record: their sessions newest first, professions worked
+    with and how often, hours by activity, sessions per domain of their program's
+    framework, and the gaps (domains never practised, professions present at their sites
+    never worked with). `student` comes with its user and program (profession,
+    framework).
+
+    Five plain queries: the student's sessions, the people and the domains at them (each
+    read once, for the rows and for the totals, which are summed here from those rows:
+    a student's own sessions, tens of them), the framework's domains, and the professions
+    at their sites."""
     labels = dict(Activity.choices)
-    # Each session has one activity: these rows also give the totals.
-    activities = [
-        {**row, "label": labels.get(row["activity"], row["activity"])}
-        for row in MentoringSession.objects.filter(pk__in=attended)
-        .values("activity")
-        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
-        .order_by("-minutes", "activity")
-    ]
-    for row in activities:
-        row["hours"] = round(row["minutes"] / 60, 1)
-    total = sum(row["sessions"] for row in activities)
-    total_minutes = sum(row["minutes"] for row in activities)
+    attended = SessionStudent.objects.filter(student=student)
+    sessions = {
+        row["session_id"]: {**row, "professions": [], "domains": []}
+        for row in attended.order_by("-session__held_on", "-session_id").values(
+            "session_id",
+            held_on=F("session__held_on"),
+            activity=F("session__activity"),
+            minutes=F("session__duration_minutes"),
+            site=F("session__site__name"),
+            has_reflection=ExpressionWrapper(~Q(reflection=""), output_field=BooleanField()),
+        )
+    }
+    activities: dict[str, dict] = {}
+    for session in sessions.values():
+        activity = session["activity"]
+        row = activities.setdefault(
+            activity, {"label": labels.get(activity, activity), "sessions": 0, "minutes": 0}
+        )
+        row["sessions"] += 1
+        row["minutes"] += session["minutes"]
+        session["activity"] = row["label"]
 
+    worked: dict[int, dict] = {}
+    for session, profession, name, person in (
+        SessionProfessional.objects.filter(session__in=attended.values("session"))
+        .order_by("profession__name", "pk")
+        .values_list("session", "profession", "profession__name", "person")
+    ):
+        sessions[session]["professions"].append(name)
+        row = worked.setdefault(profession, {"name": name, "sessions": set(), "people": set()})
+        row["sessions"].add(session)
+        row["people"].add(person)
+
+    covered: dict[int, list[int]] = {}
+    for session, domain, name in (
+        SessionDomain.objects.filter(mentoringsession__in=attended.values("session"))
+        .order_by(
+            "-competencydomain__framework__is_default",
+            "competencydomain__framework__name",
+            "competencydomain__order",
+            "competencydomain__name",
+        )
+        .values_list("mentoringsession", "competencydomain", "competencydomain__name")
+    ):
+        sessions[session]["domains"].append(name)
+        covered.setdefault(domain, []).append(sessions[session]["minutes"])
+
+    total = len(sessions)
+    framework, framework_domains = _framework_domains(student)
     own = student.program.profession_id
-    professions = [
-        {**row, "is_own": row["profession"] == own}
-        for row in SessionProfessional.objects.filter(session__in=attended)
-        .values("profession", name=F("profession__name"))
-        .annotate(sessions=Count("session", distinct=True), people=Count("person", distinct=True))
-        .order_by("-sessions", "name")
-    ]
-
-    # Per domain of the framework, the student's sessions that practised it: a count over
-    # their few sessions, probed in the (session, domain) index.
-    practised = SessionDomain.objects.filter(
-        competencydomain=OuterRef("pk"), mentoringsession__in=attended
-    ).order_by()
-    framework_domains = (
-        CompetencyDomain.objects.select_related("framework")
-        .annotate(
-            practised=Subquery(practised.values(n=Func("pk", function="COUNT"))),
-            minutes=Coalesce(
-                Subquery(practised.values(n=_Sum("mentoringsession__duration_minutes"))), 0
-            ),
-        )
-        .order_by("order", "name")
-    )
-    # The program's framework, else the default one (in the same query).
-    if student.program.framework_id:
-        framework_domains = framework_domains.filter(framework=student.program.framework_id)
-    else:
-        framework_domains = framework_domains.filter(framework__is_default=True)
-    domains = [
-        DomainCoverage(
-            domain,
-            domain.practised,
-            domain.minutes,
-            round(100 * domain.practised / total) if total else 0,
-        )
-        for domain in framework_domains
-    ]
-    if student.program.framework_id:
-        framework = student.program.framework
-    elif domains:
-        framework = domains[0].domain.framework
-    else:  # no framework is flagged the default, or it has no domains
-        framework = default_framework()
-
     return LearningRecord(
         student=student,
         framework=framework,
         total_sessions=total,
-        total_minutes=total_minutes,
-        professions=professions,
-        activities=activities,
-        domains=domains,
+        total_minutes=sum(session["minutes"] for session in sessions.values()),
+        professions=sorted(
+            (
+                {
+                    "profession": profession,
+                    "name": row["name"],
+                    "sessions": len(row["sessions"]),
+                    "people": len(row["people"]),
+                    "is_own": profession == own,
+                }
+                for profession, row in worked.items()
+            ),
+            key=lambda row: (-row["sessions"], row["name"]),
+        ),
+        # Each session has one activity: these rows also give the totals.
+        activities=sorted(
+            (
+                {"activity": activity, **row, "hours": round(row["minutes"] / 60, 1)}
+                for activity, row in activities.items()
+            ),
+            key=lambda row: (-row["minutes"], row["activity"]),
+        ),
+        domains=[
+            DomainCoverage(
+                domain,
+                len(covered.get(domain.pk, ())),
+                sum(covered.get(domain.pk, ())),
+                round(100 * len(covered.get(domain.pk, ())) / total) if total else 0,
+            )
+            for domain in framework_domains
+        ],
         never_worked_with=list(
             professions_at_sites_of(student)
             .exclude(pk=own)
-            .exclude(pk__in=[row["profession"] for row in professions])
+            .exclude(pk__in=list(worked))
             .order_by("name")
         ),
+        sessions=list(sessions.values()),
     )
+
+
+def _framework_domains(student: Student) -> tuple[CompetencyFramework, list[CompetencyDomain]]:
+    """The student's framework (their program's, else the default one) and its domains, in
+    one query."""
+    domains = CompetencyDomain.objects.select_related("framework").order_by("order", "name")
+    if student.program.framework_id:
+        domains = list(domains.filter(framework=student.program.framework_id))
+        return student.program.framework, domains
+    domains = list(domains.filter(framework__is_default=True))
+    # No framework flagged the default, or it has no domains: default_framework()'s.
+    framework = domains[0].framework if domains else default_framework()
+    if not domains and framework is not None:
+        domains = list(framework.domains.order_by("order", "name"))
+    return framework, domains
 
 
 def professions_at_sites_of(student: Student) -> QuerySet[Profession]:
@@ -295,48 +335,6 @@ def professions_at_sites_of(student: Student) -> QuerySet[Profession]:
         )
         | Q(pk__in=MentorAssignment.objects.filter(placement__site__in=sites).values("profession"))
     )
-
-
-def student_sessions(student: Student) -> QuerySet:
-    """The student's sessions newest first, as dicts ready to list: date, activity, minutes,
-    site, whether they wrote a reflection, and the names of the professions present and of
-    the domains practised (an array subquery per row shown)."""
-    return (
-        SessionStudent.objects.filter(student=student)
-        .order_by("-session__held_on", "-session_id")
-        .values(
-            "session_id",
-            held_on=F("session__held_on"),
-            activity=F("session__activity"),
-            minutes=F("session__duration_minutes"),
-            site=F("session__site__name"),
-            has_reflection=ExpressionWrapper(~Q(reflection=""), output_field=BooleanField()),
-            professions=ArraySubquery(
-                SessionProfessional.objects.filter(session=OuterRef("session_id"))
-                .order_by("profession__name", "pk")
-                .values("profession__name")
-            ),
-            domains=ArraySubquery(
-                SessionDomain.objects.filter(mentoringsession=OuterRef("session_id"))
-                .order_by(
-                    "-competencydomain__framework__is_default",
-                    "competencydomain__framework__name",
-                    "competencydomain__order",
-                    "competencydomain__name",
-                )
-                .values("competencydomain__name")
-            ),
-        )
-    )
-
-
-def with_activity_labels(rows) -> list[dict]:
-    """`rows` of student_sessions() with each activity as its label."""
-    labels = dict(Activity.choices)
-    rows = list(rows)
-    for row in rows:
-        row["activity"] = labels.get(row["activity"], row["activity"])
-    return rows
 
 
 # --- A site's matrix -------------------------------------------------------------------

@@ -367,20 +367,11 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
     )
     audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
-    # The record counts the student's sessions (one attendance row each): the pages of
-    # the list are cut from that count.
-    page = Paginator(range(record.total_sessions), PAGE_SIZE).get_page(request.GET.get("page"))
-    start = (page.number - 1) * PAGE_SIZE
-    rows = selectors.student_sessions(student)[start : start + PAGE_SIZE]
+    page = Paginator(record.sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "mentoring/learning_record.html",
-        {
-            "record": record,
-            "student": student,
-            "page": page,
-            "rows": selectors.with_activity_labels(rows) if record.total_sessions else [],
-        },
+        {"record": record, "student": student, "page": page, "rows": page.object_list},
     )
 
 

@@ -364,7 +364,7 @@ def test_report_query_count_is_constant(
     # Session, user, the person's sites, communities, initiatives and their examples,
     # placements, exposure (students, professions, domains), follow-ups, themes, quotes and
     # the session's save (an UPDATE in a savepoint).
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         response = c.get(url("report"))
     assert response.status_code == 200
     page = response.content.decode()
