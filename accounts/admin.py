@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from ipcop.audit import audit_record
+from accounts.audit import audit_record
 
 from .forms import UserCreationForm, UserEditForm
 from .models import AuditAction, AuditEvent, Invitation, Profession, User

@@ -60,12 +60,6 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self.get(email=normalise_email(username))
 
 
-def user_label_sql(alias: str) -> str:
-    """SQL naming a person as `User.__str__` does: the full name, or the email without one
-    (for hand-written statements; `alias` is the user table's alias there)."""
-    return f"CASE WHEN {alias}.full_name = '' THEN {alias}.email ELSE {alias}.full_name END"
-
-
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Roles are flags because one person may hold several at once
     (a nurse can be a preceptor and a CoP member); the admin role is Django's staff flag.

@@ -218,7 +218,7 @@ def _send_batch(reminders: list[Reminder]) -> int:
     mail = get_connection()
     try:
         mail.open()
-    except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
+    except Exception as error:
         for reminder in reminders:
             _reminder_failed(reminder, error)
         return 0
@@ -226,7 +226,7 @@ def _send_batch(reminders: list[Reminder]) -> int:
         # One call, so one mail session, for the whole batch.
         mail.send_messages(messages)
         sent = [reminder.pk for reminder in reminders]
-    except Exception:  # noqa: BLE001
+    except Exception:
         # Which of them went before the failure is unknown: each is sent again on its own,
         # so that only the failing ones wait (a copy is recognisable by its Message-ID).
         mail.close()
@@ -234,7 +234,7 @@ def _send_batch(reminders: list[Reminder]) -> int:
         for reminder, message in zip(reminders, messages, strict=True):
             try:
                 get_connection().send_messages([message])
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 _reminder_failed(reminder, error)
             else:
                 sent.append(reminder.pk)

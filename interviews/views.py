@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.audit import audit_record, audit_records, get_visible_or_404
 from accounts.models import AuditAction
 from interviews import services
 from interviews.forms import (
@@ -38,7 +39,6 @@ from interviews.selectors.report import (
     outcomes_report_rows,
     report_site_choices,
 )
-from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -47,6 +47,7 @@ from ipcop.permissions import (
     interview_records_visible_to,
     require_role,
     site_choices_for,
+    sites_facilitated_by,
 )
 
 PAGE_SIZE = 50
@@ -77,14 +78,20 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     form = FollowUpFilterForm(request.GET or None, site_choices=site_choices_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     site, status, due = filters.get("site"), filters.get("status"), filters.get("due")
-    counts = followup_counts(request.user, site=site)
+    visible = followups_visible_to(request.user)
+    counts = followup_counts(
+        request.user,
+        visible=visible,
+        managed_sites=sites_facilitated_by(request.user),
+        site=site,
+    )
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
     # Keyset pagination in the list's order (due date, id): a late page costs what the
     # first costs, and the caption's count stops at 1,000.
     page = followup_page(
-        request.user,
+        visible,
         site=site,
         status=status,
         due=due,
@@ -373,7 +380,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if feed is None:
         raise Http404("No such calendar.")
     response = HttpResponse(
-        feed_ics(calendar_followups(feed.owner), name=f"IPCoP interviews — {feed.owner}"),
+        feed_ics(
+            calendar_followups(feed.owner, visible=followups_visible_to(feed.owner)),
+            name=f"IPCoP interviews — {feed.owner}",
+        ),
         content_type="text/calendar; charset=utf-8",
     )
     response["Cache-Control"] = "private, max-age=300"
@@ -386,7 +396,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 def _report(request: HttpRequest) -> tuple[ReportForm, OutcomesReport | None]:
     require_role(request.user, "facilitator")
     # Without parameters, the defaults (all the person's sites, the last year) are valid.
-    form = ReportForm(request.GET or {}, site_choices=report_site_choices(request.user))
+    form = ReportForm(
+        request.GET or {}, site_choices=report_site_choices(sites_facilitated_by(request.user))
+    )
     if not form.is_valid():
         return form, None
     data = form.cleaned_data

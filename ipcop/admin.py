@@ -8,8 +8,8 @@ related rows in the choice queryset's one query.
 
 from django.contrib import admin
 
+from accounts.audit import AUDITED_MODELS, audit_record
 from accounts.models import AuditAction
-from ipcop.audit import AUDITED_MODELS, audit_record
 
 # Related rows each model's __str__ reads, by model label.
 STR_SELECT_RELATED: dict[str, tuple[str, ...]] = {
@@ -46,7 +46,7 @@ class RelatedChoicesMixin:
 
 
 class AuditedAdminMixin:
-    """Admins looking at or changing confidential records (ipcop.audit.AUDITED_MODELS)
+    """Admins looking at or changing confidential records (accounts.audit.AUDITED_MODELS)
     leave the same audit trail as the app's own views do."""
 
     def _audited(self) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -217,11 +218,14 @@ def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
 
 
 def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
-    """Sessions a person may edit or delete at all; the 14-day window for the preceptor
-    who logged a session is a rule of the mentoring services."""
+    """Sessions a person may edit or delete: admins all, facilitators those at their sites,
+    and the preceptor who logged a session for settings.SESSION_EDIT_WINDOW after logging
+    it (then a facilitator of the site can)."""
+    if not user.is_authenticated:
+        return _none(MentoringSession)
     if user.is_admin:
         return MentoringSession.objects.all()
-    condition = Q(logged_by=user)
+    condition = Q(logged_by=user, created_at__gte=timezone.now() - settings.SESSION_EDIT_WINDOW)
     if has_role(user, "facilitator"):
         condition |= Q(site__in=_facilitated_site_ids(user))
     return MentoringSession.objects.filter(condition)

@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ipcop.middleware.NoStoreForPersonalDataMiddleware",
-    "ipcop.middleware.AuditDeniedMiddleware",
+    "accounts.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -83,7 +83,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["ipcop.templatetags.ipcop_urls", "django.templatetags.static"],
+            "builtins": ["django.templatetags.static"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -91,20 +91,13 @@ TEMPLATES = [
             ],
         },
     },
-    {
-        # The rows of the long lists only (ipcop/jinja2.py explains why).
-        "NAME": "jinja2",
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "ipcop.jinja2.environment"},
-    },
 ]
 
 WSGI_APPLICATION = "ipcop.wsgi.application"
 
-# --- Database: PostgreSQL everywhere (development, tests, production). Some reads use its
-# SQL (JSON aggregation, MATERIALIZED CTEs, SKIP LOCKED), so dev runs on what production runs.
+# --- Database: PostgreSQL everywhere (development, tests, production). The app relies on
+# its features (triggers declared with django-pgtrigger, SKIP LOCKED), so dev runs on what
+# production runs.
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ipcop_dev")
 }

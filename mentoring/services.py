@@ -11,13 +11,11 @@ import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
-from ipcop.permissions import sites_facilitated_by
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Site
 
@@ -320,33 +318,10 @@ def session_log(
     return session
 
 
-def session_editable_by(*, session: MentoringSession, user: User) -> bool:
-    """Admins and the site's facilitators always; the preceptor who logged it only within
-    settings.SESSION_EDIT_WINDOW of logging it."""
-    if user.is_admin:
-        return True
-    if user.is_facilitator and sites_facilitated_by(user).filter(pk=session.site_id).exists():
-        return True
-    return (
-        session.logged_by_id == user.pk
-        and timezone.now() - session.created_at <= settings.SESSION_EDIT_WINDOW
-    )
-
-
-def _require_editable(session: MentoringSession, user: User) -> None:
-    if not session_editable_by(session=session, user=user):
-        days = settings.SESSION_EDIT_WINDOW.days
-        raise PermissionDenied(
-            f"A session can be changed by the preceptor who logged it for {days} days; "
-            "after that, ask a facilitator of the site."
-        )
-
-
 @transaction.atomic
 def session_update(
     *,
     session: MentoringSession,
-    by: User,
     held_on: datetime.date,
     duration_minutes: int,
     activity: str,
@@ -356,8 +331,8 @@ def session_update(
     notes: str = "",
 ) -> MentoringSession:
     """Change a logged session under the same rules as `session_log`; students who stay keep
-    their reflections. Only within the edit window for the preceptor who logged it."""
-    _require_editable(session, by)
+    their reflections. Who may (the edit window) is `ipcop.permissions.sessions_manageable_by`,
+    checked by the caller."""
     students = list(dict.fromkeys(students))
     domains = list(dict.fromkeys(domains))
     placements = _validate_session(
@@ -382,9 +357,8 @@ def session_update(
 
 
 @transaction.atomic
-def session_delete(*, session: MentoringSession, by: User) -> None:
-    """Delete a session (and its attendance) within the same limits as editing it."""
-    _require_editable(session, by)
+def session_delete(*, session: MentoringSession) -> None:
+    """Delete a session and its attendance (who may: as for `session_update`)."""
     _lock_counts_of(session.site_id)
     session.delete()
 

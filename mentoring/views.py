@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.audit import audit_record, get_visible_or_404
 from accounts.models import AuditAction
-from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -156,11 +156,11 @@ def _manageable_session(request, pk):
     or if the edit window has closed for them."""
     session = _visible_session(request, pk)
     if not sessions_manageable_by(request.user).filter(pk=session.pk).exists():
+        if session.logged_by_id == request.user.pk:
+            raise PermissionDenied(
+                "The edit window has closed: ask a facilitator of the site to change this session."
+            )
         raise PermissionDenied("Only the preceptor who logged it or a facilitator can change it.")
-    if not services.session_editable_by(session=session, user=request.user):
-        raise PermissionDenied(
-            "The edit window has closed: ask a facilitator of the site to change this session."
-        )
     return session
 
 
@@ -182,8 +182,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attendance": attendance,
             "professionals": session.professional_attendance.select_related("person", "profession"),
             "domains": session.domains.select_related("framework"),
-            "can_edit": sessions_manageable_by(request.user).filter(pk=session.pk).exists()
-            and services.session_editable_by(session=session, user=request.user),
+            "can_edit": sessions_manageable_by(request.user).filter(pk=session.pk).exists(),
             "own_attendance": own,
             "reflection_form": reflection_form,
         },
@@ -197,7 +196,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form, _ = _session_form(request, site=session.site, data=request.POST, session=session)
         if form.is_valid():
             try:
-                services.session_update(session=session, by=request.user, **form.cleaned_data)
+                services.session_update(session=session, **form.cleaned_data)
             except ValidationError as error:
                 attach_service_errors(form, error)
             else:
@@ -230,7 +229,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     session = _manageable_session(request, pk)
     if request.method == "POST":
-        services.session_delete(session=session, by=request.user)
+        services.session_delete(session=session)
         messages.success(request, "Session deleted.")
         return redirect("mentoring:session_list")
     return render(request, "mentoring/session_confirm_delete.html", {"session": session})

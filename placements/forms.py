@@ -236,7 +236,7 @@ class CapacityForm(forms.ModelForm):
     class Meta:
         model = Capacity
         fields = ("site", "unit", "profession", "period_start", "period_end", "places")
-        widgets = {"period_start": DateInput(), "period_end": DateInput()}  # noqa: RUF012
+        widgets = {"period_start": DateInput(), "period_end": DateInput()}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -29,7 +29,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ipcop.permissions import sites_facilitated_by
 from placements import services
 from placements.models import (
     Placement,
@@ -327,8 +326,9 @@ def _program(row: dict) -> Program:
 
 
 class _Importer:
-    def __init__(self, user):
+    def __init__(self, user, sites):
         self.user = user
+        self.sites = sites
         self.seen: dict[tuple, int] = {}
 
     def once(self, key: tuple, line: int) -> None:
@@ -396,10 +396,6 @@ class PlacementImporter(_Importer):
         "ip": PlacementModel.IP_MENTORING,
     }
     STATUSES = services.LIFECYCLE_PATH
-
-    def __init__(self, user):
-        super().__init__(user)
-        self.sites = sites_facilitated_by(user)
 
     def _student(self, row: dict) -> Student:
         email, number = row.get("student_email", "").lower(), row.get("student_number", "")
@@ -520,11 +516,12 @@ class PlacementImporter(_Importer):
 IMPORTERS = {"students": StudentImporter, "placements": PlacementImporter}
 
 
-def run_import(kind: str, rows: list[dict], *, user, commit: bool) -> ImportResult:
-    """Run every row through the services in one transaction. Each row runs in a
+def run_import(kind: str, rows: list[dict], *, user, sites, commit: bool) -> ImportResult:
+    """Run every row through the services in one transaction, as `user`, who may place
+    students at `sites` (`ipcop.permissions.sites_facilitated_by`). Each row runs in a
     savepoint so one bad row does not hide the others' reasons; the whole transaction is
     rolled back for a preview and whenever any row is bad."""
-    importer = IMPORTERS[kind](user)
+    importer = IMPORTERS[kind](user, sites)
     result = ImportResult(kind=kind, rows=[])
     with transaction.atomic():
         for row in rows:

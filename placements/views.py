@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.audit import audit_record, get_visible_or_404
 from accounts.models import AuditAction
-from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -266,7 +266,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         except importers.ImportFileError as error:
             form.add_error("file", str(error))
         else:
-            result = importers.run_import(kind, rows, user=request.user, commit=False)
+            result = importers.run_import(
+                kind,
+                rows,
+                user=request.user,
+                sites=sites_facilitated_by(request.user),
+                commit=False,
+            )
             token = uuid.uuid4().hex
             request.session[IMPORT_SESSION_KEY] = {
                 "token": token,
@@ -291,7 +297,13 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     if not pending or pending.get("token") != request.POST.get("token") or not pending["rows"]:
         messages.error(request, "This preview has expired or was replaced; upload the file again.")
         return redirect("placements:import")
-    result = importers.run_import(pending["kind"], pending["rows"], user=request.user, commit=True)
+    result = importers.run_import(
+        pending["kind"],
+        pending["rows"],
+        user=request.user,
+        sites=sites_facilitated_by(request.user),
+        commit=True,
+    )
     del request.session[IMPORT_SESSION_KEY]
     if result.committed:
         # One event for the file: who imported students' or placements' data, and when.

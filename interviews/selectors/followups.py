@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from interviews.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpCount, FollowUpStatus
 from ipcop.lib.keyset import KeysetPage, keyset_page
-from ipcop.permissions import followups_visible_to, sites_facilitated_by
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -75,16 +74,24 @@ def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
     counts["overdue"] += windows["overdue"]
 
 
-def followup_counts(user: User, *, site: int | None = None, today: date | None = None) -> dict:
-    """The list's tab counts over `followups_visible_to(user)` (at `site` only, if given):
+def followup_counts(
+    user: User,
+    *,
+    visible: QuerySet[FollowUp],
+    managed_sites: QuerySet[Site],
+    site: int | None = None,
+    today: date | None = None,
+) -> dict:
+    """The list's tab counts over `visible`, the follow-ups `user` may see
+    (`ipcop.permissions.followups_visible_to`), at `site` only if given; `managed_sites`
+    are the sites whose follow-ups they all see (`sites_facilitated_by`):
     per status, in all ("total") and the open ones in each due window ("next30",
     "overdue"). Every follow-up at the sites the person manages is visible: those are
     counted from the kept counts; the rest, the follow-ups they take part in elsewhere
     (usually none), one by one."""
     today = today or timezone.localdate()
     counts = _no_counts()
-    sites = sites_facilitated_by(user)
-    visible = followups_visible_to(user)
+    sites = managed_sites
     if site is not None:
         sites = sites.filter(pk=site)
         visible = visible.filter(site_id=site)
@@ -110,11 +117,11 @@ def followup_counts(user: User, *, site: int | None = None, today: date | None =
     return counts
 
 
-def followup_panel_counts(user: User, *, today: date | None = None) -> dict:
-    """The tab counts over every follow-up at the sites the person manages (all sites for
+def followup_panel_counts(*, managed_sites: QuerySet[Site], today: date | None = None) -> dict:
+    """The tab counts over every follow-up at `managed_sites` (a person's: all sites for
     admins): what the facilitator's home panel shows."""
     counts = _no_counts()
-    _count_at_sites(counts, sites_facilitated_by(user), today or timezone.localdate())
+    _count_at_sites(counts, managed_sites, today or timezone.localdate())
     return counts
 
 
@@ -186,7 +193,7 @@ def _rows(page: QuerySet[FollowUp]) -> list[FollowUpRow]:
 
 
 def followup_page(
-    user: User,
+    visible: QuerySet[FollowUp],
     *,
     site: int | None,
     status: str | None,
@@ -197,13 +204,13 @@ def followup_page(
     query: str = "",
     today: date | None = None,
 ) -> KeysetPage:
-    """The page of `followups_visible_to(user)`, filtered, that `params` (request.GET)
+    """The page of `visible` (`followups_visible_to(user)`), filtered, that `params` (request.GET)
     points at, in due date order (keyset pagination on followup_due_id_idx, or
     followup_status_due_id_idx and followup_open_due_id_idx when filtered). `counts`
     (`followup_counts` at the same site) give the list's size unless both a status and a
     due window filter it; then it is counted, up to the cap."""
     today = today or timezone.localdate()
-    followups = followups_visible_to(user)
+    followups = visible
     if site is not None:
         followups = followups.filter(site_id=site)
     if status:
@@ -227,13 +234,12 @@ def followup_page(
 CALENDAR_PAST_DAYS = 30
 
 
-def calendar_followups(owner: User) -> QuerySet[FollowUp]:
+def calendar_followups(owner: User, *, visible: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     """The interviews a person conducts, for their private calendar feed: those scheduled
     from CALENDAR_PAST_DAYS ago on, in time order (followup_interviewer_idx)."""
     since = timezone.now() - timedelta(days=CALENDAR_PAST_DAYS)
     return (
-        followups_visible_to(owner)
-        .filter(interviewer=owner, status=FollowUpStatus.SCHEDULED, scheduled_at__gte=since)
+        visible.filter(interviewer=owner, status=FollowUpStatus.SCHEDULED, scheduled_at__gte=since)
         .select_related("participant", "interviewer", "site")
         .order_by("scheduled_at")
     )

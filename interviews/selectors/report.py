@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,7 +21,6 @@ from interviews.models import (
     InterviewRecord,
     Quote,
 )
-from ipcop.permissions import sites_facilitated_by
 from mentoring.models import SessionStudent, StudentSiteDomain, StudentSiteProfession
 from placements.models import Placement, PlacementModel, PlacementStatus
 from sites.models import (
@@ -31,10 +30,11 @@ from sites.models import (
     InitiativeStatus,
     InitiativeTheme,
     Membership,
+    Site,
 )
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 COMMUNITIES_SHOWN = 100
 
@@ -132,10 +132,10 @@ class OutcomesReport:
         return paragraphs
 
 
-def report_site_choices(user: User) -> list[tuple[int, str]]:
+def report_site_choices(managed_sites: QuerySet[Site]) -> list[tuple[int, str]]:
     """(id, name) of the sites the person's report may cover, by name: those of
     `ipcop.permissions.sites_facilitated_by`."""
-    return list(sites_facilitated_by(user).order_by("name", "pk").values_list("pk", "name"))
+    return list(managed_sites.order_by("name", "pk").values_list("pk", "name"))
 
 
 def _count_of(queryset, key: str) -> Subquery:

@@ -149,7 +149,7 @@ def test_sixteen_concurrent_writers_neither_deadlock_nor_lose_counts(facilitator
                     status=statuses[n % 2]
                 )
                 services.followup_cancel(followup=mine[3])
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()

@@ -126,13 +126,32 @@ def test_tab_counts_are_the_counts_of_what_the_person_sees(
     visible = permissions.followups_visible_to(user)
     for site in (None, site_a.pk, site_b.pk):
         shown = visible if site is None else visible.filter(site_id=site)
-        assert followup_counts(user, site=site, today=every_kind) == counted(shown, every_kind)
-    assert followup_counts(user, today=every_kind)["total"] > 0
+        assert followup_counts(
+            user,
+            visible=permissions.followups_visible_to(user),
+            managed_sites=permissions.sites_facilitated_by(user),
+            site=site,
+            today=every_kind,
+        ) == counted(shown, every_kind)
+    assert (
+        followup_counts(
+            user,
+            visible=permissions.followups_visible_to(user),
+            managed_sites=permissions.sites_facilitated_by(user),
+            today=every_kind,
+        )["total"]
+        > 0
+    )
 
 
 def test_a_participants_counts_are_their_own(every_kind, site_a):
     student = FollowUp.objects.filter(site=site_a).first().participant
-    counts = followup_counts(student, today=every_kind)
+    counts = followup_counts(
+        student,
+        visible=permissions.followups_visible_to(student),
+        managed_sites=permissions.sites_facilitated_by(student),
+        today=every_kind,
+    )
     assert counts["total"] == 1
     assert counts == counted(permissions.followups_visible_to(student), every_kind)
 
@@ -140,7 +159,13 @@ def test_a_participants_counts_are_their_own(every_kind, site_a):
 def test_tab_counts_match_the_list_filters_for_every_status_and_due_window(
     every_kind, facilitator, site_a
 ):
-    counts = followup_counts(facilitator, site=site_a.pk, today=every_kind)
+    counts = followup_counts(
+        facilitator,
+        visible=permissions.followups_visible_to(facilitator),
+        managed_sites=permissions.sites_facilitated_by(facilitator),
+        site=site_a.pk,
+        today=every_kind,
+    )
     followups = FollowUp.objects.filter(site=site_a)
     for due in DUE_FILTERS:
         assert counts[due] == followups.filter(selectors.followup_due_q(due, every_kind)).count()
@@ -177,11 +202,17 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
     if due:
         expected = expected.filter(selectors.followup_due_q(due, every_kind))
     expected = list(expected.order_by("due_on", "pk").values_list("pk", flat=True))
-    counts = followup_counts(user, site=site, today=every_kind)
+    counts = followup_counts(
+        user,
+        visible=permissions.followups_visible_to(user),
+        managed_sites=permissions.sites_facilitated_by(user),
+        site=site,
+        today=every_kind,
+    )
 
     def page_at(params):
         return followup_page(
-            user,
+            permissions.followups_visible_to(user),
             site=site,
             status=status,
             due=due,
@@ -216,7 +247,13 @@ def test_rows_name_people_sites_and_interviews_as_the_page_shows_them(site_a):
     User.objects.filter(pk=unnamed.participant_id).update(full_name="")
     admin = UserFactory(admin=True)
     page = followup_page(
-        admin, site=None, status=None, due=None, counts={"total": 2}, params=QueryDict(), per_page=5
+        permissions.followups_visible_to(admin),
+        site=None,
+        status=None,
+        due=None,
+        counts={"total": 2},
+        params=QueryDict(),
+        per_page=5,
     )
     rows = {row.pk: row for row in page}
     assert rows[named.pk].participant == named.participant.full_name
@@ -232,7 +269,9 @@ def test_rows_name_people_sites_and_interviews_as_the_page_shows_them(site_a):
 
 
 def test_panel_counts_cover_the_follow_ups_at_the_persons_sites_only(every_kind, facilitator):
-    counts = followup_panel_counts(facilitator, today=every_kind)
+    counts = followup_panel_counts(
+        managed_sites=permissions.sites_facilitated_by(facilitator), today=every_kind
+    )
     assert counts == counted(FollowUp.objects.filter(site__facilitators=facilitator), every_kind)
 
 
@@ -246,4 +285,6 @@ def test_the_calendar_lists_the_interviews_a_person_conducts_from_a_month_ago(fa
     )
     FollowUpFactory(scheduled=True, interviewer=facilitator, scheduled_at=now - timedelta(days=31))
     FollowUpFactory(scheduled=True, scheduled_at=now + timedelta(days=2))  # someone else's
-    assert list(calendar_followups(facilitator)) == [recent, coming]
+    assert list(
+        calendar_followups(facilitator, visible=permissions.followups_visible_to(facilitator))
+    ) == [recent, coming]

@@ -35,8 +35,8 @@ def placement_team(context, placement):
 
 
 # Markup without values.
-_GAP = mark_safe('<td class="matrix-gap">0</td>')  # noqa: S308  # nosec
-_OTHER_FRAMEWORK = mark_safe(  # noqa: S308  # nosec
+_GAP = mark_safe('<td class="matrix-gap">0</td>')  # nosec
+_OTHER_FRAMEWORK = mark_safe(  # nosec
     '<td class="matrix-na"><span class="visually-hidden">not this student\'s framework</span>—</td>'
 )
 

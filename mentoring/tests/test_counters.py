@@ -77,7 +77,6 @@ def test_counts_follow_the_services(logged, team, physiotherapist, site_a, place
     # Edit: the physiotherapist leaves, another domain is practised.
     services.session_update(
         session=logged,
-        by=preceptor,
         held_on=logged.held_on,
         duration_minutes=30,
         activity=Activity.SHADOWING,
@@ -88,7 +87,7 @@ def test_counts_follow_the_services(logged, team, physiotherapist, site_a, place
     assert_counts_right()
     assert (site_a.pk, student, physiotherapist.profession_id) not in professions_met()
     assert len(domains_covered()) == 3
-    services.session_delete(session=logged, by=preceptor)
+    services.session_delete(session=logged)
     assert_counts_right()
     assert professions_met() == {} and domains_covered() == {}
 
@@ -246,7 +245,7 @@ def test_sixteen_threads_logging_at_one_site_neither_deadlock_nor_miscount(
                     professionals=people if (n + k) % 2 else people[::-1],
                     domains=domains[k:] + domains[:k],
                 )
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connections.close_all()

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from interviews.models import FollowUp
+from ipcop.permissions import sites_facilitated_by
 from placements.importers import ImportFileError, parse_file, run_import
 from placements.models import Placement, PlacementStatusChange, Student
 from placements.tests.factories import CapacityFactory, ProgramFactory, StudentFactory
@@ -93,26 +94,50 @@ class TestStudentImport:
     def test_preview_changes_nothing_and_confirm_creates(self, facilitator, nursing_program):
         rows = rows_of(self.GOOD, "students")
         before = snapshot()
-        preview = run_import("students", rows, user=facilitator, commit=False)
+        preview = run_import(
+            "students",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
+        )
         assert preview.ok and preview.counts == {"create": 2, "update": 0, "unchanged": 0}
         assert snapshot() == before
-        result = run_import("students", rows, user=facilitator, commit=True)
+        result = run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         assert result.committed
         ann = Student.objects.get(user__email="ann@example.org")
         assert (ann.program, ann.student_number, ann.cohort_year) == (nursing_program, "1001", 2026)
 
     def test_reimporting_the_same_file_changes_nothing(self, facilitator, nursing_program):
         rows = rows_of(self.GOOD, "students")
-        run_import("students", rows, user=facilitator, commit=True)
+        run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         before = snapshot()
-        again = run_import("students", rows, user=facilitator, commit=True)
+        again = run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         assert again.counts == {"create": 0, "update": 0, "unchanged": 2}
         assert snapshot() == before
 
     def test_a_changed_cohort_is_shown_as_a_change(self, facilitator, nursing_program):
-        run_import("students", rows_of(self.GOOD, "students"), user=facilitator, commit=True)
+        run_import(
+            "students",
+            rows_of(self.GOOD, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         changed = self.GOOD.replace("1002,2026", "1002,2027")
-        result = run_import("students", rows_of(changed, "students"), user=facilitator, commit=True)
+        result = run_import(
+            "students",
+            rows_of(changed, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert result.counts == {"create": 0, "update": 1, "unchanged": 1}
         assert "cohort 2026 → 2027" in result.rows[1].summary
         assert Student.objects.get(user__email="ben@example.org").cohort_year == 2027
@@ -130,7 +155,13 @@ class TestStudentImport:
             "v@example.org,V,BScN,University of Alberta,1,\n"  # 8: number taken in program
         )
         before = snapshot()
-        result = run_import("students", rows_of(text, "students"), user=facilitator, commit=True)
+        result = run_import(
+            "students",
+            rows_of(text, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert not result.committed
         reasons = {row.line: " ".join(row.errors) for row in result.bad_rows}
         assert set(reasons) == {3, 4, 5, 6, 7, 8}
@@ -166,6 +197,7 @@ class TestPlacementImport:
             "placements",
             rows_of(self.good_file(unit_a, facilitator), "placements"),
             user=facilitator,
+            sites=sites_facilitated_by(facilitator),
             commit=True,
         )
         assert result.committed, [r.errors for r in result.rows]
@@ -181,9 +213,21 @@ class TestPlacementImport:
 
     def test_reimporting_the_same_file_changes_nothing(self, facilitator, students, unit_a):
         rows = rows_of(self.good_file(unit_a, facilitator), "placements")
-        run_import("placements", rows, user=facilitator, commit=True)
+        run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         before = snapshot()
-        again = run_import("placements", rows, user=facilitator, commit=True)
+        again = run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert again.counts == {"create": 0, "update": 0, "unchanged": 3}
         assert snapshot() == before
 
@@ -192,13 +236,18 @@ class TestPlacementImport:
             "placements",
             rows_of(self.good_file(unit_a, facilitator), "placements"),
             user=facilitator,
+            sites=sites_facilitated_by(facilitator),
             commit=True,
         )
         text = (
             self.HEADER + "s1@example.org,Site A,,2030-01-06,2030-02-21,traditional,confirmed,,\n"
         )
         result = run_import(
-            "placements", rows_of(text, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(text, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert result.counts["update"] == 1
         assert (
@@ -209,10 +258,20 @@ class TestPlacementImport:
 
     def test_an_earlier_status_never_moves_a_placement_back(self, facilitator, students, unit_a):
         rows = rows_of(self.good_file(unit_a, facilitator), "placements")
-        run_import("placements", rows, user=facilitator, commit=True)
+        run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         text = self.HEADER + "s2@example.org,Site A,,2030-01-06,2030-02-14,,requested,,\n"
         result = run_import(
-            "placements", rows_of(text, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(text, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert result.rows[0].action == "unchanged"
         assert Placement.objects.get(student__user__email="s2@example.org").status == "active"
@@ -245,7 +304,11 @@ class TestPlacementImport:
         )
         before = snapshot()
         result = run_import(
-            "placements", rows_of(text, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(text, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert not result.committed
         reasons = {row.line: " ".join(row.errors) for row in result.bad_rows}
@@ -272,12 +335,20 @@ class TestPlacementImport:
         text = "student_email,program,site,start_date,end_date\n"
         ambiguous = text + f"{person.email},,Site A,2030-01-06,2030-02-14\n"
         result = run_import(
-            "placements", rows_of(ambiguous, "placements"), user=facilitator, commit=False
+            "placements",
+            rows_of(ambiguous, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
         )
         assert "several programs" in result.rows[0].errors[0]
         chosen = text + f"{person.email},MN,Site A,2030-01-06,2030-02-14\n"
         result = run_import(
-            "placements", rows_of(chosen, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(chosen, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert result.committed
         assert Placement.objects.get().student.program == other_program
