@@ -210,11 +210,21 @@ def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
         MentoringSession.objects.filter(pk__in=own_ids)
         .exclude(Exists(facilitated))  # an anti-join from their few sessions
         .order_by()
-        .values_list("pk", flat=True)[: by_id + 1]
+        .values_list("pk", "site")[: by_id + 1]
     )
+    if not elsewhere:
+        return MentoringSession.objects.filter(at_sites)
     if len(elsewhere) > by_id:
         return MentoringSession.objects.filter(at_sites | Q(pk__in=own_ids))
-    return MentoringSession.objects.filter(at_sites | Q(pk__in=elsewhere))
+    # Read by site (their sites and those few's), keeping only those few at the others.
+    sites = (
+        _facilitated_site_ids(user)
+        .order_by()
+        .union(Site.objects.filter(pk__in={site for _, site in elsewhere}).values("pk"))
+    )
+    return MentoringSession.objects.filter(
+        Q(site__in=sites), at_sites | Q(pk__in=[pk for pk, _ in elsewhere])
+    )
 
 
 def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
