@@ -29,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.identifiers import clean_header_text, confusable_error, normalise_email
 from placements import services
 from placements.models import (
     Placement,
@@ -338,10 +339,29 @@ class _Importer:
 
 
 class StudentImporter(_Importer):
+    def _check_may_change(self, email: str) -> None:
+        """A facilitator imports only new people and students already placed at their
+        sites: any other existing account (another site's student, an admin, another
+        facilitator) is not theirs to enrol or change. (A row that changes nothing is let
+        through, so importing the same file again stays harmless.)"""
+        if self.user.is_admin:
+            return
+        person = get_user_model().objects.filter(email=email).first()
+        if person is None:
+            return
+        placed_here = Placement.objects.filter(student__user=person, site__in=self.sites)
+        if not placed_here.exists():
+            raise RowError(
+                f"{email} already has an account and no placement at your sites: "
+                "an admin can enrol them"
+            )
+
     def import_row(self, row: dict, result: RowResult) -> None:
-        email = row.get("email", "").lower()
+        email = normalise_email(row.get("email", ""))
         if not email:
             raise RowError("email is empty")
+        if problem := confusable_error(email):
+            raise RowError(problem)
         program = _program(row)
         self.once((email, program.pk), result.line)
         cohort_year = None
@@ -353,19 +373,20 @@ class StudentImporter(_Importer):
             if not 1900 <= cohort_year <= 2200:
                 raise RowError(f"cohort_year “{row['cohort_year']}” is not a year")
         student = (
-            Student.objects.filter(user__email__iexact=email, program=program)
+            Student.objects.filter(user__email=email, program=program)
             .select_related("user")
             .first()
         )
         if student is None:
+            self._check_may_change(email)
             if (
                 not row.get("full_name")
-                and not get_user_model().objects.filter(email__iexact=email).exists()
+                and not get_user_model().objects.filter(email=email).exists()
             ):
                 raise RowError("full_name is empty")
             services.student_enrol(
                 email=email,
-                full_name=row.get("full_name", ""),
+                full_name=clean_header_text(row.get("full_name", "")),
                 program=program,
                 student_number=row.get("student_number", ""),
                 cohort_year=cohort_year,
@@ -379,6 +400,7 @@ class StudentImporter(_Importer):
             result.action = "unchanged"
             result.summary = f"{student.user} in {program}"
             return
+        self._check_may_change(email)
         changes = []
         if number != student.student_number:
             changes.append(f"student number {student.student_number or '—'} → {number}")
@@ -398,11 +420,12 @@ class PlacementImporter(_Importer):
     STATUSES = services.LIFECYCLE_PATH
 
     def _student(self, row: dict) -> Student:
-        email, number = row.get("student_email", "").lower(), row.get("student_number", "")
+        email = normalise_email(row.get("student_email", ""))
+        number = row.get("student_number", "")
         if not email and not number:
             raise RowError("give student_email or student_number")
         students = Student.objects.select_related("user", "program__profession")
-        students = students.filter(user__email__iexact=email) if email else students
+        students = students.filter(user__email=email) if email else students
         students = students.filter(student_number=number) if number else students
         if row.get("program"):
             students = students.filter(program__name__iexact=row["program"])
@@ -443,7 +466,7 @@ class PlacementImporter(_Importer):
         if row.get("contact_email"):
             contact = (
                 get_user_model()
-                .objects.filter(email__iexact=row["contact_email"], is_active=True)
+                .objects.filter(email=normalise_email(row["contact_email"]), is_active=True)
                 .first()
             )
             if contact is None:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from accounts.identifiers import normalise_email
 from placements.models import (
     PLACEMENT_TRANSITIONS,
     Capacity,
@@ -59,11 +60,11 @@ def student_enrol(
     cohort_year: int | None = None,
 ) -> Student:
     """Enrol a person in a program, creating their account (without a usable password:
-    they set one through "forgot password") when the email is new. An existing account
-    keeps its name; it gains the student role."""
+    an invitation lets them set one) when the email is new. An existing account keeps its
+    name; it gains the student role."""
     UserModel = get_user_model()
-    email = UserModel.objects.normalize_email(email.strip()).lower()
-    user = UserModel.objects.filter(email__iexact=email).first()
+    email = normalise_email(email)
+    user = UserModel.objects.filter(email=email).first()
     if user is None:
         user = UserModel(
             email=email,

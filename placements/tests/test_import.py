@@ -8,11 +8,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.factories import UserFactory
 from interviews.models import FollowUp
 from ipcop.permissions import sites_facilitated_by
 from placements.importers import ImportFileError, parse_file, run_import
 from placements.models import Placement, PlacementStatusChange, Student
-from placements.tests.factories import CapacityFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    CapacityFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +128,7 @@ class TestStudentImport:
         assert again.counts == {"create": 0, "update": 0, "unchanged": 2}
         assert snapshot() == before
 
-    def test_a_changed_cohort_is_shown_as_a_change(self, facilitator, nursing_program):
+    def test_a_changed_cohort_is_shown_as_a_change(self, facilitator, site_a, nursing_program):
         run_import(
             "students",
             rows_of(self.GOOD, "students"),
@@ -130,6 +136,8 @@ class TestStudentImport:
             sites=sites_facilitated_by(facilitator),
             commit=True,
         )
+        # Placed at the facilitator's site: theirs to change from now on.
+        PlacementFactory(student=Student.objects.get(user__email="ben@example.org"), site=site_a)
         changed = self.GOOD.replace("1002,2026", "1002,2027")
         result = run_import(
             "students",
@@ -408,3 +416,82 @@ class TestImportPages:
         client.force_login(preceptor if who == "preceptor" else student.user)
         assert client.get(reverse("placements:import")).status_code == 403
         assert client.post(reverse("placements:import_confirm")).status_code == 403
+
+
+class TestImportScope:
+    """The review's finding: a facilitator's students import changed, and enrolled,
+    people outside their sites."""
+
+    HEADER = "email,full_name,program,student_number,cohort_year\n"
+
+    def run(self, facilitator, text):
+        return run_import(
+            "students",
+            rows_of(self.HEADER + text, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
+
+    def test_a_student_never_placed_at_their_sites_is_a_row_error(
+        self, facilitator, site_a, site_b
+    ):
+        student = StudentFactory(student_number="S-1", cohort_year=2024)
+        PlacementFactory(student=student, site=site_b)
+        result = self.run(
+            facilitator,
+            f"{student.user.email},X,{student.program.name},S-999,2030\n",
+        )
+        assert not result.committed
+        assert "no placement at your sites" in result.rows[0].errors[0]
+        student.refresh_from_db()
+        assert (student.student_number, student.cohort_year) == ("S-1", 2024)
+
+    @pytest.mark.parametrize("role", ["admin", "facilitator"])
+    def test_an_admin_or_another_facilitator_is_not_enrolled(self, facilitator, site_a, role):
+        other = UserFactory(**{role: True})
+        program = ProgramFactory()
+        result = self.run(facilitator, f"{other.email},X,{program.name},,\n")
+        assert not result.committed
+        assert "no placement at your sites" in result.rows[0].errors[0]
+        assert not Student.objects.filter(user=other).exists()
+
+    def test_a_student_placed_at_their_site_and_a_new_person_are_imported(
+        self, facilitator, site_a
+    ):
+        student = StudentFactory(student_number="S-1")
+        PlacementFactory(student=student, site=site_a)
+        result = self.run(
+            facilitator,
+            f"{student.user.email},X,{student.program.name},S-2,\n"
+            f"new.person@example.org,New Person,{student.program.name},,\n",
+        )
+        assert result.committed, [row.errors for row in result.rows]
+        student.refresh_from_db()
+        assert student.student_number == "S-2"
+
+    def test_another_spelling_of_an_address_is_the_same_person(self, facilitator, site_a):
+        student = StudentFactory(user__email="bill@example.org")
+        PlacementFactory(student=student, site=site_b_placement_site(facilitator))
+        result = self.run(facilitator, f"BILL@Example.org,X,{student.program.name},S-3,\n")
+        assert not result.committed  # found as the same (outside) person, not a new one
+
+    def test_a_confusable_address_is_refused(self, facilitator, site_a):
+        program = ProgramFactory()
+        result = self.run(facilitator, f"b\u0131ll@example.org,Bill,{program.name},,\n")
+        assert not result.committed
+        assert result.rows[0].errors
+
+    def test_a_line_break_in_a_name_is_cleaned(self, facilitator, site_a):
+        program = ProgramFactory()
+        result = self.run(facilitator, f'new@example.org,"Ann\r\nBcc: x@y",{program.name},,\n')
+        assert result.committed, [row.errors for row in result.rows]
+        user = Student.objects.get(user__email="new@example.org").user
+        assert "\n" not in user.full_name and "\r" not in user.full_name
+
+
+def site_b_placement_site(facilitator):
+    """A site `facilitator` does not facilitate."""
+    from sites.tests.factories import SiteFactory
+
+    return SiteFactory()
