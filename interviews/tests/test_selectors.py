@@ -193,12 +193,12 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
         )
 
     page = page_at(QueryDict())
-    seen = [row.pk for row in page]
+    seen = [row["pk"] for row in page]
     pages = [seen[:]]
     while page.has_next:
         assert page.next_query.startswith("x=1&after=")
         page = page_at(QueryDict(page.next_query))
-        pages.append([row.pk for row in page])
+        pages.append([row["pk"] for row in page])
         seen += pages[-1]
     assert seen == expected
     assert page.count == min(len(expected), 10)
@@ -206,7 +206,7 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
     assert page.number == len(pages)
     while page.has_previous:
         page = page_at(QueryDict(page.previous_query))
-        assert [row.pk for row in page] == pages[page.number - 1]
+        assert [row["pk"] for row in page] == pages[page.number - 1]
     assert page.number == 1
 
 
@@ -218,17 +218,17 @@ def test_rows_name_people_sites_and_interviews_as_the_page_shows_them(site_a):
     page = followup_page(
         admin, site=None, status=None, due=None, counts={"total": 2}, params=QueryDict(), per_page=5
     )
-    rows = {row.pk: row for row in page}
-    assert rows[named.pk].participant == named.participant.full_name
+    rows = {row["pk"]: row for row in page}
+    assert rows[named.pk]["participant"] == named.participant.full_name
     local = timezone.localtime(named.scheduled_at)
-    assert rows[named.pk].interview == f"{local:%Y-%m-%d %H:%M} with {named.interviewer}"
-    assert rows[named.pk].due == named.due_on.isoformat()
-    assert rows[named.pk].follows == "Placement"
-    assert rows[named.pk].status == "Scheduled"
-    assert rows[unnamed.pk].participant == unnamed.participant.email
-    assert rows[unnamed.pk].follows == "CoP membership"
-    assert rows[unnamed.pk].interview == ""
-    assert {row.site for row in page} == {"Site A"}
+    assert rows[named.pk]["interview"] == f"{local:%Y-%m-%d %H:%M} with {named.interviewer}"
+    assert rows[named.pk]["due"] == named.due_on.isoformat()
+    assert rows[named.pk]["follows"] == "Placement"
+    assert rows[named.pk]["status"] == "Scheduled"
+    assert rows[unnamed.pk]["participant"] == unnamed.participant.email
+    assert rows[unnamed.pk]["follows"] == "CoP membership"
+    assert rows[unnamed.pk]["interview"] == ""
+    assert {row["site"] for row in page} == {"Site A"}
 
 
 def test_panel_counts_cover_the_follow_ups_at_the_persons_sites_only(every_kind, facilitator):
@@ -247,3 +247,30 @@ def test_the_calendar_lists_the_interviews_a_person_conducts_from_a_month_ago(fa
     FollowUpFactory(scheduled=True, interviewer=facilitator, scheduled_at=now - timedelta(days=31))
     FollowUpFactory(scheduled=True, scheduled_at=now + timedelta(days=2))  # someone else's
     assert list(calendar_followups(facilitator)) == [recent, coming]
+
+
+def test_cached_counts_follow_service_admin_and_facilitator_changes(
+    facilitator, site_a, site_b, admin_user, rf, django_capture_on_commit_callbacks
+):
+    from django.contrib.admin.sites import site as admin_site
+
+    from interviews import services
+
+    first = FollowUpFactory(placement=PlacementFactory(site=site_a))
+    FollowUpFactory(placement=PlacementFactory(site=site_b))
+    assert followup_counts(facilitator)["total"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.followup_cancel(followup=first)
+    assert followup_counts(facilitator)["cancelled"] == 1
+    assert followup_panel_counts(facilitator)["pending"] == 0
+    # The admin deletes it.
+    request = rf.post("/")
+    request.user = admin_user
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_site._registry[FollowUp].delete_model(request, first)
+    assert followup_counts(facilitator)["total"] == 0
+    # Given site B, the facilitator sees its follow-ups at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        site_b.facilitators.add(facilitator)
+    assert followup_counts(facilitator)["total"] == 1
+    assert followup_panel_counts(facilitator)["pending"] == 1
