@@ -1,13 +1,17 @@
 """The interviews app's part in what lower apps announce: a new CoP member and a student
-starting a placement are each due a follow-up; an erased person's interview words go."""
+starting a placement are each due a follow-up; an erased person's interview words go; a
+change of a site's facilitators changes whose follow-up counts are whose."""
 
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import person_erased
+from interviews.cache import followups_changed
 from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
 from interviews.services import followup_for_membership, followup_for_placement
 from placements.signals import placement_activated
+from sites.models import Site
 from sites.signals import membership_started
 
 
@@ -32,3 +36,9 @@ def erase_person(sender, *, person, **kwargs) -> None:
     CalendarFeed.objects.filter(owner=person, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+@receiver(m2m_changed, sender=Site.facilitators.through, dispatch_uid="interviews.facilitators")
+def facilitators_changed(sender, *, action, **kwargs) -> None:
+    if action.startswith("post_"):
+        followups_changed()

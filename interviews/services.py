@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
 from interviews import ics
+from interviews.cache import followups_changed
 from interviews.models import (
     CalendarFeed,
     FollowUp,
@@ -335,6 +336,7 @@ def followup_for_membership(*, membership) -> FollowUp:
     )
     if created:
         reminders_recompute(followup=followup)
+        followups_changed()
     return followup
 
 
@@ -352,6 +354,7 @@ def followup_for_placement(*, placement) -> FollowUp:
     )
     if created:
         reminders_recompute(followup=followup)
+        followups_changed()
     return followup
 
 
@@ -406,6 +409,7 @@ def followup_schedule(
     followup.status = FollowUpStatus.SCHEDULED
     followup.full_clean()
     followup.save()
+    followups_changed()
     reminders_recompute(followup=followup)
 
     _send_invitations(followup, ics.REQUEST, [followup.participant_id, interviewer.pk])
@@ -423,6 +427,7 @@ def _close(followup: FollowUp, status: str) -> FollowUp:
         followup.calendar_sequence += 1
     followup.status = status
     followup.save(update_fields=["status", "calendar_sequence", "updated_at"])
+    followups_changed()
     _reminders_discard_pending(followup)
     if was_scheduled and status != FollowUpStatus.COMPLETED:
         _send_invitations(followup, ics.CANCEL, [followup.participant_id, followup.interviewer_id])

@@ -81,7 +81,6 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     visible = followups_visible_to(request.user)
     counts = followup_counts(
         request.user,
-        visible=visible,
         managed_sites=sites_facilitated_by(request.user),
         site=site,
     )

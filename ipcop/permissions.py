@@ -245,23 +245,23 @@ def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
 
 
 def followups_visible_to(user: User) -> QuerySet[FollowUp]:
-    """Everyone: the follow-ups they take part in, as participant or interviewer
-    (`FollowUpQuerySet.involving`; never the record's content, see
-    `interview_records_visible_to`). Facilitators: also every follow-up at their sites
-    (`followups_manageable_by`); admins: all. Lists count the follow-ups at the person's
-    sites from kept counts and read only the rest row by row, so the rule keeps this
-    form: their sites' follow-ups, plus those they take part in."""
+    """The follow-ups a person manages (`followups_manageable_by`: every one at their sites
+    for facilitators, all for admins) and those they take part in, as participant or
+    interviewer (`FollowUpQuerySet.involving`; never the record's content, see
+    `interview_records_visible_to`). Lists count the first part from the counts kept per
+    site and read only the second one row by row (interviews.selectors.followups)."""
     if not user.is_authenticated:
         return _none(FollowUp)
     if user.is_admin:
         return FollowUp.objects.all()
     visible = FollowUp.objects.involving(user)
     if has_role(user, "facilitator"):
-        visible |= FollowUp.objects.filter(site__in=_facilitated_site_ids(user))
+        visible |= followups_manageable_by(user)
     return visible
 
 
 def followups_manageable_by(user: User) -> QuerySet[FollowUp]:
+    """Every follow-up at the sites a person manages (`sites_facilitated_by`)."""
     if user.is_admin:
         return FollowUp.objects.all()
     return FollowUp.objects.filter(site__in=sites_facilitated_by(user))

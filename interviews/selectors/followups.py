@@ -4,11 +4,13 @@ the private calendar feed, over the querysets of `ipcop.permissions`."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from interviews.cache import followups_version
 from interviews.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpCount, FollowUpStatus
 from ipcop.lib.keyset import KeysetPage, keyset_page
 
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
     from sites.models import Site
 
 DUE_WINDOW_DAYS = 30
+
+# The counts are cached under the version of the follow-up data (interviews.cache), which
+# the services bump; this bounds how long a write that bypasses them goes unseen.
+COUNTS_CACHE_SECONDS = 300
 
 # The list's "due" filter: named windows relative to today.
 DUE_FILTERS = {
@@ -74,32 +80,47 @@ def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
     counts["overdue"] += windows["overdue"]
 
 
+def _cached(key: str, count) -> dict:
+    key = f"interviews:{key}:{followups_version()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count()
+        cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return counts
+
+
 def followup_counts(
     user: User,
     *,
-    visible: QuerySet[FollowUp],
     managed_sites: QuerySet[Site],
     site: int | None = None,
     today: date | None = None,
 ) -> dict:
-    """The list's tab counts over `visible`, the follow-ups `user` may see
-    (`ipcop.permissions.followups_visible_to`), at `site` only if given; `managed_sites`
-    are the sites whose follow-ups they all see (`sites_facilitated_by`):
-    per status, in all ("total") and the open ones in each due window ("next30",
-    "overdue"). Every follow-up at the sites the person manages is visible: those are
-    counted from the kept counts; the rest, the follow-ups they take part in elsewhere
-    (usually none), one by one."""
+    """The list's tab counts over what `user` may see (`followups_visible_to`: every
+    follow-up at `managed_sites`, from `sites_facilitated_by`, and those they take part in),
+    at `site` only if given: per status, in all ("total") and the open ones in each due window ("next30",
+    "overdue"). The follow-ups the person manages, every one at their sites, are counted
+    from the kept counts; the rest of what they see, the follow-ups they take part in
+    elsewhere (usually none), one by one. Cached: the list's every page shows them."""
     today = today or timezone.localdate()
+    return _cached(
+        f"followup-counts:{user.pk}:{site}:{today.isoformat()}",
+        lambda: _followup_counts(user, managed_sites, site, today),
+    )
+
+
+def _followup_counts(
+    user: User, managed_sites: QuerySet[Site], site: int | None, today: date
+) -> dict:
     counts = _no_counts()
     sites = managed_sites
+    involving = FollowUp.objects.involving(user)
     if site is not None:
         sites = sites.filter(pk=site)
-        visible = visible.filter(site_id=site)
+        involving = involving.filter(site_id=site)
     _count_at_sites(counts, sites, today)
     elsewhere = (
-        # `involving` is the rest of the rule, and lets the query read two indexes.
-        visible.involving(user)
-        .exclude(site__in=sites)
+        involving.exclude(site__in=sites)
         .order_by()
         .values_list("status")
         .annotate(
@@ -117,29 +138,31 @@ def followup_counts(
     return counts
 
 
-def followup_panel_counts(*, managed_sites: QuerySet[Site], today: date | None = None) -> dict:
-    """The tab counts over every follow-up at `managed_sites` (a person's: all sites for
-    admins): what the facilitator's home panel shows."""
-    counts = _no_counts()
-    _count_at_sites(counts, managed_sites, today or timezone.localdate())
-    return counts
+def followup_panel_counts(
+    user: User, *, managed_sites: QuerySet[Site], today: date | None = None
+) -> dict:
+    """The tab counts over every follow-up at `managed_sites` (the person's, from
+    `sites_facilitated_by`: all sites for admins): what the facilitator's home panel
+    shows. Cached as the list's."""
+    today = today or timezone.localdate()
+    scope = "all" if user.is_admin else user.pk
+
+    def count() -> dict:
+        counts = _no_counts()
+        _count_at_sites(counts, managed_sites, today)
+        return counts
+
+    return _cached(f"followup-panel:{scope}:{today.isoformat()}", count)
 
 
 # --- The list --------------------------------------------------------------------------
 
 
-class FollowUpRow(NamedTuple):
-    """What a row of the list shows, formatted (Django's date filter cost as much as the
-    rest of the rows)."""
-
-    pk: int
-    due_on: date
-    due: str  # YYYY-MM-DD
-    status: str  # its label
-    participant: str
-    follows: str
-    site: str
-    interview: str  # "YYYY-MM-DD HH:MM with <interviewer>" in local time, or ""
+# What a row of the list shows, formatted: "pk", "due_on", "due" (YYYY-MM-DD), "status"
+# (its label), "participant", "follows", "site", "interview" ("YYYY-MM-DD HH:MM with
+# <interviewer>" in local time, or ""). Dicts: a template reads them a key at a time, and
+# Django's date filter cost as much as the rest of the rows.
+FollowUpRow = dict
 
 
 def _name(full_name: str | None, email: str | None) -> str:
@@ -149,7 +172,8 @@ def _name(full_name: str | None, email: str | None) -> str:
 
 def _rows(page: QuerySet[FollowUp]) -> list[FollowUpRow]:
     """The rows of a page (at most a page and one of the list's follow-ups, by id): the
-    names are joined to these rows only, not to the whole list."""
+    page's ids are found from the list's index alone (it holds the columns that decide
+    who sees a row), and the names are joined to those rows only."""
     found = FollowUp.objects.filter(pk__in=page.values("pk")).values_list(
         "pk",
         "due_on",
@@ -164,19 +188,19 @@ def _rows(page: QuerySet[FollowUp]) -> list[FollowUpRow]:
     )
     zone = timezone.get_current_timezone()
     return [
-        FollowUpRow(
-            pk=pk,
-            due_on=due_on,
-            due=due_on.isoformat(),
-            status=STATUS_LABELS.get(status, status),
-            participant=_name(participant, participant_email),
-            follows="Placement" if placement_id else "CoP membership",
-            site=site,
-            interview=f"{scheduled_at.astimezone(zone):%Y-%m-%d %H:%M} with "
+        {
+            "pk": pk,
+            "due_on": due_on,
+            "due": due_on.isoformat(),
+            "status": STATUS_LABELS.get(status, status),
+            "participant": _name(participant, participant_email),
+            "follows": "Placement" if placement_id else "CoP membership",
+            "site": site,
+            "interview": f"{scheduled_at.astimezone(zone):%Y-%m-%d %H:%M} with "
             f"{_name(interviewer, interviewer_email)}"
             if scheduled_at
             else "",
-        )
+        }
         for (
             pk,
             due_on,

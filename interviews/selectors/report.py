@@ -198,11 +198,13 @@ def _initiatives(report: OutcomesReport, sites: list[int]) -> None:
     report.initiatives_by_theme = sorted(by_theme.values(), key=lambda e: -e["total"])
     report.initiative_statuses = list(InitiativeStatus.choices)
     report.initiative_total = sum(e["total"] for e in by_theme.values())
-    report.implemented_examples = list(
-        alive.filter(status__in=[InitiativeStatus.IMPLEMENTED, InitiativeStatus.SUSTAINED])
-        .order_by("-updated_at", "-pk")
-        .values_list("title", flat=True)[:5]
-    )
+    done = [InitiativeStatus.IMPLEMENTED, InitiativeStatus.SUSTAINED]
+    if any(entry["by_status"].get(status) for entry in by_theme.values() for status in done):
+        report.implemented_examples = list(
+            alive.filter(status__in=done)
+            .order_by("-updated_at", "-pk")
+            .values_list("title", flat=True)[:5]
+        )
 
 
 def _placed(sites: list[int], start: date, end: date):
@@ -239,13 +241,17 @@ def _placements(report: OutcomesReport, sites: list[int]) -> None:
 
 def _exposure(report: OutcomesReport, sites: list[int]) -> None:
     """The IP exposure of the students placed at the sites during the period who took part
-    in mentoring sessions on those placements (`_placements` counts them), over their
+    in mentoring sessions on those placements (`_placements` counts them; none, nothing to
+    read), over their
     sessions at those sites, from the counts mentoring keeps per site and student (a pair
     has rows only for what it met; the sessions are not read one by one): per profession
     other than their own, the students who met its professionals, and the mean number of
     other professions a student met (students meeting none count as 0); per competency
     domain, the students who practised it and their sessions (domains of same-named
     frameworks that share a name count as one)."""
+    students = report.exposure["students"]
+    if not students:
+        return
     placed = _placed(sites, report.start, report.end).filter(
         site=OuterRef("site"), student=OuterRef("student")
     )
@@ -276,8 +282,7 @@ def _exposure(report: OutcomesReport, sites: list[int]) -> None:
     ]
     # Each student who met a profession is one (student, profession) pair.
     pairs = sum(row["students"] for row in report.professions_met)
-    students = report.exposure["students"]
-    report.exposure["avg_professions"] = pairs / students if students else None
+    report.exposure["avg_professions"] = pairs / students
 
 
 def _followups(report: OutcomesReport, sites: list[int]) -> None:

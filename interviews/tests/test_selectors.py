@@ -128,7 +128,6 @@ def test_tab_counts_are_the_counts_of_what_the_person_sees(
         shown = visible if site is None else visible.filter(site_id=site)
         assert followup_counts(
             user,
-            visible=permissions.followups_visible_to(user),
             managed_sites=permissions.sites_facilitated_by(user),
             site=site,
             today=every_kind,
@@ -136,7 +135,6 @@ def test_tab_counts_are_the_counts_of_what_the_person_sees(
     assert (
         followup_counts(
             user,
-            visible=permissions.followups_visible_to(user),
             managed_sites=permissions.sites_facilitated_by(user),
             today=every_kind,
         )["total"]
@@ -148,7 +146,6 @@ def test_a_participants_counts_are_their_own(every_kind, site_a):
     student = FollowUp.objects.filter(site=site_a).first().participant
     counts = followup_counts(
         student,
-        visible=permissions.followups_visible_to(student),
         managed_sites=permissions.sites_facilitated_by(student),
         today=every_kind,
     )
@@ -161,7 +158,6 @@ def test_tab_counts_match_the_list_filters_for_every_status_and_due_window(
 ):
     counts = followup_counts(
         facilitator,
-        visible=permissions.followups_visible_to(facilitator),
         managed_sites=permissions.sites_facilitated_by(facilitator),
         site=site_a.pk,
         today=every_kind,
@@ -204,7 +200,6 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
     expected = list(expected.order_by("due_on", "pk").values_list("pk", flat=True))
     counts = followup_counts(
         user,
-        visible=permissions.followups_visible_to(user),
         managed_sites=permissions.sites_facilitated_by(user),
         site=site,
         today=every_kind,
@@ -224,12 +219,12 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
         )
 
     page = page_at(QueryDict())
-    seen = [row.pk for row in page]
+    seen = [row["pk"] for row in page]
     pages = [seen[:]]
     while page.has_next:
         assert page.next_query.startswith("x=1&after=")
         page = page_at(QueryDict(page.next_query))
-        pages.append([row.pk for row in page])
+        pages.append([row["pk"] for row in page])
         seen += pages[-1]
     assert seen == expected
     assert page.count == min(len(expected), 10)
@@ -237,7 +232,7 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
     assert page.number == len(pages)
     while page.has_previous:
         page = page_at(QueryDict(page.previous_query))
-        assert [row.pk for row in page] == pages[page.number - 1]
+        assert [row["pk"] for row in page] == pages[page.number - 1]
     assert page.number == 1
 
 
@@ -255,22 +250,22 @@ def test_rows_name_people_sites_and_interviews_as_the_page_shows_them(site_a):
         params=QueryDict(),
         per_page=5,
     )
-    rows = {row.pk: row for row in page}
-    assert rows[named.pk].participant == named.participant.full_name
+    rows = {row["pk"]: row for row in page}
+    assert rows[named.pk]["participant"] == named.participant.full_name
     local = timezone.localtime(named.scheduled_at)
-    assert rows[named.pk].interview == f"{local:%Y-%m-%d %H:%M} with {named.interviewer}"
-    assert rows[named.pk].due == named.due_on.isoformat()
-    assert rows[named.pk].follows == "Placement"
-    assert rows[named.pk].status == "Scheduled"
-    assert rows[unnamed.pk].participant == unnamed.participant.email
-    assert rows[unnamed.pk].follows == "CoP membership"
-    assert rows[unnamed.pk].interview == ""
-    assert {row.site for row in page} == {"Site A"}
+    assert rows[named.pk]["interview"] == f"{local:%Y-%m-%d %H:%M} with {named.interviewer}"
+    assert rows[named.pk]["due"] == named.due_on.isoformat()
+    assert rows[named.pk]["follows"] == "Placement"
+    assert rows[named.pk]["status"] == "Scheduled"
+    assert rows[unnamed.pk]["participant"] == unnamed.participant.email
+    assert rows[unnamed.pk]["follows"] == "CoP membership"
+    assert rows[unnamed.pk]["interview"] == ""
+    assert {row["site"] for row in page} == {"Site A"}
 
 
 def test_panel_counts_cover_the_follow_ups_at_the_persons_sites_only(every_kind, facilitator):
     counts = followup_panel_counts(
-        managed_sites=permissions.sites_facilitated_by(facilitator), today=every_kind
+        facilitator, managed_sites=permissions.sites_facilitated_by(facilitator), today=every_kind
     )
     assert counts == counted(FollowUp.objects.filter(site__facilitators=facilitator), every_kind)
 
@@ -288,3 +283,60 @@ def test_the_calendar_lists_the_interviews_a_person_conducts_from_a_month_ago(fa
     assert list(
         calendar_followups(facilitator, visible=permissions.followups_visible_to(facilitator))
     ) == [recent, coming]
+
+
+def test_cached_counts_follow_service_admin_and_facilitator_changes(
+    facilitator, site_a, site_b, admin_user, rf, django_capture_on_commit_callbacks
+):
+    from django.contrib.admin.sites import site as admin_site
+
+    from interviews import services
+
+    first = FollowUpFactory(placement=PlacementFactory(site=site_a))
+    FollowUpFactory(placement=PlacementFactory(site=site_b))
+    assert (
+        followup_counts(facilitator, managed_sites=permissions.sites_facilitated_by(facilitator))[
+            "total"
+        ]
+        == 1
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.followup_cancel(followup=first)
+    assert (
+        followup_counts(facilitator, managed_sites=permissions.sites_facilitated_by(facilitator))[
+            "cancelled"
+        ]
+        == 1
+    )
+    assert (
+        followup_panel_counts(
+            facilitator, managed_sites=permissions.sites_facilitated_by(facilitator)
+        )["pending"]
+        == 0
+    )
+    # The admin deletes it.
+    request = rf.post("/")
+    request.user = admin_user
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_site._registry[FollowUp].delete_model(request, first)
+    assert (
+        followup_counts(facilitator, managed_sites=permissions.sites_facilitated_by(facilitator))[
+            "total"
+        ]
+        == 0
+    )
+    # Given site B, the facilitator sees its follow-ups at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        site_b.facilitators.add(facilitator)
+    assert (
+        followup_counts(facilitator, managed_sites=permissions.sites_facilitated_by(facilitator))[
+            "total"
+        ]
+        == 1
+    )
+    assert (
+        followup_panel_counts(
+            facilitator, managed_sites=permissions.sites_facilitated_by(facilitator)
+        )["pending"]
+        == 1
+    )

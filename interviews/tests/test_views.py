@@ -249,7 +249,7 @@ def test_list_pages_by_keyset_in_due_date_order(client_for, facilitator, site_a,
     response = c.get(url("followup_list"))
     while True:
         page = response.context["page"]
-        seen += [row.pk for row in page]
+        seen += [row["pk"] for row in page]
         if not page.has_next:
             break
         response = c.get(url("followup_list") + "?" + page.next_query)
@@ -260,7 +260,7 @@ def test_list_pages_by_keyset_in_due_date_order(client_for, facilitator, site_a,
     # Back one page from the last.
     back_page = c.get(url("followup_list") + "?" + page.previous_query)
     back = back_page.context["page"]
-    assert [row.pk for row in back] == expected[3:6]
+    assert [row["pk"] for row in back] == expected[3:6]
     assert f'href="{url("followup_detail", expected[3])}"' in back_page.content.decode()
 
 
@@ -269,7 +269,7 @@ def test_list_shows_the_site_of_an_interview_at_a_site_not_otherwise_visible(cli
     followup = FollowUpFactory(placement=PlacementFactory(site=site_b), scheduled=True)
     FollowUp.objects.filter(pk=followup.pk).update(interviewer=interviewer)
     response = client_for(interviewer).get(url("followup_list"))
-    assert [row.site for row in response.context["page"]] == ["Site B"]
+    assert [row["site"] for row in response.context["page"]] == ["Site B"]
 
 
 def make_followups(site, n):
