@@ -2,10 +2,11 @@
 students, the sessions list, a student's IP learning record, a site's matrix, a
 preceptor's hours.
 
-Every aggregate is computed by the database; Python only arranges the few aggregated rows
-into tables, so the number of queries of a page does not grow with the number of sessions.
-The site matrix and the professions met at a site read the counts the triggers keep
-(StudentSiteProfession, StudentSiteDomain: mentoring/triggers.py) instead of every
+The number of queries of a page does not grow with the number of sessions. Aggregates over
+many rows are the database's; Python sums only one person's own rows (a student's
+sessions for their record, a preceptor's for their statement), which it reads anyway to
+list them. The site matrix and the professions met at a site read the counts the triggers
+keep (StudentSiteProfession, StudentSiteDomain: mentoring/triggers.py) instead of every
 session of the site or of the page's students.
 """
 
