@@ -287,7 +287,11 @@ def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def theme_list(request: HttpRequest) -> HttpResponse:
+    """Facilitators read the codebook; only admins change it, because it codes every
+    site's interviews: a rename or merge at one site would change the others' coding."""
     require_role(request.user, "facilitator")
+    if request.method == "POST":
+        require_role(request.user, "admin")
     form = ThemeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -306,12 +310,16 @@ def theme_list(request: HttpRequest) -> HttpResponse:
         # The current codebook first, merged themes after it.
         .order_by(F("merged_into").asc(nulls_first=True), "order", "name")
     )
-    return render(request, "interviews/theme_list.html", {"themes": themes, "form": form})
+    return render(
+        request,
+        "interviews/theme_list.html",
+        {"themes": themes, "form": form, "can_edit": request.user.is_admin},
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, "facilitator")
+    require_role(request.user, "admin")  # the codebook is shared by every site
     theme = get_object_or_404(Theme.objects.active(), pk=pk)
     form = ThemeForm(
         request.POST or None, initial={"name": theme.name, "description": theme.description}
@@ -329,7 +337,7 @@ def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, "facilitator")
+    require_role(request.user, "admin")  # the codebook is shared by every site
     theme = get_object_or_404(Theme.objects.active(), pk=pk)
     form = ThemeMergeForm(request.POST or None, theme=theme)
     if request.method == "POST" and form.is_valid():

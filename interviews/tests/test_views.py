@@ -179,8 +179,23 @@ def test_recording_redirects_to_consent_first_then_records(client_for, facilitat
     assert Quote.objects.get().may_publish is True
 
 
-def test_codebook_add_rename_merge(client_for, facilitator):
+def test_a_facilitator_reads_the_codebook_but_cannot_change_it(client_for, facilitator):
+    """The codebook codes every site's interviews: a facilitator renaming or merging a
+    theme changed other sites' coding (the review's finding), so admins change it."""
     c = client_for(facilitator)
+    theme = ThemeFactory(name="Shared charting")
+    page = c.get(url("theme_list"))
+    assert page.status_code == 200 and "Shared charting" in page.content.decode()
+    assert "Add theme" not in page.content.decode()
+    assert c.post(url("theme_list"), {"name": "New"}).status_code == 403
+    assert c.post(url("theme_rename", theme.pk), {"name": "Renamed"}).status_code == 403
+    assert c.post(url("theme_merge", theme.pk), {"target": ThemeFactory().pk}).status_code == 403
+    theme.refresh_from_db()
+    assert theme.name == "Shared charting" and theme.merged_into is None
+
+
+def test_codebook_add_rename_merge(client_for, admin_user):
+    c = client_for(admin_user)
     assert c.post(url("theme_list"), {"name": "Shared charting"}).status_code == 302
     theme = Theme.objects.get(name="Shared charting")
     assert c.post(url("theme_list"), {"name": "shared charting"}).status_code == 200  # duplicate

@@ -61,9 +61,10 @@ MATRIX = {
     "interviews:record_interview": ((GO, NO, NF, NF, NF, OK, NF, OK), (GO, NO, NF, NF, NF, GO, NF, GO)),
     "interviews:report": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "interviews:report_csv": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "interviews:theme_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, GO, GO)),
-    "interviews:theme_merge": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
-    "interviews:theme_rename": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, GO, GO)),
+    # The codebook is shared by every site: facilitators read it, admins change it.
+    "interviews:theme_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, NO, NO, GO)),
+    "interviews:theme_merge": ((GO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, OK)),
+    "interviews:theme_rename": ((GO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, GO)),
     "login": ((OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK)),
     "logout": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, GO, GO, GO, GO, GO, GO, GO)),
     "mentoring:learning_record": ((GO, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
