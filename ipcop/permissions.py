@@ -241,6 +241,18 @@ def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
     return MentoringSession.objects.filter(condition)
 
 
+def session_reflections_readable_by(user: User, session: MentoringSession) -> bool:
+    """Students' reflections on a session are for each author and the session's preceptors
+    (who logged it, or took part as a professional): not for the other students present,
+    nor for facilitators or admins reading the session."""
+    if not user.is_authenticated:
+        return False
+    return (
+        session.logged_by_id == user.pk
+        or session.professional_attendance.filter(person=user).exists()
+    )
+
+
 # --- Follow-ups and interview records --------------------------------------------------
 
 

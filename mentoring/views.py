@@ -23,6 +23,7 @@ from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
     require_role,
+    session_reflections_readable_by,
     sessions_manageable_by,
     sessions_visible_to,
     sites_facilitated_by,
@@ -174,6 +175,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     own = next((row for row in attendance if row.student.user_id == request.user.pk), None)
     reflection_form = ReflectionForm(initial={"reflection": own.reflection}) if own else None
+    readable = session_reflections_readable_by(request.user, session)
+    for row in attendance:
+        row.shown_reflection = row.reflection if readable or row is own else ""
     return render(
         request,
         "mentoring/session_detail.html",
@@ -184,6 +188,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "domains": session.domains.select_related("framework"),
             "can_edit": sessions_manageable_by(request.user).filter(pk=session.pk).exists(),
             "own_attendance": own,
+            "reflections_readable": readable,
             "reflection_form": reflection_form,
         },
     )
