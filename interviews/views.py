@@ -42,6 +42,7 @@ from interviews.selectors.report import (
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
+    calendar_feed_served_to,
     followups_manageable_by,
     followups_visible_to,
     interview_records_visible_to,
@@ -384,7 +385,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         .filter(token_digest=services.calendar_token_digest(token), owner__is_active=True)
         .first()
     )
-    if feed is None:
+    if feed is None or not calendar_feed_served_to(feed.owner):
         raise Http404("No such calendar.")
     response = HttpResponse(
         feed_ics(

@@ -253,6 +253,13 @@ def session_reflections_readable_by(user: User, session: MentoringSession) -> bo
     )
 
 
+def calendar_feed_served_to(owner: User) -> bool:
+    """A private calendar feed lists the interviews its owner conducts with their
+    participants' names: it ends with the role that made it (facilitator, or admin), as
+    the page that creates it needs that role."""
+    return has_role(owner, "facilitator") or has_role(owner, "admin")
+
+
 # --- Follow-ups and interview records --------------------------------------------------
 
 

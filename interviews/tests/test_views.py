@@ -236,6 +236,25 @@ def test_calendar_feed_lists_my_interviews_without_login_and_stops_when_revoked(
     assert client.get(feed_url).status_code == 404
 
 
+def test_a_calendar_feed_ends_with_its_owners_role(client_for, client, facilitator, followup):
+    """The review's finding: a feed kept serving interview details after its owner lost
+    the role that made it."""
+    services.followup_schedule(
+        followup=followup,
+        interviewer=facilitator,
+        scheduled_at=timezone.now() + timedelta(days=2),
+        mode="phone",
+    )
+    response = client_for(facilitator).post(url("calendar_feed_manage"), {"action": "create"})
+    feed_url = response.context["feed_url"]
+    client.logout()
+    assert client.get(feed_url).status_code == 200
+    type(facilitator).objects.filter(pk=facilitator.pk).update(is_facilitator=False)
+    assert client.get(feed_url).status_code == 404
+    type(facilitator).objects.filter(pk=facilitator.pk).update(is_facilitator=True)
+    assert client.get(feed_url).status_code == 200  # the role back, the same feed again
+
+
 # --- Lists, report and their query counts ----------------------------------------------
 
 
