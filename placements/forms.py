@@ -16,6 +16,7 @@ from placements.models import (
     Capacity,
     Placement,
     PlacementModel,
+    PlacementQuerySet,
     PlacementStatus,
     Student,
 )
@@ -112,7 +113,7 @@ class PlacementFilterForm(forms.Form):
             if name != "sort" and name in self.cleaned_data
         }
 
-    def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
+    def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
         """`placements` as the list shows them: filtered, in the list's order."""
         order = ("-start_date", "-id") if self.descending else ("start_date", "id")
         return placements.matching(**self.filters()).order_by(*order)

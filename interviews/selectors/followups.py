@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, NamedTuple
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from interviews.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpCount, FollowUpStatus
+from interviews.models import (
+    OPEN_FOLLOWUP_STATUSES,
+    FollowUp,
+    FollowUpCount,
+    FollowUpQuerySet,
+    FollowUpStatus,
+)
 from ipcop.lib.keyset import KeysetPage, keyset_page
 
 if TYPE_CHECKING:
@@ -234,7 +240,7 @@ def followup_page(
 CALENDAR_PAST_DAYS = 30
 
 
-def calendar_followups(owner: User, *, visible: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+def calendar_followups(owner: User, *, visible: QuerySet[FollowUp]) -> FollowUpQuerySet:
     """The interviews a person conducts, for their private calendar feed: those scheduled
     from CALENDAR_PAST_DAYS ago on, in time order (followup_interviewer_idx)."""
     since = timezone.now() - timedelta(days=CALENDAR_PAST_DAYS)
