@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -103,7 +104,7 @@ def get_visible_or_404(request: HttpRequest, queryset: QuerySet[_M], **lookup: A
     except (ValueError, TypeError):
         # A malformed lookup value (e.g. a non-numeric id) names no object.
         raise Http404("No such object.") from None
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # queryset.get raises only the model's DoesNotExist
         model = queryset.model
         if model._meta.label_lower in AUDITED_MODELS:
             existing = model._base_manager.filter(**lookup).only("pk").first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import cached_property
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -21,7 +22,7 @@ from placements.models import (
     Student,
 )
 from placements.selectors import program_choices, unit_choices
-from sites.models import Unit
+from sites.models import Site, Unit
 
 
 class DateInput(forms.DateInput):
@@ -66,7 +67,7 @@ class PlacementFilterForm(forms.Form):
             field.widget.attrs["class"] = "form-select" if select else "form-control"
 
     def _offer_units(self) -> None:
-        field = self.fields["unit"]
+        field = cast(forms.ChoiceField, self.fields["unit"])
         site_id = _int_or_none(self["site"].data)
         if site_id in self.site_names:
             field.choices = [self.ANY, *unit_choices(site_id)]
@@ -144,8 +145,8 @@ class PlacementForm(forms.Form):
     student = forms.CharField(
         help_text="The student's email address or student number.", max_length=254
     )
-    site = forms.ModelChoiceField(queryset=None)
-    unit = forms.ModelChoiceField(queryset=None, required=False)
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None)
+    unit: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(queryset=None, required=False)
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
     model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
@@ -174,9 +175,10 @@ class PlacementForm(forms.Form):
         if placement is not None:
             del self.fields["student"]
         sites = sites_facilitated_by(user)
-        self.fields["site"].queryset = sites
-        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        unit = cast(forms.ModelChoiceField, self.fields["unit"])
+        unit.queryset = Unit.objects.filter(site__in=sites).select_related("site")
+        unit.label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
 
     def clean_student(self) -> Student:
         return _find_student(self.cleaned_data["student"].strip())
@@ -242,7 +244,8 @@ class CapacityForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         sites = sites_facilitated_by(user)
-        self.fields["site"].queryset = sites
-        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        unit = cast(forms.ModelChoiceField, self.fields["unit"])
+        unit.queryset = Unit.objects.filter(site__in=sites).select_related("site")
+        unit.label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
         self.fields["unit"].help_text = "Leave empty for places anywhere at the site."

@@ -5,6 +5,7 @@ ipcop.permissions (e.g. `placements_visible_to(user)`), so who sees what is deci
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery

@@ -83,7 +83,7 @@ def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
 def followup_counts(
     user: User,
     *,
-    visible: QuerySet[FollowUp],
+    visible: FollowUpQuerySet,
     managed_sites: QuerySet[Site],
     site: int | None = None,
     today: date | None = None,
@@ -240,7 +240,7 @@ def followup_page(
 CALENDAR_PAST_DAYS = 30
 
 
-def calendar_followups(owner: User, *, visible: QuerySet[FollowUp]) -> FollowUpQuerySet:
+def calendar_followups(owner: User, *, visible: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     """The interviews a person conducts, for their private calendar feed: those scheduled
     from CALENDAR_PAST_DAYS ago on, in time order (followup_interviewer_idx)."""
     since = timezone.now() - timedelta(days=CALENDAR_PAST_DAYS)
