@@ -223,14 +223,14 @@ def learning_record(student: Student) -> LearningRecord:
         )
     }
     activities: dict[str, dict] = {}
-    for session in sessions.values():
-        activity = session["activity"]
+    for entry in sessions.values():
+        activity = entry["activity"]
         row = activities.setdefault(
             activity, {"label": labels.get(activity, activity), "sessions": 0, "minutes": 0}
         )
         row["sessions"] += 1
-        row["minutes"] += session["minutes"]
-        session["activity"] = row["label"]
+        row["minutes"] += entry["minutes"]
+        entry["activity"] = row["label"]
 
     worked: dict[int, dict] = {}
     for session, profession, name, person in (
@@ -410,17 +410,18 @@ def site_matrix(site: Site, students) -> SiteMatrix:
             site=site, student__in=ids
         ).values_list("student", "domain", "sessions")
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for student in students:
         pk = student.pk
+        framework = own[pk]
         rows.append(
             {
                 "student": student,
-                "framework": own[pk],
+                "framework": framework,
                 "professions": [met.get((pk, p.pk), 0) for p in professions],
                 "domains": [
                     [covered.get((pk, d.pk), 0) for d in columns]
-                    if framework_id == own[pk].pk
+                    if framework is not None and framework_id == framework.pk
                     else [None] * len(columns)
                     for framework_id, columns in frameworks.items()
                 ],

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
@@ -94,7 +95,7 @@ class PlacementFilterForm(forms.Form):
         fields' HTML under it, so a change of either renders them again: a few hundred
         options through Django's widget templates cost more than the rest of the page."""
         state = [
-            (name, self.data.getlist(name), getattr(field, "choices", None))
+            (name, cast(QueryDict, self.data).getlist(name), getattr(field, "choices", None))
             for name, field in self.fields.items()
         ]
         return hashlib.sha256(repr(state).encode()).hexdigest()
@@ -139,6 +140,13 @@ def _find_student(value: str) -> Student:
     return found[0]
 
 
+class _UnitChoiceField(forms.ModelChoiceField):
+    """Units of several sites: each option names its site."""
+
+    def label_from_instance(self, obj: Unit) -> str:
+        return f"{obj.site} — {obj.name}"
+
+
 class PlacementForm(forms.Form):
     """Create (with `student`) or edit (without) a placement."""
 
@@ -146,7 +154,7 @@ class PlacementForm(forms.Form):
         help_text="The student's email address or student number.", max_length=254
     )
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None)
-    unit: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(queryset=None, required=False)
+    unit = _UnitChoiceField(queryset=None, required=False)
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
     model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
@@ -167,7 +175,7 @@ class PlacementForm(forms.Form):
                     "start_date": placement.start_date,
                     "end_date": placement.end_date,
                     "model": placement.model,
-                    "contact": placement.contact.email if placement.contact_id else "",
+                    "contact": placement.contact.email if placement.contact is not None else "",
                     "notes": placement.notes,
                 },
             )
@@ -176,9 +184,9 @@ class PlacementForm(forms.Form):
             del self.fields["student"]
         sites = sites_facilitated_by(user)
         cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
-        unit = cast(forms.ModelChoiceField, self.fields["unit"])
-        unit.queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        unit.label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+            site__in=sites
+        ).select_related("site")
 
     def clean_student(self) -> Student:
         return _find_student(self.cleaned_data["student"].strip())
@@ -244,8 +252,7 @@ class CapacityForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         sites = sites_facilitated_by(user)
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
-        unit = cast(forms.ModelChoiceField, self.fields["unit"])
-        unit.queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        unit.label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        self.fields["site"].queryset = sites
+        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
+        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
         self.fields["unit"].help_text = "Leave empty for places anywhere at the site."
