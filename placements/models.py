@@ -405,7 +405,7 @@ class Capacity(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.unit.name if self.unit_id else self.site.name
+        where = self.unit.name if self.unit is not None else self.site.name
         return (
             f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"
         )
