@@ -9,7 +9,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F
+from django.db.models import Count, F, Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -130,7 +130,7 @@ def followup_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         followup.reminders.select_related("recipient").order_by("send_at") if can_manage else []
     )
     # The follow-up and, for its managers, the confidential record it shows.
-    seen = [followup] if record is None else [followup, record]
+    seen: list[Model] = [followup] if record is None else [followup, record]
     audit_records(request, AuditAction.VIEW, seen, site_id=followup.site_id)
     return render(
         request,

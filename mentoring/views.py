@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -255,7 +256,9 @@ def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Reflection saved.")
     else:
-        messages.error(request, " ".join(form.errors.get("reflection", ["Check your reflection."])))
+        # An ErrorList yields its messages as str.
+        problems = cast("list[str]", form.errors.get("reflection", ["Check your reflection."]))
+        messages.error(request, " ".join(problems))
     return redirect("mentoring:session_detail", pk=session.pk)
 
 
