@@ -9,7 +9,7 @@ from accounts import services, tasks
 from accounts.identifiers import clean_header_text
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from interviews.services import reminder_send
+from interviews.services import reminder_message
 from interviews.tests.factories import ReminderFactory
 from placements.services import student_enrol
 from placements.tests.factories import ProgramFactory
@@ -86,7 +86,7 @@ def test_a_reset_email_is_built_whatever_the_stored_name(stored_badly):
 def test_a_reminder_is_built_whatever_the_participants_stored_name(stored_badly):
     """The case of the issue: the reminder's subject names the participant."""
     reminder = ReminderFactory(followup__participant=stored_badly)
-    reminder_send(reminder=reminder)
+    reminder_message(reminder=reminder).send()
     (message,) = mail.outbox
     assert message.subject.endswith("Ann Bcc: everyone@example.org")
     assert "Bcc" not in message.message().keys()  # noqa: SIM118 - header names

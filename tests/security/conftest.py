@@ -19,7 +19,9 @@ from interviews.tests.factories import (
     QuoteFactory,
     ThemeFactory,
 )
+from mentoring.models import MentorAssignment
 from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
+from placements.models import Student
 from placements.tests.factories import CapacityFactory, PlacementFactory, StudentFactory
 from sites.tests.factories import (
     CommunityOfPracticeFactory,
@@ -37,9 +39,9 @@ class Side:
 
     site: object
     facilitator: object
-    student: object  # placements.Student
+    student: Student
     placement: object
-    mentor: object  # mentoring.MentorAssignment
+    mentor: MentorAssignment
     unit: object
     cop: object
     membership: object
