@@ -236,7 +236,8 @@ def _write_attendance(
         SessionProfessional.objects.filter(session=session).values_list("person_id", flat=True)
     )
     SessionProfessional.objects.bulk_create(
-        SessionProfessional(session=session, person=p, profession_id=p.profession_id)
+        # _professionals_with_logger refused anyone without a profession.
+        SessionProfessional(session=session, person=p, profession_id=p.profession_id)  # type: ignore[misc]
         for pk, p in wanted.items()
         if pk not in present
     )
