@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -170,7 +171,7 @@ def due_reminders(n: int, *, ago=timedelta(minutes=1)) -> list[Reminder]:
     """`n` unsent reminders whose time came `ago`."""
     reminders = []
     for _ in range(n):
-        followup: FollowUp = FollowUpFactory(placement=PlacementFactory())
+        followup = cast(FollowUp, FollowUpFactory(placement=PlacementFactory()))
         reminders.append(
             Reminder.objects.create(
                 followup=followup,

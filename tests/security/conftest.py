@@ -7,6 +7,7 @@ site's."""
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -19,9 +20,7 @@ from interviews.tests.factories import (
     QuoteFactory,
     ThemeFactory,
 )
-from mentoring.models import MentorAssignment
 from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
-from placements.models import Student
 from placements.tests.factories import CapacityFactory, PlacementFactory, StudentFactory
 from sites.tests.factories import (
     CommunityOfPracticeFactory,
@@ -39,9 +38,9 @@ class Side:
 
     site: object
     facilitator: object
-    student: Student
+    student: Any  # placements.Student, as its factory made it
     placement: object
-    mentor: MentorAssignment
+    mentor: Any  # mentoring.MentorAssignment, as its factory made it
     unit: object
     cop: object
     membership: object
