@@ -3,18 +3,9 @@ facilitates site B, an admin. Apps add their own personas (a preceptor, a studen
 their tests/conftest.py, and may override these where a test needs a variant."""
 
 import pytest
-from django.core.cache import cache
 
 from accounts.tests.factories import UserFactory
 from sites.tests.factories import SiteFactory
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Panels are cached (e.g. sites.panels): no test reads what another one cached."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Admin for people and professions: the custom user logs in by email and holds role flags."""
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from django.contrib import admin, messages
@@ -21,7 +22,7 @@ from .services import invitation_send, person_erase
 class ProfessionAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "people_count")
     search_fields = ("name", "code")
-    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"code": ("name",)}
+    prepopulated_fields: ClassVar[dict[str, Sequence[str]]] = {"code": ("name",)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(people_count=Count("people"))

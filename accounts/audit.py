@@ -9,11 +9,17 @@ role) is logged as "denied" for them by `AuditDeniedMiddleware` — one place, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from accounts.models import AuditAction, AuditEvent
 from ipcop.lib import http
+
+_M = TypeVar("_M", bound=Model)
 
 AUDITED_MODELS = {
     "interviews.interviewrecord",
@@ -25,7 +31,7 @@ AUDITED_MODELS = {
 
 def _site_id(obj: Model) -> int | None:
     for path in ("site_id", "followup.site_id", "placement.site_id"):
-        value = obj
+        value: Any = obj
         try:
             for part in path.split("."):
                 value = getattr(value, part)
@@ -76,7 +82,7 @@ def audit_record(
 
 
 def audit_records(
-    request: HttpRequest, action: str, objects: list[Model], *, site_id: int | None = None
+    request: HttpRequest, action: str, objects: Sequence[Model], *, site_id: int | None = None
 ) -> list[AuditEvent]:
     """`audit_record` for several objects of one page, in one INSERT."""
     events = [_event(request, action, obj, None, None, site_id) for obj in objects]
@@ -90,7 +96,7 @@ def is_audited(obj_or_model) -> bool:
     return obj_or_model._meta.label_lower in AUDITED_MODELS
 
 
-def get_visible_or_404(request: HttpRequest, queryset: QuerySet, **lookup) -> Model:
+def get_visible_or_404(request: HttpRequest, queryset: QuerySet[_M], **lookup: Any) -> _M:
     """`get_object_or_404` through an access queryset; an existing object outside it is
     logged as a denied access, then answers 404 like a missing one."""
     try:
@@ -98,7 +104,7 @@ def get_visible_or_404(request: HttpRequest, queryset: QuerySet, **lookup) -> Mo
     except (ValueError, TypeError):
         # A malformed lookup value (e.g. a non-numeric id) names no object.
         raise Http404("No such object.") from None
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # queryset.get raises only the model's DoesNotExist
         model = queryset.model
         if model._meta.label_lower in AUDITED_MODELS:
             existing = model._base_manager.filter(**lookup).only("pk").first()

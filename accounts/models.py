@@ -29,7 +29,7 @@ class UserQuerySet(models.QuerySet):
         return self.filter(is_preceptor=True, is_active=True)
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]  # the plugin types from_queryset() bases of Manager only
     use_in_migrations = True
 
     @classmethod

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import PasswordResetRequestForm
+from accounts.http import AuthenticatedHttpRequest
 from ipcop.permissions import people_invitable_by, require_role
 
 
@@ -27,7 +28,7 @@ class PasswordResetRequestView(PasswordResetView):
     success_url = reverse_lazy("password_reset_done")
 
 
-def _next_url(request: HttpRequest) -> str:
+def _next_url(request: AuthenticatedHttpRequest) -> str:
     url = request.POST.get("next") or request.GET.get("next") or ""
     if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -37,7 +38,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def invitation_send(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Asks for confirmation, then sends one person an invitation. Admins may invite
     anyone, facilitators the people linked to their sites (people_invitable_by)."""
     require_role(request.user, "facilitator")

@@ -360,6 +360,8 @@ def extra_pages(people: dict[str, User], menus: list[Page]) -> list[Page]:
     placement = Placement.objects.filter(site_id=1).order_by("pk").first()
     session = MentoringSession.objects.filter(site_id=1).order_by("-pk").first()
     followup = FollowUp.objects.filter(site_id=1).order_by("pk").first()
+    # The pages below open all three.
+    assert placement is not None and session is not None and followup is not None
     extras += [
         Page("Placements, filtered (site, completed)", "facilitator",
              "/placements/?site=1&status=completed"),
@@ -480,7 +482,7 @@ def measure_inprocess(page: Page, user: User, n: int = 20, budget: float = 5.0) 
     page.inprocess_ms = statistics.median(times) * 1000
     page.sql_ms = sum(sql_seconds) / len(times) * 1000
     page.inprocess_queries = len(sql_seconds) // len(times)
-    page.python_calls = pstats.Stats(profiler).total_calls
+    page.python_calls = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]  # set in Stats.__init__, missing from typeshed
 
 
 # --- Load ------------------------------------------------------------------------------
@@ -720,7 +722,7 @@ def ok(flag: bool) -> str:
     return "✓" if flag else "✗"
 
 
-def deep_cost(page: Page, by_path: dict[str, Page]) -> float | None:
+def deep_cost(page: Page, by_path: dict[tuple[str, str], Page]) -> float | None:
     """A deep page's median latency over its list's page 1."""
     first = by_path.get((page.persona, page.first_page)) if page.first_page else None
     if first is None or not first.p50_ms or not page.p50_ms:
@@ -804,10 +806,11 @@ def section(results: list[Page], run: dict) -> list[str]:
         extra, growth = "", None
         if scale_cols:
             before = at_1x.get(page.key)
-            growth = page.p50_ms / before["p50_ms"] if before and before["p50_ms"] else None
-            extra = (
-                f"{before['p50_ms']:.0f} | {growth:.2f} | " if growth is not None else "— | — | "
-            )
+            if before and before["p50_ms"]:
+                growth = page.p50_ms / before["p50_ms"]
+                extra = f"{before['p50_ms']:.0f} | {growth:.2f} | "
+            else:
+                extra = "— | — | "
         misses = missed(page, bare, by_path, growth)
         tally.update(misses)
         unmet += bool(misses)

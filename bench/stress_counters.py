@@ -421,7 +421,7 @@ class Tally:
 
 
 def is_deadlock(error: BaseException) -> bool:
-    cause = error
+    cause: BaseException | None = error
     while cause is not None:
         if getattr(cause, "pgcode", None) == "40P01":
             return True
@@ -610,7 +610,7 @@ def main() -> int:
 
     outcomes = ("ok", "refused", "skipped", "error", "deadlock")
     log(f"{'operation':16s} " + " ".join(f"{o:>8s}" for o in outcomes))
-    total = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
     for kind in OPERATIONS:
         counts = tally.counts[kind]
         total.update(counts)

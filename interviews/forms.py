@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from functools import cached_property
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ def _rendering_key(form: forms.Form) -> str:
     field's choices and the day (the errors follow from them). Templates cache the fields' HTML under
     it, so a change of either renders them again: a few hundred sites through Django's
     select templates cost more than the rest of the page."""
-    state = [
+    state: list[object] = [
         (name, form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name))
         for name in form.fields
     ]
@@ -44,7 +45,7 @@ class FollowUpFilterForm(forms.Form):
         """`site_choices`: (id, name) of the sites the person sees, by name
         (`ipcop.permissions.site_choices_for`)."""
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites"), *site_choices]
+        cast(forms.ChoiceField, self.fields["site"]).choices = [("", "All my sites"), *site_choices]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
 
@@ -139,11 +140,15 @@ class ThemeForm(forms.Form):
 
 
 class ThemeMergeForm(forms.Form):
-    target = forms.ModelChoiceField(queryset=None, label="Merge into")
+    target: forms.ModelChoiceField[Theme] = forms.ModelChoiceField(
+        queryset=None, label="Merge into"
+    )
 
     def __init__(self, *args, theme: Theme, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].queryset = Theme.objects.active().exclude(pk=theme.pk)
+        cast(
+            forms.ModelChoiceField, self.fields["target"]
+        ).queryset = Theme.objects.active().exclude(pk=theme.pk)
 
 
 class ReportForm(forms.Form):
@@ -159,7 +164,7 @@ class ReportForm(forms.Form):
         (`interviews.selectors.report.report_site_choices`)."""
         super().__init__(*args, **kwargs)
         self.site_names: dict[int, str] = dict(site_choices)
-        self.fields["site"].choices = [("", "All my sites"), *site_choices]
+        cast(forms.ChoiceField, self.fields["site"]).choices = [("", "All my sites"), *site_choices]
         self.fields["site"].widget.attrs["class"] = "form-select"
 
     def full_clean(self):

@@ -107,20 +107,20 @@ def reminders_planned(followup: FollowUp) -> dict[tuple[int, str], datetime]:
         )
         for recipient in recipients:
             planned[(recipient, ReminderKind.DUE_SOON)] = send_at
-    if followup.status == FollowUpStatus.SCHEDULED and followup.scheduled_at > timezone.now():
-        send_at = followup.scheduled_at - timedelta(days=1)
-        for recipient in (followup.participant_id, followup.interviewer_id):
-            planned[(recipient, ReminderKind.DAY_BEFORE)] = send_at
+    # A scheduled follow-up has a time and an interviewer (a check constraint).
+    scheduled_at = followup.scheduled_at if followup.status == FollowUpStatus.SCHEDULED else None
+    if scheduled_at is not None and scheduled_at > timezone.now():
+        send_at = scheduled_at - timedelta(days=1)
+        for person in (followup.participant_id, followup.interviewer_id):
+            if person is not None:
+                planned[(person, ReminderKind.DAY_BEFORE)] = send_at
     if followup.is_open:
         facilitators = None
         for kind, days in OVERDUE_AFTER_DAYS.items():
             send_at = _morning(followup.due_on + timedelta(days=days))
             # A scheduled follow-up is only nagged about once its interview date has passed
             # without a record.
-            if (
-                followup.status == FollowUpStatus.SCHEDULED
-                and send_at <= followup.scheduled_at + timedelta(days=1)
-            ):
+            if scheduled_at is not None and send_at <= scheduled_at + timedelta(days=1):
                 continue
             if facilitators is None:
                 facilitators = _site_facilitator_ids(followup.site_id)
@@ -256,7 +256,7 @@ def _reminder_failed(reminder: Reminder, error: Exception) -> None:
     )
 
 
-REMINDER_SUBJECTS = {
+REMINDER_SUBJECTS: dict[str, str] = {
     ReminderKind.DUE_SOON: "Follow-up interview due in two weeks: {participant}",
     ReminderKind.DAY_BEFORE: "Follow-up interview tomorrow: {participant}",
     ReminderKind.OVERDUE_1: "Overdue follow-up interview: {participant}",
@@ -358,7 +358,7 @@ def followup_for_placement(*, placement) -> FollowUp:
     return followup
 
 
-def _send_invitations(followup: FollowUp, method: str, recipient_ids: list[int]) -> None:
+def _send_invitations(followup: FollowUp, method: str, recipient_ids: list[int | None]) -> None:
     _enqueue_on_commit(
         "send_followup_invitation",
         followup_id=followup.pk,

@@ -9,7 +9,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F
+from django.db.models import Count, F, Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import audit_record, audit_records, get_visible_or_404
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from interviews import services
 from interviews.forms import (
@@ -54,7 +55,7 @@ from ipcop.permissions import (
 PAGE_SIZE = 50
 
 
-def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
+def _visible_followup(request: AuthenticatedHttpRequest, pk: int) -> FollowUp:
     return get_visible_or_404(
         request,
         followups_visible_to(request.user).select_related("participant", "site", "interviewer"),
@@ -62,7 +63,7 @@ def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
     )
 
 
-def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
+def _manageable_followup(request: AuthenticatedHttpRequest, pk: int) -> FollowUp:
     """404 if the person may not see the follow-up; 403 if they see it but may not manage
     it (the participant, or an interviewer who is not the site's facilitator)."""
     followup = _visible_followup(request, pk)
@@ -75,7 +76,7 @@ def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
 
 
 @require_GET
-def followup_list(request: HttpRequest) -> HttpResponse:
+def followup_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FollowUpFilterForm(request.GET or None, site_choices=site_choices_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     site, status, due = filters.get("site"), filters.get("status"), filters.get("due")
@@ -114,7 +115,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _visible_followup(request, pk)
     can_manage = followups_manageable_by(request.user).filter(pk=followup.pk).exists()
     record = (
@@ -129,7 +130,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         followup.reminders.select_related("recipient").order_by("send_at") if can_manage else []
     )
     # The follow-up and, for its managers, the confidential record it shows.
-    seen = [followup] if record is None else [followup, record]
+    seen: list[Model] = [followup] if record is None else [followup, record]
     audit_records(request, AuditAction.VIEW, seen, site_id=followup.site_id)
     return render(
         request,
@@ -145,7 +146,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def followup_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     initial = {
         "interviewer": followup.interviewer_id or request.user.pk,
@@ -178,7 +179,7 @@ CLOSE_SERVICES = {
 
 
 @require_POST
-def followup_close(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     form = CancelForm(request.POST)
     if not form.is_valid():
@@ -199,7 +200,7 @@ def followup_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def record_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -221,7 +222,7 @@ def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
+def record_interview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     record = interview_records_visible_to(request.user).filter(followup=followup).first()
     if record is None or not record.consent_given:
@@ -249,7 +250,7 @@ def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "interviews/record_interview.html", {"followup": followup, "form": form})
 
 
-def _visible_record(request: HttpRequest, pk: int):
+def _visible_record(request: AuthenticatedHttpRequest, pk: int):
     followup = _manageable_followup(request, pk)
     return get_visible_or_404(
         request, interview_records_visible_to(request.user), followup=followup
@@ -257,7 +258,7 @@ def _visible_record(request: HttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
+def quote_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _visible_record(request, pk)
     form = QuoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -275,7 +276,7 @@ def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
+def quote_delete(request: AuthenticatedHttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     record = _visible_record(request, pk)
     services.quote_delete(quote=get_object_or_404(Quote, pk=quote_pk, record=record))
     audit_record(request, AuditAction.CHANGE, record)
@@ -287,7 +288,7 @@ def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def theme_list(request: HttpRequest) -> HttpResponse:
+def theme_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Facilitators read the codebook; only admins change it, because it codes every
     site's interviews: a rename or merge at one site would change the others' coding."""
     require_role(request.user, "facilitator")
@@ -319,7 +320,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
+def theme_rename(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, "admin")  # the codebook is shared by every site
     theme = get_object_or_404(Theme.objects.active(), pk=pk)
     form = ThemeForm(
@@ -337,7 +338,7 @@ def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def theme_merge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, "admin")  # the codebook is shared by every site
     theme = get_object_or_404(Theme.objects.active(), pk=pk)
     form = ThemeMergeForm(request.POST or None, theme=theme)
@@ -358,7 +359,7 @@ def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def calendar_feed_manage(request: HttpRequest) -> HttpResponse:
+def calendar_feed_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     feed_url = None
     if request.method == "POST":
@@ -401,7 +402,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 # --- The outcomes report ---------------------------------------------------------------
 
 
-def _report(request: HttpRequest) -> tuple[ReportForm, OutcomesReport | None]:
+def _report(request: AuthenticatedHttpRequest) -> tuple[ReportForm, OutcomesReport | None]:
     require_role(request.user, "facilitator")
     # Without parameters, the defaults (all the person's sites, the last year) are valid.
     form = ReportForm(
@@ -414,7 +415,7 @@ def _report(request: HttpRequest) -> tuple[ReportForm, OutcomesReport | None]:
 
 
 @require_GET
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, outcomes = _report(request)
     return render(
         request,
@@ -424,7 +425,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def report_csv(request: HttpRequest) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, outcomes = _report(request)
     if outcomes is None:
         return render(request, "interviews/report.html", {"form": form, "report": None}, status=400)

@@ -26,7 +26,7 @@ PANELS = [
 
 def panels_for(user) -> list[dict]:
     """The person's panels: each its heading's `id`, its `template` and its `context`."""
-    shown = []
+    shown: list[dict] = []
     for panel in PANELS:
         # Admins see the facilitator panels over all sites.
         if has_role(user, panel.role) or (panel.role == "facilitator" and user.is_admin):

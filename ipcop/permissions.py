@@ -23,10 +23,28 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from interviews.models import FollowUp, InterviewRecord
-from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional, SessionStudent
-from placements.models import Placement, PlacementStatus, Student
-from sites.models import CommunityOfPractice, Membership, Site
+from interviews.models import FollowUp, FollowUpQuerySet, InterviewRecord
+from mentoring.models import (
+    MentorAssignment,
+    MentoringSession,
+    MentoringSessionQuerySet,
+    SessionProfessional,
+    SessionStudent,
+)
+from placements.models import (
+    Placement,
+    PlacementQuerySet,
+    PlacementStatus,
+    Student,
+    StudentQuerySet,
+)
+from sites.models import (
+    CommunityOfPractice,
+    CommunityOfPracticeQuerySet,
+    Membership,
+    Site,
+    SiteQuerySet,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -62,7 +80,7 @@ def _facilitated_site_ids(user: User) -> QuerySet:
 # --- Sites and communities of practice -------------------------------------------------
 
 
-def sites_facilitated_by(user: User) -> QuerySet[Site]:
+def sites_facilitated_by(user: User) -> SiteQuerySet:
     """The sites a person may manage: all for admins, their own for facilitators."""
     if user.is_admin:
         return Site.objects.all()
@@ -71,7 +89,7 @@ def sites_facilitated_by(user: User) -> QuerySet[Site]:
     return _none(Site)
 
 
-def sites_visible_to(user: User) -> QuerySet[Site]:
+def sites_visible_to(user: User) -> SiteQuerySet:
     """Sites a person may read: managed sites, plus sites where they are a CoP member,
     mentor a student or are placed."""
     if not user.is_authenticated:
@@ -90,7 +108,7 @@ def sites_visible_to(user: User) -> QuerySet[Site]:
     return Site.objects.filter(condition)
 
 
-def communities_manageable_by(user: User) -> QuerySet[CommunityOfPractice]:
+def communities_manageable_by(user: User) -> CommunityOfPracticeQuerySet:
     """CoPs a person may change: those at their facilitated sites (all for admins)."""
     if user.is_admin:
         return CommunityOfPractice.objects.all()
@@ -100,7 +118,7 @@ def communities_manageable_by(user: User) -> QuerySet[CommunityOfPractice]:
     return _none(CommunityOfPractice)
 
 
-def communities_visible_to(user: User) -> QuerySet[CommunityOfPractice]:
+def communities_visible_to(user: User) -> CommunityOfPracticeQuerySet:
     """CoPs a person may read: manageable ones plus those they are a member of."""
     if not user.is_authenticated:
         return _none(CommunityOfPractice)
@@ -115,13 +133,13 @@ def communities_visible_to(user: User) -> QuerySet[CommunityOfPractice]:
 # --- Placements and students -----------------------------------------------------------
 
 
-def placements_manageable_by(user: User) -> QuerySet[Placement]:
+def placements_manageable_by(user: User) -> PlacementQuerySet:
     if user.is_admin:
         return Placement.objects.all()
     return Placement.objects.filter(site__in=sites_facilitated_by(user))
 
 
-def placements_visible_to(user: User) -> QuerySet[Placement]:
+def placements_visible_to(user: User) -> PlacementQuerySet:
     """Facilitators: placements at their sites. Preceptors: placements they mentor.
     Students: their own."""
     if not user.is_authenticated:
@@ -154,7 +172,7 @@ def placements_opening_records(today: date | None = None) -> Q:
     )
 
 
-def students_visible_to(user: User) -> QuerySet[Student]:
+def students_visible_to(user: User) -> StudentQuerySet:
     """Students whose records (learning record, placements) a person may read: their own;
     a facilitator's and a mentor's through a placement that opens the record."""
     if not user.is_authenticated:
@@ -179,7 +197,7 @@ def students_visible_to(user: User) -> QuerySet[Student]:
 # --- Mentoring sessions ----------------------------------------------------------------
 
 
-def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
+def sessions_visible_to(user: User) -> MentoringSessionQuerySet:
     """Facilitators: sessions at their sites. Preceptors: sessions they logged or attended,
     and sessions of the students they mentor. Students: sessions they attended."""
     if not user.is_authenticated:
@@ -227,7 +245,7 @@ def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
     )
 
 
-def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
+def sessions_manageable_by(user: User) -> MentoringSessionQuerySet:
     """Sessions a person may edit or delete: admins all, facilitators those at their sites,
     and the preceptor who logged a session for settings.SESSION_EDIT_WINDOW after logging
     it (then a facilitator of the site can)."""
@@ -263,7 +281,7 @@ def calendar_feed_served_to(owner: User) -> bool:
 # --- Follow-ups and interview records --------------------------------------------------
 
 
-def followups_visible_to(user: User) -> QuerySet[FollowUp]:
+def followups_visible_to(user: User) -> FollowUpQuerySet:
     """The follow-ups a person manages (`followups_manageable_by`: every one at their sites
     for facilitators, all for admins) and those they take part in, as participant or
     interviewer (`FollowUpQuerySet.involving`; never the record's content, see
@@ -279,7 +297,7 @@ def followups_visible_to(user: User) -> QuerySet[FollowUp]:
     return visible
 
 
-def followups_manageable_by(user: User) -> QuerySet[FollowUp]:
+def followups_manageable_by(user: User) -> FollowUpQuerySet:
     """Every follow-up at the sites a person manages (`sites_facilitated_by`)."""
     if user.is_admin:
         return FollowUp.objects.all()
@@ -296,7 +314,7 @@ def interview_records_visible_to(user: User) -> QuerySet[InterviewRecord]:
 # --- Mentoring (owned by the mentoring app) --------------------------------------------
 
 
-def sites_where_sessions_loggable_by(user: User) -> QuerySet[Site]:
+def sites_where_sessions_loggable_by(user: User) -> SiteQuerySet:
     """Sites where a person may log a mentoring session: admins everywhere, facilitators at
     their sites, preceptors where they mentor a student or are a current CoP member."""
     if not user.is_authenticated or not user.is_active:

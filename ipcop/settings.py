@@ -7,6 +7,7 @@ console email); with DEBUG off, start-up refuses the insecure defaults.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -77,7 +78,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "ipcop.urls"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

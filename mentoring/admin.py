@@ -1,5 +1,6 @@
 """Admin for competency frameworks, mentoring teams and logged mentoring sessions."""
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from django.contrib import admin
@@ -23,7 +24,7 @@ class CompetencyDomainInline(TabularInline):
     model = CompetencyDomain
     extra = 0
     fields = ("order", "name", "code")
-    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"code": ("name",)}
+    prepopulated_fields: ClassVar[dict[str, Sequence[str]]] = {"code": ("name",)}
 
 
 @admin.register(CompetencyFramework)
@@ -31,7 +32,7 @@ class CompetencyFrameworkAdmin(ModelAdmin):
     list_display = ("name", "code", "year", "is_default", "domain_count")
     list_filter = ("is_default",)
     search_fields = ("name", "code")
-    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"code": ("name",)}
+    prepopulated_fields: ClassVar[dict[str, Sequence[str]]] = {"code": ("name",)}
     inlines = (CompetencyDomainInline,)
 
     def get_queryset(self, request):

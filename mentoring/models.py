@@ -1,10 +1,18 @@
 """Interprofessional mentoring: mentoring teams, logged sessions, competency frameworks."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from .triggers import counts_triggers
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from placements.models import Student
 
 
 class CompetencyFramework(models.Model):
@@ -120,10 +128,10 @@ class MentoringSession(models.Model):
     duration_minutes = models.PositiveSmallIntegerField()
     activity = models.CharField(max_length=30, choices=Activity.choices)
     domains = models.ManyToManyField(CompetencyDomain, blank=True, related_name="sessions")
-    students = models.ManyToManyField(
+    students: models.ManyToManyField[Student, SessionStudent] = models.ManyToManyField(
         "placements.Student", through="SessionStudent", related_name="mentoring_sessions"
     )
-    professionals = models.ManyToManyField(
+    professionals: models.ManyToManyField[User, SessionProfessional] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="SessionProfessional", related_name="sessions_attended"
     )
     notes = models.TextField(blank=True)
@@ -237,7 +245,7 @@ class SessionProfessional(models.Model):
         return f"{self.person} ({self.profession}) at session {self.session_id}"
 
 
-class SessionDomainCounts(MentoringSession.domains.through):
+class SessionDomainCounts(MentoringSession.domains.through):  # type: ignore[name-defined]  # Django makes the through model at runtime
     """The sessions' domains (the `domains` table Django makes), as a proxy that carries
     the triggers keeping the counts below."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -63,6 +64,8 @@ def default_framework() -> CompetencyFramework:
     framework = CompetencyFramework.objects.filter(is_default=True).first()
     if framework is None:  # only if an admin removed the default flag
         framework = CompetencyFramework.objects.order_by("year", "pk").first()
+    if framework is None:  # only with no framework at all: every caller needs one
+        raise CompetencyFramework.DoesNotExist("No competency framework (a migration seeds one).")
     return framework
 
 
@@ -121,7 +124,7 @@ def sessions_page(sessions: QuerySet[MentoringSession], *, params, query: str = 
     (by name); the count stops at 1,000. The page's ids are read first, from the scope's
     indexes alone; then what the page shows, for those ids only."""
 
-    def rows(page: QuerySet[MentoringSession]) -> QuerySet[MentoringSession]:
+    def rows(page: QuerySet[MentoringSession]) -> QuerySet[MentoringSession, dict[str, Any]]:
         return MentoringSession.objects.filter(pk__in=page.values("pk")).values(
             "pk",
             "held_on",
@@ -209,7 +212,7 @@ def learning_record(student: Student) -> LearningRecord:
     at their sites."""
     labels = dict(Activity.choices)
     attended = SessionStudent.objects.filter(student=student)
-    sessions = {
+    sessions: dict[int, dict[str, Any]] = {
         row["session_id"]: {**row, "professions": [], "domains": []}
         for row in attended.order_by("-session__held_on", "-session_id").values(
             "session_id",
@@ -221,14 +224,14 @@ def learning_record(student: Student) -> LearningRecord:
         )
     }
     activities: dict[str, dict] = {}
-    for session in sessions.values():
-        activity = session["activity"]
+    for entry in sessions.values():
+        activity = entry["activity"]
         row = activities.setdefault(
             activity, {"label": labels.get(activity, activity), "sessions": 0, "minutes": 0}
         )
         row["sessions"] += 1
-        row["minutes"] += session["minutes"]
-        session["activity"] = row["label"]
+        row["minutes"] += entry["minutes"]
+        entry["activity"] = row["label"]
 
     worked: dict[int, dict] = {}
     for session, profession, name, person in (
@@ -306,11 +309,11 @@ def learning_record(student: Student) -> LearningRecord:
 def _framework_domains(student: Student) -> tuple[CompetencyFramework, list[CompetencyDomain]]:
     """The student's framework (their program's, else the default one) and its domains, in
     one query."""
-    domains = CompetencyDomain.objects.select_related("framework").order_by("order", "name")
-    if student.program.framework_id:
-        domains = list(domains.filter(framework=student.program.framework_id))
-        return student.program.framework, domains
-    domains = list(domains.filter(framework__is_default=True))
+    all_domains = CompetencyDomain.objects.select_related("framework").order_by("order", "name")
+    own = student.program.framework
+    if own is not None:
+        return own, list(all_domains.filter(framework=own.pk))
+    domains = list(all_domains.filter(framework__is_default=True))
     # No framework flagged the default, or it has no domains: default_framework()'s.
     framework = domains[0].framework if domains else default_framework()
     if not domains and framework is not None:
@@ -408,17 +411,18 @@ def site_matrix(site: Site, students) -> SiteMatrix:
             site=site, student__in=ids
         ).values_list("student", "domain", "sessions")
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for student in students:
         pk = student.pk
+        framework = own[pk]
         rows.append(
             {
                 "student": student,
-                "framework": own[pk],
+                "framework": framework,
                 "professions": [met.get((pk, p.pk), 0) for p in professions],
                 "domains": [
                     [covered.get((pk, d.pk), 0) for d in columns]
-                    if framework_id == own[pk].pk
+                    if framework is not None and framework_id == framework.pk
                     else [None] * len(columns)
                     for framework_id, columns in frameworks.items()
                 ],

@@ -236,7 +236,7 @@ def _write_attendance(
         SessionProfessional.objects.filter(session=session).values_list("person_id", flat=True)
     )
     SessionProfessional.objects.bulk_create(
-        SessionProfessional(session=session, person=p, profession_id=p.profession_id)
+        SessionProfessional(session=session, person=p, profession_id=p.profession_id)  # type: ignore[misc]  # _professionals_with_logger refused anyone without one
         for pk, p in wanted.items()
         if pk not in present
     )

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import csv
 import datetime
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.audit import audit_record, get_visible_or_404
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
@@ -40,7 +42,7 @@ from .models import CompetencyDomain, MentorAssignment, SessionStudent
 PAGE_SIZE = 25
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
+def _int_param(request: AuthenticatedHttpRequest, name: str) -> int | None:
     """A numeric GET parameter, or None when absent or malformed (the filter is ignored)."""
     value = request.GET.get(name, "")
     return int(value) if value.isdigit() else None
@@ -86,7 +88,7 @@ def _session_form(request, *, site, data=None, initial=None, session=None):
 
 
 @require_http_methods(["GET", "POST"])
-def session_log(request: HttpRequest) -> HttpResponse:
+def session_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "preceptor", "facilitator")
     loggable = sites_where_sessions_loggable_by(request.user)
     placement = None
@@ -166,7 +168,7 @@ def _manageable_session(request, pk):
 
 
 @require_http_methods(["GET"])
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _visible_session(request, pk)
     attendance = list(
         session.attendance.select_related("student__user", "student__program__profession").order_by(
@@ -195,7 +197,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def session_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _manageable_session(request, pk)
     if request.method == "POST":
         form, _ = _session_form(request, site=session.site, data=request.POST, session=session)
@@ -231,7 +233,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def session_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _manageable_session(request, pk)
     if request.method == "POST":
         services.session_delete(session=session)
@@ -241,7 +243,7 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def session_reflect(request: HttpRequest, pk: int) -> HttpResponse:
+def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _visible_session(request, pk)
     attendance = get_object_or_404(
         SessionStudent.objects.select_related("student"),
@@ -259,12 +261,14 @@ def session_reflect(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Reflection saved.")
     else:
-        messages.error(request, " ".join(form.errors.get("reflection", ["Check your reflection."])))
+        # An ErrorList yields its messages as str.
+        problems = cast("list[str]", form.errors.get("reflection", ["Check your reflection."]))
+        messages.error(request, " ".join(problems))
     return redirect("mentoring:session_detail", pk=session.pk)
 
 
 @require_http_methods(["GET"])
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     sessions = sessions_visible_to(request.user)
     site_id = _int_param(request, "site")
     query = ""
@@ -301,7 +305,7 @@ def _manageable_placement(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def team_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _manageable_placement(request, pk)
     team = list(placement.mentors.select_related("mentor__profession", "profession"))
     candidates = selectors.site_staff(placement.site).filter(is_preceptor=True)
@@ -338,7 +342,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def team_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(
         MentorAssignment.objects.filter(
             placement__in=placements_visible_to(request.user)
@@ -361,7 +365,7 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
+def learning_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     student = get_visible_or_404(
         request,
         students_visible_to(request.user).select_related(
@@ -380,7 +384,7 @@ def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def my_learning_record(request: HttpRequest) -> HttpResponse:
+def my_learning_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The nav's "My IP learning record": the person's latest enrolment."""
     student = Student.objects.filter(user=request.user).order_by("-pk").first()
     if student is None:
@@ -403,7 +407,7 @@ MATRIX_PAGE_SIZE = 50
 
 
 @require_http_methods(["GET"])
-def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+def site_matrix(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
     placed = selectors.students_placed_at(site)
     page = Paginator(placed, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -417,7 +421,7 @@ def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def site_matrix_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
     students = selectors.students_by_name(selectors.students_placed_at(site))
     matrix = selectors.site_matrix(site, students)
@@ -449,7 +453,7 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def recognition(request: HttpRequest) -> HttpResponse:
+def recognition(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "preceptor")
     today = timezone.localdate()
     if "start" in request.GET or "end" in request.GET:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from functools import cached_property
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
@@ -16,11 +18,12 @@ from placements.models import (
     Capacity,
     Placement,
     PlacementModel,
+    PlacementQuerySet,
     PlacementStatus,
     Student,
 )
 from placements.selectors import program_choices, unit_choices
-from sites.models import Unit
+from sites.models import Site, Unit
 
 
 class DateInput(forms.DateInput):
@@ -65,7 +68,7 @@ class PlacementFilterForm(forms.Form):
             field.widget.attrs["class"] = "form-select" if select else "form-control"
 
     def _offer_units(self) -> None:
-        field = self.fields["unit"]
+        field = cast(forms.ChoiceField, self.fields["unit"])
         site_id = _int_or_none(self["site"].data)
         if site_id in self.site_names:
             field.choices = [self.ANY, *unit_choices(site_id)]
@@ -92,7 +95,7 @@ class PlacementFilterForm(forms.Form):
         fields' HTML under it, so a change of either renders them again: a few hundred
         options through Django's widget templates cost more than the rest of the page."""
         state = [
-            (name, self.data.getlist(name), getattr(field, "choices", None))
+            (name, cast(QueryDict, self.data).getlist(name), getattr(field, "choices", None))
             for name, field in self.fields.items()
         ]
         return hashlib.sha256(repr(state).encode()).hexdigest()
@@ -112,7 +115,7 @@ class PlacementFilterForm(forms.Form):
             if name != "sort" and name in self.cleaned_data
         }
 
-    def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
+    def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
         """`placements` as the list shows them: filtered, in the list's order."""
         order = ("-start_date", "-id") if self.descending else ("start_date", "id")
         return placements.matching(**self.filters()).order_by(*order)
@@ -137,14 +140,21 @@ def _find_student(value: str) -> Student:
     return found[0]
 
 
+class _UnitChoiceField(forms.ModelChoiceField):
+    """Units of several sites: each option names its site."""
+
+    def label_from_instance(self, obj: Unit) -> str:
+        return f"{obj.site} — {obj.name}"
+
+
 class PlacementForm(forms.Form):
     """Create (with `student`) or edit (without) a placement."""
 
     student = forms.CharField(
         help_text="The student's email address or student number.", max_length=254
     )
-    site = forms.ModelChoiceField(queryset=None)
-    unit = forms.ModelChoiceField(queryset=None, required=False)
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None)
+    unit = _UnitChoiceField(queryset=None, required=False)
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
     model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
@@ -165,7 +175,7 @@ class PlacementForm(forms.Form):
                     "start_date": placement.start_date,
                     "end_date": placement.end_date,
                     "model": placement.model,
-                    "contact": placement.contact.email if placement.contact_id else "",
+                    "contact": placement.contact.email if placement.contact is not None else "",
                     "notes": placement.notes,
                 },
             )
@@ -173,9 +183,10 @@ class PlacementForm(forms.Form):
         if placement is not None:
             del self.fields["student"]
         sites = sites_facilitated_by(user)
-        self.fields["site"].queryset = sites
-        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+            site__in=sites
+        ).select_related("site")
 
     def clean_student(self) -> Student:
         return _find_student(self.cleaned_data["student"].strip())

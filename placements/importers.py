@@ -20,7 +20,7 @@ import csv
 import datetime
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -158,7 +158,7 @@ def _csv_text(content: bytes) -> str:
         ) from error
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(text: str) -> Generator[tuple[int, list[str]], None, None]:
     """Each record of the CSV text with the line it starts on (a quoted cell may span
     lines); blank lines are records of no cells, so they are counted."""
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -178,7 +178,7 @@ def _unreadable_workbook() -> ImportFileError:
     )
 
 
-def _xlsx_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_records(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
     """Each row of the workbook's first worksheet, numbered as the sheet numbers it; rows
     with nothing in them come as blank rows, so they are counted as blank CSV lines are."""
     # A damaged or foreign archive fails in many ways (BadZipFile, KeyError for a missing
@@ -270,7 +270,7 @@ def _rows(records: Iterator[tuple[int, list[str]]], kind: str, unit: str) -> lis
             raise ImportFileError(
                 f"{unit.capitalize()} {line} has more cells than there are columns."
             )
-        row = {
+        row: dict[str, str | int] = {
             name: (cells[i].strip() if i < len(cells) else "")
             for i, name in enumerate(names)
             if name
@@ -536,7 +536,10 @@ class PlacementImporter(_Importer):
         result.summary = f"{label}: {', '.join(what)}"
 
 
-IMPORTERS = {"students": StudentImporter, "placements": PlacementImporter}
+IMPORTERS: dict[str, type[StudentImporter | PlacementImporter]] = {
+    "students": StudentImporter,
+    "placements": PlacementImporter,
+}
 
 
 def run_import(kind: str, rows: list[dict], *, user, sites, commit: bool) -> ImportResult:

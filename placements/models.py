@@ -240,7 +240,7 @@ class Placement(models.Model):
     # without reading each placement's student and program. db_default: Django leaves
     # the column to the database on insert and reads back what the trigger wrote. NULL
     # only after a bulk load with the triggers off, until placement_professions_refill.
-    profession = models.ForeignKey(
+    profession = models.ForeignKey(  # type: ignore[misc]  # django-stubs infers the type from db_default=None
         "accounts.Profession",
         null=True,
         blank=True,
@@ -405,7 +405,7 @@ class Capacity(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.unit.name if self.unit_id else self.site.name
+        where = self.unit.name if self.unit is not None else self.site.name
         return (
             f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"
         )

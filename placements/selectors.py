@@ -5,6 +5,7 @@ ipcop.permissions (e.g. `placements_visible_to(user)`), so who sees what is deci
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
@@ -13,6 +14,7 @@ from accounts.models import Profession
 from ipcop.lib.keyset import KeysetPage, keyset_page
 from placements.models import (
     Capacity,
+    CapacityQuerySet,
     Placement,
     PlacementModel,
     PlacementStatus,
@@ -25,7 +27,7 @@ MODEL_LABELS = dict(PlacementModel.choices)
 
 # A placement status's badge colour (the `status_badge` template filter); other statuses
 # are grey.
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     PlacementStatus.ACTIVE: "text-bg-success",
     PlacementStatus.CONFIRMED: "text-bg-primary",
     PlacementStatus.REQUESTED: "text-bg-warning",
@@ -76,7 +78,7 @@ CAPACITY_FIELDS = ("pk", "site_id", "unit_id", "period_start", "period_end", "pl
 CAPACITY_ORDER = ("site__name", "period_start", "profession__name", "unit__name", "pk")
 
 
-def capacity_rows(capacities: QuerySet[Capacity]) -> list[dict]:
+def capacity_rows(capacities: CapacityQuerySet) -> list[dict]:
     """The capacities as dicts of CAPACITY_FIELDS, the names, `used` (the places held)
     and `free` (never below zero: a capacity lowered before the rule could be over-held),
     in CAPACITY_ORDER. Each row's places held are counted by a subquery (a range of
@@ -96,7 +98,7 @@ def capacity_page(capacities: QuerySet[Capacity], *, number, per_page: int) -> P
     first, then only theirs are counted: counting the places of a row the page skips
     costs as much as of one it shows."""
     ordered = capacities.order_by(*CAPACITY_ORDER).values_list("pk", flat=True)
-    page = Paginator(ordered, per_page).get_page(number)
+    page: Page[Any] = Paginator(ordered, per_page).get_page(number)
     page.object_list = capacity_rows(Capacity.objects.filter(pk__in=list(page.object_list)))
     return page
 

@@ -109,7 +109,7 @@ def _lock_student(student: Student) -> None:
 
 
 def _check_unit_at_site(placement: Placement) -> None:
-    if placement.unit_id and placement.unit.site_id != placement.site_id:
+    if placement.unit is not None and placement.unit.site_id != placement.site_id:
         raise ValidationError({"unit": f"{placement.unit.name} is not a unit of {placement.site}."})
 
 

@@ -9,13 +9,14 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import audit_record, get_visible_or_404
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
@@ -69,7 +70,7 @@ def _list_query(params) -> str:
 
 
 @require_GET
-def placement_list(request: HttpRequest) -> HttpResponse:
+def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Always bound: every filter is optional, so an empty query is a valid "no filter".
     form = PlacementFilterForm(request.GET, user=request.user)
     query = _list_query(request.GET)
@@ -98,7 +99,7 @@ class _Echo:
 
 
 @require_GET
-def placement_export(request: HttpRequest) -> StreamingHttpResponse:
+def placement_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Exactly the rows the list shows with the same filters, all pages, as CSV."""
     form = PlacementFilterForm(request.GET, user=request.user)
     placements = form.filter(placements_visible_to(request.user))
@@ -118,7 +119,7 @@ def placement_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def placement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = get_visible_or_404(
         request,
         placements_visible_to(request.user)
@@ -146,7 +147,7 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _manageable_or_403(request: HttpRequest, pk: int):
+def _manageable_or_403(request: AuthenticatedHttpRequest, pk: int):
     """404 for a placement the person cannot see, 403 for one they see but cannot change."""
     placement = get_visible_or_404(request, placements_visible_to(request.user), pk=pk)
     if not placements_manageable_by(request.user).filter(pk=pk).exists():
@@ -155,7 +156,7 @@ def _manageable_or_403(request: HttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def placement_create(request: HttpRequest) -> HttpResponse:
+def placement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     form = PlacementForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -171,7 +172,7 @@ def placement_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def placement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _manageable_or_403(request, pk)
     form = PlacementForm(request.POST or None, user=request.user, placement=placement)
     if request.method == "POST" and form.is_valid():
@@ -189,7 +190,7 @@ def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def placement_transition(request: HttpRequest, pk: int) -> HttpResponse:
+def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _manageable_or_403(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -214,7 +215,7 @@ def placement_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def capacity_list(request: HttpRequest) -> HttpResponse:
+def capacity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     page = capacity_page(
         Capacity.objects.filter(site__in=sites_facilitated_by(request.user)),
@@ -225,7 +226,7 @@ def capacity_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def capacity_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     require_role(request.user, "facilitator")
     capacity = None
     if pk is not None:
@@ -253,7 +254,7 @@ def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV or .xlsx file; its rows are checked by a full dry run and shown as a
     preview. The parsed rows wait in the session (never the file) until the person
     confirms."""
@@ -291,7 +292,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     pending = request.session.get(IMPORT_SESSION_KEY)
     if not pending or pending.get("token") != request.POST.get("token") or not pending["rows"]:

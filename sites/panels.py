@@ -4,6 +4,8 @@ templates/sites/panels/facilitator.html."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import CharField, Count, F, IntegerField, Q, Value, Window
@@ -170,7 +172,7 @@ def _recent_activity(communities, today: datetime.date) -> list[dict]:
     return [_recent_item(r) for r in rows[:RECENT_ROWS]]
 
 
-def _recent_item(row: dict) -> dict:
+def _recent_item(row: Mapping[str, Any]) -> dict:
     cop = row["cop_name"]
     if row["kind"] == MEETING:
         text = f"Meeting of {cop}"

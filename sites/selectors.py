@@ -10,16 +10,18 @@ from django.db.models import F, Prefetch, QuerySet
 
 from sites.models import (
     CommunityOfPractice,
+    CommunityOfPracticeQuerySet,
     Initiative,
     Meeting,
     Membership,
     Site,
+    SiteQuerySet,
     Unit,
     count_subquery,
 )
 
 
-def site_list(sites: QuerySet[Site], *, active_placements: QuerySet) -> QuerySet[Site]:
+def site_list(sites: SiteQuerySet, *, active_placements: QuerySet) -> QuerySet[Site]:
     """The site list's rows by name, with each site's open CoPs (`community_count`) and
     active placements (`active_placement_count`). `active_placements` is the placements
     app's queryset of them: that app sits above this one, so the caller hands it in."""
@@ -31,7 +33,7 @@ def site_list(sites: QuerySet[Site], *, active_placements: QuerySet) -> QuerySet
     )
 
 
-def cop_list(communities: QuerySet[CommunityOfPractice]) -> QuerySet[CommunityOfPractice]:
+def cop_list(communities: CommunityOfPracticeQuerySet) -> QuerySet[CommunityOfPractice]:
     """The CoP list's rows by site and name, with the site's name (`site_name`), current
     members and activity columns."""
     return (

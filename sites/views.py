@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from ipcop.lib.forms import attach_service_errors
 from ipcop.permissions import (
     communities_manageable_by,
@@ -58,7 +59,7 @@ def _to_manage(manageable, visible, pk: int, refusal: str):
     return row
 
 
-def _site_to_manage(request: HttpRequest, pk: int) -> Site:
+def _site_to_manage(request: AuthenticatedHttpRequest, pk: int) -> Site:
     return _to_manage(
         sites_facilitated_by(request.user),
         sites_visible_to(request.user),
@@ -67,7 +68,7 @@ def _site_to_manage(request: HttpRequest, pk: int) -> Site:
     )
 
 
-def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
+def _community_to_manage(request: AuthenticatedHttpRequest, pk: int) -> CommunityOfPractice:
     return _to_manage(
         communities_manageable_by(request.user).select_related("site"),
         communities_visible_to(request.user),
@@ -76,7 +77,9 @@ def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
     )
 
 
-def _page(request: HttpRequest, rows: QuerySet, per_page: int, param: str = "page") -> Page:
+def _page(
+    request: AuthenticatedHttpRequest, rows: QuerySet, per_page: int, param: str = "page"
+) -> Page:
     """The page of `rows` (an ordered queryset) asked for in `param`. The page's pks are
     sliced from the list without what its rows show, and its rows read by those pks: the
     counts a row shows (subqueries) are then computed for the page's rows only, not for
@@ -87,7 +90,7 @@ def _page(request: HttpRequest, rows: QuerySet, per_page: int, param: str = "pag
     return page
 
 
-def _query_without(request: HttpRequest, param: str) -> str:
+def _query_without(request: AuthenticatedHttpRequest, param: str) -> str:
     query = request.GET.copy()
     query.pop(param, None)
     return query.urlencode()
@@ -97,7 +100,7 @@ def _query_without(request: HttpRequest, param: str) -> str:
 
 
 @require_GET
-def site_list(request: HttpRequest) -> HttpResponse:
+def site_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     search = forms.SiteSearchForm(request.GET or None)
     filters = search.filters() if request.GET else {}
@@ -117,7 +120,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def site_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
     by_model = dict(
         Placement.objects.active()
@@ -150,7 +153,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def site_create(request: HttpRequest) -> HttpResponse:
+def site_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     form = forms.SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -169,7 +172,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def site_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
     form = forms.SiteForm(request.POST or None, site=site)
     if request.method == "POST" and form.is_valid():
@@ -188,7 +191,7 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def unit_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+def unit_create(request: AuthenticatedHttpRequest, site_pk: int) -> HttpResponse:
     site = _site_to_manage(request, site_pk)
     form = forms.UnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -211,7 +214,7 @@ def unit_create(request: HttpRequest, site_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.filter(site__in=sites_visible_to(request.user)), pk=pk)
     site = _site_to_manage(request, unit.site_id)
     form = forms.UnitForm(request.POST or None, instance=unit)
@@ -242,7 +245,7 @@ def _attention_since():
 
 
 @require_GET
-def cop_list(request: HttpRequest) -> HttpResponse:
+def cop_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every CoP the person may read: facilitators their sites' CoPs, members their own."""
     # NUL characters cannot reach PostgreSQL (psycopg2 refuses them: a 500); a form field
     # would refuse them too, this search box just drops them.
@@ -265,7 +268,7 @@ def cop_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cop_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The manager's case is one simple query; a member reading it takes a second.
     visible = communities_manageable_by(request.user)
     community = visible.select_related("site").filter(pk=pk).first()
@@ -326,7 +329,7 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cop_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+def cop_create(request: AuthenticatedHttpRequest, site_pk: int) -> HttpResponse:
     site = _site_to_manage(request, site_pk)
     form = forms.CommunityForm(
         request.POST or None,
@@ -352,7 +355,7 @@ def cop_create(request: HttpRequest, site_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cop_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def cop_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.CommunityForm(request.POST or None, instance=community)
     if request.method == "POST" and form.is_valid():
@@ -378,7 +381,7 @@ def cop_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.MembershipAddForm(
         request.POST or None, community=community, initial={"joined_on": timezone.localdate()}
@@ -403,7 +406,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_end(request: HttpRequest, pk: int) -> HttpResponse:
+def member_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.filter(
             community__in=communities_visible_to(request.user)
@@ -437,7 +440,7 @@ def member_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.MeetingForm(
         request.POST or None, community=community, initial={"held_on": timezone.localdate()}
@@ -464,7 +467,7 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(
         Meeting.objects.filter(community__in=communities_visible_to(request.user))
         .select_related("community__site", "recorded_by")
@@ -485,7 +488,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def initiative_create(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.InitiativeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -507,7 +510,7 @@ def initiative_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _initiative_to_manage(request: HttpRequest, pk: int) -> Initiative:
+def _initiative_to_manage(request: AuthenticatedHttpRequest, pk: int) -> Initiative:
     initiative = get_object_or_404(
         Initiative.objects.filter(community__in=communities_visible_to(request.user)), pk=pk
     )
@@ -516,7 +519,7 @@ def _initiative_to_manage(request: HttpRequest, pk: int) -> Initiative:
 
 
 @require_http_methods(["GET", "POST"])
-def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initiative = _initiative_to_manage(request, pk)
     form = forms.InitiativeForm(request.POST or None, instance=initiative)
     if request.method == "POST" and form.is_valid():
@@ -539,7 +542,7 @@ def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def initiative_move(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initiative = _initiative_to_manage(request, pk)
     form = forms.InitiativeMoveForm(request.POST)
     if not form.is_valid():

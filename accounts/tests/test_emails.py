@@ -86,6 +86,7 @@ def test_a_reset_email_is_built_whatever_the_stored_name(stored_badly):
 def test_a_reminder_is_built_whatever_the_participants_stored_name(stored_badly):
     """The case of the issue: the reminder's subject names the participant."""
     reminder = ReminderFactory(followup__participant=stored_badly)
-    message = reminder_message(reminder=reminder)
+    reminder_message(reminder=reminder).send()
+    (message,) = mail.outbox
     assert message.subject.endswith("Ann Bcc: everyone@example.org")
     assert "Bcc" not in message.message().keys()  # noqa: SIM118 - header names

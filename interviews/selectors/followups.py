@@ -11,7 +11,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from interviews.cache import followups_version
-from interviews.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpCount, FollowUpStatus
+from interviews.models import (
+    OPEN_FOLLOWUP_STATUSES,
+    FollowUp,
+    FollowUpCount,
+    FollowUpStatus,
+)
 from ipcop.lib.keyset import KeysetPage, keyset_page
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
@@ -138,7 +138,7 @@ def report_site_choices(managed_sites: QuerySet[Site]) -> list[tuple[int, str]]:
     return list(managed_sites.order_by("name", "pk").values_list("pk", "name"))
 
 
-def _count_of(queryset, key: str) -> Subquery:
+def _count_of(queryset, key: str) -> Coalesce:
     """How many rows of `queryset` point at the outer row through `key`, as a subquery
     planned on its own (one index look-up per outer row)."""
     per_row = queryset.filter(**{key: OuterRef("pk")}).order_by().values(key).annotate(n=Count("*"))
@@ -177,7 +177,7 @@ def _initiatives(report: OutcomesReport, sites: list[int]) -> None:
         community__site__in=sites,
         created_at__lt=created_before,
     )
-    by_theme = {
+    by_theme: dict[str, dict[str, Any]] = {
         theme: {
             "theme": theme,
             "label": label,

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -116,7 +117,7 @@ class Worker:
 
     def sent_reminders(self) -> Counter:
         """How many times each reminder id was emailed, read from the worker's mail files."""
-        counts = Counter()
+        counts: Counter[int] = Counter()
         for path in self.mail_dir.glob("*.log"):
             counts.update(int(i) for i in MESSAGE_ID.findall(path.read_bytes()))
         return counts
@@ -132,7 +133,9 @@ class Worker:
                 message = email.message_from_bytes(raw.strip())
                 for part in message.walk():
                     if part.get_content_type() == "text/calendar":
-                        found.append(Calendar.from_ical(part.get_payload(decode=True)))
+                        payload = part.get_payload(decode=True)
+                        assert isinstance(payload, bytes)
+                        found.append(Calendar.from_ical(payload))
         return found
 
     def enqueue_sweep(self, **transport_options):
@@ -168,7 +171,7 @@ def due_reminders(n: int, *, ago=timedelta(minutes=1)) -> list[Reminder]:
     """`n` unsent reminders whose time came `ago`."""
     reminders = []
     for _ in range(n):
-        followup = FollowUpFactory(placement=PlacementFactory())
+        followup = cast(FollowUp, FollowUpFactory(placement=PlacementFactory()))
         reminders.append(
             Reminder.objects.create(
                 followup=followup,

@@ -26,8 +26,10 @@ import datetime as dt
 import random
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -119,16 +121,20 @@ def _key_value(value):
     return value.pk if isinstance(value, models.Model) else value
 
 
+_M = TypeVar("_M", bound=models.Model)
+_O = TypeVar("_O", bound=models.Model)
+
+
 def _upsert(
-    model: type[models.Model],
-    rows: list[dict],
+    model: type[_M],
+    rows: list[dict[str, Any]],
     key: tuple[str, ...],
-    existing: models.QuerySet,
+    existing: models.QuerySet[_M],
     *,
     positional: bool = False,
     update: tuple[str, ...] | None = None,
     prune: bool = False,
-) -> list:
+) -> list[_M]:
     """Create or update one `model` row per dict in `rows`; return them in `rows` order.
 
     A row matches the existing row with the same values in `key`. With `positional`, `key`
@@ -148,12 +154,15 @@ def _upsert(
         position[owner] += 1
         return (*owner, position[owner])
 
-    found = {}
-    for obj in existing.order_by("pk"):
+    found: dict[tuple, _M] = {}
+    for old in existing.order_by("pk"):
         # The oldest row wins a key (the demo made it), should someone add a look-alike.
-        found.setdefault(numbered(tuple(getattr(obj, a) for a in attnames)), obj)
+        found.setdefault(numbered(tuple(getattr(old, a) for a in attnames)), old)
     position.clear()
-    objects, to_create, to_update, changed = [], [], [], set()
+    objects: list[_M] = []
+    to_create: list[_M] = []
+    to_update: list[_M] = []
+    changed: set[str] = set()
     for values in rows:
         obj = found.pop(numbered(tuple(_key_value(values[name]) for name in key)), None)
         if obj is None:
@@ -172,14 +181,14 @@ def _upsert(
                 to_update.append(obj)
         objects.append(obj)
     if prune and found:
-        model.objects.filter(pk__in=[obj.pk for obj in found.values()]).delete()
+        model._default_manager.filter(pk__in=[obj.pk for obj in found.values()]).delete()
     if to_update:
-        model.objects.bulk_update(to_update, sorted(changed))
-    model.objects.bulk_create(to_create)
+        model._default_manager.bulk_update(to_update, sorted(changed))
+    model._default_manager.bulk_create(to_create)
     return objects
 
 
-def _set_m2m(descriptor, wanted: dict[models.Model, list[models.Model]]) -> None:
+def _set_m2m(descriptor, wanted: Mapping[_O, Iterable[models.Model]]) -> None:
     """Make each owner's many-to-many set exactly `wanted[owner]`, in a few queries."""
     through = descriptor.through
     source = descriptor.field.m2m_column_name()
@@ -236,7 +245,7 @@ class _Loader:
         self.users: dict[str, User] = {}
         self.programs: dict[str, Program] = {}
         self.sites: dict[str, Site] = {}
-        self.units: dict[tuple[str, str], Unit] = {}
+        self.units: dict[tuple[int, str], Unit] = {}
         self.cops: dict[str, CommunityOfPractice] = {}
         self.memberships: dict[str, list[Membership]] = {}
         self.placements: list[tuple[Placement, PlacementSpec]] = []
@@ -298,18 +307,18 @@ class _Loader:
                 account(spec.address, spec.name, profession, is_facilitator=True, phone=spec.phone)
             )
         for site in world.sites:
-            for spec in site.members:
+            for member in site.members:
                 rows.append(
                     account(
-                        spec.address,
-                        spec.name,
-                        self.professions[spec.profession],
-                        is_preceptor=spec.preceptor,
+                        member.address,
+                        member.name,
+                        self.professions[member.profession],
+                        is_preceptor=member.preceptor,
                     )
                 )
-        for spec in world.students:
-            profession = self.programs[spec.program].profession
-            rows.append(account(spec.address, spec.name, profession, is_student=True))
+        for student in world.students:
+            profession = self.programs[student.program].profession
+            rows.append(account(student.address, student.name, profession, is_student=True))
         emails = [row["email"] for row in rows]
         users = _upsert(User, rows, ("email",), User.objects.filter(email__in=emails))
         self.users = {user.email: user for user in users}
@@ -374,8 +383,9 @@ class _Loader:
             for site in self.world.sites
             for spec in site.members
         ]
-        existing = Membership.objects.filter(community__in=cops)
-        memberships = _upsert(Membership, rows, ("community", "person"), existing)
+        memberships = _upsert(
+            Membership, rows, ("community", "person"), Membership.objects.filter(community__in=cops)
+        )
         for key in self.site_specs:
             self.memberships[key] = [m for m in memberships if m.community == self.cops[key]]
 
@@ -499,8 +509,9 @@ class _Loader:
                     }
                 )
         # A student has at most one placement per site in the demo: (student, site) is a key.
-        existing = Placement.objects.filter(student__in=students)
-        placements = _upsert(Placement, rows, ("student", "site"), existing)
+        placements = _upsert(
+            Placement, rows, ("student", "site"), Placement.objects.filter(student__in=students)
+        )
         specs = [spec for student_spec in self.world.students for spec in student_spec.placements]
         self.placements = list(zip(placements, specs, strict=True))
         self.load_status_history()
@@ -512,10 +523,10 @@ class _Loader:
                 {"placement": placement, "mentor": m, "profession": m.profession, "role": role}
                 for m, role in team
             ]
-        existing = MentorAssignment.objects.filter(placement__in=placements)
+        assignments = MentorAssignment.objects.filter(placement__in=placements)
         # The role is part of the key: a mentor whose role changes is replaced, so that the
         # old primary is gone before the new one arrives (one primary per placement).
-        _upsert(MentorAssignment, rows, ("placement", "mentor", "role"), existing, prune=True)
+        _upsert(MentorAssignment, rows, ("placement", "mentor", "role"), assignments, prune=True)
 
     def choose_mentors(self, student: Student, spec: PlacementSpec) -> tuple[User, list[User]]:
         # Clinicians who were members of the site's CoP when the placement started.
@@ -538,7 +549,7 @@ class _Loader:
         return primary, self.rng.sample(others, k=min(len(others), self.rng.randint(1, 2)))
 
     def load_status_history(self) -> None:
-        steps = {
+        steps: dict[str, list[tuple[str, str]]] = {
             P.REQUESTED: [("", P.REQUESTED)],
             P.CONFIRMED: [("", P.REQUESTED), (P.REQUESTED, P.CONFIRMED)],
             P.ACTIVE: [("", P.REQUESTED), (P.REQUESTED, P.CONFIRMED), (P.CONFIRMED, P.ACTIVE)],
@@ -553,7 +564,7 @@ class _Loader:
         rows, times = [], []
         for placement, spec in self.placements:
             start, end = placement.start_date, placement.end_date
-            when = {
+            when: dict[str, dt.date] = {
                 P.REQUESTED: min(start - dt.timedelta(days=60), self.day(-20)),
                 P.CONFIRMED: min(start - dt.timedelta(days=21), self.day(-5)),
                 P.ACTIVE: start,
@@ -634,6 +645,7 @@ class _Loader:
                             peer = rng.choice(peers)
                             attendance.append((peer.student, peer))
                     guest = professionals[-1]
+                    assert guest.profession is not None  # every demo mentor has a profession
                     rows.append(
                         {
                             "site": placement.site,
@@ -675,10 +687,11 @@ class _Loader:
             MentoringSession.domains,
             {session: domains for session, (domains, _, _) in zip(sessions, extras, strict=True)},
         )
-        students, professionals = [], []
-        for session, (_, people, attendance) in zip(sessions, extras, strict=True):
-            for (student, placement), reflection in attendance:
-                students.append(
+        student_rows: list[dict[str, Any]] = []
+        professional_rows: list[dict[str, Any]] = []
+        for session, (_, people, attended) in zip(sessions, extras, strict=True):
+            for (student, placement), reflection in attended:
+                student_rows.append(
                     {
                         "session": session,
                         "student": student,
@@ -687,34 +700,35 @@ class _Loader:
                         "reflected_at": self.at(session.held_on, 17) if reflection else None,
                     }
                 )
-            professionals += [
+            professional_rows += [
                 {"session": session, "person": person, "profession": person.profession}
                 for person in people
             ]
-        existing = SessionStudent.objects.filter(session__in=sessions)
-        _upsert(SessionStudent, students, ("session", "student"), existing, prune=True)
-        existing = SessionProfessional.objects.filter(session__in=sessions)
-        _upsert(SessionProfessional, professionals, ("session", "person"), existing, prune=True)
+        attendees = SessionStudent.objects.filter(session__in=sessions)
+        _upsert(SessionStudent, student_rows, ("session", "student"), attendees, prune=True)
+        guests = SessionProfessional.objects.filter(session__in=sessions)
+        _upsert(SessionProfessional, professional_rows, ("session", "person"), guests, prune=True)
 
     # Follow-ups ------------------------------------------------------------------------
     def load_followups(self) -> None:
-        subjects = []  # (participant, membership, placement, site key, start, speaker role)
+        # (participant, membership, placement, site key, start, speaker role)
+        subjects: list[tuple[User, Membership | None, Placement | None, str, dt.date, str]] = []
         for key, memberships in self.memberships.items():
-            for membership in memberships:
-                person = membership.person
-                noun = self.world.speaker_nouns[membership.profession.code]
-                if membership.role == M.MANAGER:
+            for joined in memberships:
+                person = joined.person
+                noun = self.world.speaker_nouns[joined.profession.code]
+                if joined.role == M.MANAGER:
                     role = "Unit manager"
                 elif person.is_preceptor:
                     role = f"{noun} preceptor"
                 else:
                     role = f"{noun}, CoP member"
-                subjects.append((person, membership, None, key, membership.joined_on, role))
-        for placement, spec in self.placements:
-            if placement.status in (P.CONFIRMED, P.ACTIVE, P.COMPLETED):
-                role = f"{placement.student.program.profession.name} student"
+                subjects.append((person, joined, None, key, joined.joined_on, role))
+        for placed, spec in self.placements:
+            if placed.status in (P.CONFIRMED, P.ACTIVE, P.COMPLETED):
+                role = f"{placed.student.program.profession.name} student"
                 subjects.append(
-                    (placement.student.user, None, placement, spec.site, placement.start_date, role)
+                    (placed.student.user, None, placed, spec.site, placed.start_date, role)
                 )
 
         buckets: dict[str, int] = defaultdict(int)
@@ -835,8 +849,8 @@ class _Loader:
             for record, said in zip(records, quotes, strict=True)
             for quote in said
         ]
-        existing = Quote.objects.filter(record__in=records)
-        _upsert(Quote, rows, ("record",), existing, positional=True, prune=True)
+        said_before = Quote.objects.filter(record__in=records)
+        _upsert(Quote, rows, ("record",), said_before, positional=True, prune=True)
 
     def load_reminders(self, followups: list[FollowUp], plans: list[tuple]) -> None:
         rows = []
@@ -846,16 +860,17 @@ class _Loader:
                 send_at = self.at(followup.due_on - dt.timedelta(days=14), 8)
                 plan.append((ReminderKind.DUE_SOON, send_at, facilitators))
             if followup.status == FollowUpStatus.SCHEDULED:
-                send_at = followup.scheduled_at - dt.timedelta(days=1)
-                plan.append(
-                    (ReminderKind.DAY_BEFORE, send_at, [followup.interviewer, followup.participant])
-                )
+                scheduled_at, interviewer = followup.scheduled_at, followup.interviewer
+                # A scheduled follow-up has both (followup_scheduled_has_time_and_interviewer).
+                assert scheduled_at is not None and interviewer is not None
+                send_at = scheduled_at - dt.timedelta(days=1)
+                plan.append((ReminderKind.DAY_BEFORE, send_at, [interviewer, followup.participant]))
             if bucket == "overdue" and followup.status == FollowUpStatus.PENDING:
                 kinds = [ReminderKind.OVERDUE_1, ReminderKind.OVERDUE_2, ReminderKind.OVERDUE_3]
-                for week, kind in enumerate(kinds):
+                for week, overdue in enumerate(kinds):
                     send_on = followup.due_on + dt.timedelta(days=1 + 7 * week)
                     if send_on <= self.day(7):
-                        plan.append((kind, self.at(send_on, 8), facilitators))
+                        plan.append((overdue, self.at(send_on, 8), facilitators))
             for index, (kind, send_at, recipients) in enumerate(plan):
                 # Earlier reminders went out; the latest waits for the sweep.
                 sent_at = None if index == len(plan) - 1 else send_at + dt.timedelta(minutes=1)

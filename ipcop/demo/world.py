@@ -308,7 +308,7 @@ def _value(kind, value, file: str, path: str, spec_field: dataclasses.Field):
     if origin is types.UnionType:  # `X | None`: TOML has no null, an absent key is None
         (kind,) = [arg for arg in args if arg is not type(None)]
         origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return _build(kind, value, file, path)
     if origin is tuple:
         if not isinstance(value, list):
@@ -416,15 +416,20 @@ def _check_references(world: World) -> None:
             fail("students.toml", f"{where}: more than one placement at {repeated[0]!r}")
         for j, placement in enumerate(student.placements):
             at = f"{where}.placements[{j}]"
-            site = sites.get(placement.site)
-            if site is None:
+            placed_at = sites.get(placement.site)
+            if placed_at is None:
                 fail("students.toml", f"{at}.site: {placement.site!r} is not in sites.toml")
-            if placement.unit is not None and placement.unit not in {u.name for u in site.units}:
-                fail("students.toml", f"{at}.unit: {site.key!r} has no unit {placement.unit!r}")
-            members = {member.name for member in site.members}
+            units = {u.name for u in placed_at.units}
+            if placement.unit is not None and placement.unit not in units:
+                fail(
+                    "students.toml", f"{at}.unit: {placed_at.key!r} has no unit {placement.unit!r}"
+                )
+            members = {member.name for member in placed_at.members}
             for name in (placement.primary, *placement.ip_mentors):
                 if name and name not in members:
-                    fail("students.toml", f"{at}: mentor {name!r} is no member at {site.key!r}")
+                    fail(
+                        "students.toml", f"{at}: mentor {name!r} is no member at {placed_at.key!r}"
+                    )
 
     missing = [activity for activity in Activity.values if activity not in world.session_notes]
     if missing:

@@ -13,8 +13,9 @@ The rows are model instances or dicts that include "pk" (e.g. from `.values()`).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -80,7 +81,7 @@ def keyset_page(
     per_page: int,
     query: str = "",
     count_limit: int | None = None,
-    rows: Callable[[QuerySet], QuerySet] | None = None,
+    rows: Callable[[QuerySet[Any, Any]], Iterable[Any]] | None = None,
     count: int | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
