@@ -501,8 +501,6 @@ def test_every_form_page_renders_for_the_sites_facilitator(client_for, facilitat
         url("record_interview", record.followup.pk),
         url("quote_add", record.followup.pk),
         url("theme_list"),
-        url("theme_rename", theme.pk),
-        url("theme_merge", theme.pk),
         url("calendar_feed_manage"),
         url("followup_list"),
         url("report"),
@@ -511,6 +509,9 @@ def test_every_form_page_renders_for_the_sites_facilitator(client_for, facilitat
         response = c.get(page)
         assert response.status_code == 200, page
         assert response.content.decode().count("<h1") == 1, page
+    # The codebook's own forms are the admins' (the codebook is every site's).
+    for page in (url("theme_rename", theme.pk), url("theme_merge", theme.pk)):
+        assert c.get(page).status_code == 403, page
 
 
 def test_report_rejects_a_site_not_among_the_persons_with_the_other_errors(
