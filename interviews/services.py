@@ -76,9 +76,11 @@ def _morning(day: date) -> datetime:
 
 def _lock(followup: FollowUp) -> FollowUp:
     """Re-read the follow-up under a row lock, so two people changing it at once are
-    serialised and its reminders are recomputed from the state that wins."""
+    serialised and its reminders are recomputed from the state that wins. Only the
+    follow-up's row: locking the joined site too deadlocked with session logging, which
+    locks site rows for mentoring's counters (`make stress`)."""
     return (
-        FollowUp.objects.select_for_update()
+        FollowUp.objects.select_for_update(of=("self",))
         .select_related("participant", "site")
         .get(pk=followup.pk)
     )
