@@ -793,10 +793,10 @@ def section(results: list[Page], run: dict) -> list[str]:
     scale_cols = baseline is not None
     head = (
         "| page | as | path | req/s | ratio to bare | p50 ms | p95 ms | queries | seq scans "
-        + ("| p50 at ×1 ms | ×" + str(SCALE) + " / ×1 " if scale_cols else "")
+        + (f"| p50 at ×1 ms | p50 ×{SCALE} / ×1 | in-process ×{SCALE} / ×1 " if scale_cols else "")
         + "| met (or missed) | in-process ms (SQL ms) | Python calls |"
     )
-    lines += [head, "|---|---|---|---:|---:|---:|---:|---:|---|" + ("---:|---:|" if scale_cols else "") + ":-:|---:|---:|"]  # fmt: skip
+    lines += [head, "|---|---|---|---:|---:|---:|---:|---:|---|" + ("---:|---:|---:|" if scale_cols else "") + ":-:|---:|---:|"]  # fmt: skip
     tally: collections.Counter[str] = collections.Counter()
     unmet = 0
     for page in results:
@@ -804,9 +804,16 @@ def section(results: list[Page], run: dict) -> list[str]:
         extra, growth = "", None
         if scale_cols:
             before = at_1x.get(page.key)
-            growth = page.p50_ms / before["p50_ms"] if before and before["p50_ms"] else None
+            loaded = page.p50_ms / before["p50_ms"] if before and before["p50_ms"] else None
+            growth = (
+                page.inprocess_ms / before["inprocess_ms"]
+                if before and before.get("inprocess_ms") and page.inprocess_ms
+                else None
+            )
             extra = (
-                f"{before['p50_ms']:.0f} | {growth:.2f} | " if growth is not None else "— | — | "
+                (f"{before['p50_ms']:.0f} | " if before else "— | ")
+                + (f"{loaded:.2f} | " if loaded else "— | ")
+                + (f"{growth:.2f} | " if growth else "— | ")
             )
         misses = missed(page, bare, by_path, growth)
         tally.update(misses)
@@ -871,7 +878,9 @@ TARGETS = textwrap.fill(
     f"queries, page {DEEP_PAGE} ≤ {TARGET_DEEP_PAGE}× page 1 (median), no sequential scan over "
     "placements, sessions and their link tables, follow-ups, reminders, memberships (or any "
     f"table of more than {BIG_ROWS:,} rows); at ×5 data, median latency ≤ {TARGET_SCALE}× the "
-    f"×1 median. The reminder sweep: ≥ {TARGET_SWEEP:,} reminders per second. A page that "
+    "×1 median (judged on the in-process median, one request on an idle server, the same "
+    "measurement at both scales: wrk's median under load moves with the machine's load "
+    "between the two runs, shown beside it). The reminder sweep: ≥ {TARGET_SWEEP:,} reminders per second. A page that "
     'misses a target names it in the "met" column: answer (not HTTP 200), errors (wrk\'s), '
     f"ratio, p95, queries, seq scan, deep page (page {DEEP_PAGE} over page 1), ×5.",
     width=90,
