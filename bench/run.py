@@ -918,8 +918,9 @@ Reading these numbers:
 
 
 def write_report(results: list[Page], run: dict) -> None:
-    """Replace this run's section (by its heading) of docs/benchmarks.md, keep the
-    others, and rewrite the header above them."""
+    """Replace this run's section (by its heading) of docs/benchmarks.md or add it (first,
+    or after the same label's run at ×1), keep the others, and rewrite the header above
+    them."""
     sections: list[tuple[str, list[str]]] = []
     if OUT.exists():
         current = None
@@ -931,10 +932,14 @@ def write_report(results: list[Page], run: dict) -> None:
                 current[1].append(line)
     mine = section(results, run)
     heading = mine[0][3:].strip()
-    if any(title == heading for title, _ in sections):
+    titles = [title for title, _ in sections]
+    base = heading.removesuffix(f", ×{SCALE} data")
+    if heading in titles:
         sections = [(t, mine if t == heading else body) for t, body in sections]
-    else:
-        sections.append((heading, mine))
+    elif base != heading and base in titles:  # a run at ×n goes after its run at ×1
+        sections.insert(titles.index(base) + 1, (heading, mine))
+    else:  # the newest run first
+        sections.insert(0, (heading, mine))
     body = "\n".join("\n".join(lines).rstrip() + "\n" for _, lines in sections)
     OUT.write_text(HEADER + "\n" + body)
 
