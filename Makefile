@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
 
-.PHONY: run test lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots
+.PHONY: run test test-fast lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots load
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,19 @@ chromium:
 check-postgres: install-test
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bin/check-services
 
+## test-fast: the inner loop: no browser or worker tests, two processes, the test
+## databases kept between runs (add --create-db to PYTEST_ARGS after a migration).
+test-fast: install-test check-postgres
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest -n 2 --reuse-db \
+	  -m "not browser and not worker" $(PYTEST_ARGS)
+
+## lint: ruff (lint and format), mypy with django-stubs, and the import-linter contracts
+## of .importlinter (the layers).
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 format: install-test
 	$(VENV)/bin/ruff format .
@@ -95,6 +105,17 @@ profile: install
 STRESS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop_stress
 stress: install
 	STRESS_DATABASE_URL=$(STRESS_DATABASE_URL) $(PY) -u bench/stress_counters.py $(ARGS)
+
+## load: a mixed load on this machine only: 50 people of each role (facilitator, preceptor,
+## student, admin) logging in, reading and writing for 2 minutes against gunicorn (DEBUG
+## off), PostgreSQL (its own database, ipcop_load), Redis (db 10) and a Celery worker with
+## beat; prints locust's summary, writes the section "Mixed load" of docs/benchmarks.md and
+## fails on any failed request or server error. LOAD_DATABASE_URL, LOAD_REDIS_URL and the
+## other LOAD_* variables of bench/load_run.py change it.
+load: install var
+	$(PIP) install --quiet -r bench/requirements.txt
+	DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ipcop_load} bash bin/ensure-postgres
+	$(PY) -u bench/load_run.py
 
 ## screenshots: PNGs of the main pages at desktop and phone sizes into docs/screenshots/
 ## (a temporary test database on PostgreSQL, the demo data, Debian's chromium).

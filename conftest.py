@@ -31,3 +31,12 @@ def site_b(outsider):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(admin=True, full_name="Ada Admin")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the login throttle's counters (and cached
+    panels) of one test must not leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()

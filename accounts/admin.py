@@ -1,26 +1,28 @@
 """Admin for people and professions: the custom user logs in by email and holds role flags."""
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from ipcop.audit import audit_record
+from accounts.audit import audit_record
 
-from .models import AuditAction, AuditEvent, Profession, User
-from .services import person_erase
+from .forms import UserCreationForm, UserEditForm
+from .models import AuditAction, AuditEvent, Invitation, Profession, User
+from .services import invitation_send, person_erase
 
 
 @admin.register(Profession)
 class ProfessionAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "people_count")
     search_fields = ("name", "code")
-    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"code": ("name",)}
+    prepopulated_fields: ClassVar[dict[str, Sequence[str]]] = {"code": ("name",)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(people_count=Count("people"))
@@ -28,27 +30,6 @@ class ProfessionAdmin(admin.ModelAdmin):
     @admin.display(description="people", ordering="people_count")
     def people_count(self, obj) -> int:
         return obj.people_count
-
-
-class UserCreationForm(AdminUserCreationForm):
-    """The admin's add form for the email-login user (no username field)."""
-
-    class Meta:
-        model = User
-        fields = ("email", "full_name", "profession")
-
-    def clean_email(self) -> str:
-        # Emails are stored lower-case (see User.clean and the case-insensitive constraint).
-        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
-
-
-class UserEditForm(UserChangeForm):
-    class Meta:
-        model = User
-        fields = "__all__"
-
-    def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
 
 @admin.register(User)
@@ -117,7 +98,22 @@ class UserAdmin(BaseUserAdmin):
     date_hierarchy = "date_joined"
     # A province's thousands of users: the changelist must not count the table twice.
     show_full_result_count = False
-    actions = ("erase_personal_data",)
+    actions = ("send_invitation", "erase_personal_data")
+
+    @admin.action(description="Send invitation (a link to choose a password)")
+    def send_invitation(self, request, queryset):
+        """Invite each chosen person (accounts.services.invitation_send); the ones that
+        may not be invited now are named with the reason."""
+        sent = 0
+        for person in queryset:
+            try:
+                invitation_send(person=person, sent_by=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.WARNING)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(request, f"Sent {sent} invitation(s).", messages.SUCCESS)
 
     @admin.action(description="Erase personal data (privacy request)")
     def erase_personal_data(self, request, queryset):
@@ -148,6 +144,25 @@ class UserAdmin(BaseUserAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent from the people list (action "Send invitation") or the app;
+    here admins see who was invited, by whom, and whether the link was used."""
+
+    list_display = ("person", "created_by", "created_at", "expires_at", "used_at")
+    list_select_related = ("person", "created_by")
+    search_fields = ("person__email", "person__full_name")
+    date_hierarchy = "created_at"
+    readonly_fields = ("person", "created_by", "created_at", "expires_at", "used_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AuditEvent)

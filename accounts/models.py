@@ -3,8 +3,9 @@
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
+
+from accounts.identifiers import clean_header_text, normalise_email, validate_email_identifier
 
 
 class Profession(models.Model):
@@ -28,13 +29,18 @@ class UserQuerySet(models.QuerySet):
         return self.filter(is_preceptor=True, is_active=True)
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]  # the plugin types from_queryset() bases of Manager only
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        # Django's own paths (createsuperuser, the admin) normalise through here too.
+        return normalise_email(email)
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalise_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -50,13 +56,8 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
-
-
-def user_label_sql(alias: str) -> str:
-    """SQL naming a person as `User.__str__` does: the full name, or the email without one
-    (for hand-written statements; `alias` is the user table's alias there)."""
-    return f"CASE WHEN {alias}.full_name = '' THEN {alias}.email ELSE {alias}.full_name END"
+        # The login look-up: the normalised form, compared exactly (the unique index).
+        return self.get(email=normalise_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -64,7 +65,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     (a nurse can be a preceptor and a CoP member); the admin role is Django's staff flag.
     The student role is held by people with a `placements.Student` enrolment."""
 
-    email = models.EmailField(unique=True)
+    # Stored normalised (accounts.identifiers.normalise_email): the unique index is on
+    # the one form every look-up uses.
+    email = models.EmailField(unique=True, validators=[validate_email_identifier])
     full_name = models.CharField(max_length=150)
     profession = models.ForeignKey(
         Profession, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
@@ -93,17 +96,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name"]
-        constraints = [
-            # Emails are stored lower-case; this guards against a second account by case.
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
-        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
 
-    def clean(self):
-        super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+    def _normalise(self) -> None:
+        self.email = normalise_email(self.email)
+        self.full_name = clean_header_text(self.full_name)
+        self.phone = clean_header_text(self.phone)
+
+    def clean_fields(self, exclude=None):
+        # Before the validators, so they judge the form that will be stored.
+        self._normalise()
+        super().clean_fields(exclude=exclude)
+
+    def save(self, *args, **kwargs):
+        # Every write, forms or not (services, factories, the shell), stores one form.
+        self._normalise()
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -127,6 +137,67 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.is_student:
             roles.append("student")
         return roles
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self, *, now=None):
+        """Not used and not expired (the person may still be unable to accept: see
+        `Invitation.refusal`)."""
+        return self.filter(used_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a person without a usable password (an imported
+    student, someone an admin added) set one. Only a hash of the link's token is stored:
+    the token is derived from the row and the SECRET_KEY when the email is built
+    (`accounts.services.invitation_token`), so it never sits in the database or on the
+    broker."""
+
+    # No index of its own: invitation_person_recent_idx leads with the person.
+    person = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The resend limits count a person's recent invitations (invitation_send).
+            models.Index(fields=["person", "-created_at"], name="invitation_person_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.person} on {self.created_at:%Y-%m-%d %H:%M}"
+
+    def refusal(self, *, now=None) -> str | None:
+        """Why this invitation can no longer be accepted, or None."""
+        now = now or timezone.now()
+        if self.used_at is not None:
+            return "used"
+        if self.expires_at <= now:
+            return "expired"
+        person = self.person
+        if not person.is_active:
+            return "inactive"
+        # The person got in another way since (a later invitation, a reset): this older
+        # link must not become a second way to set their password.
+        if person.last_login is not None and person.last_login > self.created_at:
+            return "used"
+        return None
 
 
 class AuditAction(models.TextChoices):

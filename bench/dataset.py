@@ -646,7 +646,7 @@ def ensure_dataset(log=print) -> bool:
         cursor.execute("SET work_mem TO '128MB'")
         tables = ", ".join(SEQUENCED_TABLES[::-1])
         cursor.execute("DROP TABLE IF EXISTS bench_dataset")
-        cursor.execute(f"TRUNCATE {tables}, django_session CASCADE")  # noqa: S608
+        cursor.execute(f"TRUNCATE {tables}, django_session CASCADE")
         # Bulk-load speed: no per-row triggers (foreign keys: the generator's ids are
         # consistent by construction; counters: recounted once at the end) and secondary
         # indexes built once at the end. `session_replication_role = replica` turns off
@@ -672,7 +672,7 @@ def ensure_dataset(log=print) -> bool:
         cursor.execute("SET session_replication_role TO DEFAULT")
         for table in SEQUENCED_TABLES:
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
         # Statistics before the recounts, so their joins over millions of rows are
@@ -715,7 +715,7 @@ def reset_due_reminders() -> None:
     send_at = f"timestamptz '2024-01-01' + id * interval '1 minute' / {SCALE}"
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE interviews_reminder SET sent_at = NULL, attempts = 0, last_error = '', "  # noqa: S608
+            "UPDATE interviews_reminder SET sent_at = NULL, attempts = 0, last_error = '', "
             f"send_at = {send_at} "
             f"WHERE id <= %s AND (sent_at IS NOT NULL OR attempts > 0 OR send_at <> {send_at})",
             [DUE_REMINDERS],

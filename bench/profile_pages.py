@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from django.test import Client  # noqa: E402
+from django.test import Client
 
-from bench import run  # noqa: E402  (sets up Django with the benchmark's settings)
+from bench import run
 
 
 def profile_page(page: run.Page, user, n: int, with_cprofile: bool) -> None:

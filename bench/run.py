@@ -360,6 +360,8 @@ def extra_pages(people: dict[str, User], menus: list[Page]) -> list[Page]:
     placement = Placement.objects.filter(site_id=1).order_by("pk").first()
     session = MentoringSession.objects.filter(site_id=1).order_by("-pk").first()
     followup = FollowUp.objects.filter(site_id=1).order_by("pk").first()
+    # The pages below open all three.
+    assert placement is not None and session is not None and followup is not None
     extras += [
         Page("Placements, filtered (site, completed)", "facilitator",
              "/placements/?site=1&status=completed"),
@@ -480,7 +482,7 @@ def measure_inprocess(page: Page, user: User, n: int = 20, budget: float = 5.0) 
     page.inprocess_ms = statistics.median(times) * 1000
     page.sql_ms = sum(sql_seconds) / len(times) * 1000
     page.inprocess_queries = len(sql_seconds) // len(times)
-    page.python_calls = pstats.Stats(profiler).total_calls
+    page.python_calls = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]  # set in Stats.__init__, missing from typeshed
 
 
 # --- Load ------------------------------------------------------------------------------
@@ -604,7 +606,7 @@ def serve():
 def wait_until_up() -> None:
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2)
             return
         except OSError:
             time.sleep(0.2)
@@ -720,7 +722,7 @@ def ok(flag: bool) -> str:
     return "✓" if flag else "✗"
 
 
-def deep_cost(page: Page, by_path: dict[str, Page]) -> float | None:
+def deep_cost(page: Page, by_path: dict[tuple[str, str], Page]) -> float | None:
     """A deep page's median latency over its list's page 1."""
     first = by_path.get((page.persona, page.first_page)) if page.first_page else None
     if first is None or not first.p50_ms or not page.p50_ms:

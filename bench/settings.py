@@ -12,8 +12,8 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ipcop_bench")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from ipcop.settings import *  # noqa: E402,F403
-from ipcop.settings import BASE_DIR, MIDDLEWARE, TEMPLATES  # noqa: E402
+from ipcop.settings import *  # noqa: F403
+from ipcop.settings import BASE_DIR, MIDDLEWARE, TEMPLATES
 
 ROOT_URLCONF = "bench.urls"
 # First, so it counts every query of the request, the session and user look-ups included.

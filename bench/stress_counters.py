@@ -176,7 +176,7 @@ def sites_site(pk: int):
 # --- The operations --------------------------------------------------------------------
 
 
-class Skip(Exception):  # noqa: N818 - not an error: nothing to do this time
+class Skip(Exception):
     """Nothing to act on this time (e.g. no session of this thread yet)."""
 
 
@@ -252,7 +252,6 @@ class Worker:
         clinicians = self.world.clinicians_by_site[session.site_id]
         services.session_update(
             session=session,
-            by=self.user(self.world.admin_id),
             held_on=session.held_on,
             duration_minutes=session.duration_minutes,
             activity=session.activity,
@@ -268,9 +267,7 @@ class Worker:
         if not self.sessions:
             raise Skip
         pk = self.sessions.pop(self.rng.randrange(len(self.sessions)))
-        services.session_delete(
-            session=MentoringSession.objects.get(pk=pk), by=self.user(self.world.admin_id)
-        )
+        services.session_delete(session=MentoringSession.objects.get(pk=pk))
 
     def my_people(self, site_id: int) -> list[int]:
         return [
@@ -424,7 +421,7 @@ class Tally:
 
 
 def is_deadlock(error: BaseException) -> bool:
-    cause = error
+    cause: BaseException | None = error
     while cause is not None:
         if getattr(cause, "pgcode", None) == "40P01":
             return True
@@ -613,7 +610,7 @@ def main() -> int:
 
     outcomes = ("ok", "refused", "skipped", "error", "deadlock")
     log(f"{'operation':16s} " + " ".join(f"{o:>8s}" for o in outcomes))
-    total = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
     for kind in OPERATIONS:
         counts = tally.counts[kind]
         total.update(counts)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from interviews.cache import followups_changed
 from ipcop.admin import ModelAdmin, StackedInline, TabularInline, TriggerKeptAdmin
 
 from .models import (
@@ -114,6 +115,19 @@ class FollowUpAdmin(ModelAdmin):
             },
         ),
     )
+
+    # The lists' cached counts (interviews.cache) follow what the admin changes.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        followups_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        followups_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        followups_changed()
 
     @admin.display(description="follows")
     def follows(self, obj) -> str:

@@ -1,18 +1,23 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from ipcop.lib.migrations import table_exists
 
-def _reseed_reference_data(using, **kwargs):
-    from django.db import connections
+# The data migrations seed the reference rows once; they are refreshed on post_migrate too,
+# because a database flush (a transactional test's teardown, `manage.py flush`) empties
+# every table and only post_migrate runs again afterwards.
 
+
+def seed_themes(using, **kwargs) -> None:
     from interviews.models import Theme
-    from ipcop.lib.reference_data import seed_reference_data
-    from mentoring.models import CompetencyDomain
+    from ipcop.lib.reference_data import THEMES
 
-    tables = connections[using].introspection.table_names()
-    # A partial `migrate` may stop before our tables exist; the data migrations seed later.
-    if Theme._meta.db_table in tables and CompetencyDomain._meta.db_table in tables:
-        seed_reference_data()
+    if not table_exists(Theme, using):
+        return  # a partial `migrate` stopped before this table; its data migration seeds
+    for order, (name, description) in enumerate(THEMES, start=1):
+        Theme.objects.using(using).get_or_create(
+            name=name, defaults={"description": description, "order": order}
+        )
 
 
 class InterviewsConfig(AppConfig):
@@ -20,5 +25,6 @@ class InterviewsConfig(AppConfig):
     name = "interviews"
 
     def ready(self):
-        # Sent once per migrate or flush for this app, after every app's tables exist.
-        post_migrate.connect(_reseed_reference_data, sender=self)
+        from interviews import receivers  # noqa: F401  (connects them)
+
+        post_migrate.connect(seed_themes, sender=self)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from functools import cached_property
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,29 +14,38 @@ from django.utils import timezone
 
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
-from interviews.selectors import DUE_FILTERS
-from ipcop.lib.widgets import FastSelect, PlainChoices
+from interviews.selectors.followups import DUE_FILTERS
+
+
+def _rendering_key(form: forms.Form) -> str:
+    """A digest of everything a form's fields render from: the submitted values, each
+    field's choices and the day (the errors follow from them). Templates cache the fields' HTML under
+    it, so a change of either renders them again: a few hundred sites through Django's
+    select templates cost more than the rest of the page."""
+    state: list[object] = [
+        (name, form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name))
+        for name in form.fields
+    ]
+    state += [getattr(field, "choices", None) for field in form.fields.values()]
+    state.append(timezone.localdate())  # the report's default period
+    return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
 class FollowUpFilterForm(forms.Form):
-    """The list's filters. Sites are offered as (id, name) rows read once: the same rows
-    name the listed follow-ups' sites (`site_names`), so the list's query joins no site.
-    An invalid value is reported next to its field and the filters are ignored."""
+    """The list's filters. An invalid value is reported next to its field and the
+    filters are ignored."""
 
-    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *FollowUpStatus.choices], required=False, widget=FastSelect
+        choices=[("", "Any status"), *FollowUpStatus.choices], required=False
     )
-    due = forms.ChoiceField(
-        choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False, widget=FastSelect
-    )
+    due = forms.ChoiceField(choices=[("", "Any due date"), *DUE_FILTERS.items()], required=False)
 
     def __init__(self, *args, site_choices: list[tuple[int, str]], **kwargs):
         """`site_choices`: (id, name) of the sites the person sees, by name
         (`ipcop.permissions.site_choices_for`)."""
         super().__init__(*args, **kwargs)
-        self.site_names: dict[int, str] = dict(site_choices)
-        self.fields["site"].choices = PlainChoices([("", "All my sites"), *site_choices])
+        cast(forms.ChoiceField, self.fields["site"]).choices = [("", "All my sites"), *site_choices]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
 
@@ -42,6 +54,10 @@ class FollowUpFilterForm(forms.Form):
         for name in self.errors:
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    @cached_property
+    def rendering_key(self) -> str:
+        return _rendering_key(self)
 
 
 class ScheduleForm(forms.Form):
@@ -124,73 +140,37 @@ class ThemeForm(forms.Form):
 
 
 class ThemeMergeForm(forms.Form):
-    target = forms.ModelChoiceField(queryset=None, label="Merge into")
+    target: forms.ModelChoiceField[Theme] = forms.ModelChoiceField(
+        queryset=None, label="Merge into"
+    )
 
     def __init__(self, *args, theme: Theme, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].queryset = Theme.objects.active().exclude(pk=theme.pk)
-
-
-class ReportSiteField(forms.TypedChoiceField):
-    """One of the person's sites, by id. Until the form is offered them
-    (`ReportForm.offer_sites`), any id passes: the report's statement reads the person's
-    sites with the report and keeps only those (`outcomes_report_for`)."""
-
-    sites_known = True
-
-    def valid_value(self, value) -> bool:
-        return not self.sites_known or super().valid_value(value)
+        cast(
+            forms.ModelChoiceField, self.fields["target"]
+        ).queryset = Theme.objects.active().exclude(pk=theme.pk)
 
 
 class ReportForm(forms.Form):
-    """The report's scope. Sites are offered as (id, name) rows read once; the same rows
-    name the sites in the report (`site_names`)."""
+    """The report's scope: one of the person's sites or all of them, and a period (the
+    last year by default). `site_names` names the sites offered."""
 
-    site = ReportSiteField(coerce=int, empty_value=None, required=False, widget=FastSelect)
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
 
-    def __init__(self, *args, site_choices: list[tuple[int, str]] | None = None, **kwargs):
+    def __init__(self, *args, site_choices: list[tuple[int, str]], **kwargs):
         """`site_choices`: (id, name) of the person's sites, by name
-        (`interviews.selectors.report_site_choices`); None if they are to be read with the
-        report (then `offer_sites` checks the site asked for)."""
+        (`interviews.selectors.report.report_site_choices`)."""
         super().__init__(*args, **kwargs)
-        self.fields["site"].widget.attrs["class"] = "form-select"
-        self.fields["site"].sites_known = site_choices is not None
-        self._set_site_choices(site_choices or [])
-
-    def _set_site_choices(self, site_choices: list[tuple[int, str]]) -> None:
         self.site_names: dict[int, str] = dict(site_choices)
-        self.fields["site"].choices = PlainChoices([("", "All my sites"), *site_choices])
-
-    def offer_sites(self, site_choices: list[tuple[int, str]]) -> bool:
-        """Offer the person's sites, (id, name) by name, and reject a site asked for that
-        is not one of them, as a choice field does. Whether the form is valid."""
-        self.is_valid()  # cleaned first, as the form was made: any site id passes
-        self._set_site_choices(site_choices)
-        field = self.fields["site"]
-        field.sites_known = True
-        if self.cleaned_data.get("site") not in (None, *self.site_names):
-            self.add_error(
-                "site",
-                ValidationError(
-                    field.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": self["site"].data},
-                ),
-            )
-            self._mark_invalid_site()
-        return not self.errors
+        cast(forms.ChoiceField, self.fields["site"]).choices = [("", "All my sites"), *site_choices]
+        self.fields["site"].widget.attrs["class"] = "form-select"
 
     def full_clean(self):
         super().full_clean()
         if "site" in self.errors:
-            self._mark_invalid_site()
-
-    def _mark_invalid_site(self) -> None:
-        attrs = self.fields["site"].widget.attrs
-        if "is-invalid" not in attrs["class"]:
-            attrs["class"] += " is-invalid"
+            self.fields["site"].widget.attrs["class"] += " is-invalid"
 
     def clean(self):
         data = super().clean()
@@ -200,3 +180,12 @@ class ReportForm(forms.Form):
         if data["start"] > data["end"]:
             self.add_error("end", "The end of the period must be after its start.")
         return data
+
+    @cached_property
+    def rendering_key(self) -> str:
+        return _rendering_key(self)
+
+    def sites(self) -> dict[int, str]:
+        """The sites the report covers (ids to names): the one chosen, or all offered."""
+        site = self.cleaned_data["site"]
+        return self.site_names if site is None else {site: self.site_names[site]}

@@ -44,20 +44,23 @@ def interview_event(followup: FollowUp, *, cancelled: bool = False) -> Event:
     event.add("uid", str(followup.calendar_uid))
     event.add("sequence", followup.calendar_sequence)
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", followup.scheduled_at)
-    event.add("dtend", followup.scheduled_at + INTERVIEW_LENGTH)
+    start = followup.scheduled_at
+    assert start is not None  # only a scheduled follow-up has an interview to send
+    event.add("dtstart", start)
+    event.add("dtend", start + INTERVIEW_LENGTH)
     event.add("summary", f"Follow-up interview: {followup.participant}")
     mode = followup.get_mode_display() or "Interview"
     event.add("description", f"{mode} follow-up interview at {followup.site}.")
     if followup.location:
         event.add("location", followup.location)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    if followup.interviewer_id:
-        organizer = vCalAddress(f"mailto:{followup.interviewer.email}")
-        organizer.params["cn"] = vText(followup.interviewer.full_name or followup.interviewer.email)
+    interviewer = followup.interviewer
+    if interviewer is not None:
+        organizer = vCalAddress(f"mailto:{interviewer.email}")
+        organizer.params["cn"] = vText(interviewer.full_name or interviewer.email)
         event.add("organizer", organizer)
-        event.add("attendee", _attendee(followup.interviewer, "CHAIR"), encode=0)
-    event.add("attendee", _attendee(followup.participant, "REQ-PARTICIPANT"), encode=0)
+        event.add("attendee", _attendee(interviewer, "CHAIR"), encode=False)
+    event.add("attendee", _attendee(followup.participant, "REQ-PARTICIPANT"), encode=False)
     return event
 
 

@@ -2,6 +2,7 @@
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -69,6 +70,42 @@ class FollowUpQuerySet(models.QuerySet):
     def overdue(self, today):
         return self.open().filter(due_on__lt=today)
 
+    def involving(self, user):
+        """Those the person takes part in, as the participant or the interviewer."""
+        return self.filter(Q(participant=user) | Q(interviewer=user))
+
+
+# The kept counts of follow-ups per site and status (`FollowUpCount`), moved by each
+# statement on follow-ups as a whole: +1 per new row, -1 per old one, added up per (site,
+# status), so a bulk insert of 80,000 rows is one grouped upsert and an update that leaves
+# the site and status alone changes nothing. The upsert takes the counts' rows in key
+# order, so concurrent writers wait for each other instead of deadlocking.
+_MOVE_COUNTS = """
+    INSERT INTO interviews_followupcount AS c (site_id, status, total)
+    SELECT site_id, status, sum(n) FROM (MOVED_ROWS) moved
+     GROUP BY site_id, status HAVING sum(n) <> 0 ORDER BY site_id, status
+        ON CONFLICT (site_id, status) DO UPDATE SET total = c.total + EXCLUDED.total;
+    RETURN NULL;
+"""
+_NEW_ROWS = "SELECT site_id, status, 1 AS n FROM new_rows"
+_OLD_ROWS = "SELECT site_id, status, -1 AS n FROM old_rows"
+
+
+# The columns of `ipcop.permissions.followups_visible_to`'s rule.
+_VISIBILITY = ["site", "participant", "interviewer"]
+
+
+def _count_trigger(name: str, operation, **referencing) -> pgtrigger.Trigger:
+    rows = {"new": _NEW_ROWS, "old": _OLD_ROWS}
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=operation,
+        referencing=pgtrigger.Referencing(**referencing),
+        func=_MOVE_COUNTS.replace("MOVED_ROWS", " UNION ALL ".join(rows[k] for k in referencing)),
+    )
+
 
 class FollowUp(models.Model):
     """The follow-up interview a CoP member or a placed student is due, six months
@@ -116,23 +153,44 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
+        triggers = [
+            _count_trigger("followup_count_insert", pgtrigger.Insert, new="new_rows"),
+            _count_trigger(
+                "followup_count_update", pgtrigger.Update, old="old_rows", new="new_rows"
+            ),
+            _count_trigger("followup_count_delete", pgtrigger.Delete, old="old_rows"),
+            pgtrigger.Trigger(
+                name="followup_count_truncate",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Truncate,
+                func="DELETE FROM interviews_followupcount; RETURN NULL;",
+            ),
+        ]
         indexes = [
             # Follow-ups at a facilitator's sites by status and due date (lists, dashboard).
             models.Index(fields=["site", "status", "due_on"], name="followup_site_status_due_idx"),
             models.Index(fields=["interviewer", "scheduled_at"], name="followup_interviewer_idx"),
-            # The follow-ups list in its keyset order (ORDER BY due_on, id LIMIT 51).
-            models.Index(fields=["due_on", "id"], name="followup_due_id_idx"),
+            # The follow-ups list in its keyset order (ORDER BY due_on, id LIMIT 51). The
+            # columns that decide who sees a row are included, so a person's rows are
+            # picked from the index entries as they are read, not from the table.
+            models.Index(fields=["due_on", "id"], include=_VISIBILITY, name="followup_due_id_idx"),
             # The list filtered by status, in the same order.
-            models.Index(fields=["status", "due_on", "id"], name="followup_status_due_id_idx"),
+            models.Index(
+                fields=["status", "due_on", "id"],
+                include=_VISIBILITY,
+                name="followup_status_due_id_idx",
+            ),
             # The list's "due in 30 days" and "overdue" tabs: open follow-ups by due date.
             models.Index(
                 fields=["due_on", "id"],
+                include=_VISIBILITY,
                 condition=Q(status__in=OPEN_FOLLOWUP_STATUSES),
                 name="followup_open_due_id_idx",
             ),
-            # The list's tab counts of the due windows: open follow-ups at a person's
-            # sites due by the end of the next window (selectors._COUNTS_SQL["open"]),
-            # read from the index alone.
+            # The list's tab counts and the home panel's of the due windows: open
+            # follow-ups at a person's sites due by the end of the next window
+            # (selectors.followups), read from the index alone.
             models.Index(
                 fields=["site", "due_on"],
                 include=["status"],
@@ -164,10 +222,11 @@ class FollowUp(models.Model):
 
 
 class FollowUpCount(models.Model):
-    """How many follow-ups a site has in a status. PostgreSQL triggers keep it (migration
-    0006), whatever writes the follow-ups — services, the admin, bulk_create, COPY — so
-    the list's tabs add up a few hundred of these rows instead of counting a zone's
-    follow-ups one by one."""
+    """How many follow-ups a site has in a status. The triggers on `FollowUp` keep it,
+    whatever writes the follow-ups — services, the admin, bulk_create, COPY — so the
+    list's tabs and the home panel add up a few hundred of these rows instead of counting
+    a zone's follow-ups one by one. A load that bypasses triggers calls
+    `services.counters_recount()` afterwards."""
 
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=20, choices=FollowUpStatus.choices)

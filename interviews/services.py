@@ -3,7 +3,9 @@
 Reminder rows are the truth about which emails must go out. Every service that changes a
 follow-up's state recomputes its unsent reminders in the same transaction
 (`reminders_recompute`); the periodic sweep (`reminders_send_due`) claims due rows, sends
-them and marks them sent. Tasks are only ever enqueued after commit.
+them and marks them sent. Tasks are only ever enqueued after commit. The follow-up counts
+per site and status are kept by triggers (`FollowUpCount`); `counters_recount` and
+`counters_check` recount them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
-from contextlib import contextmanager
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from email.mime.text import MIMEText
 from functools import partial
@@ -21,16 +23,20 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import DatabaseError, transaction
-from django.db import connection as db_connection
-from django.db.models import F
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.identifiers import clean_header_text
 from interviews import ics
+from interviews.cache import followups_changed
 from interviews.models import (
     CalendarFeed,
     FollowUp,
+    FollowUpCount,
     FollowUpStatus,
     InterviewMode,
     InterviewRecord,
@@ -39,7 +45,6 @@ from interviews.models import (
     ReminderKind,
     Theme,
 )
-from ipcop.lib.fragments import pk_url
 from sites.models import Site
 
 logger = logging.getLogger(__name__)
@@ -102,20 +107,20 @@ def reminders_planned(followup: FollowUp) -> dict[tuple[int, str], datetime]:
         )
         for recipient in recipients:
             planned[(recipient, ReminderKind.DUE_SOON)] = send_at
-    if followup.status == FollowUpStatus.SCHEDULED and followup.scheduled_at > timezone.now():
-        send_at = followup.scheduled_at - timedelta(days=1)
-        for recipient in (followup.participant_id, followup.interviewer_id):
-            planned[(recipient, ReminderKind.DAY_BEFORE)] = send_at
+    # A scheduled follow-up has a time and an interviewer (a check constraint).
+    scheduled_at = followup.scheduled_at if followup.status == FollowUpStatus.SCHEDULED else None
+    if scheduled_at is not None and scheduled_at > timezone.now():
+        send_at = scheduled_at - timedelta(days=1)
+        for person in (followup.participant_id, followup.interviewer_id):
+            if person is not None:
+                planned[(person, ReminderKind.DAY_BEFORE)] = send_at
     if followup.is_open:
         facilitators = None
         for kind, days in OVERDUE_AFTER_DAYS.items():
             send_at = _morning(followup.due_on + timedelta(days=days))
             # A scheduled follow-up is only nagged about once its interview date has passed
             # without a record.
-            if (
-                followup.status == FollowUpStatus.SCHEDULED
-                and send_at <= followup.scheduled_at + timedelta(days=1)
-            ):
+            if scheduled_at is not None and send_at <= scheduled_at + timedelta(days=1):
                 continue
             if facilitators is None:
                 facilitators = _site_facilitator_ids(followup.site_id)
@@ -152,21 +157,34 @@ def _reminders_discard_pending(followup: FollowUp) -> None:
     followup.reminders.unsent().delete()
 
 
-def _claim_due(now: datetime, batch_size: int) -> list[int]:
-    """Claim up to `batch_size` due unsent reminders. Rows locked by another sweep are
-    skipped; claimed rows get a lease (send_at moves a little into the future), committed
-    before any email goes out, so a crashed sweep's rows come back late but never twice."""
-    lease = timedelta(seconds=_setting("REMINDER_CLAIM_LEASE_SECONDS", 600))
-    with transaction.atomic():
-        ids = list(
-            Reminder.objects.due(now)
-            .select_for_update(skip_locked=True)
-            .order_by("send_at", "id")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        if ids:
-            Reminder.objects.filter(id__in=ids).update(send_at=now + lease)
-    return ids
+def _claim_due(now: datetime, batch_size: int) -> list[Reminder]:
+    """Up to `batch_size` due unsent reminders, oldest first, locked until the caller's
+    transaction ends, with what their emails show. Rows another sweep holds are skipped
+    (SKIP LOCKED), so two sweeps never claim the same reminder."""
+    return list(
+        Reminder.objects.due(now)
+        .select_related("recipient", "followup__participant", "followup__site")
+        .only(*_REMINDER_EMAIL_FIELDS)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("send_at", "id")[:batch_size]
+    )
+
+
+# What a reminder's email shows (templates/interviews/email/reminder.txt), and no more:
+# the sweep turns thousands of rows into model instances.
+_REMINDER_EMAIL_FIELDS = (
+    "kind",
+    "attempts",
+    "recipient__full_name",
+    "recipient__email",
+    "followup__due_on",
+    "followup__scheduled_at",
+    "followup__mode",
+    "followup__location",
+    "followup__participant__full_name",
+    "followup__participant__email",
+    "followup__site__name",
+)
 
 
 def reminder_backoff(attempts: int) -> timedelta:
@@ -174,97 +192,71 @@ def reminder_backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2**attempts), timedelta(hours=12))
 
 
-@contextmanager
-def _commits_without_flush_wait():
-    """Within the sweep, a commit does not wait for PostgreSQL to flush its WAL to disk
-    (`synchronous_commit = off`, this connection only). A "sent" mark then costs one round
-    trip instead of a disk flush, so each reminder can still be marked the moment its
-    email has gone (the window for a second copy after a crash stays one email wide, as
-    the real-worker tests check). A killed worker loses nothing: the server has the
-    commit. Only a crash of the database server itself can lose the last fraction of a
-    second of marks, and then those reminders go out a second time after their lease,
-    recognisable by their Message-ID: at least once, never lost."""
-    if db_connection.vendor != "postgresql":
-        yield
-        return
-    with db_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-    try:
-        yield
-    finally:
-        # A broken connection has lost the setting with the session anyway.
-        with contextlib.suppress(DatabaseError), db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 def reminders_send_due(*, now: datetime | None = None, max_batches: int = 50) -> int:
-    """The sweep: claim due unsent reminders in batches (SKIP LOCKED, with a lease), send
-    each batch over one mail connection and mark each reminder sent as soon as its email
-    has gone. A failed send is recorded on its row and retried later with backoff.
-    Returns the number sent."""
+    """The sweep: in batches, claim due unsent reminders, send the batch's emails over one
+    mail connection and mark them sent with one UPDATE, all in one transaction that holds
+    the claimed rows' locks. A second sweep (another beat, a redelivered task) skips those
+    rows; a sweep that dies before its commit releases them unmarked, so they go out on
+    the next sweep: never lost, and sent twice only if the process died after its mail
+    server took the batch and before the commit (each email's Message-ID, derived from its
+    reminder, makes a copy recognisable). A batch the mail server refused is retried later
+    with backoff. Returns the number sent."""
     batch_size = _setting("REMINDER_BATCH_SIZE", 100)
     sent = 0
-    with _commits_without_flush_wait():
-        for _ in range(max_batches):
-            claim_time = now or timezone.now()
-            ids = _claim_due(claim_time, batch_size)
-            if not ids:
+    for _ in range(max_batches):
+        with transaction.atomic():
+            reminders = _claim_due(now or timezone.now(), batch_size)
+            if not reminders:
                 break
-            sent += _send_claimed(ids)
-            if now is not None and len(ids) < batch_size:
-                break
+            sent += _send_batch(reminders)
+        if now is not None and len(reminders) < batch_size:
+            break
     return sent
 
 
-def _mark_sent(reminder_id: int) -> None:
-    # Committed alone, the moment the email has gone (see _commits_without_flush_wait). The
-    # statement is fixed, so it is written once rather than built by the ORM for each of a
-    # sweep's thousands of rows (half the cost of a mark).
-    with db_connection.cursor() as cursor:
-        cursor.execute(_MARK_SENT_SQL, [timezone.now(), reminder_id])
-
-
-_MARK_SENT_SQL = (
-    f"UPDATE {Reminder._meta.db_table} "  # noqa: S608  # nosec B608: the model's table, no input
-    "SET sent_at = %s WHERE id = %s AND sent_at IS NULL"
-)
-
-
-def _send_claimed(ids: list[int]) -> int:
-    reminders = Reminder.objects.filter(id__in=ids, sent_at__isnull=True).select_related(
-        "recipient", "followup__participant", "followup__site", "followup__interviewer"
-    )
-    # One mail connection for the batch (one SMTP session instead of one an email). If it
-    # cannot open, each send below tries again and its failure is recorded.
-    mail_connection = get_connection()
-    with contextlib.suppress(Exception):
-        mail_connection.open()
-    sent = 0
+def _send_batch(reminders: list[Reminder]) -> int:
+    messages = [reminder_message(reminder=reminder) for reminder in reminders]
+    mail = get_connection()
     try:
+        mail.open()
+    except Exception as error:
         for reminder in reminders:
+            _reminder_failed(reminder, error)
+        return 0
+    try:
+        # One call, so one mail session, for the whole batch.
+        mail.send_messages(messages)
+        sent = [reminder.pk for reminder in reminders]
+    except Exception:
+        # Which of them went before the failure is unknown: each is sent again on its own,
+        # so that only the failing ones wait (a copy is recognisable by its Message-ID).
+        mail.close()
+        sent = []
+        for reminder, message in zip(reminders, messages, strict=True):
             try:
-                reminder_send(reminder=reminder, connection=mail_connection)
-            except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
-                attempts = reminder.attempts + 1
-                logger.warning("Reminder %s failed (attempt %s): %s", reminder.pk, attempts, error)
-                Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(
-                    attempts=F("attempts") + 1,
-                    last_error=f"{type(error).__name__}: {error}"[:2000],
-                    send_at=timezone.now() + reminder_backoff(attempts),
-                )
-                # A broken session is not reused: the next send opens a new one.
-                with contextlib.suppress(Exception):
-                    mail_connection.close()
+                get_connection().send_messages([message])
+            except Exception as error:
+                _reminder_failed(reminder, error)
             else:
-                _mark_sent(reminder.pk)
-                sent += 1
+                sent.append(reminder.pk)
     finally:
         with contextlib.suppress(Exception):
-            mail_connection.close()
-    return sent
+            mail.close()
+    Reminder.objects.filter(pk__in=sent).update(sent_at=timezone.now())
+    return len(sent)
 
 
-REMINDER_SUBJECTS = {
+def _reminder_failed(reminder: Reminder, error: Exception) -> None:
+    attempts = reminder.attempts + 1
+    logger.warning("Reminder %s failed (attempt %s): %s", reminder.pk, attempts, error)
+    Reminder.objects.filter(pk=reminder.pk).update(
+        attempts=attempts,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        send_at=timezone.now() + reminder_backoff(attempts),
+    )
+
+
+REMINDER_SUBJECTS: dict[str, str] = {
     ReminderKind.DUE_SOON: "Follow-up interview due in two weeks: {participant}",
     ReminderKind.DAY_BEFORE: "Follow-up interview tomorrow: {participant}",
     ReminderKind.OVERDUE_1: "Overdue follow-up interview: {participant}",
@@ -277,30 +269,30 @@ def _absolute(path: str) -> str:
     return _setting("SITE_URL", "").rstrip("/") + path
 
 
-def reminder_send(*, reminder: Reminder, connection=None) -> None:
-    """Send one reminder's email (over `connection`, a mail connection, when given); its
-    Message-ID is derived from the reminder's id, so a second copy (after a crash between
-    sending and marking) is recognisable."""
+def reminder_message(*, reminder: Reminder) -> EmailMessage:
+    """One reminder's email. Its Message-ID is derived from the reminder's id, so a second
+    copy (after a crash between sending and marking) is recognisable."""
     followup = reminder.followup
     if reminder.recipient_id == followup.participant_id:
         # The participant never gets the facilitators' link, only the time and place.
         link = ""
     else:
-        link = _absolute(pk_url("interviews:followup_detail", followup.pk))
+        link = _absolute(reverse("interviews:followup_detail", args=[followup.pk]))
     context = {
         "reminder": reminder,
         "followup": followup,
         "recipient": reminder.recipient,
         "link": link,
     }
-    message = EmailMessage(
-        subject=REMINDER_SUBJECTS[reminder.kind].format(participant=followup.participant),
+    return EmailMessage(
+        # A stored name must never break the header (BadHeaderError on every retry).
+        subject=clean_header_text(
+            REMINDER_SUBJECTS[reminder.kind].format(participant=followup.participant)
+        ),
         body=render_to_string("interviews/email/reminder.txt", context),
         to=[reminder.recipient.email],
         headers={"Message-ID": reminder.message_id},
-        connection=connection,
     )
-    message.send()
 
 
 # --- Enqueueing after commit -----------------------------------------------------------
@@ -344,6 +336,7 @@ def followup_for_membership(*, membership) -> FollowUp:
     )
     if created:
         reminders_recompute(followup=followup)
+        followups_changed()
     return followup
 
 
@@ -361,10 +354,11 @@ def followup_for_placement(*, placement) -> FollowUp:
     )
     if created:
         reminders_recompute(followup=followup)
+        followups_changed()
     return followup
 
 
-def _send_invitations(followup: FollowUp, method: str, recipient_ids: list[int]) -> None:
+def _send_invitations(followup: FollowUp, method: str, recipient_ids: list[int | None]) -> None:
     _enqueue_on_commit(
         "send_followup_invitation",
         followup_id=followup.pk,
@@ -415,6 +409,7 @@ def followup_schedule(
     followup.status = FollowUpStatus.SCHEDULED
     followup.full_clean()
     followup.save()
+    followups_changed()
     reminders_recompute(followup=followup)
 
     _send_invitations(followup, ics.REQUEST, [followup.participant_id, interviewer.pk])
@@ -432,6 +427,7 @@ def _close(followup: FollowUp, status: str) -> FollowUp:
         followup.calendar_sequence += 1
     followup.status = status
     followup.save(update_fields=["status", "calendar_sequence", "updated_at"])
+    followups_changed()
     _reminders_discard_pending(followup)
     if was_scheduled and status != FollowUpStatus.COMPLETED:
         _send_invitations(followup, ics.CANCEL, [followup.participant_id, followup.interviewer_id])
@@ -653,7 +649,78 @@ def followup_send_invitation(*, followup_id: int, method: str, recipient_ids: li
     part = MIMEText(payload.decode(), "calendar", "utf-8")
     part.set_param("method", method)
     part.add_header("Content-Disposition", "attachment", filename="interview.ics")
-    message = EmailMessage(subject=subject, body=body, to=[user.email for user in recipients])
+    message = EmailMessage(
+        subject=clean_header_text(subject), body=body, to=[user.email for user in recipients]
+    )
     message.attach(part)
     message.send()
     return len(recipients)
+
+
+# --- Data retention ------------------------------------------------------------------
+
+
+def interview_notes_cutoff(*, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    return today - timedelta(days=settings.INTERVIEW_NOTES_RETENTION_DAYS)
+
+
+def interview_notes_purge(*, today: date | None = None) -> int:
+    """Blank the notes of interviews held more than INTERVIEW_NOTES_RETENTION_DAYS ago
+    (or recorded that long ago when the date is unknown). Consent, the coded themes and
+    the quotes stay, so the outcomes report is unchanged. Returns how many were blanked."""
+    cutoff = interview_notes_cutoff(today=today)
+    cutoff_start = timezone.make_aware(
+        datetime.combine(cutoff, time.min), timezone.get_current_timezone()
+    )
+    old = Q(conducted_on__lt=cutoff) | Q(conducted_on__isnull=True, created_at__lt=cutoff_start)
+    return InterviewRecord.objects.filter(old).exclude(notes="").update(notes="")
+
+
+# --- Kept counters -----------------------------------------------------------------
+
+
+def _counted_per_site_and_status() -> Counter:
+    rows = FollowUp.objects.order_by().values_list("site", "status").annotate(n=Count("*"))
+    return Counter({(site, status): n for site, status, n in rows})
+
+
+@transaction.atomic
+def counters_recount() -> None:
+    """Recount the follow-ups per site and status (`FollowUpCount`) from the follow-ups,
+    for a bulk load that bypassed the triggers or to repair a check's findings. Safe while
+    follow-ups are written: the counts' rows are locked first, in key order, so a writer's
+    trigger waits and adds its change to the recounted value after this commits."""
+    counted = _counted_per_site_and_status()
+    FollowUpCount.objects.bulk_create(
+        [FollowUpCount(site_id=site, status=status, total=0) for site, status in counted],
+        ignore_conflicts=True,
+    )
+    list(FollowUpCount.objects.select_for_update().order_by("site", "status").values("pk"))
+    per_key = (
+        FollowUp.objects.filter(site=OuterRef("site"), status=OuterRef("status"))
+        .order_by()
+        .values("site")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    FollowUpCount.objects.update(total=Coalesce(Subquery(per_key), 0))
+
+
+def counters_check() -> list[str]:
+    """What the kept follow-up counts get wrong, one line per (site, status); empty when
+    they agree with a recount."""
+    kept = Counter(
+        {
+            (site, status): total
+            for site, status, total in FollowUpCount.objects.values_list("site", "status", "total")
+            if total
+        }
+    )
+    counted = _counted_per_site_and_status()
+    return [
+        f"follow-ups at site {site} {status}: kept {kept[site, status]}, counted "
+        f"{counted[site, status]}"
+        for site, status in sorted(kept.keys() | counted.keys())
+        if kept[site, status] != counted[site, status]
+    ]

@@ -16,3 +16,9 @@ def send_followup_invitation(*, followup_id: int, method: str, recipient_ids: li
     return services.followup_send_invitation(
         followup_id=followup_id, method=method, recipient_ids=recipient_ids
     )
+
+
+@shared_task(ignore_result=True)
+def purge_interview_notes() -> int:
+    """Run by beat daily: the data-retention sweep of interview notes."""
+    return services.interview_notes_purge()

@@ -5,20 +5,19 @@ visible object without the role to change it answers 403)."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F
+from django.db.models import Count, F, Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.audit import audit_record, audit_records, get_visible_or_404
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from interviews import services
 from interviews.forms import (
@@ -33,38 +32,30 @@ from interviews.forms import (
     ThemeMergeForm,
 )
 from interviews.ics import feed_ics
-from interviews.models import CalendarFeed, FollowUp, FollowUpStatus, Quote, Theme
-from interviews.selectors import (
-    followup_counts,
-    followup_due_q,
-    followup_list_page,
-    followup_list_rows,
-    outcomes_report_for,
+from interviews.models import CalendarFeed, FollowUp, Quote, Theme
+from interviews.selectors.followups import calendar_followups, followup_counts, followup_page
+from interviews.selectors.report import (
+    OutcomesReport,
+    outcomes_report,
     outcomes_report_rows,
     report_site_choices,
 )
-from interviews.selectors import (
-    followup_list as followup_rows,
-)
-from ipcop.audit import audit_record, audit_records, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import fixed_url, render_rows
-from ipcop.lib.keyset import keyset_page
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
-    followup_list_scope,
-    followups_in_scope,
+    calendar_feed_served_to,
     followups_manageable_by,
     followups_visible_to,
     interview_records_visible_to,
     require_role,
     site_choices_for,
+    sites_facilitated_by,
 )
 
 PAGE_SIZE = 50
 
 
-def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
+def _visible_followup(request: AuthenticatedHttpRequest, pk: int) -> FollowUp:
     return get_visible_or_404(
         request,
         followups_visible_to(request.user).select_related("participant", "site", "interviewer"),
@@ -72,7 +63,7 @@ def _visible_followup(request: HttpRequest, pk: int) -> FollowUp:
     )
 
 
-def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
+def _manageable_followup(request: AuthenticatedHttpRequest, pk: int) -> FollowUp:
     """404 if the person may not see the follow-up; 403 if they see it but may not manage
     it (the participant, or an interviewer who is not the site's facilitator)."""
     followup = _visible_followup(request, pk)
@@ -85,52 +76,46 @@ def _manageable_followup(request: HttpRequest, pk: int) -> FollowUp:
 
 
 @require_GET
-def followup_list(request: HttpRequest) -> HttpResponse:
-    scope = followup_list_scope(request.user)
+def followup_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FollowUpFilterForm(request.GET or None, site_choices=site_choices_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     site, status, due = filters.get("site"), filters.get("status"), filters.get("due")
+    visible = followups_visible_to(request.user)
+    counts = followup_counts(
+        request.user,
+        managed_sites=sites_facilitated_by(request.user),
+        site=site,
+    )
     query = request.GET.copy()
     for cursor_param in ("page", "after", "before", "n"):
         query.pop(cursor_param, None)
-    # Keyset pagination in the list's order (due date, id; index followup_due_id_idx):
-    # a late page costs what the first costs, and the caption's count stops at 1,000.
-    # The tab counts already say how many rows one tab (or none) holds: no count query then.
-    paging = {"params": request.GET, "per_page": PAGE_SIZE, "query": query.urlencode()}
-    if scope is not None:
-        # Facilitators and admins: counts and page in one fixed statement over the scope.
-        counts, page = followup_list_page(scope, site=site, status=status, due=due, **paging)
-    else:
-        visible = followups_in_scope(request.user, scope)
-        if site:
-            visible = visible.filter(site_id=site)
-        counts = followup_counts(visible)
-        known = counts[status or due or "total"] if not (status and due) else None
-        if status:
-            visible = visible.filter(status=status)
-        if due:
-            visible = visible.filter(followup_due_q(due, timezone.localdate()))
-        page = keyset_page(
-            followup_rows(visible), field="due_on", descending=False, count=known, **paging
-        )
-    page.object_list = followup_list_rows(page.object_list, site_names=form.site_names)
-    site_param = f"site={site}&" if site else ""
+    # Keyset pagination in the list's order (due date, id): a late page costs what the
+    # first costs, and the caption's count stops at 1,000.
+    page = followup_page(
+        visible,
+        site=site,
+        status=status,
+        due=due,
+        counts=counts,
+        params=request.GET,
+        per_page=PAGE_SIZE,
+        query=query.urlencode(),
+    )
     return render(
         request,
         "interviews/followup_list.html",
         {
             "form": form,
             "page": page,
-            "rows": render_rows("interviews/_followup_rows.html", {"followups": page}),
             "counts": counts,
-            "site_param": site_param,
+            "site_param": f"site={site}&" if site else "",
             "can_manage": request.user.is_admin or request.user.is_facilitator,
         },
     )
 
 
 @require_GET
-def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _visible_followup(request, pk)
     can_manage = followups_manageable_by(request.user).filter(pk=followup.pk).exists()
     record = (
@@ -145,7 +130,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         followup.reminders.select_related("recipient").order_by("send_at") if can_manage else []
     )
     # The follow-up and, for its managers, the confidential record it shows.
-    seen = [followup] if record is None else [followup, record]
+    seen: list[Model] = [followup] if record is None else [followup, record]
     audit_records(request, AuditAction.VIEW, seen, site_id=followup.site_id)
     return render(
         request,
@@ -161,7 +146,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def followup_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     initial = {
         "interviewer": followup.interviewer_id or request.user.pk,
@@ -194,7 +179,7 @@ CLOSE_SERVICES = {
 
 
 @require_POST
-def followup_close(request: HttpRequest, pk: int) -> HttpResponse:
+def followup_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     form = CancelForm(request.POST)
     if not form.is_valid():
@@ -215,7 +200,7 @@ def followup_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def record_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -237,7 +222,7 @@ def record_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
+def record_interview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     followup = _manageable_followup(request, pk)
     record = interview_records_visible_to(request.user).filter(followup=followup).first()
     if record is None or not record.consent_given:
@@ -265,7 +250,7 @@ def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "interviews/record_interview.html", {"followup": followup, "form": form})
 
 
-def _visible_record(request: HttpRequest, pk: int):
+def _visible_record(request: AuthenticatedHttpRequest, pk: int):
     followup = _manageable_followup(request, pk)
     return get_visible_or_404(
         request, interview_records_visible_to(request.user), followup=followup
@@ -273,7 +258,7 @@ def _visible_record(request: HttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
+def quote_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _visible_record(request, pk)
     form = QuoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -291,7 +276,7 @@ def quote_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
+def quote_delete(request: AuthenticatedHttpRequest, pk: int, quote_pk: int) -> HttpResponse:
     record = _visible_record(request, pk)
     services.quote_delete(quote=get_object_or_404(Quote, pk=quote_pk, record=record))
     audit_record(request, AuditAction.CHANGE, record)
@@ -303,8 +288,12 @@ def quote_delete(request: HttpRequest, pk: int, quote_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def theme_list(request: HttpRequest) -> HttpResponse:
+def theme_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Facilitators read the codebook; only admins change it, because it codes every
+    site's interviews: a rename or merge at one site would change the others' coding."""
     require_role(request.user, "facilitator")
+    if request.method == "POST":
+        require_role(request.user, "admin")
     form = ThemeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -323,12 +312,16 @@ def theme_list(request: HttpRequest) -> HttpResponse:
         # The current codebook first, merged themes after it.
         .order_by(F("merged_into").asc(nulls_first=True), "order", "name")
     )
-    return render(request, "interviews/theme_list.html", {"themes": themes, "form": form})
+    return render(
+        request,
+        "interviews/theme_list.html",
+        {"themes": themes, "form": form, "can_edit": request.user.is_admin},
+    )
 
 
 @require_http_methods(["GET", "POST"])
-def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, "facilitator")
+def theme_rename(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, "admin")  # the codebook is shared by every site
     theme = get_object_or_404(Theme.objects.active(), pk=pk)
     form = ThemeForm(
         request.POST or None, initial={"name": theme.name, "description": theme.description}
@@ -345,8 +338,8 @@ def theme_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, "facilitator")
+def theme_merge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, "admin")  # the codebook is shared by every site
     theme = get_object_or_404(Theme.objects.active(), pk=pk)
     form = ThemeMergeForm(request.POST or None, theme=theme)
     if request.method == "POST" and form.is_valid():
@@ -366,7 +359,7 @@ def theme_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def calendar_feed_manage(request: HttpRequest) -> HttpResponse:
+def calendar_feed_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     feed_url = None
     if request.method == "POST":
@@ -393,19 +386,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         .filter(token_digest=services.calendar_token_digest(token), owner__is_active=True)
         .first()
     )
-    if feed is None:
+    if feed is None or not calendar_feed_served_to(feed.owner):
         raise Http404("No such calendar.")
-    followups = (
-        FollowUp.objects.filter(
-            interviewer=feed.owner,
-            status=FollowUpStatus.SCHEDULED,
-            scheduled_at__gte=timezone.now() - timedelta(days=30),
-        )
-        .select_related("participant", "interviewer", "site")
-        .order_by("scheduled_at")
-    )
     response = HttpResponse(
-        feed_ics(followups, name=f"IPCoP interviews — {feed.owner}"),
+        feed_ics(
+            calendar_followups(feed.owner, visible=followups_visible_to(feed.owner)),
+            name=f"IPCoP interviews — {feed.owner}",
+        ),
         content_type="text/calendar; charset=utf-8",
     )
     response["Cache-Control"] = "private, max-age=300"
@@ -415,53 +402,30 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 # --- The outcomes report ---------------------------------------------------------------
 
 
-def _report(request: HttpRequest):
+def _report(request: AuthenticatedHttpRequest) -> tuple[ReportForm, OutcomesReport | None]:
     require_role(request.user, "facilitator")
     # Without parameters, the defaults (all the person's sites, the last year) are valid.
-    form = ReportForm(request.GET or {})
+    form = ReportForm(
+        request.GET or {}, site_choices=report_site_choices(sites_facilitated_by(request.user))
+    )
     if not form.is_valid():
-        form.offer_sites(report_site_choices(request.user))
         return form, None
     data = form.cleaned_data
-    # The person's sites come with the report, read by its statement, which keeps the
-    # site asked for only if it is one of them; the form then checks it is.
-    choices, outcomes = outcomes_report_for(
-        request.user, site=data["site"], start=data["start"], end=data["end"]
-    )
-    if not form.offer_sites(choices):
-        return form, None
-    return form, outcomes
+    return form, outcomes_report(sites=form.sites(), start=data["start"], end=data["end"])
 
 
 @require_GET
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, outcomes = _report(request)
-    report_html = ""
-    if outcomes is not None:
-        # The report's sections are a Jinja2 fragment (a tenth of the Django template's
-        # rendering time); the values Django's filters formatted are formatted here.
-        query = request.GET.urlencode()
-        report_html = render_rows(
-            "interviews/_report.html",
-            {
-                "report": outcomes,
-                "csv_url": f"{fixed_url('interviews:report_csv')}?{query}",
-                "period": f"{date_filter(outcomes.start, 'j F Y')} – "
-                f"{date_filter(outcomes.end, 'j F Y')}",
-                "average_professions": floatformat(
-                    outcomes.exposure.get("avg_professions") or 0, 1
-                ),
-            },
-        )
     return render(
         request,
         "interviews/report.html",
-        {"form": form, "report": outcomes, "report_html": report_html},
+        {"form": form, "report": outcomes, "query": request.GET.urlencode()},
     )
 
 
 @require_GET
-def report_csv(request: HttpRequest) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, outcomes = _report(request)
     if outcomes is None:
         return render(request, "interviews/report.html", {"form": form, "report": None}, status=400)

@@ -7,9 +7,10 @@ related rows in the choice queryset's one query.
 """
 
 from django.contrib import admin
+from django.db.models import Model
 
+from accounts.audit import AUDITED_MODELS, audit_record
 from accounts.models import AuditAction
-from ipcop.audit import AUDITED_MODELS, audit_record
 
 # Related rows each model's __str__ reads, by model label.
 STR_SELECT_RELATED: dict[str, tuple[str, ...]] = {
@@ -46,8 +47,10 @@ class RelatedChoicesMixin:
 
 
 class AuditedAdminMixin:
-    """Admins looking at or changing confidential records (ipcop.audit.AUDITED_MODELS)
+    """Admins looking at or changing confidential records (accounts.audit.AUDITED_MODELS)
     leave the same audit trail as the app's own views do."""
+
+    model: type[Model]  # set by the ModelAdmin it is mixed into
 
     def _audited(self) -> bool:
         return self.model._meta.label_lower in AUDITED_MODELS

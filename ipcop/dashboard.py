@@ -1,12 +1,11 @@
 """The home page is a dashboard of panels, one or more per role. Each app owns its panels
-(a context function in `<app>/panels.py` and a Jinja2 template in
-`templates/jinja2/<app>/panels/`, rendered here: ipcop/jinja2.py says why); a person with
-several roles sees the panels of each, in this order."""
+(a context function in `<app>/panels.py` and a template in `templates/<app>/panels/`,
+included by home.html with `ctx` and `panel_id`); a person with several roles sees the
+panels of each, in this order."""
 
 from dataclasses import dataclass
 from importlib import import_module
 
-from ipcop.lib.fragments import render_rows
 from ipcop.permissions import has_role
 
 
@@ -26,17 +25,13 @@ PANELS = [
 
 
 def panels_for(user) -> list[dict]:
-    """The person's panels, rendered: each its heading's `id` and its `html` (and the
-    `template` and `context` it came from)."""
-    shown = []
+    """The person's panels: each its heading's `id`, its `template` and its `context`."""
+    shown: list[dict] = []
     for panel in PANELS:
         # Admins see the facilitator panels over all sites.
         if has_role(user, panel.role) or (panel.role == "facilitator" and user.is_admin):
             module_name, function_name = panel.context_function.rsplit(".", 1)
             context = getattr(import_module(module_name), function_name)(user)
             panel_id = len(shown) + 1  # the id of its heading, for aria-labelledby
-            html = render_rows(panel.template, {"ctx": context, "panel_id": panel_id})
-            shown.append(
-                {"id": panel_id, "html": html, "template": panel.template, "context": context}
-            )
+            shown.append({"id": panel_id, "template": panel.template, "context": context})
     return shown

@@ -1,11 +1,8 @@
 """Project middleware."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-
-from ipcop.audit import audit_denied_fetched
 
 
 class NoStoreForPersonalDataMiddleware:
@@ -22,23 +19,6 @@ class NoStoreForPersonalDataMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
         return response
-
-
-class AuditDeniedMiddleware:
-    """A 403 on a visible confidential record is a failed access decision: log it as
-    "denied" for the audited objects the view fetched (`ipcop.audit.get_visible_or_404`)
-    before it raised `PermissionDenied`, wherever in the view that happened."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        if isinstance(exception, PermissionDenied):
-            audit_denied_fetched(request)
-        return None
 
 
 class RequestSizeLimitMiddleware:

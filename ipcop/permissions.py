@@ -15,16 +15,36 @@ Interview records are confidential: only the site's facilitators and admins see 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from interviews.models import FollowUp, InterviewRecord
-from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional, SessionStudent
-from placements.models import Placement, Student
-from sites.models import CommunityOfPractice, Membership, Site
+from interviews.models import FollowUp, FollowUpQuerySet, InterviewRecord
+from mentoring.models import (
+    MentorAssignment,
+    MentoringSession,
+    MentoringSessionQuerySet,
+    SessionProfessional,
+    SessionStudent,
+)
+from placements.models import (
+    Placement,
+    PlacementQuerySet,
+    PlacementStatus,
+    Student,
+    StudentQuerySet,
+)
+from sites.models import (
+    CommunityOfPractice,
+    CommunityOfPracticeQuerySet,
+    Membership,
+    Site,
+    SiteQuerySet,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -48,13 +68,6 @@ def require_role(user: User, *roles: str) -> None:
         raise PermissionDenied("Your role does not allow this.")
 
 
-def _names(model, *fields: str) -> dict[str, str]:
-    quote = connection.ops.quote_name
-    names = {"table": quote(model._meta.db_table)}
-    names.update({field: quote(model._meta.get_field(field).column) for field in fields})
-    return names
-
-
 def _none(model):
     return model.objects.none()
 
@@ -67,7 +80,7 @@ def _facilitated_site_ids(user: User) -> QuerySet:
 # --- Sites and communities of practice -------------------------------------------------
 
 
-def sites_facilitated_by(user: User) -> QuerySet[Site]:
+def sites_facilitated_by(user: User) -> SiteQuerySet:
     """The sites a person may manage: all for admins, their own for facilitators."""
     if user.is_admin:
         return Site.objects.all()
@@ -76,7 +89,7 @@ def sites_facilitated_by(user: User) -> QuerySet[Site]:
     return _none(Site)
 
 
-def sites_visible_to(user: User) -> QuerySet[Site]:
+def sites_visible_to(user: User) -> SiteQuerySet:
     """Sites a person may read: managed sites, plus sites where they are a CoP member,
     mentor a student or are placed."""
     if not user.is_authenticated:
@@ -95,7 +108,7 @@ def sites_visible_to(user: User) -> QuerySet[Site]:
     return Site.objects.filter(condition)
 
 
-def communities_manageable_by(user: User) -> QuerySet[CommunityOfPractice]:
+def communities_manageable_by(user: User) -> CommunityOfPracticeQuerySet:
     """CoPs a person may change: those at their facilitated sites (all for admins)."""
     if user.is_admin:
         return CommunityOfPractice.objects.all()
@@ -105,7 +118,7 @@ def communities_manageable_by(user: User) -> QuerySet[CommunityOfPractice]:
     return _none(CommunityOfPractice)
 
 
-def communities_visible_to(user: User) -> QuerySet[CommunityOfPractice]:
+def communities_visible_to(user: User) -> CommunityOfPracticeQuerySet:
     """CoPs a person may read: manageable ones plus those they are a member of."""
     if not user.is_authenticated:
         return _none(CommunityOfPractice)
@@ -120,13 +133,13 @@ def communities_visible_to(user: User) -> QuerySet[CommunityOfPractice]:
 # --- Placements and students -----------------------------------------------------------
 
 
-def placements_manageable_by(user: User) -> QuerySet[Placement]:
+def placements_manageable_by(user: User) -> PlacementQuerySet:
     if user.is_admin:
         return Placement.objects.all()
     return Placement.objects.filter(site__in=sites_facilitated_by(user))
 
 
-def placements_visible_to(user: User) -> QuerySet[Placement]:
+def placements_visible_to(user: User) -> PlacementQuerySet:
     """Facilitators: placements at their sites. Preceptors: placements they mentor.
     Students: their own."""
     if not user.is_authenticated:
@@ -143,20 +156,40 @@ def placements_visible_to(user: User) -> QuerySet[Placement]:
     return Placement.objects.filter(condition)
 
 
-def students_visible_to(user: User) -> QuerySet[Student]:
-    """Students whose records (learning record, placements) a person may read."""
+# A placement opens its student's record (learning record, sessions at other sites,
+# reflections) to its site's facilitators and its mentors once it is confirmed, while it
+# runs, and for RECORD_ACCESS_AFTER_END after a completed placement's end (the end-of-
+# placement evaluation and the six-month follow-up need it). A requested placement does
+# not (anyone at a site could request one for any student), nor does a cancelled one.
+RECORD_ACCESS_AFTER_END = timedelta(days=365)
+
+
+def placements_opening_records(today: date | None = None) -> Q:
+    """The placements that open their student's record, as a condition on Placement."""
+    today = today or timezone.localdate()
+    return Q(status__in=[PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE]) | Q(
+        status=PlacementStatus.COMPLETED, end_date__gte=today - RECORD_ACCESS_AFTER_END
+    )
+
+
+def students_visible_to(user: User) -> StudentQuerySet:
+    """Students whose records (learning record, placements) a person may read: their own;
+    a facilitator's and a mentor's through a placement that opens the record."""
     if not user.is_authenticated:
         return _none(Student)
     if user.is_admin:
         return Student.objects.all()
     condition = Q(user=user)
+    opening = Placement.objects.filter(placements_opening_records())
     if has_role(user, "facilitator"):
         condition |= Q(
-            pk__in=Placement.objects.filter(site__in=_facilitated_site_ids(user)).values("student")
+            pk__in=opening.filter(site__in=_facilitated_site_ids(user)).values("student")
         )
     if has_role(user, "preceptor"):
         condition |= Q(
-            pk__in=MentorAssignment.objects.filter(mentor=user).values("placement__student")
+            pk__in=opening.filter(
+                pk__in=MentorAssignment.objects.filter(mentor=user).values("placement")
+            ).values("student")
         )
     return Student.objects.filter(condition)
 
@@ -164,123 +197,108 @@ def students_visible_to(user: User) -> QuerySet[Student]:
 # --- Mentoring sessions ----------------------------------------------------------------
 
 
-def sessions_visible_to(user: User) -> QuerySet[MentoringSession]:
+def sessions_visible_to(user: User) -> MentoringSessionQuerySet:
     """Facilitators: sessions at their sites. Preceptors: sessions they logged or attended,
     and sessions of the students they mentor. Students: sessions they attended."""
     if not user.is_authenticated:
         return _none(MentoringSession)
     if user.is_admin:
         return MentoringSession.objects.all()
-    condition = Q(logged_by=user) | Q(
-        pk__in=SessionProfessional.objects.filter(person=user).values("session")
-    )
-    if has_role(user, "facilitator"):
-        condition |= Q(site__in=_facilitated_site_ids(user))
+    # The person's own sessions, as a UNION of id sets each read from its index: an OR of
+    # them would test every session of the table against each set.
+    own = [
+        MentoringSession.objects.filter(logged_by=user).values("pk"),
+        SessionProfessional.objects.filter(person=user).values("session"),
+    ]
     if has_role(user, "preceptor"):
         mentored = MentorAssignment.objects.filter(mentor=user).values("placement")
-        condition |= Q(
-            pk__in=SessionStudent.objects.filter(placement__in=mentored).values("session")
-        )
+        own.append(SessionStudent.objects.filter(placement__in=mentored).values("session"))
     if has_role(user, "student"):
-        condition |= Q(pk__in=SessionStudent.objects.filter(student__user=user).values("session"))
-    return MentoringSession.objects.filter(condition)
+        own.append(SessionStudent.objects.filter(student__user=user).values("session"))
+    own_ids = own[0].order_by().union(*(part.order_by() for part in own[1:]))
+    if not has_role(user, "facilitator"):
+        return MentoringSession.objects.filter(pk__in=own_ids)
+    # A facilitator's own sessions nearly always lie at the sites they facilitate: those
+    # elsewhere (usually none) are read first, by id, so that the set is "at these sites"
+    # plus a few ids, which PostgreSQL reads from the site index, not an OR over the table.
+    at_sites = Q(site__in=_facilitated_site_ids(user))
+    by_id = 100  # beyond this many elsewhere, the OR
+    facilitated = Site.facilitators.through.objects.filter(user=user, site=OuterRef("site"))
+    elsewhere = list(
+        MentoringSession.objects.filter(pk__in=own_ids)
+        .exclude(Exists(facilitated))  # an anti-join from their few sessions
+        .order_by()
+        .values_list("pk", "site")[: by_id + 1]
+    )
+    if not elsewhere:
+        return MentoringSession.objects.filter(at_sites)
+    if len(elsewhere) > by_id:
+        return MentoringSession.objects.filter(at_sites | Q(pk__in=own_ids))
+    # Read by site (their sites and those few's), keeping only those few at the others.
+    sites = (
+        _facilitated_site_ids(user)
+        .order_by()
+        .union(Site.objects.filter(pk__in={site for _, site in elsewhere}).values("pk"))
+    )
+    return MentoringSession.objects.filter(
+        Q(site__in=sites), at_sites | Q(pk__in=[pk for pk, _ in elsewhere])
+    )
 
 
-def sessions_manageable_by(user: User) -> QuerySet[MentoringSession]:
-    """Sessions a person may edit or delete at all; the 14-day window for the preceptor
-    who logged a session is a rule of the mentoring services."""
+def sessions_manageable_by(user: User) -> MentoringSessionQuerySet:
+    """Sessions a person may edit or delete: admins all, facilitators those at their sites,
+    and the preceptor who logged a session for settings.SESSION_EDIT_WINDOW after logging
+    it (then a facilitator of the site can)."""
+    if not user.is_authenticated:
+        return _none(MentoringSession)
     if user.is_admin:
         return MentoringSession.objects.all()
-    condition = Q(logged_by=user)
+    condition = Q(logged_by=user, created_at__gte=timezone.now() - settings.SESSION_EDIT_WINDOW)
     if has_role(user, "facilitator"):
         condition |= Q(site__in=_facilitated_site_ids(user))
     return MentoringSession.objects.filter(condition)
+
+
+def session_reflections_readable_by(user: User, session: MentoringSession) -> bool:
+    """Students' reflections on a session are for each author and the session's preceptors
+    (who logged it, or took part as a professional): not for the other students present,
+    nor for facilitators or admins reading the session."""
+    if not user.is_authenticated:
+        return False
+    return (
+        session.logged_by_id == user.pk
+        or session.professional_attendance.filter(person=user).exists()
+    )
+
+
+def calendar_feed_served_to(owner: User) -> bool:
+    """A private calendar feed lists the interviews its owner conducts with their
+    participants' names: it ends with the role that made it (facilitator, or admin), as
+    the page that creates it needs that role."""
+    return has_role(owner, "facilitator") or has_role(owner, "admin")
 
 
 # --- Follow-ups and interview records --------------------------------------------------
 
 
-def followups_visible_to(user: User) -> QuerySet[FollowUp]:
-    """Facilitators: follow-ups at their sites. Interviewers: those they conduct.
-    Everyone: their own (never the record's content, see `interview_records_visible_to`).
-    For fetching by id; lists and counts use `followups_visible_for_list` (the same set)."""
+def followups_visible_to(user: User) -> FollowUpQuerySet:
+    """The follow-ups a person manages (`followups_manageable_by`: every one at their sites
+    for facilitators, all for admins) and those they take part in, as participant or
+    interviewer (`FollowUpQuerySet.involving`; never the record's content, see
+    `interview_records_visible_to`). Lists count the first part from the counts kept per
+    site and read only the second one row by row (interviews.selectors.followups)."""
     if not user.is_authenticated:
         return _none(FollowUp)
     if user.is_admin:
         return FollowUp.objects.all()
-    condition = Q(participant=user) | Q(interviewer=user)
+    visible = FollowUp.objects.involving(user)
     if has_role(user, "facilitator"):
-        condition |= Q(site__in=_facilitated_site_ids(user))
-    return FollowUp.objects.filter(condition)
+        visible |= followups_manageable_by(user)
+    return visible
 
 
-# Beyond this many follow-ups outside their sites, a facilitator's list keeps the OR.
-_FOLLOWUPS_ELSEWHERE_BY_ID = 100
-
-# A facilitator's own and interviewed follow-ups at sites they do not facilitate. Raw SQL
-# because it runs before every facilitator's follow-up list, and the ORM spent ~0.7 ms
-# building it (five times what running it costs); the same rule as `followups_visible_to`.
-_FOLLOWUPS_ELSEWHERE_SQL = f"""
-    SELECT id FROM {FollowUp._meta.db_table}
-     WHERE (participant_id = %s OR interviewer_id = %s)
-       AND site_id NOT IN (
-           SELECT site_id FROM {Site.facilitators.through._meta.db_table} WHERE user_id = %s
-       )
-     LIMIT %s
-"""  # noqa: S608  # nosec B608: table names from the models, values as parameters
-
-
-class FollowUpScope(NamedTuple):
-    """`followups_visible_for_list` as data, for the statements that count it: the
-    follow-ups at the sites `facilitator` (a user id; None: every site) facilitates, plus
-    `elsewhere` by id."""
-
-    facilitator: int | None
-    elsewhere: tuple[int, ...]
-
-
-def followup_list_scope(user: User) -> FollowUpScope | None:
-    """What `followups_visible_to(user)` holds, written so that a list, its count and its
-    summary over thousands of rows are read from indexes. The OR across site, participant
-    and interviewer defeats them (every such query would read the whole table), and a
-    facilitator's own and interviewed follow-ups nearly always lie at sites they
-    facilitate: so one indexed query first reads those that lie elsewhere. None, and the
-    site condition alone is the same set; a few, and they are added by id. None when the
-    set is not of that form (people who facilitate nowhere, or too many elsewhere)."""
-    if not user.is_authenticated:
-        return None
-    if user.is_admin:
-        return FollowUpScope(facilitator=None, elsewhere=())
-    if not has_role(user, "facilitator"):
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FOLLOWUPS_ELSEWHERE_SQL, [user.pk, user.pk, user.pk, _FOLLOWUPS_ELSEWHERE_BY_ID + 1]
-        )
-        elsewhere = tuple(pk for (pk,) in cursor.fetchall())
-    if len(elsewhere) > _FOLLOWUPS_ELSEWHERE_BY_ID:
-        return None
-    return FollowUpScope(facilitator=user.pk, elsewhere=elsewhere)
-
-
-def followups_in_scope(user: User, scope: FollowUpScope | None) -> QuerySet[FollowUp]:
-    """Exactly `followups_visible_to(user)`, given `followup_list_scope(user)`."""
-    if scope is None:
-        return followups_visible_to(user)
-    if scope.facilitator is None:
-        return FollowUp.objects.all()
-    condition = Q(site__in=_facilitated_site_ids(user))
-    if scope.elsewhere:
-        condition |= Q(pk__in=scope.elsewhere)
-    return FollowUp.objects.filter(condition)
-
-
-def followups_visible_for_list(user: User) -> QuerySet[FollowUp]:
-    """Exactly `followups_visible_to(user)`, read from indexes (`followup_list_scope`)."""
-    return followups_in_scope(user, followup_list_scope(user))
-
-
-def followups_manageable_by(user: User) -> QuerySet[FollowUp]:
+def followups_manageable_by(user: User) -> FollowUpQuerySet:
+    """Every follow-up at the sites a person manages (`sites_facilitated_by`)."""
     if user.is_admin:
         return FollowUp.objects.all()
     return FollowUp.objects.filter(site__in=sites_facilitated_by(user))
@@ -296,7 +314,7 @@ def interview_records_visible_to(user: User) -> QuerySet[InterviewRecord]:
 # --- Mentoring (owned by the mentoring app) --------------------------------------------
 
 
-def sites_where_sessions_loggable_by(user: User) -> QuerySet[Site]:
+def sites_where_sessions_loggable_by(user: User) -> SiteQuerySet:
     """Sites where a person may log a mentoring session: admins everywhere, facilitators at
     their sites, preceptors where they mentor a student or are a current CoP member."""
     if not user.is_authenticated or not user.is_active:
@@ -327,40 +345,30 @@ def site_choices_for(user: User) -> list[tuple[int, str]]:
     return list(sites_visible_to(user).order_by("name", "pk").values_list("pk", "name"))
 
 
-# --- Scopes as SQL conditions --------------------------------------------------------------
-
-# `placements_visible_to` as a condition on a placement row `p`, one part per role: table
-# and column names from the models, the person's id the named parameter `%(person)s`.
-_PLACEMENT_SCOPE_SQL = {
-    "facilitator": "p.{placement[site]} IN"
-    " (SELECT f.{through[site]} FROM {through[table]} f WHERE f.{through[user]} = %(person)s)",
-    "preceptor": "p.id IN"
-    " (SELECT a.{mentor[placement]} FROM {mentor[table]} a WHERE a.{mentor[mentor]} = %(person)s)",
-    "student": "p.{placement[student]} IN"
-    " (SELECT s.id FROM {student[table]} s WHERE s.{student[user]} = %(person)s)",
-}
-_PLACEMENT_SCOPE_BY_ROLE = {
-    role: sql.format(
-        through=_names(Site.facilitators.through, "site", "user"),
-        placement=_names(Placement, "site", "student"),
-        mentor=_names(MentorAssignment, "placement", "mentor"),
-        student=_names(Student, "user"),
-    )
-    for role, sql in _PLACEMENT_SCOPE_SQL.items()
-}
+# --- People (owned by the accounts app) ---------------------------------------------------
 
 
-def placement_scope_sql(user: User) -> tuple[str | None, dict]:
-    """`placements_visible_to(user)` as a SQL condition on the placements table aliased
-    `p`, and its parameters: None for an admin (every placement), "FALSE" for a person
-    who may see none. For the hand-written list statement (placements.selectors);
-    placements/tests/test_list_page.py checks that it selects the queryset's rows for
-    every mix of roles."""
-    if not user.is_authenticated:
-        return "FALSE", {}
+def people_invitable_by(user: User) -> QuerySet[User]:
+    """Active people a person may send an invitation (a link to set a first password) to:
+    anyone for admins; for facilitators, the people linked to their sites (students placed
+    there, their mentors and site contacts, members of the CoPs there, the sites'
+    facilitators); nobody for other roles."""
+    from django.contrib.auth import get_user_model
+
+    people = get_user_model().objects
+    if not user.is_authenticated or not user.is_active:
+        return people.none()
     if user.is_admin:
-        return None, {}
-    parts = [sql for role, sql in _PLACEMENT_SCOPE_BY_ROLE.items() if has_role(user, role)]
-    if not parts:
-        return "FALSE", {}
-    return "(" + " OR ".join(parts) + ")", {"person": user.pk}
+        return people.filter(is_active=True)
+    if not has_role(user, "facilitator"):
+        return people.none()
+    sites = _facilitated_site_ids(user)
+    placements = Placement.objects.filter(site__in=sites)
+    linked = (
+        Q(pk__in=placements.values("student__user"))
+        | Q(pk__in=placements.filter(contact__isnull=False).values("contact"))
+        | Q(pk__in=MentorAssignment.objects.filter(placement__site__in=sites).values("mentor"))
+        | Q(pk__in=Membership.objects.filter(community__site__in=sites).values("person"))
+        | Q(pk__in=Site.facilitators.through.objects.filter(site__in=sites).values("user"))
+    )
+    return people.filter(linked, is_active=True)

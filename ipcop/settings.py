@@ -7,6 +7,7 @@ console email); with DEBUG off, start-up refuses the insecure defaults.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -67,23 +68,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ipcop.middleware.NoStoreForPersonalDataMiddleware",
-    "ipcop.middleware.AuditDeniedMiddleware",
+    "accounts.middleware.AuditDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
-    "axes.middleware.AxesMiddleware",
+    # Last: it turns a login the throttle refused into the page saying how long to wait.
+    "accounts.middleware.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "ipcop.urls"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["ipcop.templatetags.ipcop_urls", "django.templatetags.static"],
+            "builtins": ["django.templatetags.static"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -91,20 +92,13 @@ TEMPLATES = [
             ],
         },
     },
-    {
-        # The rows of the long lists only (ipcop/jinja2.py explains why).
-        "NAME": "jinja2",
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "ipcop.jinja2.environment"},
-    },
 ]
 
 WSGI_APPLICATION = "ipcop.wsgi.application"
 
-# --- Database: PostgreSQL everywhere (development, tests, production). Some reads use its
-# SQL (JSON aggregation, MATERIALIZED CTEs, SKIP LOCKED), so dev runs on what production runs.
+# --- Database: PostgreSQL everywhere (development, tests, production). The app relies on
+# its features (triggers declared with django-pgtrigger, SKIP LOCKED), so dev runs on what
+# production runs.
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ipcop_dev")
 }
@@ -118,10 +112,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://ipcop")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# django-axes first: it refuses a locked-out login before the password is even checked.
+# Login by normalised email behind the login throttle (see "Login throttling" below).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.EmailLoginBackend",
     "accounts.backends.AdminRoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,8 +193,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 55},
     },
     # Data retention: blank interview notes older than INTERVIEW_NOTES_RETENTION_DAYS.
-    "accounts-purge-interview-notes": {
-        "task": "accounts.tasks.purge_interview_notes",
+    "interviews-purge-interview-notes": {
+        "task": "interviews.tasks.purge_interview_notes",
         "schedule": 24 * 60 * 60.0,
         "options": {"expires": 60 * 60},
     },
@@ -236,20 +229,51 @@ X_FRAME_OPTIONS = "DENY"
 # are refused from their Content-Length before anything reads them.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=3_000_000)
 
-# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one email from one
-# address lock that pair out for AXES_COOLOFF_MINUTES. Attempts and lockouts are rows in
-# the admin ("Access attempts") and warnings in the log.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
-    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be positive.")
-AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+# --- Login throttling, client addresses, account emails (README, Security).
+# The client address: with TRUSTED_PROXY_COUNT proxies in front (1 behind the TLS proxy
+# of the production set-up), the N-th address from the right of X-Forwarded-For;
+# REMOTE_ADDR with 0. Set it to exactly the number of proxies: more lets clients choose
+# their address, fewer makes every client share the proxy's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or a positive number of proxies.")
+# Per account (ipcop/lib/login.py): LOGIN_FREE_FAILURES failures cost nothing; then each
+# attempt waits 2, 4, 8… seconds after the previous one, at most LOGIN_MAX_DELAY_SECONDS
+# (an hour at most: a stranger may slow an account down, not lock it). The failures are
+# forgotten after LOGIN_ACCOUNT_RESET_MINUTES without an attempt, or at a login.
+LOGIN_FREE_FAILURES = env.int("LOGIN_FREE_FAILURES", default=5)
+LOGIN_MAX_DELAY_SECONDS = env.int("LOGIN_MAX_DELAY_SECONDS", default=300)
+LOGIN_ACCOUNT_RESET_MINUTES = env.int("LOGIN_ACCOUNT_RESET_MINUTES", default=60)
+# Per client address, across accounts (password spraying): at most
+# LOGIN_ADDRESS_FAILURE_LIMIT unsuccessful attempts per LOGIN_ADDRESS_WINDOW_MINUTES.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
+LOGIN_ADDRESS_WINDOW_MINUTES = env.int("LOGIN_ADDRESS_WINDOW_MINUTES", default=15)
+for _name in ("LOGIN_FREE_FAILURES", "LOGIN_ACCOUNT_RESET_MINUTES",
+              "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_ADDRESS_WINDOW_MINUTES"):  # fmt: skip
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a positive number.")
+if not 1 <= LOGIN_MAX_DELAY_SECONDS <= 3600:
+    raise ImproperlyConfigured("LOGIN_MAX_DELAY_SECONDS must be between 1 and 3600 seconds.")
+for _old, _new in (("AXES_FAILURE_LIMIT", "LOGIN_FREE_FAILURES"),
+                   ("AXES_COOLOFF_MINUTES", "LOGIN_MAX_DELAY_SECONDS")):  # fmt: skip
+    if env.str(_old, default=""):
+        raise ImproperlyConfigured(
+            f"{_old} is no longer read: logins are throttled by {_new} and the other "
+            "LOGIN_* variables (README, Security)."
+        )
+# django-axes only records attempts and logins for admins to read (Access attempts, Access
+# logs); it locks nobody out, so its backend and middleware are not installed.
+AXES_LOCK_OUT_AT_FAILURE = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # Django's login form names the email field so
-AXES_USERNAME_CALLABLE = "ipcop.lib.login.axes_username"
-AXES_CLIENT_IP_CALLABLE = "ipcop.audit.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+AXES_CLIENT_IP_CALLABLE = "ipcop.lib.http.client_ip"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "ipcop.lib.login.lockout_response"
+SILENCED_SYSTEM_CHECKS = ["axes.W002", "axes.W003"]  # axes' middleware and backend: above
+# Invitations (accounts.services.invitation_send): a link that sets a first password.
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+if not 1 <= INVITATION_VALID_DAYS <= 30:
+    raise ImproperlyConfigured("INVITATION_VALID_DAYS must be between 1 and 30 days.")
 
 # Interview notes are blanked this many days after the interview (privacy: keep no longer
 # than needed); the themes and quotes coded from them stay. See `purge_interview_notes`.

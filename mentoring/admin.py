@@ -1,5 +1,6 @@
 """Admin for competency frameworks, mentoring teams and logged mentoring sessions."""
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from django.contrib import admin
@@ -14,7 +15,6 @@ from .models import (
     MentoringSession,
     SessionProfessional,
     SessionStudent,
-    SiteProfession,
     StudentSiteDomain,
     StudentSiteProfession,
 )
@@ -24,7 +24,7 @@ class CompetencyDomainInline(TabularInline):
     model = CompetencyDomain
     extra = 0
     fields = ("order", "name", "code")
-    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"code": ("name",)}
+    prepopulated_fields: ClassVar[dict[str, Sequence[str]]] = {"code": ("name",)}
 
 
 @admin.register(CompetencyFramework)
@@ -32,7 +32,7 @@ class CompetencyFrameworkAdmin(ModelAdmin):
     list_display = ("name", "code", "year", "is_default", "domain_count")
     list_filter = ("is_default",)
     search_fields = ("name", "code")
-    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"code": ("name",)}
+    prepopulated_fields: ClassVar[dict[str, Sequence[str]]] = {"code": ("name",)}
     inlines = (CompetencyDomainInline,)
 
     def get_queryset(self, request):
@@ -158,14 +158,6 @@ class SessionProfessionalAdmin(ModelAdmin):
     @admin.display(description="site", ordering="session__site__name")
     def site(self, obj):
         return obj.session.site
-
-
-@admin.register(SiteProfession)
-class SiteProfessionAdmin(TriggerKeptAdmin):
-    list_display = ("site", "profession", "presences")
-    list_select_related = ("site", "profession")
-    list_filter = ("profession",)
-    search_fields = ("site__name",)
 
 
 @admin.register(StudentSiteProfession)

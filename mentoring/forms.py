@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils import timezone
 
 from .models import Activity
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DURATION_CHOICES = [
     (15, "15 min"),
@@ -84,7 +89,7 @@ class SessionForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    primary = forms.ModelChoiceField(
+    primary: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         label="Primary preceptor", queryset=None, empty_label="— choose —"
     )
     mentors = PersonChoiceField(

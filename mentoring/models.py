@@ -1,8 +1,18 @@
 """Interprofessional mentoring: mentoring teams, logged sessions, competency frameworks."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from .triggers import counts_triggers
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from placements.models import Student
 
 
 class CompetencyFramework(models.Model):
@@ -104,20 +114,24 @@ class MentoringSessionQuerySet(models.QuerySet):
 class MentoringSession(models.Model):
     """A mentoring session logged by a preceptor: who, when, how long, what was practised."""
 
+    # Both foreign keys are served by the composite indexes below.
     site = models.ForeignKey(
-        "sites.Site", on_delete=models.PROTECT, related_name="mentoring_sessions"
+        "sites.Site", on_delete=models.PROTECT, related_name="mentoring_sessions", db_index=False
     )
     logged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="logged_sessions",
+        db_index=False,
     )
     held_on = models.DateField()
     duration_minutes = models.PositiveSmallIntegerField()
     activity = models.CharField(max_length=30, choices=Activity.choices)
     domains = models.ManyToManyField(CompetencyDomain, blank=True, related_name="sessions")
-    students = models.ManyToManyField(
+    students: models.ManyToManyField[Student, SessionStudent] = models.ManyToManyField(
         "placements.Student", through="SessionStudent", related_name="mentoring_sessions"
     )
-    professionals = models.ManyToManyField(
+    professionals: models.ManyToManyField[User, SessionProfessional] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="SessionProfessional", related_name="sessions_attended"
     )
     notes = models.TextField(blank=True)
@@ -129,11 +143,17 @@ class MentoringSession(models.Model):
     class Meta:
         ordering = ["-held_on", "-id"]
         indexes = [
-            # A site's sessions newest first; with the id in the index, "the sessions at
-            # these sites" (professions present at a site: matrix, learning record gaps) is
-            # an index-only scan instead of one heap page per session.
+            # The sessions list, newest first, a keyset page at a time: for an admin, and
+            # for a facilitator of many sites, whose sites' sessions are picked from the
+            # index entries (the site is in them) as it is read in order.
+            models.Index(fields=["-held_on", "-id"], name="session_held_id_idx", include=["site"]),
+            # A site's sessions newest first (the sessions list filtered by site).
             models.Index(fields=["site", "-held_on", "-id"], name="session_site_held_id_idx"),
-            models.Index(fields=["logged_by", "-held_on"], name="session_logger_held_idx"),
+            # The sessions a person logged: their part of the sessions list (ids from the
+            # index alone) and the preceptor's recent sessions on the home page.
+            models.Index(
+                fields=["logged_by", "-held_on", "-id"], name="session_logger_held_id_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -142,6 +162,7 @@ class MentoringSession(models.Model):
                 violation_error_message="A session lasts more than 0 minutes and at most 12 hours.",
             )
         ]
+        triggers = counts_triggers("session")
 
     def __str__(self) -> str:
         return f"{self.get_activity_display()} on {self.held_on}"
@@ -150,14 +171,21 @@ class MentoringSession(models.Model):
 class SessionStudent(models.Model):
     """A student present at a session, with the placement they were on and their reflection."""
 
+    # Each foreign key is served by a composite index below or the unique constraint.
     session = models.ForeignKey(
-        MentoringSession, on_delete=models.CASCADE, related_name="attendance"
+        MentoringSession, on_delete=models.CASCADE, related_name="attendance", db_index=False
     )
     student = models.ForeignKey(
-        "placements.Student", on_delete=models.PROTECT, related_name="session_attendance"
+        "placements.Student",
+        on_delete=models.PROTECT,
+        related_name="session_attendance",
+        db_index=False,
     )
     placement = models.ForeignKey(
-        "placements.Placement", on_delete=models.PROTECT, related_name="session_attendance"
+        "placements.Placement",
+        on_delete=models.PROTECT,
+        related_name="session_attendance",
+        db_index=False,
     )
     reflection = models.TextField(blank=True, max_length=2000)
     reflected_at = models.DateTimeField(null=True, blank=True)
@@ -169,7 +197,11 @@ class SessionStudent(models.Model):
         indexes = [
             # A student's learning record.
             models.Index(fields=["student", "session"], name="sessionstudent_student_idx"),
+            # The sessions of the students a preceptor mentors (their sessions list) and
+            # a placement's last session (their home page): ids from the index alone.
+            models.Index(fields=["placement", "session"], name="sessionstudent_placement_idx"),
         ]
+        triggers = counts_triggers("attendance")
 
     def __str__(self) -> str:
         return f"{self.student} at session {self.session_id}"
@@ -178,11 +210,19 @@ class SessionStudent(models.Model):
 class SessionProfessional(models.Model):
     """A professional present at a session, with their profession at the time."""
 
+    # Each foreign key but the profession's is served by a composite index below or the
+    # unique constraint.
     session = models.ForeignKey(
-        MentoringSession, on_delete=models.CASCADE, related_name="professional_attendance"
+        MentoringSession,
+        on_delete=models.CASCADE,
+        related_name="professional_attendance",
+        db_index=False,
     )
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_presence"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="session_presence",
+        db_index=False,
     )
     profession = models.ForeignKey("accounts.Profession", on_delete=models.PROTECT)
 
@@ -191,45 +231,40 @@ class SessionProfessional(models.Model):
             models.UniqueConstraint(fields=["session", "person"], name="session_professional_once")
         ]
         indexes = [
-            # The professions present at given sessions (a site's matrix columns, a
-            # student's "never worked with" and professions worked with): index-only.
+            # The professions and people present at a student's sessions (the learning
+            # record's professions worked with): index-only.
             models.Index(
                 fields=["session", "profession", "person"], name="sessionprof_session_prof_idx"
             ),
+            # The sessions a person attended: their part of the sessions list.
+            models.Index(fields=["person", "session"], name="sessionprof_person_idx"),
         ]
+        triggers = counts_triggers("presence")
 
     def __str__(self) -> str:
         return f"{self.person} ({self.profession}) at session {self.session_id}"
 
 
-class SiteProfession(models.Model):
-    """How many times people of a profession were present at sessions at a site: the
-    professions present at a site (the site matrix's columns, the learning record's
-    "never worked with") without reading every session of the site.
-
-    Kept by PostgreSQL triggers on the session and presence tables (migration 0005), so
-    every write path keeps it right; rows at zero stay and are filtered out."""
-
-    site = models.ForeignKey(
-        "sites.Site", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    profession = models.ForeignKey(
-        "accounts.Profession", on_delete=models.CASCADE, related_name="+"
-    )
-    presences = models.PositiveIntegerField(default=0)
+class SessionDomainCounts(MentoringSession.domains.through):  # type: ignore[name-defined]  # Django makes the through model at runtime
+    """The sessions' domains (the `domains` table Django makes), as a proxy that carries
+    the triggers keeping the counts below."""
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["site", "profession"], name="siteprofession_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.profession_id} at site {self.site_id}: {self.presences}"
+        proxy = True
+        triggers = counts_triggers("domain")
 
 
 class StudentSiteProfession(models.Model):
-    """A student's sessions at a site with someone of a profession present (the site
-    matrix's "professions met" cells), kept by triggers (migration 0006)."""
+    """A student's sessions at a site with someone of a profession present: the site
+    matrix's "professions met" cells, and which professions were met at a site at all
+    (its columns; the learning record's "never worked with"), without reading every
+    session of the site or of the page's students.
+
+    Kept by statement-level triggers on the session, attendance, presence and domain
+    tables (mentoring/triggers.py), whatever writes them; `services.counters_recount()`
+    counts them afresh (after a bulk load with triggers off), `services.counters_check()`
+    compares them with a recount. A pair (site, student) has no rows when it has nothing
+    to count."""
 
     site = models.ForeignKey(
         "sites.Site", on_delete=models.CASCADE, related_name="+", db_index=False
@@ -246,6 +281,10 @@ class StudentSiteProfession(models.Model):
                 fields=["site", "student", "profession"], name="studentsiteprofession_once"
             )
         ]
+        indexes = [
+            # The professions met at a site: one probe per profession.
+            models.Index(fields=["site", "profession"], name="studentsiteprof_site_prof_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"student {self.student_id}, profession {self.profession_id} at site {self.site_id}"
@@ -253,7 +292,7 @@ class StudentSiteProfession(models.Model):
 
 class StudentSiteDomain(models.Model):
     """A student's sessions at a site that practised a competency domain (the site
-    matrix's domain cells), kept by triggers (migration 0006)."""
+    matrix's domain cells), kept like StudentSiteProfession."""
 
     site = models.ForeignKey(
         "sites.Site", on_delete=models.CASCADE, related_name="+", db_index=False

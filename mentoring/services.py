@@ -11,14 +11,13 @@ import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
-from ipcop.permissions import sites_facilitated_by
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
+from sites.models import Site
 
 from .models import (
     CompetencyDomain,
@@ -27,12 +26,13 @@ from .models import (
     MentorRole,
     SessionProfessional,
     SessionStudent,
+    StudentSiteDomain,
+    StudentSiteProfession,
 )
 from .selectors import default_framework
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from sites.models import Site
 
 MAX_SESSION_MINUTES = 12 * 60
 REFLECTION_MAX_CHARS = 2000
@@ -236,7 +236,7 @@ def _write_attendance(
         SessionProfessional.objects.filter(session=session).values_list("person_id", flat=True)
     )
     SessionProfessional.objects.bulk_create(
-        SessionProfessional(session=session, person=p, profession_id=p.profession_id)
+        SessionProfessional(session=session, person=p, profession_id=p.profession_id)  # type: ignore[misc]  # _professionals_with_logger refused anyone without one
         for pk, p in wanted.items()
         if pk not in present
     )
@@ -259,6 +259,19 @@ def _professionals_with_logger(professionals: Iterable[User], logger: User) -> l
             }
         )
     return people
+
+
+def _lock_counts_of(*site_ids: int) -> None:
+    """Lock the sites' rows, in id order, before writing sessions there: the triggers that
+    recount the students' counts at a site take the same lock (mentoring/triggers.py), and
+    taking it first, before any row is written, makes concurrent writers at a site wait
+    for each other at their start rather than deadlock midway."""
+    list(
+        Site.objects.select_for_update(no_key=True)
+        .filter(pk__in=site_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic
@@ -289,6 +302,7 @@ def session_log(
         domains=domains,
     )
     people = _professionals_with_logger(professionals, logged_by)
+    _lock_counts_of(site.pk)
     session = MentoringSession(
         site=site,
         logged_by=logged_by,
@@ -304,33 +318,10 @@ def session_log(
     return session
 
 
-def session_editable_by(*, session: MentoringSession, user: User) -> bool:
-    """Admins and the site's facilitators always; the preceptor who logged it only within
-    settings.SESSION_EDIT_WINDOW of logging it."""
-    if user.is_admin:
-        return True
-    if user.is_facilitator and sites_facilitated_by(user).filter(pk=session.site_id).exists():
-        return True
-    return (
-        session.logged_by_id == user.pk
-        and timezone.now() - session.created_at <= settings.SESSION_EDIT_WINDOW
-    )
-
-
-def _require_editable(session: MentoringSession, user: User) -> None:
-    if not session_editable_by(session=session, user=user):
-        days = settings.SESSION_EDIT_WINDOW.days
-        raise PermissionDenied(
-            f"A session can be changed by the preceptor who logged it for {days} days; "
-            "after that, ask a facilitator of the site."
-        )
-
-
 @transaction.atomic
 def session_update(
     *,
     session: MentoringSession,
-    by: User,
     held_on: datetime.date,
     duration_minutes: int,
     activity: str,
@@ -340,8 +331,8 @@ def session_update(
     notes: str = "",
 ) -> MentoringSession:
     """Change a logged session under the same rules as `session_log`; students who stay keep
-    their reflections. Only within the edit window for the preceptor who logged it."""
-    _require_editable(session, by)
+    their reflections. Who may (the edit window) is `ipcop.permissions.sessions_manageable_by`,
+    checked by the caller."""
     students = list(dict.fromkeys(students))
     domains = list(dict.fromkeys(domains))
     placements = _validate_session(
@@ -353,6 +344,7 @@ def session_update(
         domains=domains,
     )
     people = _professionals_with_logger(professionals, session.logged_by)
+    _lock_counts_of(session.site_id)
     session.held_on = held_on
     session.duration_minutes = duration_minutes
     session.activity = activity
@@ -365,9 +357,9 @@ def session_update(
 
 
 @transaction.atomic
-def session_delete(*, session: MentoringSession, by: User) -> None:
-    """Delete a session (and its attendance) within the same limits as editing it."""
-    _require_editable(session, by)
+def session_delete(*, session: MentoringSession) -> None:
+    """Delete a session and its attendance (who may: as for `session_update`)."""
+    _lock_counts_of(session.site_id)
     session.delete()
 
 
@@ -385,3 +377,95 @@ def session_reflect(*, attendance: SessionStudent, by: User, reflection: str) ->
     attendance.full_clean(exclude=["session", "student", "placement"])
     attendance.save(update_fields=["reflection", "reflected_at"])
     return attendance
+
+
+# --- The counts the triggers keep ----------------------------------------------------------
+
+
+def _counted_professions() -> dict[tuple[int, int, int], int]:
+    """(site, student, profession): the student's sessions at the site with someone of the
+    profession present, counted from the sessions."""
+    rows = (
+        SessionStudent.objects.filter(session__professional_attendance__isnull=False)
+        .values_list(
+            "session__site",
+            "student",
+            "session__professional_attendance__profession",
+        )
+        .annotate(sessions=Count("session", distinct=True))
+        .order_by()
+    )
+    return {(site, student, profession): n for site, student, profession, n in rows}
+
+
+def _counted_domains() -> dict[tuple[int, int, int], int]:
+    """(site, student, domain): the student's sessions at the site that practised it."""
+    rows = (
+        SessionStudent.objects.filter(session__domains__isnull=False)
+        .values_list("session__site", "student", "session__domains")
+        .annotate(sessions=Count("session"))
+        .order_by()
+    )
+    return {(site, student, domain): n for site, student, domain, n in rows}
+
+
+def _kept_professions() -> dict[tuple[int, int, int], int]:
+    return {
+        (site, student, profession): n
+        for site, student, profession, n in StudentSiteProfession.objects.values_list(
+            "site", "student", "profession", "sessions"
+        )
+    }
+
+
+def _kept_domains() -> dict[tuple[int, int, int], int]:
+    return {
+        (site, student, domain): n
+        for site, student, domain, n in StudentSiteDomain.objects.values_list(
+            "site", "student", "domain", "sessions"
+        )
+    }
+
+
+@transaction.atomic
+def counters_recount() -> None:
+    """Count every student's sessions per site and profession met, and per site and domain
+    practised, afresh from the sessions (after a bulk load with triggers off, or to repair
+    them). Every site is locked meanwhile, as the triggers lock them, so no session write
+    falls between the count and its storing."""
+    _lock_counts_of(*Site.objects.values_list("pk", flat=True))
+    StudentSiteProfession.objects.all().delete()
+    StudentSiteDomain.objects.all().delete()
+    StudentSiteProfession.objects.bulk_create(
+        (
+            StudentSiteProfession(
+                site_id=site, student_id=student, profession_id=profession, sessions=n
+            )
+            for (site, student, profession), n in _counted_professions().items()
+        ),
+        batch_size=5000,
+    )
+    StudentSiteDomain.objects.bulk_create(
+        (
+            StudentSiteDomain(site_id=site, student_id=student, domain_id=domain, sessions=n)
+            for (site, student, domain), n in _counted_domains().items()
+        ),
+        batch_size=5000,
+    )
+
+
+def counters_check() -> list[str]:
+    """The counts kept that differ from a recount, in words; empty when they all agree."""
+    problems = []
+    for label, kept, counted in [
+        ("profession", _kept_professions(), _counted_professions()),
+        ("domain", _kept_domains(), _counted_domains()),
+    ]:
+        for key in sorted(kept.keys() | counted.keys()):
+            if kept.get(key) != counted.get(key):
+                site, student, other = key
+                problems.append(
+                    f"site {site}, student {student}, {label} {other}: "
+                    f"kept {kept.get(key, 0)}, counted {counted.get(key, 0)}"
+                )
+    return problems

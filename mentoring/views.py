@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import csv
 import datetime
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.audit import audit_record, get_visible_or_404
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
-from ipcop.audit import audit_record, get_visible_or_404
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import render_rows
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
     require_role,
+    session_reflections_readable_by,
     sessions_manageable_by,
     sessions_visible_to,
     sites_facilitated_by,
@@ -32,7 +33,7 @@ from ipcop.permissions import (
     sites_where_sessions_loggable_by,
     students_visible_to,
 )
-from placements.models import Program, Student
+from placements.models import Student
 
 from . import selectors, services
 from .forms import DateRangeForm, ReflectionForm, SessionForm, TeamForm
@@ -41,7 +42,7 @@ from .models import CompetencyDomain, MentorAssignment, SessionStudent
 PAGE_SIZE = 25
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
+def _int_param(request: AuthenticatedHttpRequest, name: str) -> int | None:
     """A numeric GET parameter, or None when absent or malformed (the filter is ignored)."""
     value = request.GET.get(name, "")
     return int(value) if value.isdigit() else None
@@ -87,7 +88,7 @@ def _session_form(request, *, site, data=None, initial=None, session=None):
 
 
 @require_http_methods(["GET", "POST"])
-def session_log(request: HttpRequest) -> HttpResponse:
+def session_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "preceptor", "facilitator")
     loggable = sites_where_sessions_loggable_by(request.user)
     placement = None
@@ -158,16 +159,16 @@ def _manageable_session(request, pk):
     or if the edit window has closed for them."""
     session = _visible_session(request, pk)
     if not sessions_manageable_by(request.user).filter(pk=session.pk).exists():
+        if session.logged_by_id == request.user.pk:
+            raise PermissionDenied(
+                "The edit window has closed: ask a facilitator of the site to change this session."
+            )
         raise PermissionDenied("Only the preceptor who logged it or a facilitator can change it.")
-    if not services.session_editable_by(session=session, user=request.user):
-        raise PermissionDenied(
-            "The edit window has closed: ask a facilitator of the site to change this session."
-        )
     return session
 
 
 @require_http_methods(["GET"])
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _visible_session(request, pk)
     attendance = list(
         session.attendance.select_related("student__user", "student__program__profession").order_by(
@@ -176,6 +177,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     own = next((row for row in attendance if row.student.user_id == request.user.pk), None)
     reflection_form = ReflectionForm(initial={"reflection": own.reflection}) if own else None
+    readable = session_reflections_readable_by(request.user, session)
+    for row in attendance:
+        row.shown_reflection = row.reflection if readable or row is own else ""
     return render(
         request,
         "mentoring/session_detail.html",
@@ -184,22 +188,22 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attendance": attendance,
             "professionals": session.professional_attendance.select_related("person", "profession"),
             "domains": session.domains.select_related("framework"),
-            "can_edit": sessions_manageable_by(request.user).filter(pk=session.pk).exists()
-            and services.session_editable_by(session=session, user=request.user),
+            "can_edit": sessions_manageable_by(request.user).filter(pk=session.pk).exists(),
             "own_attendance": own,
+            "reflections_readable": readable,
             "reflection_form": reflection_form,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def session_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _manageable_session(request, pk)
     if request.method == "POST":
         form, _ = _session_form(request, site=session.site, data=request.POST, session=session)
         if form.is_valid():
             try:
-                services.session_update(session=session, by=request.user, **form.cleaned_data)
+                services.session_update(session=session, **form.cleaned_data)
             except ValidationError as error:
                 attach_service_errors(form, error)
             else:
@@ -229,17 +233,17 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def session_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _manageable_session(request, pk)
     if request.method == "POST":
-        services.session_delete(session=session, by=request.user)
+        services.session_delete(session=session)
         messages.success(request, "Session deleted.")
         return redirect("mentoring:session_list")
     return render(request, "mentoring/session_confirm_delete.html", {"session": session})
 
 
 @require_POST
-def session_reflect(request: HttpRequest, pk: int) -> HttpResponse:
+def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _visible_session(request, pk)
     attendance = get_object_or_404(
         SessionStudent.objects.select_related("student"),
@@ -257,34 +261,25 @@ def session_reflect(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Reflection saved.")
     else:
-        messages.error(request, " ".join(form.errors.get("reflection", ["Check your reflection."])))
+        # An ErrorList yields its messages as str.
+        problems = cast("list[str]", form.errors.get("reflection", ["Check your reflection."]))
+        messages.error(request, " ".join(problems))
     return redirect("mentoring:session_detail", pk=session.pk)
 
 
 @require_http_methods(["GET"])
-def session_list(request: HttpRequest) -> HttpResponse:
-    sessions = (
-        sessions_visible_to(request.user)
-        .select_related("site", "logged_by")
-        .prefetch_related(
-            Prefetch(
-                "attendance",
-                queryset=SessionStudent.objects.select_related("student__user").order_by(
-                    "student__user__full_name"
-                ),
-            )
-        )
-        .order_by("-held_on", "-pk")
-    )
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    sessions = sessions_visible_to(request.user)
     site_id = _int_param(request, "site")
+    query = ""
     if site_id is not None:
         sessions = sessions.filter(site_id=site_id)
-    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = f"site={site_id}"
     return render(
         request,
         "mentoring/session_list.html",
         {
-            "page": page,
+            "page": selectors.sessions_page(sessions, params=request.GET, query=query),
             "matrix_sites": sites_facilitated_by(request.user).only("pk", "name")[:50],
             "can_log": request.user.is_admin
             or request.user.is_preceptor
@@ -310,7 +305,7 @@ def _manageable_placement(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def team_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _manageable_placement(request, pk)
     team = list(placement.mentors.select_related("mentor__profession", "profession"))
     candidates = selectors.site_staff(placement.site).filter(is_preceptor=True)
@@ -347,7 +342,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def team_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(
         MentorAssignment.objects.filter(
             placement__in=placements_visible_to(request.user)
@@ -370,38 +365,26 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def learning_record(request: HttpRequest, pk: int) -> HttpResponse:
-    # The student row alone: the record's statement brings the name, program and
-    # profession of the heading (a four-table ORM join cost more to build than to run).
-    student = get_visible_or_404(request, students_visible_to(request.user), pk=pk)
+def learning_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    student = get_visible_or_404(
+        request,
+        students_visible_to(request.user).select_related(
+            "user", "program__profession", "program__framework"
+        ),
+        pk=pk,
+    )
     audit_record(request, AuditAction.VIEW, student)
-    # The record's statement counts the student's sessions (one attendance row per
-    # session) and brings the page asked for; only if that page does not exist (the
-    # paginator then answers the last page, or the first for a malformed number) are
-    # the rows of the page shown fetched again.
-    asked = min(_int_param(request, "page") or 1, 100_000)  # an OFFSET PostgreSQL takes
-    record = selectors.learning_record(student, offset=(asked - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    page = Paginator(range(record.total_sessions), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = record.sessions
-    if page.number != asked:
-        rows = selectors.student_sessions(
-            student, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
+    record = selectors.learning_record(student)
+    page = Paginator(record.sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "mentoring/learning_record.html",
-        {
-            "record": record,
-            "student": student,
-            "page": page,
-            "summary": render_rows("mentoring/_record_summary.html", {"record": record}),
-            "rows": render_rows("mentoring/_record_sessions.html", {"rows": rows}),
-        },
+        {"record": record, "student": student, "page": page, "rows": page.object_list},
     )
 
 
 @require_http_methods(["GET"])
-def my_learning_record(request: HttpRequest) -> HttpResponse:
+def my_learning_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The nav's "My IP learning record": the person's latest enrolment."""
     student = Student.objects.filter(user=request.user).order_by("-pk").first()
     if student is None:
@@ -424,38 +407,24 @@ MATRIX_PAGE_SIZE = 50
 
 
 @require_http_methods(["GET"])
-def site_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+def site_matrix(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    # The matrix statement also counts the site's students, so it runs first for the page
-    # asked for, and once more only if that page does not exist (the paginator then
-    # answers the last page, or the first for a malformed number).
-    asked = min(_int_param(request, "page") or 1, 100_000)  # an OFFSET PostgreSQL takes
-    matrix = selectors.site_matrix(
-        site.pk, offset=(asked - 1) * MATRIX_PAGE_SIZE, limit=MATRIX_PAGE_SIZE
-    )
-    page = Paginator(range(matrix.total_students), MATRIX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    if page.number != asked:
-        matrix = selectors.site_matrix(
-            site.pk, offset=(page.number - 1) * MATRIX_PAGE_SIZE, limit=MATRIX_PAGE_SIZE
-        )
+    placed = selectors.students_placed_at(site)
+    page = Paginator(placed, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+    start = (page.number - 1) * MATRIX_PAGE_SIZE
+    students = selectors.students_by_name(placed)[start : start + MATRIX_PAGE_SIZE]
     return render(
         request,
         "mentoring/site_matrix.html",
-        {
-            "site": site,
-            "matrix": matrix,
-            "page": page,
-            "table": render_rows("mentoring/_matrix_table.html", {"matrix": matrix}),
-        },
+        {"site": site, "matrix": selectors.site_matrix(site, students), "page": page},
     )
 
 
 @require_http_methods(["GET"])
-def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def site_matrix_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _facilitated_site(request, pk)
-    matrix = selectors.site_matrix(site.pk)
+    students = selectors.students_by_name(selectors.students_placed_at(site))
+    matrix = selectors.site_matrix(site, students)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"ip-matrix-site-{site.pk}-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -468,9 +437,9 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
     for row in matrix.rows:
         student = row["student"]
         cells = [
-            student["name"],
-            student["profession"],
-            str(Program(name=student["program"], institution=student["institution"])),
+            student.user.full_name,
+            student.program.profession.name,
+            str(student.program),
             row["framework"].code,
             *row["professions"],
         ]
@@ -484,7 +453,7 @@ def site_matrix_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def recognition(request: HttpRequest) -> HttpResponse:
+def recognition(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "preceptor")
     today = timezone.localdate()
     if "start" in request.GET or "end" in request.GET:

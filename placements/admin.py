@@ -93,7 +93,13 @@ class PlacementAdmin(ModelAdmin):
         "status",
     )
     list_filter = ("status", "model", "site__zone", "student__program__profession")
-    list_select_related = ("student__user", "student__program__profession", "site", "unit__site")
+    list_select_related = (
+        "student__user",
+        "student__program__profession",
+        "profession",
+        "site",
+        "unit__site",
+    )
     search_fields = (
         "student__user__full_name",
         "student__user__email",
@@ -151,10 +157,6 @@ class PlacementAdmin(ModelAdmin):
         ("Contact and notes", {"fields": ("contact", "notes")}),
         ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
     )
-
-    @admin.display(description="profession", ordering="student__program__profession__name")
-    def profession(self, obj):
-        return obj.student.program.profession
 
 
 @admin.register(PlacementStatusChange)

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cached_property
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
-from ipcop.lib.widgets import FastDateInput, FastSelect, FastTextInput, PlainChoices
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
 from placements.models import (
     Capacity,
     Placement,
     PlacementModel,
+    PlacementQuerySet,
     PlacementStatus,
     Student,
 )
-from placements.selectors import program_rows, unit_rows
-from sites.models import Unit
+from placements.selectors import program_choices, unit_choices
+from sites.models import Site, Unit
 
 
 class DateInput(forms.DateInput):
@@ -28,80 +33,45 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class FilterDateInput(FastDateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 class PlacementFilterForm(forms.Form):
-    """The list's filters. An invalid value is reported next to its field and ignored.
-
-    The choices are (id, label) rows read once, not model instances, and the same rows
-    name the sites, programs and professions of the listed placements (`site_names`,
-    `programs`, `profession_names`), so the list's query joins none of those tables.
-    Units are offered for the chosen site only: a province has thousands, and a unit
-    means little without its site."""
+    """The list's filters, one field each, applied by `Placement.objects.matching` (by
+    the same names). An invalid value is reported next to its field and ignored. Units
+    are offered for the chosen site only: a province has thousands, and a unit means
+    little without its site."""
 
     SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
     ANY = ("", "Any")
 
-    q = forms.CharField(
-        label="Student", required=False, help_text="Name, email or number", widget=FastTextInput
-    )
-    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
-    unit = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, widget=FastSelect)
-    program = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, widget=FastSelect
-    )
-    profession = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, widget=FastSelect
-    )
-    status = forms.ChoiceField(
-        choices=[ANY, *PlacementStatus.choices], required=False, widget=FastSelect
-    )
-    model = forms.ChoiceField(
-        choices=[ANY, *PlacementModel.choices], required=False, widget=FastSelect
-    )
-    start_from = forms.DateField(
-        label="Starts on or after", required=False, widget=FilterDateInput()
-    )
-    start_to = forms.DateField(
-        label="Starts on or before", required=False, widget=FilterDateInput()
-    )
-    sort = forms.ChoiceField(choices=SORTS, required=False, widget=FastSelect)
+    q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    unit = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    program = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    profession = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    status = forms.ChoiceField(choices=[ANY, *PlacementStatus.choices], required=False)
+    model = forms.ChoiceField(choices=[ANY, *PlacementModel.choices], required=False)
+    start_from = forms.DateField(label="Starts on or after", required=False, widget=DateInput())
+    start_to = forms.DateField(label="Starts on or before", required=False, widget=DateInput())
+    sort = forms.ChoiceField(choices=SORTS, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        site_choices = site_choices_for(user)
-        self.site_names: dict[int, str] = dict(site_choices)
-        # Programs with their professions in one query; a profession without a program
-        # has no students, so no placement to filter.
-        self.programs: dict[int, tuple[str, int]] = {}
-        self.profession_names: dict[int, str] = {}
-        program_choices = [self.ANY]
-        for pk, name, institution, profession_id, profession in program_rows():
-            self.programs[pk] = (name, profession_id)
-            self.profession_names[profession_id] = profession
-            program_choices.append((pk, f"{name} — {institution}"))
-        professions = sorted(self.profession_names.items(), key=lambda item: item[1])
-        self.fields["site"].choices = PlainChoices([self.ANY, *site_choices])
-        self.fields["program"].choices = PlainChoices(program_choices)
-        self.fields["profession"].choices = PlainChoices([self.ANY, *professions])
-        self.unit_names: dict[int, str] = {}
+        self.site_names: dict[int, str] = dict(site_choices_for(user))
+        self.fields["site"].choices = [self.ANY, *self.site_names.items()]
+        # A profession without a program has no students, so no placement to filter.
+        programs = program_choices()
+        professions = sorted({(prof, name) for _, _, prof, name in programs}, key=lambda p: p[1])
+        self.fields["program"].choices = [self.ANY, *((pk, label) for pk, label, _, _ in programs)]
+        self.fields["profession"].choices = [self.ANY, *professions]
         self._offer_units()
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if select else "form-control"
 
     def _offer_units(self) -> None:
-        field = self.fields["unit"]
+        field = cast(forms.ChoiceField, self.fields["unit"])
         site_id = _int_or_none(self["site"].data)
         if site_id in self.site_names:
-            units = unit_rows(site_id)
-            self.unit_names = dict(units)
-            field.choices = PlainChoices([self.ANY, *units])
+            field.choices = [self.ANY, *unit_choices(site_id)]
             return
         field.help_text = "Choose a site and filter to list its units."
         field.choices = [self.ANY]
@@ -109,8 +79,7 @@ class PlacementFilterForm(forms.Form):
         unit_id = _int_or_none(self["unit"].data)
         if unit_id is not None:
             units = Unit.objects.filter(pk=unit_id, site_id__in=self.site_names)
-            for pk, name, unit_site_id in units.values_list("id", "name", "site_id"):
-                self.unit_names[pk] = name
+            for pk, name, unit_site_id in units.values_list("pk", "name", "site_id"):
                 field.choices = [self.ANY, (pk, f"{self.site_names[unit_site_id]} — {name}")]
 
     def full_clean(self):
@@ -119,52 +88,37 @@ class PlacementFilterForm(forms.Form):
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
 
-    def list_filters(self) -> dict:
-        """The valid filters as `placements.selectors.placement_list_page` takes them:
-        what `filter` applies, by name, a profession as its programs' ids."""
+    @cached_property
+    def rendering_key(self) -> str:
+        """A digest of everything the rendered fields depend on: the submitted values and
+        each field's choices (the errors follow from both). The template caches the
+        fields' HTML under it, so a change of either renders them again: a few hundred
+        options through Django's widget templates cost more than the rest of the page."""
+        state = [
+            (name, cast(QueryDict, self.data).getlist(name), getattr(field, "choices", None))
+            for name, field in self.fields.items()
+        ]
+        return hashlib.sha256(repr(state).encode()).hexdigest()
+
+    @property
+    def descending(self) -> bool:
+        """The list's order: latest start first unless "earliest first" is chosen."""
+        self.is_valid()
+        return self.cleaned_data.get("sort") != "start"
+
+    def filters(self) -> dict:
+        """The valid filters by field name (an invalid one is left out)."""
         self.is_valid()  # fills cleaned_data with the valid fields only
-        data = self.cleaned_data
-        filters = {
-            name: data.get(name)
-            for name in ("site", "unit", "program", "status", "model", "start_from", "start_to")
+        return {
+            name: self.cleaned_data[name]
+            for name in self.fields
+            if name != "sort" and name in self.cleaned_data
         }
-        if data.get("profession") is not None:
-            filters["programs"] = [
-                pk for pk, (_, prof) in self.programs.items() if prof == data["profession"]
-            ]
-        filters["q"] = data.get("q")
-        return filters
 
-    # The ORM lookup of each of `list_filters`' filters but the student search.
-    LOOKUPS = {  # noqa: RUF012
-        "site": "site_id",
-        "unit": "unit_id",
-        "program": "student__program_id",
-        "status": "status",
-        "model": "model",
-        "start_from": "start_date__gte",
-        "start_to": "start_date__lte",
-        # The profession's programs, from the rows already read: no join to programs.
-        "programs": "student__program_id__in",
-    }
-
-    def filter(self, placements: QuerySet[Placement]) -> QuerySet[Placement]:
-        """The list as a queryset (the CSV export; the definition the list's statement is
-        tested against): the same valid filters as `list_filters`, in the same order."""
-        filters = self.list_filters()
-        for name, lookup in self.LOOKUPS.items():
-            if filters.get(name) not in (None, ""):
-                placements = placements.filter(**{lookup: filters[name]})
-        if filters["q"]:
-            q = filters["q"]
-            placements = placements.filter(
-                Q(student__user__full_name__icontains=q)
-                | Q(student__user__email__icontains=q)
-                | Q(student__student_number=q)
-            )
-        ascending = self.cleaned_data.get("sort") == "start"
-        order = ("start_date", "id") if ascending else ("-start_date", "-id")
-        return placements.order_by(*order)
+    def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
+        """`placements` as the list shows them: filtered, in the list's order."""
+        order = ("-start_date", "-id") if self.descending else ("start_date", "id")
+        return placements.matching(**self.filters()).order_by(*order)
 
 
 def _int_or_none(value) -> int | None:
@@ -186,14 +140,21 @@ def _find_student(value: str) -> Student:
     return found[0]
 
 
+class _UnitChoiceField(forms.ModelChoiceField):
+    """Units of several sites: each option names its site."""
+
+    def label_from_instance(self, obj: Unit) -> str:
+        return f"{obj.site} — {obj.name}"
+
+
 class PlacementForm(forms.Form):
     """Create (with `student`) or edit (without) a placement."""
 
     student = forms.CharField(
         help_text="The student's email address or student number.", max_length=254
     )
-    site = forms.ModelChoiceField(queryset=None)
-    unit = forms.ModelChoiceField(queryset=None, required=False)
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None)
+    unit = _UnitChoiceField(queryset=None, required=False)
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
     model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
@@ -214,7 +175,7 @@ class PlacementForm(forms.Form):
                     "start_date": placement.start_date,
                     "end_date": placement.end_date,
                     "model": placement.model,
-                    "contact": placement.contact.email if placement.contact_id else "",
+                    "contact": placement.contact.email if placement.contact is not None else "",
                     "notes": placement.notes,
                 },
             )
@@ -222,9 +183,10 @@ class PlacementForm(forms.Form):
         if placement is not None:
             del self.fields["student"]
         sites = sites_facilitated_by(user)
-        self.fields["site"].queryset = sites
-        self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
-        self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+            site__in=sites
+        ).select_related("site")
 
     def clean_student(self) -> Student:
         return _find_student(self.cleaned_data["student"].strip())
@@ -285,7 +247,7 @@ class CapacityForm(forms.ModelForm):
     class Meta:
         model = Capacity
         fields = ("site", "unit", "profession", "period_start", "period_end", "places")
-        widgets = {"period_start": DateInput(), "period_end": DateInput()}  # noqa: RUF012
+        widgets = {"period_start": DateInput(), "period_end": DateInput()}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,7 +20,7 @@ import csv
 import datetime
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -29,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ipcop.permissions import sites_facilitated_by
+from accounts.identifiers import clean_header_text, confusable_error, normalise_email
 from placements import services
 from placements.models import (
     Placement,
@@ -158,7 +158,7 @@ def _csv_text(content: bytes) -> str:
         ) from error
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(text: str) -> Generator[tuple[int, list[str]], None, None]:
     """Each record of the CSV text with the line it starts on (a quoted cell may span
     lines); blank lines are records of no cells, so they are counted."""
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -178,7 +178,7 @@ def _unreadable_workbook() -> ImportFileError:
     )
 
 
-def _xlsx_records(content: bytes) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_records(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
     """Each row of the workbook's first worksheet, numbered as the sheet numbers it; rows
     with nothing in them come as blank rows, so they are counted as blank CSV lines are."""
     # A damaged or foreign archive fails in many ways (BadZipFile, KeyError for a missing
@@ -270,7 +270,7 @@ def _rows(records: Iterator[tuple[int, list[str]]], kind: str, unit: str) -> lis
             raise ImportFileError(
                 f"{unit.capitalize()} {line} has more cells than there are columns."
             )
-        row = {
+        row: dict[str, str | int] = {
             name: (cells[i].strip() if i < len(cells) else "")
             for i, name in enumerate(names)
             if name
@@ -327,8 +327,9 @@ def _program(row: dict) -> Program:
 
 
 class _Importer:
-    def __init__(self, user):
+    def __init__(self, user, sites):
         self.user = user
+        self.sites = sites
         self.seen: dict[tuple, int] = {}
 
     def once(self, key: tuple, line: int) -> None:
@@ -338,10 +339,29 @@ class _Importer:
 
 
 class StudentImporter(_Importer):
+    def _check_may_change(self, email: str) -> None:
+        """A facilitator imports only new people and students already placed at their
+        sites: any other existing account (another site's student, an admin, another
+        facilitator) is not theirs to enrol or change. (A row that changes nothing is let
+        through, so importing the same file again stays harmless.)"""
+        if self.user.is_admin:
+            return
+        person = get_user_model().objects.filter(email=email).first()
+        if person is None:
+            return
+        placed_here = Placement.objects.filter(student__user=person, site__in=self.sites)
+        if not placed_here.exists():
+            raise RowError(
+                f"{email} already has an account and no placement at your sites: "
+                "an admin can enrol them"
+            )
+
     def import_row(self, row: dict, result: RowResult) -> None:
-        email = row.get("email", "").lower()
+        email = normalise_email(row.get("email", ""))
         if not email:
             raise RowError("email is empty")
+        if problem := confusable_error(email):
+            raise RowError(problem)
         program = _program(row)
         self.once((email, program.pk), result.line)
         cohort_year = None
@@ -353,19 +373,20 @@ class StudentImporter(_Importer):
             if not 1900 <= cohort_year <= 2200:
                 raise RowError(f"cohort_year “{row['cohort_year']}” is not a year")
         student = (
-            Student.objects.filter(user__email__iexact=email, program=program)
+            Student.objects.filter(user__email=email, program=program)
             .select_related("user")
             .first()
         )
         if student is None:
+            self._check_may_change(email)
             if (
                 not row.get("full_name")
-                and not get_user_model().objects.filter(email__iexact=email).exists()
+                and not get_user_model().objects.filter(email=email).exists()
             ):
                 raise RowError("full_name is empty")
             services.student_enrol(
                 email=email,
-                full_name=row.get("full_name", ""),
+                full_name=clean_header_text(row.get("full_name", "")),
                 program=program,
                 student_number=row.get("student_number", ""),
                 cohort_year=cohort_year,
@@ -379,6 +400,7 @@ class StudentImporter(_Importer):
             result.action = "unchanged"
             result.summary = f"{student.user} in {program}"
             return
+        self._check_may_change(email)
         changes = []
         if number != student.student_number:
             changes.append(f"student number {student.student_number or '—'} → {number}")
@@ -397,16 +419,13 @@ class PlacementImporter(_Importer):
     }
     STATUSES = services.LIFECYCLE_PATH
 
-    def __init__(self, user):
-        super().__init__(user)
-        self.sites = sites_facilitated_by(user)
-
     def _student(self, row: dict) -> Student:
-        email, number = row.get("student_email", "").lower(), row.get("student_number", "")
+        email = normalise_email(row.get("student_email", ""))
+        number = row.get("student_number", "")
         if not email and not number:
             raise RowError("give student_email or student_number")
         students = Student.objects.select_related("user", "program__profession")
-        students = students.filter(user__email__iexact=email) if email else students
+        students = students.filter(user__email=email) if email else students
         students = students.filter(student_number=number) if number else students
         if row.get("program"):
             students = students.filter(program__name__iexact=row["program"])
@@ -447,7 +466,7 @@ class PlacementImporter(_Importer):
         if row.get("contact_email"):
             contact = (
                 get_user_model()
-                .objects.filter(email__iexact=row["contact_email"], is_active=True)
+                .objects.filter(email=normalise_email(row["contact_email"]), is_active=True)
                 .first()
             )
             if contact is None:
@@ -517,14 +536,18 @@ class PlacementImporter(_Importer):
         result.summary = f"{label}: {', '.join(what)}"
 
 
-IMPORTERS = {"students": StudentImporter, "placements": PlacementImporter}
+IMPORTERS: dict[str, type[StudentImporter | PlacementImporter]] = {
+    "students": StudentImporter,
+    "placements": PlacementImporter,
+}
 
 
-def run_import(kind: str, rows: list[dict], *, user, commit: bool) -> ImportResult:
-    """Run every row through the services in one transaction. Each row runs in a
+def run_import(kind: str, rows: list[dict], *, user, sites, commit: bool) -> ImportResult:
+    """Run every row through the services in one transaction, as `user`, who may place
+    students at `sites` (`ipcop.permissions.sites_facilitated_by`). Each row runs in a
     savepoint so one bad row does not hide the others' reasons; the whole transaction is
     rolled back for a preview and whenever any row is bad."""
-    importer = IMPORTERS[kind](user)
+    importer = IMPORTERS[kind](user, sites)
     result = ImportResult(kind=kind, rows=[])
     with transaction.atomic():
         for row in rows:

@@ -1,8 +1,11 @@
 """Education programs, students, their placements at sites, and sites' capacity."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 
 
 class Program(models.Model):
@@ -28,6 +31,22 @@ class Program(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["institution", "name"], name="program_unique")
         ]
+        triggers = [
+            # Keeps Placement.profession: a program moved to another profession moves its
+            # students' placements.
+            pgtrigger.Trigger(
+                name="program_profession_to_placements",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("profession"),
+                func=pgtrigger.Func(
+                    "UPDATE placements_placement SET profession_id = NEW.profession_id"
+                    " WHERE student_id IN"
+                    " (SELECT id FROM placements_student WHERE program_id = NEW.id);"
+                    " RETURN NULL;"
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} — {self.institution}"
@@ -36,6 +55,15 @@ class Program(models.Model):
 class StudentQuerySet(models.QuerySet):
     def of_profession(self, profession):
         return self.filter(program__profession=profession)
+
+    def matching(self, text: str):
+        """Students whose name or email contains `text` (any case), or whose student
+        number is `text`: the placements list's student search."""
+        return self.filter(
+            Q(user__full_name__icontains=text)
+            | Q(user__email__icontains=text)
+            | Q(student_number=text)
+        )
 
 
 class Student(models.Model):
@@ -61,6 +89,23 @@ class Student(models.Model):
                 condition=~Q(student_number=""),
                 name="student_number_unique_per_program",
             ),
+        ]
+        triggers = [
+            # Keeps Placement.profession: an enrolment moved to another program moves its
+            # placements to that program's profession.
+            pgtrigger.Trigger(
+                name="student_program_to_placements",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("program"),
+                func=pgtrigger.Func(
+                    "UPDATE placements_placement SET profession_id = program.profession_id"
+                    " FROM placements_program program"
+                    " WHERE program.id = NEW.program_id"
+                    " AND placements_placement.student_id = NEW.id;"
+                    " RETURN NULL;"
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -90,6 +135,10 @@ OPEN_PLACEMENT_STATUSES = (
     PlacementStatus.ACTIVE,
 )
 
+# The statuses that hold one of a capacity's places: a requested placement holds nothing
+# yet, a cancelled one gave its place back, a completed one used its place in that period.
+HOLDING_STATUSES = (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE, PlacementStatus.COMPLETED)
+
 # requested → confirmed → active → completed, or cancelled from any open state.
 PLACEMENT_TRANSITIONS: dict[str, set[str]] = {
     PlacementStatus.REQUESTED: {PlacementStatus.CONFIRMED, PlacementStatus.CANCELLED},
@@ -117,6 +166,66 @@ class PlacementQuerySet(models.QuerySet):
     def overlapping(self, start, end):
         return self.filter(start_date__lte=end, end_date__gte=start)
 
+    def matching(
+        self,
+        *,
+        q: str | None = None,
+        site: int | None = None,
+        unit: int | None = None,
+        program: int | None = None,
+        profession: int | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        start_from=None,
+        start_to=None,
+    ):
+        """The placements list's filters (placements.forms.PlacementFilterForm), by the
+        form's field names; an empty value filters nothing."""
+        lookups = {
+            "site_id": site,
+            "unit_id": unit,
+            "student__program_id": program,
+            "profession_id": profession,
+            "status": status,
+            "model": model,
+            "start_date__gte": start_from,
+            "start_date__lte": start_to,
+        }
+        placements = self.filter(**{k: v for k, v in lookups.items() if v not in (None, "")})
+        if q:
+            placements = placements.filter(student__in=Student.objects.matching(q))
+        return placements
+
+    def holding(self, *, site, unit, profession, start, end):
+        """The placements that take one of the places a capacity offers `profession`
+        students at `site` over `start`..`end`: in `unit`, or anywhere at the site when
+        `unit` is None; overlapping the period; confirmed, active or completed. The
+        arguments are values, or a capacity's columns (`OuterRef`) in a subquery."""
+        placements = self.filter(
+            site=site,
+            profession=profession,
+            status__in=HOLDING_STATUSES,
+            start_date__lte=end,
+            end_date__gte=start,
+        )
+        if hasattr(unit, "resolve_expression"):
+            # A capacity row's unit: NULL is the whole site.
+            return placements.filter(Q(IsNull(unit, True)) | Q(unit=unit))
+        return placements if unit is None else placements.filter(unit=unit)
+
+
+# The profession of a placement's student, set on the row being written. FOR SHARE waits
+# for a concurrent change of the student's program to commit, and keeps the program from
+# changing until this placement is committed, so neither trigger misses the other's row.
+_PROFESSION_OF_STUDENT = """
+    SELECT program.profession_id INTO NEW.profession_id
+      FROM placements_student student
+      JOIN placements_program program ON program.id = student.program_id
+     WHERE student.id = NEW.student_id
+       FOR SHARE OF student;
+    RETURN NEW;
+"""
+
 
 class Placement(models.Model):
     """A student at a site for a period, under one placement model."""
@@ -125,6 +234,20 @@ class Placement(models.Model):
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="placements")
     unit = models.ForeignKey(
         "sites.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="placements"
+    )
+    # The student's profession (their program's), copied here by the triggers below so
+    # that a capacity's places are counted from one index of the site's placements,
+    # without reading each placement's student and program. db_default: Django leaves
+    # the column to the database on insert and reads back what the trigger wrote. NULL
+    # only after a bulk load with the triggers off, until placement_professions_refill.
+    profession = models.ForeignKey(  # type: ignore[misc]  # django-stubs infers the type from db_default=None
+        "accounts.Profession",
+        null=True,
+        blank=True,
+        editable=False,
+        db_default=None,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     start_date = models.DateField()
     end_date = models.DateField()
@@ -158,8 +281,42 @@ class Placement(models.Model):
             models.Index(fields=["site", "status", "start_date"], name="placement_site_status_idx"),
             # A student's own placements (student home) and the overlap check.
             models.Index(fields=["student", "start_date"], name="placement_student_idx"),
-            # Keyset pagination of the whole list by start date.
-            models.Index(fields=["-start_date", "-id"], name="placement_start_id_idx"),
+            # The placements list in its keyset order, of everyone's placements or of many
+            # sites': the page and its capped count walk it from the cursor, and the site,
+            # status and profession it holds answer the scope and those filters without
+            # reading the table.
+            models.Index(
+                fields=["-start_date", "-id"],
+                include=["site", "status", "profession"],
+                name="placement_start_id_idx",
+            ),
+            # The placements list of a few sites (a local facilitator's): each site's rows
+            # in the list's order, read from the index alone.
+            models.Index(fields=["site", "-start_date", "-id"], name="placement_site_start_idx"),
+            # The places a capacity's period holds (capacity list, site page, confirming):
+            # the site's placements of the profession from the period's start on,
+            # whatever the site's history before it.
+            models.Index(
+                fields=["site", "profession", "end_date"],
+                include=["start_date", "unit"],
+                condition=Q(status__in=HOLDING_STATUSES),
+                name="placement_holding_idx",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="placement_profession_on_insert",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                func=pgtrigger.Func(_PROFESSION_OF_STUDENT),
+            ),
+            pgtrigger.Trigger(
+                name="placement_profession_on_update",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("student", "profession"),
+                func=pgtrigger.Func(_PROFESSION_OF_STUDENT),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -198,6 +355,20 @@ class PlacementStatusChange(models.Model):
         return f"{self.placement_id}: {self.from_status or '—'} → {self.to_status}"
 
 
+class CapacityQuerySet(models.QuerySet):
+    def with_used(self):
+        """Each capacity with `used`, the places its placements hold (Placement.holding)."""
+        holding = Placement.objects.holding(
+            site=OuterRef("site_id"),
+            unit=OuterRef("unit_id"),
+            profession=OuterRef("profession_id"),
+            start=OuterRef("period_start"),
+            end=OuterRef("period_end"),
+        )
+        used = holding.order_by().values("site").annotate(n=Count("pk")).values("n")
+        return self.annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), 0))
+
+
 class Capacity(models.Model):
     """The places a site (or one of its units) offers one profession over a period."""
 
@@ -209,6 +380,8 @@ class Capacity(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     places = models.PositiveSmallIntegerField()
+
+    objects = CapacityQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "capacities"
@@ -232,7 +405,7 @@ class Capacity(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.unit.name if self.unit_id else self.site.name
+        where = self.unit.name if self.unit is not None else self.site.name
         return (
             f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"
         )

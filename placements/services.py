@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
-from interviews.services import followup_for_placement
+from accounts.identifiers import normalise_email
 from placements.models import (
     PLACEMENT_TRANSITIONS,
     Capacity,
@@ -25,6 +26,7 @@ from placements.models import (
     Student,
 )
 from placements.selectors import capacities_for, placements_holding
+from placements.signals import placement_activated
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -58,11 +60,11 @@ def student_enrol(
     cohort_year: int | None = None,
 ) -> Student:
     """Enrol a person in a program, creating their account (without a usable password:
-    they set one through "forgot password") when the email is new. An existing account
-    keeps its name; it gains the student role."""
+    an invitation lets them set one) when the email is new. An existing account keeps its
+    name; it gains the student role."""
     UserModel = get_user_model()
-    email = UserModel.objects.normalize_email(email.strip()).lower()
-    user = UserModel.objects.filter(email__iexact=email).first()
+    email = normalise_email(email)
+    user = UserModel.objects.filter(email=email).first()
     if user is None:
         user = UserModel(
             email=email,
@@ -107,7 +109,7 @@ def _lock_student(student: Student) -> None:
 
 
 def _check_unit_at_site(placement: Placement) -> None:
-    if placement.unit_id and placement.unit.site_id != placement.site_id:
+    if placement.unit is not None and placement.unit.site_id != placement.site_id:
         raise ValidationError({"unit": f"{placement.unit.name} is not a unit of {placement.site}."})
 
 
@@ -299,7 +301,7 @@ def placement_transition(
         current, from_status=from_status, to_status=to_status, changed_by=changed_by, note=note
     )
     if to_status == PlacementStatus.ACTIVE:
-        followup_for_placement(placement=current)
+        placement_activated.send(sender=Placement, placement=current)
     placement.status = current.status
     placement.updated_at = current.updated_at
     return current
@@ -360,6 +362,18 @@ def placement_advance_to(
 
 
 # --- Capacity ---------------------------------------------------------------------------
+
+
+def placement_professions_refill() -> int:
+    """Copy each placement's student's profession onto it where it differs (triggers keep
+    Placement.profession; a bulk load with them off, or a check, calls this). Returns
+    the number of placements corrected."""
+    profession = Subquery(
+        Student.objects.filter(pk=OuterRef("student_id"))
+        .order_by()
+        .values("program__profession_id")
+    )
+    return Placement.objects.exclude(profession_id=profession).update(profession_id=profession)
 
 
 def _check_places_cover_holders(capacity: Capacity) -> None:

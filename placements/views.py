@@ -8,19 +8,17 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.audit import audit_record, get_visible_or_404
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
-from ipcop.audit import audit_record, get_visible_or_404
-from ipcop.lib import keyset
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import render_rows
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
@@ -45,10 +43,10 @@ from placements.models import (
     Student,
 )
 from placements.selectors import (
-    capacities_with_use,
+    EXPORT_COLUMNS,
+    capacity_page,
+    placement_export_rows,
     placement_list_page,
-    placement_rows,
-    placements_for_display,
 )
 
 PAGE_SIZE = 50
@@ -63,45 +61,33 @@ TRANSITION_LABELS = {
 }
 
 
-def _filtered(request: HttpRequest):
-    # Always bound: every filter is optional, so an empty query is a valid "no filter".
-    form = PlacementFilterForm(request.GET, user=request.user)
-    return form, form.filter(placements_visible_to(request.user))
+def _list_query(params) -> str:
+    """The list's query string without its cursor: the filters, kept in the links."""
+    query = params.copy()
+    for cursor_param in ("page", "after", "before", "n"):
+        query.pop(cursor_param, None)
+    return query.urlencode()
 
 
 @require_GET
-def placement_list(request: HttpRequest) -> HttpResponse:
+def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # Always bound: every filter is optional, so an empty query is a valid "no filter".
     form = PlacementFilterForm(request.GET, user=request.user)
-    query = request.GET.copy()
-    for cursor_param in ("page", "after", "before", "n"):
-        query.pop(cursor_param, None)
-    # Keyset pagination on the list's order (index placement_start_id_idx): page 200 of a
-    # province's 100,000 placements costs what page 1 costs; the count stops at 1,000.
-    filters = form.list_filters()
+    query = _list_query(request.GET)
     page = placement_list_page(
-        request.user,
-        filters,
-        descending=form.cleaned_data.get("sort") != "start",
+        form.filter(placements_visible_to(request.user)),
+        descending=form.descending,
         params=request.GET,
         per_page=PAGE_SIZE,
-        query=query.urlencode(),
-        count_limit=keyset.COUNT_LIMIT,
-    )
-    placement_rows(
-        page.object_list,
-        site_names=form.site_names,
-        programs=form.programs,
-        profession_names=form.profession_names,
+        query=query,
     )
     return render(
         request,
         "placements/list.html",
         {
             "form": form,
-            "filters": render_rows("placements/_filter_fields.html", {"fields": list(form)}),
             "page": page,
-            "rows": render_rows("placements/_list_rows.html", {"placements": page}),
-            "query": query.urlencode(),
+            "query": query,
             "can_create": bool(request.user.is_admin or request.user.is_facilitator),
         },
     )
@@ -112,38 +98,19 @@ class _Echo:
         return value
 
 
-EXPORT_COLUMNS = [
-    ("id", lambda p: p.pk),
-    ("student", lambda p: p.student.user.full_name),
-    ("student_email", lambda p: p.student.user.email),
-    ("student_number", lambda p: p.student.student_number),
-    ("program", lambda p: p.student.program.name),
-    ("institution", lambda p: p.student.program.institution),
-    ("profession", lambda p: p.student.program.profession.name),
-    ("site", lambda p: p.site.name),
-    ("unit", lambda p: p.unit.name if p.unit_id else ""),
-    ("start_date", lambda p: p.start_date.isoformat()),
-    ("end_date", lambda p: p.end_date.isoformat()),
-    ("model", lambda p: p.model),
-    ("status", lambda p: p.status),
-    ("contact_email", lambda p: p.contact.email if p.contact_id else ""),
-    ("notes", lambda p: p.notes),
-]
-
-
 @require_GET
-def placement_export(request: HttpRequest) -> StreamingHttpResponse:
+def placement_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Exactly the rows the list shows with the same filters, all pages, as CSV."""
-    _, placements = _filtered(request)
-    placements = placements_for_display(placements)
+    form = PlacementFilterForm(request.GET, user=request.user)
+    placements = form.filter(placements_visible_to(request.user))
     # Who took a copy of placement data, not which rows (the filters are in the path's log).
     audit_record(request, AuditAction.VIEW, model=Placement, pk="export")
     writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
-        for placement in placements.iterator(chunk_size=2000):
-            yield writer.writerow(spreadsheet_row(value(placement) for _, value in EXPORT_COLUMNS))
+        yield writer.writerow(list(EXPORT_COLUMNS))
+        for row in placement_export_rows(placements):
+            yield writer.writerow(spreadsheet_row(row))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
@@ -152,10 +119,12 @@ def placement_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def placement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = get_visible_or_404(
         request,
-        placements_for_display(placements_visible_to(request.user)).prefetch_related(
+        placements_visible_to(request.user)
+        .select_related("student__user", "student__program__profession", "site", "unit", "contact")
+        .prefetch_related(
             Prefetch(
                 "status_changes",
                 queryset=PlacementStatusChange.objects.select_related("changed_by").order_by(
@@ -178,7 +147,7 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _manageable_or_403(request: HttpRequest, pk: int):
+def _manageable_or_403(request: AuthenticatedHttpRequest, pk: int):
     """404 for a placement the person cannot see, 403 for one they see but cannot change."""
     placement = get_visible_or_404(request, placements_visible_to(request.user), pk=pk)
     if not placements_manageable_by(request.user).filter(pk=pk).exists():
@@ -187,7 +156,7 @@ def _manageable_or_403(request: HttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def placement_create(request: HttpRequest) -> HttpResponse:
+def placement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     form = PlacementForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +172,7 @@ def placement_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def placement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _manageable_or_403(request, pk)
     form = PlacementForm(request.POST or None, user=request.user, placement=placement)
     if request.method == "POST" and form.is_valid():
@@ -221,7 +190,7 @@ def placement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def placement_transition(request: HttpRequest, pk: int) -> HttpResponse:
+def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     placement = _manageable_or_403(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -246,17 +215,18 @@ def placement_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def capacity_list(request: HttpRequest) -> HttpResponse:
+def capacity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
-    capacities = capacities_with_use(
-        Capacity.objects.filter(site__in=sites_facilitated_by(request.user))
+    page = capacity_page(
+        Capacity.objects.filter(site__in=sites_facilitated_by(request.user)),
+        number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
     )
-    page = Paginator(capacities, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "placements/capacity_list.html", {"page": page})
 
 
 @require_http_methods(["GET", "POST"])
-def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def capacity_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     require_role(request.user, "facilitator")
     capacity = None
     if pk is not None:
@@ -284,7 +254,7 @@ def capacity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV or .xlsx file; its rows are checked by a full dry run and shown as a
     preview. The parsed rows wait in the session (never the file) until the person
     confirms."""
@@ -297,7 +267,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         except importers.ImportFileError as error:
             form.add_error("file", str(error))
         else:
-            result = importers.run_import(kind, rows, user=request.user, commit=False)
+            result = importers.run_import(
+                kind,
+                rows,
+                user=request.user,
+                sites=sites_facilitated_by(request.user),
+                commit=False,
+            )
             token = uuid.uuid4().hex
             request.session[IMPORT_SESSION_KEY] = {
                 "token": token,
@@ -316,13 +292,19 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     pending = request.session.get(IMPORT_SESSION_KEY)
     if not pending or pending.get("token") != request.POST.get("token") or not pending["rows"]:
         messages.error(request, "This preview has expired or was replaced; upload the file again.")
         return redirect("placements:import")
-    result = importers.run_import(pending["kind"], pending["rows"], user=request.user, commit=True)
+    result = importers.run_import(
+        pending["kind"],
+        pending["rows"],
+        user=request.user,
+        sites=sites_facilitated_by(request.user),
+        commit=True,
+    )
     del request.session[IMPORT_SESSION_KEY]
     if result.committed:
         # One event for the file: who imported students' or placements' data, and when.

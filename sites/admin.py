@@ -5,7 +5,25 @@ from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline
 
-from .models import CommunityOfPractice, Initiative, Meeting, Membership, Site, Unit
+from .cache import activity_changed
+from .models import CommunityOfPractice, Initiative, Meeting, Membership, Site, Unit, count_subquery
+
+
+class SitesDataAdmin(ModelAdmin):
+    """An admin change to the sites data shows on the home panels at once, as a service's
+    does (sites.cache): the panels' cached part is read again."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        activity_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        activity_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        activity_changed()
 
 
 class UnitInline(TabularInline):
@@ -15,7 +33,7 @@ class UnitInline(TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(ModelAdmin):
+class SiteAdmin(SitesDataAdmin):
     list_display = ("name", "kind", "zone", "city", "community_count", "is_active")
     list_filter = ("zone", "kind", "is_active")
     search_fields = ("name", "city", "address")
@@ -55,22 +73,28 @@ class InitiativeInline(TabularInline):
 
 
 @admin.register(CommunityOfPractice)
-class CommunityOfPracticeAdmin(ModelAdmin):
+class CommunityOfPracticeAdmin(SitesDataAdmin):
     list_display = ("name", "site", "status", "started_on", "member_count", "initiative_count")
     list_filter = ("status", "site__zone")
     list_select_related = ("site",)
     search_fields = ("name", "site__name", "focus")
     autocomplete_fields = ("site", "facilitators")
-    readonly_fields = ("created_at", "last_meeting_on", "member_count", "active_initiative_count")
+    readonly_fields = ("created_at", "last_meeting_on", "active_initiative_count")
     date_hierarchy = "started_on"
     inlines = (MembershipInline, InitiativeInline)
 
     def get_queryset(self, request):
+        # Counted per CoP in subqueries: only the page's CoPs are counted.
         return (
             super()
             .get_queryset(request)
-            .annotate(initiative_count=Count("initiatives", distinct=True))
+            .with_member_count()
+            .annotate(initiative_count=count_subquery(Initiative.objects.all(), "community"))
         )
+
+    @admin.display(description="current members", ordering="member_count")
+    def member_count(self, obj) -> int:
+        return obj.member_count
 
     @admin.display(description="initiatives", ordering="initiative_count")
     def initiative_count(self, obj) -> int:
@@ -78,7 +102,7 @@ class CommunityOfPracticeAdmin(ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ModelAdmin):
+class MembershipAdmin(SitesDataAdmin):
     list_display = ("person", "community", "site", "profession", "role", "joined_on", "left_on")
     list_filter = (
         "role",
@@ -103,7 +127,7 @@ class MembershipAdmin(ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ModelAdmin):
+class MeetingAdmin(SitesDataAdmin):
     list_display = (
         "held_on",
         "community",
@@ -132,7 +156,7 @@ class MeetingAdmin(ModelAdmin):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(ModelAdmin):
+class InitiativeAdmin(SitesDataAdmin):
     list_display = ("title", "community", "site", "theme", "status", "started_on", "ended_on")
     list_filter = ("status", "theme", "community__site__zone")
     list_select_related = ("community__site",)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from accounts.models import Profession, User
@@ -86,7 +88,9 @@ class SiteForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["facilitators"].queryset = _facilitator_choices()
+        cast(
+            forms.ModelMultipleChoiceField, self.fields["facilitators"]
+        ).queryset = _facilitator_choices()
 
 
 class ParseOnlyModelForm(forms.ModelForm):
@@ -119,7 +123,9 @@ class CommunityForm(ParseOnlyModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facilitators"].queryset = _facilitator_choices()
+        cast(
+            forms.ModelMultipleChoiceField, self.fields["facilitators"]
+        ).queryset = _facilitator_choices()
 
 
 class MembershipAddForm(forms.Form):
@@ -145,7 +151,7 @@ class MembershipAddForm(forms.Form):
         # Current members are left out of the choices (former members may rejoin);
         # membership_add refuses a duplicate too, for callers other than this form.
         current = Membership.objects.filter(community=community, left_on__isnull=True)
-        self.fields["person"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["person"]).queryset = (
             User.objects.filter(is_active=True)
             .exclude(pk__in=current.values("person"))
             .select_related("profession")
@@ -185,7 +191,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, community: CommunityOfPractice, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = (
+        cast(forms.ModelMultipleChoiceField, self.fields["attendees"]).queryset = (
             Membership.objects.filter(community=community)
             .select_related("person", "profession")
             .order_by("left_on", "person__full_name")

@@ -2,6 +2,7 @@
 
 import datetime
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -11,9 +12,10 @@ from django.db.models.functions import Coalesce
 MEETING_ATTENTION_DAYS = 60
 
 
-def _count_subquery(queryset, outer_field: str = "pk"):
-    """A correlated COUNT as a subquery, so several counts on one row never multiply
-    each other the way several JOIN-based Count() annotations do."""
+def count_subquery(queryset, outer_field: str):
+    """The rows of `queryset` whose `outer_field` is the outer row, counted in a correlated
+    subquery: several counts on one row never multiply each other the way JOIN-based
+    Count() annotations do, and on a sliced list only the rows shown are counted."""
     counted = (
         queryset.filter(**{outer_field: OuterRef("pk")})
         .order_by()
@@ -60,15 +62,10 @@ class SiteQuerySet(models.QuerySet):
             sites = sites.filter(kind=kind)
         return sites
 
-    def with_counts(self):
-        """Open CoPs and active placements per site, for lists."""
-        from placements.models import Placement, PlacementStatus
-
+    def with_open_community_count(self):
+        """`community_count`: the site's open CoPs, for lists."""
         return self.annotate(
-            community_count=_count_subquery(CommunityOfPractice.objects.open(), "site"),
-            active_placement_count=_count_subquery(
-                Placement.objects.filter(status=PlacementStatus.ACTIVE), "site"
-            ),
+            community_count=count_subquery(CommunityOfPractice.objects.open(), "site")
         )
 
 
@@ -134,6 +131,11 @@ class CommunityOfPracticeQuerySet(models.QuerySet):
         initiative."""
         return self.open().filter(needs_attention_q(today))
 
+    def with_member_count(self):
+        """`member_count`: members who have not left (counted from the partial unique index
+        of current memberships; only for the CoPs a page shows)."""
+        return self.annotate(member_count=count_subquery(Membership.objects.current(), "community"))
+
 
 def needs_attention_q(today: datetime.date) -> Q:
     """The attention rule over a CoP's activity columns: no meeting in the last
@@ -161,14 +163,12 @@ class CommunityOfPractice(models.Model):
         limit_choices_to={"is_facilitator": True},
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Its activity, kept up to date by PostgreSQL triggers on meetings, memberships and
-    # initiatives (migration 0003), so that every write path — services, the admin, bulk
-    # loads — keeps them right and the lists, the site page and the dashboard read them
-    # instead of aggregating those tables on every request. Never written by Django.
+    # The two facts the attention rule needs, kept by triggers on meetings and initiatives
+    # (declared on those models) so that every write path (services, the admin, plain ORM
+    # writes) keeps them right: the dashboard applies the rule to every CoP of a zone or of
+    # the province, which would otherwise aggregate those tables for thousands of CoPs.
+    # `sites.services.counters_recount()` recomputes them (e.g. after a bulk load).
     last_meeting_on = models.DateField(null=True, editable=False)
-    member_count = models.PositiveIntegerField(
-        "current members", default=0, editable=False, help_text="Members who have not left."
-    )
     active_initiative_count = models.PositiveIntegerField(
         "active initiatives",
         default=0,
@@ -186,6 +186,58 @@ class CommunityOfPractice(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # A form or the admin saves the copy it loaded: writing its counters back would undo
+        # what the triggers did meanwhile, so a saved CoP leaves them to the triggers.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in COP_COUNTERS
+                and field.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
+
+
+# The columns of a CoP that only the triggers (and counters_recount) write.
+COP_COUNTERS = ("last_meeting_on", "active_initiative_count")
+
+
+def _cop_counter_triggers(column: str, value_sql: str, changes: tuple[str, ...]):
+    """Triggers on a model with a `community` that keep the CoP column `column` equal to
+    `value_sql`, an aggregate over the CoP's rows `r`, when a row is added, deleted or
+    changes one of the fields `changes`. The CoPs the row belonged to before and after
+    are locked in id order, so that two transactions never wait for each other crosswise;
+    the UPDATE that follows is a new statement, which sees what every earlier holder of
+    those locks committed, so no concurrent write is lost."""
+    cops = CommunityOfPractice._meta.db_table
+    # Table and column names from the models, not values: nothing to inject.
+    func = pgtrigger.Func(
+        f"PERFORM 1 FROM {cops} WHERE id IN (OLD.community_id, NEW.community_id)"  # noqa: S608  # nosec B608
+        " ORDER BY id FOR UPDATE;"
+        f" UPDATE {cops} c SET {column} ="
+        f" (SELECT {value_sql} FROM {{meta.db_table}} r WHERE r.community_id = c.id)"
+        " WHERE c.id IN (OLD.community_id, NEW.community_id);"
+        " RETURN NULL;"
+    )
+    return [
+        pgtrigger.Trigger(
+            name=f"{column}_insert_delete",
+            when=pgtrigger.After,
+            operation=pgtrigger.Insert | pgtrigger.Delete,
+            func=func,
+        ),
+        pgtrigger.Trigger(
+            name=f"{column}_update",
+            when=pgtrigger.After,
+            operation=pgtrigger.Update,
+            condition=pgtrigger.AnyChange(*changes),
+            func=func,
+        ),
+    ]
 
 
 class MembershipRole(models.TextChoices):
@@ -286,6 +338,9 @@ class Meeting(models.Model):
                 violation_error_message="A meeting lasts between 1 minute and 12 hours.",
             )
         ]
+        triggers = _cop_counter_triggers(
+            "last_meeting_on", "max(r.held_on)", changes=("community", "held_on")
+        )
 
     def __str__(self) -> str:
         return f"{self.community} meeting on {self.held_on}"
@@ -372,6 +427,13 @@ class Initiative(models.Model):
                 violation_error_message="An initiative cannot end before it started.",
             )
         ]
+        triggers = _cop_counter_triggers(
+            "active_initiative_count",
+            "count(*) FILTER (WHERE r.status IN ({}))".format(
+                ", ".join(f"'{status}'" for status in ACTIVE_INITIATIVE_STATUSES)
+            ),
+            changes=("community", "status"),
+        )
 
     def __str__(self) -> str:
         return self.title

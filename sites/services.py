@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from interviews.services import followup_for_membership
+from sites.cache import activity_changed
 from sites.models import (
+    COP_COUNTERS,
     INITIATIVE_TRANSITIONS,
     CommunityOfPractice,
     CoPStatus,
@@ -24,7 +26,9 @@ from sites.models import (
     MembershipRole,
     Site,
     Unit,
+    count_subquery,
 )
+from sites.signals import membership_started
 
 if TYPE_CHECKING:
     from accounts.models import Profession, User
@@ -70,6 +74,7 @@ def site_create(
     if created_by is not None and created_by.is_facilitator and created_by not in people:
         people.append(created_by)
     site.facilitators.set(people)
+    activity_changed()
     return site
 
 
@@ -96,6 +101,7 @@ def site_update(
     site.save()
     if facilitators is not None:
         site.facilitators.set(list(facilitators))
+    activity_changed()
     return site
 
 
@@ -143,6 +149,7 @@ def community_create(
     community.full_clean()
     community.save()
     community.facilitators.set(list(facilitators))
+    activity_changed()
     return community
 
 
@@ -177,6 +184,7 @@ def community_update(
     community.save()
     if facilitators is not None:
         community.facilitators.set(list(facilitators))
+    activity_changed()
     return community
 
 
@@ -234,7 +242,8 @@ def membership_add(
     )
     membership.full_clean()
     membership.save()
-    followup_for_membership(membership=membership)
+    membership_started.send(sender=Membership, membership=membership)
+    activity_changed()
     return membership
 
 
@@ -255,6 +264,7 @@ def membership_end(*, membership: Membership, left_on: datetime.date) -> Members
     membership.left_on = left_on
     membership.full_clean()
     membership.save(update_fields=["left_on"])
+    activity_changed()
     return membership
 
 
@@ -306,6 +316,7 @@ def meeting_record(
     meeting.full_clean()
     meeting.save()
     meeting.attendees.set(attendees)
+    activity_changed()
     return meeting
 
 
@@ -338,6 +349,7 @@ def initiative_create(
     )
     initiative.full_clean()
     initiative.save()
+    activity_changed()
     return initiative
 
 
@@ -360,6 +372,7 @@ def initiative_update(
     )  # fmt: skip
     initiative.full_clean()
     initiative.save()
+    activity_changed()
     return initiative
 
 
@@ -401,4 +414,48 @@ def initiative_move(
         initiative.ended_on = on
     initiative.full_clean()
     initiative.save()
+    activity_changed()
     return initiative
+
+
+# --- Counters ----------------------------------------------------------------------------
+
+
+def _recounted() -> dict:
+    """Each CoP counter (`COP_COUNTERS`) as computed from the rows: their definition."""
+    return {
+        "last_meeting_on": Subquery(
+            Meeting.objects.filter(community=OuterRef("pk"))
+            .order_by("-held_on")
+            .values("held_on")[:1]
+        ),
+        "active_initiative_count": count_subquery(Initiative.objects.active(), "community"),
+    }
+
+
+@transaction.atomic
+def counters_recount() -> None:
+    """Recompute every counter of the sites app from the rows, e.g. after a bulk load with
+    triggers off. The CoPs are locked first, in the order the triggers lock them: the
+    recount then sees every write committed before it and none is lost meanwhile."""
+    list(CommunityOfPractice.objects.select_for_update().order_by("pk").values_list("pk"))
+    CommunityOfPractice.objects.update(**_recounted())
+    activity_changed()
+
+
+def counters_check() -> list[str]:
+    """A line for each counter that differs from a recount (none when all agree)."""
+    recounted = {f"recounted_{name}": expression for name, expression in _recounted().items()}
+    mismatches = []
+    for row in (
+        CommunityOfPractice.objects.annotate(**recounted)
+        .order_by("pk")
+        .values("pk", "name", *COP_COUNTERS, *recounted)
+    ):
+        for counter in COP_COUNTERS:
+            if row[counter] != row[f"recounted_{counter}"]:
+                mismatches.append(
+                    f"CoP {row['pk']} ({row['name']}): {counter} is {row[counter]}, "
+                    f"a recount gives {row[f'recounted_{counter}']}"
+                )
+    return mismatches

@@ -9,17 +9,16 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from ipcop.lib.forms import attach_service_errors
-from ipcop.lib.fragments import render_rows
 from ipcop.permissions import (
     communities_manageable_by,
     communities_visible_to,
@@ -27,7 +26,7 @@ from ipcop.permissions import (
     sites_facilitated_by,
     sites_visible_to,
 )
-from placements.models import PlacementStatus
+from placements.models import Placement, PlacementModel, PlacementStatus
 from sites import forms, selectors, services
 from sites.models import (
     INITIATIVE_TRANSITIONS,
@@ -60,7 +59,7 @@ def _to_manage(manageable, visible, pk: int, refusal: str):
     return row
 
 
-def _site_to_manage(request: HttpRequest, pk: int) -> Site:
+def _site_to_manage(request: AuthenticatedHttpRequest, pk: int) -> Site:
     return _to_manage(
         sites_facilitated_by(request.user),
         sites_visible_to(request.user),
@@ -69,7 +68,7 @@ def _site_to_manage(request: HttpRequest, pk: int) -> Site:
     )
 
 
-def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
+def _community_to_manage(request: AuthenticatedHttpRequest, pk: int) -> CommunityOfPractice:
     return _to_manage(
         communities_manageable_by(request.user).select_related("site"),
         communities_visible_to(request.user),
@@ -78,24 +77,20 @@ def _community_to_manage(request: HttpRequest, pk: int) -> CommunityOfPractice:
     )
 
 
-def _page(request: HttpRequest, items, per_page: int, param: str = "page"):
-    # get_page() turns ?page=abc or ?page=999 into a valid page instead of an error.
-    return Paginator(items, per_page).get_page(request.GET.get(param))
+def _page(
+    request: AuthenticatedHttpRequest, rows: QuerySet, per_page: int, param: str = "page"
+) -> Page:
+    """The page of `rows` (an ordered queryset) asked for in `param`. The page's pks are
+    sliced from the list without what its rows show, and its rows read by those pks: the
+    counts a row shows (subqueries) are then computed for the page's rows only, not for
+    every row an OFFSET skips. get_page() turns ?page=abc or ?page=999 into a valid page
+    instead of an error."""
+    page = Paginator(rows.values("pk"), per_page).get_page(request.GET.get(param))
+    page.object_list = list(rows.filter(pk__in=page.object_list))
+    return page
 
 
-def _offset_of_page(asked: str | None, per_page: int) -> int:
-    """The offset of the page asked for, for a statement that fetches a page and its
-    list's count together and gives the last page for an offset beyond it: a page number
-    below 1 asks for the last page and one that is not a number for the first, as
-    Paginator.get_page does (which then numbers the pages from the count)."""
-    try:
-        number = int(asked) if asked is not None else 1
-    except ValueError:
-        return 0
-    return (number - 1) * per_page if number >= 1 else 2**31 - 1
-
-
-def _query_without(request: HttpRequest, param: str) -> str:
+def _query_without(request: AuthenticatedHttpRequest, param: str) -> str:
     query = request.GET.copy()
     query.pop(param, None)
     return query.urlencode()
@@ -105,69 +100,60 @@ def _query_without(request: HttpRequest, param: str) -> str:
 
 
 @require_GET
-def site_list(request: HttpRequest) -> HttpResponse:
+def site_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     search = forms.SiteSearchForm(request.GET or None)
     filters = search.filters() if request.GET else {}
     sites = sites_facilitated_by(request.user).search(
         q=filters.get("q", ""), zone=filters.get("zone", ""), kind=filters.get("kind", "")
     )
-    asked = request.GET.get("page")
-    count, rows = selectors.site_list_page(
-        sites, offset=_offset_of_page(asked, PAGE_SIZE), per_page=PAGE_SIZE
-    )
-    page = Paginator(range(count), PAGE_SIZE).get_page(asked)
+    rows = selectors.site_list(sites, active_placements=Placement.objects.active())
     return render(
         request,
         "sites/site_list.html",
         {
             "search": search,
-            "page_obj": page,
-            "rows": render_rows("sites/_site_rows.html", {"sites": rows}),
+            "page_obj": _page(request, rows, PAGE_SIZE),
             "query": _query_without(request, "page"),
         },
     )
 
 
 @require_GET
-def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def site_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
-    asked = request.GET.get("initiatives_page")
-    page = selectors.site_page(
-        site.pk,
-        initiatives_offset=_offset_of_page(asked, PAGE_SIZE),
-        initiatives_per_page=PAGE_SIZE,
+    by_model = dict(
+        Placement.objects.active()
+        .filter(site=site)
+        .order_by()
+        .values_list("model")
+        .annotate(n=Count("pk"))
     )
-    initiatives_page = Paginator(range(page.initiative_count), PAGE_SIZE).get_page(asked)
     return render(
         request,
         "sites/site_detail.html",
         {
             "site": site,
-            "units": page.units,
-            "facilitators": page.facilitators,
-            "placements_by_model": page.active_placements_by_model,
+            "units": selectors.site_units(site),
+            "facilitators": selectors.site_facilitators(site),
+            "placements_by_model": [
+                {"model": model, "label": label, "count": by_model.get(model, 0)}
+                for model, label in PlacementModel.choices
+            ],
             "active_status": PlacementStatus.ACTIVE,
-            "community_rows": render_rows(
-                "sites/_community_rows.html",
-                {
-                    "communities": page.communities,
-                    "attention_since": _attention_since(),
-                    "attention_days": MEETING_ATTENTION_DAYS,
-                },
-            ),
-            "initiatives": initiatives_page,
-            "initiative_rows": render_rows(
-                "sites/_initiative_rows.html", {"initiatives": page.initiatives}
+            "communities": selectors.site_communities(site),
+            "initiatives": _page(
+                request, selectors.site_initiatives(site), PAGE_SIZE, "initiatives_page"
             ),
             "initiatives_query": _query_without(request, "initiatives_page"),
             "attention_since": _attention_since(),
+            "attention_days": MEETING_ATTENTION_DAYS,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-def site_create(request: HttpRequest) -> HttpResponse:
+def site_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
     form = forms.SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -186,7 +172,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def site_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = _site_to_manage(request, pk)
     form = forms.SiteForm(request.POST or None, site=site)
     if request.method == "POST" and form.is_valid():
@@ -205,7 +191,7 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def unit_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+def unit_create(request: AuthenticatedHttpRequest, site_pk: int) -> HttpResponse:
     site = _site_to_manage(request, site_pk)
     form = forms.UnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -228,7 +214,7 @@ def unit_create(request: HttpRequest, site_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.filter(site__in=sites_visible_to(request.user)), pk=pk)
     site = _site_to_manage(request, unit.site_id)
     form = forms.UnitForm(request.POST or None, instance=unit)
@@ -259,48 +245,47 @@ def _attention_since():
 
 
 @require_GET
-def cop_list(request: HttpRequest) -> HttpResponse:
+def cop_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every CoP the person may read: facilitators their sites' CoPs, members their own."""
     # NUL characters cannot reach PostgreSQL (psycopg2 refuses them: a 500); a form field
     # would refuse them too, this search box just drops them.
     q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    communities = communities_visible_to(request.user).select_related("site")
+    communities = communities_visible_to(request.user)
     if q:
         communities = communities.filter(name__icontains=q)
+    rows = selectors.cop_list(communities)
     return render(
         request,
         "sites/cop_list.html",
         {
             "q": q,
-            "page_obj": _page(request, communities.order_by("site__name", "name"), PAGE_SIZE),
+            "page_obj": _page(request, rows, PAGE_SIZE),
             "query": _query_without(request, "page"),
             "attention_since": _attention_since(),
+            "attention_days": MEETING_ATTENTION_DAYS,
         },
     )
 
 
 @require_GET
-def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cop_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The manager's case is one simple query; a member reading it takes a second.
-    community = communities_manageable_by(request.user).filter(pk=pk).first()
+    visible = communities_manageable_by(request.user)
+    community = visible.select_related("site").filter(pk=pk).first()
     can_manage = community is not None
     if community is None:
-        community = get_object_or_404(communities_visible_to(request.user), pk=pk)
-    asked = request.GET.get("meetings_page")
-    page = selectors.cop_page(
-        community.pk,
-        meetings_offset=_offset_of_page(asked, MEETINGS_PER_PAGE),
-        meetings_per_page=MEETINGS_PER_PAGE,
-    )
-    meetings_page = Paginator(range(page.meeting_count), MEETINGS_PER_PAGE).get_page(asked)
-    current = page.current_members
+        community = get_object_or_404(
+            communities_visible_to(request.user).select_related("site"), pk=pk
+        )
+    memberships = list(selectors.cop_memberships(community))
+    current = [m for m in memberships if m.left_on is None]
     # Current members per profession, most first.
-    per_profession = Counter(m.profession for m in current)
+    per_profession = Counter(m.profession.name for m in current)
     profession_mix = [
         {"profession__name": name, "n": n}
         for name, n in sorted(per_profession.items(), key=lambda item: (-item[1], item[0]))
     ]
-    initiatives = page.initiatives
+    initiatives = list(selectors.cop_initiatives(community))
     board = [
         {
             "status": status,
@@ -326,23 +311,16 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sites/cop_detail.html",
         {
             "community": community,
-            "site_name": page.site_name,
-            "facilitators": page.facilitators,
+            "facilitators": selectors.cop_facilitators(community),
             "can_manage": can_manage,
             "current_members": current,
-            "past_members": page.past_members,
+            "past_members": [m for m in memberships if m.left_on is not None],
             "profession_mix": profession_mix,
-            "member_rows": render_rows(
-                "sites/_member_rows.html", {"members": current, "can_manage": can_manage}
+            "meetings": _page(
+                request, selectors.cop_meetings(community), MEETINGS_PER_PAGE, "meetings_page"
             ),
-            "meetings": meetings_page,
-            "meeting_articles": render_rows("sites/_meetings.html", {"meetings": page.meetings}),
             "meetings_query": _query_without(request, "meetings_page"),
             "board": board,
-            "board_columns": render_rows(
-                "sites/_initiative_board.html",
-                {"board": board, "can_manage": can_manage, "csrf_token": get_token(request)},
-            ),
             "no_recent_meeting": community.last_meeting_on is None
             or community.last_meeting_on < since,
             "attention_days": MEETING_ATTENTION_DAYS,
@@ -351,7 +329,7 @@ def cop_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cop_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+def cop_create(request: AuthenticatedHttpRequest, site_pk: int) -> HttpResponse:
     site = _site_to_manage(request, site_pk)
     form = forms.CommunityForm(
         request.POST or None,
@@ -377,7 +355,7 @@ def cop_create(request: HttpRequest, site_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cop_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def cop_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.CommunityForm(request.POST or None, instance=community)
     if request.method == "POST" and form.is_valid():
@@ -403,7 +381,7 @@ def cop_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.MembershipAddForm(
         request.POST or None, community=community, initial={"joined_on": timezone.localdate()}
@@ -428,7 +406,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_end(request: HttpRequest, pk: int) -> HttpResponse:
+def member_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.filter(
             community__in=communities_visible_to(request.user)
@@ -462,7 +440,7 @@ def member_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.MeetingForm(
         request.POST or None, community=community, initial={"held_on": timezone.localdate()}
@@ -489,7 +467,7 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(
         Meeting.objects.filter(community__in=communities_visible_to(request.user))
         .select_related("community__site", "recorded_by")
@@ -510,7 +488,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def initiative_create(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     community = _community_to_manage(request, pk)
     form = forms.InitiativeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -532,7 +510,7 @@ def initiative_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _initiative_to_manage(request: HttpRequest, pk: int) -> Initiative:
+def _initiative_to_manage(request: AuthenticatedHttpRequest, pk: int) -> Initiative:
     initiative = get_object_or_404(
         Initiative.objects.filter(community__in=communities_visible_to(request.user)), pk=pk
     )
@@ -541,7 +519,7 @@ def _initiative_to_manage(request: HttpRequest, pk: int) -> Initiative:
 
 
 @require_http_methods(["GET", "POST"])
-def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initiative = _initiative_to_manage(request, pk)
     form = forms.InitiativeForm(request.POST or None, instance=initiative)
     if request.method == "POST" and form.is_valid():
@@ -564,7 +542,7 @@ def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def initiative_move(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initiative = _initiative_to_manage(request, pk)
     form = forms.InitiativeMoveForm(request.POST)
     if not form.is_valid():

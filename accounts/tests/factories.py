@@ -1,9 +1,13 @@
 """Factories for people and professions."""
 
+import datetime
+import hashlib
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory, Password
 
-from accounts.models import AuditAction, AuditEvent, Profession, User
+from accounts.models import AuditAction, AuditEvent, Invitation, Profession, User
 from ipcop.lib.reference_data import PROFESSIONS
 
 PROFESSION_NAMES = dict(PROFESSIONS)
@@ -57,3 +61,17 @@ class AuditEventFactory(DjangoModelFactory):
     object_type = "interviews.interviewrecord"
     object_id = factory.Sequence(str)
     path = "/interviews/records/1/"
+
+
+class InvitationFactory(DjangoModelFactory):
+    """An open invitation, sent by an admin. Its token is unknown (a random hash): tests
+    that follow the link send one with accounts.services.invitation_send."""
+
+    class Meta:
+        model = Invitation
+
+    person = factory.SubFactory(UserFactory)
+    created_by = factory.SubFactory(UserFactory, admin=True)
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"invitation-{n}".encode()).hexdigest())
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + datetime.timedelta(days=7))

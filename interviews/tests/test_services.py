@@ -1,12 +1,14 @@
 """Services: follow-up creation, reminder (re)computation, the sweep, records, codebook."""
 
 import datetime
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.core.mail.backends import locmem
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 from icalendar import Calendar
@@ -270,12 +272,13 @@ def test_sweep_sends_due_reminders_once_with_a_message_id_from_the_reminder(pend
     assert reminder.sent_at is not None
 
 
-def test_sweep_sends_in_batches_over_one_mail_connection_and_marks_each(
-    pending, settings, monkeypatch
+def test_sweep_sends_in_batches_over_one_mail_connection_and_one_update_each(
+    pending, settings, monkeypatch, django_assert_max_num_queries
 ):
     settings.REMINDER_BATCH_SIZE = 2
     Reminder.objects.filter(followup=pending).update(send_at=timezone.now() - timedelta(hours=1))
     due = pending.reminders.count()
+    batches = -(-due // 2)
     opened = []
     real_get_connection = services.get_connection
 
@@ -284,30 +287,37 @@ def test_sweep_sends_in_batches_over_one_mail_connection_and_marks_each(
         return real_get_connection(*args, **kwargs)
 
     monkeypatch.setattr(services, "get_connection", counting_get_connection)
-    assert services.reminders_send_due() == due
-    assert len(opened) == -(-due // 2)  # one connection a batch
+    # Each batch: a savepoint, the claim (with what the emails show), one UPDATE, its
+    # release; and the last, empty claim.
+    with django_assert_max_num_queries(batches * 4 + 3):
+        assert services.reminders_send_due() == due
+    assert len(opened) == batches  # one connection a batch
     assert len(mail.outbox) == due
     assert not pending.reminders.unsent().exists()
-    # The sweep's relaxed commits do not outlive it on the connection.
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone()[0] == "on"
 
 
-def test_one_failed_send_does_not_stop_the_batch(pending, monkeypatch):
+class RefusingBackend(locmem.EmailBackend):
+    """Refuses any batch that holds the email of reminder `refused` (a class attribute)."""
+
+    refused = None
+
+    def send_messages(self, messages):
+        if any(
+            m.extra_headers["Message-ID"] == f"<reminder-{self.refused}@ipcop>" for m in messages
+        ):
+            raise ConnectionResetError("SMTP dropped")
+        return super().send_messages(messages)
+
+
+def test_a_refused_email_does_not_hold_back_the_rest_of_its_batch(pending, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     Reminder.objects.filter(followup=pending).update(send_at=timezone.now() - timedelta(hours=1))
     first = pending.reminders.order_by("send_at", "id").first()
-    real_send = services.reminder_send
-
-    def flaky(*, reminder, **kwargs):
-        if reminder.pk == first.pk:
-            raise ConnectionResetError("SMTP dropped")
-        real_send(reminder=reminder, **kwargs)
-
-    monkeypatch.setattr(services, "reminder_send", flaky)
+    RefusingBackend.refused = first.pk
     assert services.reminders_send_due() == pending.reminders.count() - 1
+    assert len(mail.outbox) == pending.reminders.count() - 1
     first.refresh_from_db()
-    assert first.sent_at is None and first.attempts == 1
+    assert first.sent_at is None and first.attempts == 1 and "SMTP dropped" in first.last_error
 
 
 def test_sweep_leaves_future_reminders(pending):
@@ -315,14 +325,15 @@ def test_sweep_leaves_future_reminders(pending):
     assert pending.reminders.unsent().count() == 4
 
 
-def test_a_failed_send_is_recorded_and_retried_later_with_backoff(pending, monkeypatch):
-    reminder = due_soon(pending)
-    Reminder.objects.filter(pk=reminder.pk).update(send_at=timezone.now() - timedelta(minutes=1))
-
-    def broken(*, reminder, **kwargs):
+class DownBackend(locmem.EmailBackend):
+    def open(self):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr(services, "reminder_send", broken)
+
+def test_a_failed_send_is_recorded_and_retried_later_with_backoff(pending, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    reminder = due_soon(pending)
+    Reminder.objects.filter(pk=reminder.pk).update(send_at=timezone.now() - timedelta(minutes=1))
     before = timezone.now()
     assert services.reminders_send_due() == 0
     reminder.refresh_from_db()
@@ -337,11 +348,28 @@ def test_a_failed_send_is_recorded_and_retried_later_with_backoff(pending, monke
     assert reminder.send_at >= timezone.now() + timedelta(minutes=3)
 
 
-def test_claimed_reminders_are_not_claimed_again_by_a_second_sweep(pending):
-    Reminder.objects.filter(followup=pending).update(send_at=timezone.now() - timedelta(minutes=1))
-    ids = services._claim_due(timezone.now(), 10)
-    assert len(ids) == 4
-    assert services._claim_due(timezone.now(), 10) == []
+@pytest.mark.django_db(transaction=True)
+def test_reminders_a_sweep_holds_are_skipped_by_a_second_sweep(pending):
+    followup = pending
+    Reminder.objects.filter(followup=followup).update(send_at=timezone.now() - timedelta(1))
+    claimed_elsewhere = []
+
+    def second_sweep():
+        try:
+            with transaction.atomic():
+                claimed_elsewhere.extend(services._claim_due(timezone.now(), 10))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        claimed = services._claim_due(timezone.now(), 10)
+        thread = threading.Thread(target=second_sweep)
+        thread.start()
+        thread.join(timeout=30)
+    assert len(claimed) == followup.reminders.count() > 0
+    assert claimed_elsewhere == []
+    # Released unmarked (as by a sweep that died), they are due again.
+    assert services.reminders_send_due() == len(claimed)
 
 
 def test_recompute_does_not_recreate_a_sent_reminder(pending, facilitator):

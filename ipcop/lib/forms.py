@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-def attach_service_errors(form: forms.Form, error: ValidationError) -> None:
+def attach_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: messages keyed by a field the form
     has go next to that field, everything else above the form."""
     if hasattr(error, "error_dict"):

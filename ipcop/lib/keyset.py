@@ -13,8 +13,9 @@ The rows are model instances or dicts that include "pk" (e.g. from `.values()`).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -80,7 +81,7 @@ def keyset_page(
     per_page: int,
     query: str = "",
     count_limit: int | None = None,
-    rows: Callable[[QuerySet], QuerySet] | None = None,
+    rows: Callable[[QuerySet[Any, Any]], Iterable[Any]] | None = None,
     count: int | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
@@ -125,7 +126,9 @@ def keyset_page(
     elif after is None and before is None and not has_next:
         counted = len(found)  # the whole list is on this first page: no need to count it
     else:
-        counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+        # Counted in the list's order, so the count reads the page's index too (an
+        # unordered LIMIT lets PostgreSQL scan the table until it has enough rows).
+        counted = queryset.values("pk")[: count_limit + 1].count()
     return assemble_page(
         found,
         number=number,

@@ -1,4 +1,5 @@
-"""Reference data with exact names, shared by data migrations and the demo loader.
+"""Reference data with exact names, shared by data migrations, the apps' post_migrate
+seeding (each app's apps.py) and the demo loader.
 
 Kept here (not in a migration) so that migrations and `load_demo` read one list.
 Migrations copy what they need at the time they run; changing a list later needs a new
@@ -80,31 +81,3 @@ THEMES: list[tuple[str, str]] = [
     ("Work environment", "How it feels to work at the site."),
     ("Student learning", "What students learned about interprofessional practice."),
 ]
-
-
-def seed_reference_data(**kwargs) -> None:
-    """Create or refresh the reference rows (idempotent).
-
-    The data migrations seed them once; this runs on `post_migrate` as well, because a
-    database flush (a transactional test's teardown, `manage.py flush`) empties every
-    table and only post_migrate runs again afterwards."""
-    from accounts.models import Profession
-    from interviews.models import Theme
-    from mentoring.models import CompetencyDomain, CompetencyFramework
-
-    for code, name in PROFESSIONS:
-        Profession.objects.get_or_create(code=code, defaults={"name": name})
-    for code, name, year, is_default, domains in FRAMEWORKS:
-        framework, _ = CompetencyFramework.objects.get_or_create(
-            code=code, defaults={"name": name, "year": year, "is_default": is_default}
-        )
-        for order, (domain_code, domain_name) in enumerate(domains, start=1):
-            CompetencyDomain.objects.get_or_create(
-                framework=framework,
-                code=domain_code,
-                defaults={"name": domain_name, "order": order},
-            )
-    for order, (name, description) in enumerate(THEMES, start=1):
-        Theme.objects.get_or_create(
-            name=name, defaults={"description": description, "order": order}
-        )

@@ -151,3 +151,60 @@ def test_visible_querysets_have_no_duplicates_for_a_person_with_several_roles(wo
     assert placements == [w["placement_a"].pk]
     sessions = list(p.sessions_visible_to(both).values_list("pk", flat=True))
     assert sessions == [w["session_a"].pk]
+
+
+# --- Which placements open a student's record ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trait", "opens"),
+    [
+        ({}, False),  # requested: anyone at a site could ask for any student
+        ({"cancelled": True}, False),
+        ({"confirmed": True}, True),
+        ({"active": True}, True),
+        ({"completed": True}, True),
+    ],
+)
+def test_only_confirmed_running_or_recent_placements_open_a_students_record(
+    facilitator, site_a, trait, opens
+):
+    student = StudentFactory()
+    PlacementFactory(student=student, site=site_a, **trait)
+    assert (student.pk in ids(p.students_visible_to(facilitator))) is opens
+
+
+def test_a_placement_completed_long_ago_no_longer_opens_the_record(facilitator, site_a):
+    import datetime
+
+    student = StudentFactory()
+    ended = datetime.date.today() - p.RECORD_ACCESS_AFTER_END - datetime.timedelta(days=1)
+    PlacementFactory(
+        student=student,
+        site=site_a,
+        completed=True,
+        start_date=ended - datetime.timedelta(weeks=6),
+        end_date=ended,
+    )
+    assert student.pk not in ids(p.students_visible_to(facilitator))
+
+
+def test_a_mentor_of_a_cancelled_placement_cannot_open_the_record(db):
+    preceptor = UserFactory(preceptor=True)
+    placement = PlacementFactory(cancelled=True)
+    MentorAssignmentFactory(placement=placement, mentor=preceptor)
+    assert placement.student_id not in ids(p.students_visible_to(preceptor))
+
+
+def test_creating_and_cancelling_a_placement_does_not_open_a_learning_record(
+    client, facilitator, site_a
+):
+    """The review's finding: a facilitator placed any student at their own site, cancelled
+    it at once, and read the student's learning record (sessions at other sites too)."""
+    from django.urls import reverse
+
+    student = StudentFactory()
+    PlacementFactory(student=student, site=site_a, cancelled=True)
+    client.force_login(facilitator)
+    response = client.get(reverse("mentoring:learning_record", args=[student.pk]))
+    assert response.status_code == 404

@@ -1,6 +1,8 @@
-"""Mentoring fragments other apps' pages include (the placement page shows its team)."""
+"""Mentoring fragments other apps' pages include (the placement page shows its team), and
+the site matrix's cells."""
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
 from ipcop.permissions import placements_manageable_by
 from mentoring.services import team_problems
@@ -29,3 +31,27 @@ def placement_team(context, placement):
         "can_log": bool(user and (user.is_preceptor or user.is_admin or user.is_facilitator)),
         "user": user,
     }
+
+
+# Markup without values.
+_GAP = mark_safe('<td class="matrix-gap">0</td>')  # nosec
+_OTHER_FRAMEWORK = mark_safe(  # nosec
+    '<td class="matrix-na"><span class="visually-hidden">not this student\'s framework</span>—</td>'
+)
+
+
+def _cell(n: int | None) -> str:
+    if n is None:
+        return _OTHER_FRAMEWORK
+    return f"<td>{n:d}</td>" if n else _GAP  # a count: nothing to escape
+
+
+@register.filter
+def matrix_cells(row: dict) -> SafeString:
+    """A site matrix row's count cells: with each profession met, then on each domain of
+    each framework shown (a gap at 0, a dash outside the student's framework). A page has
+    a thousand of them: rendered here in one go, not as a template variable and a
+    condition each. Counts are integers (`:d` refuses anything else)."""
+    cells = [_cell(n) for n in row["professions"]]
+    cells += [_cell(n) for counts in row["domains"] for n in counts]
+    return mark_safe("".join(cells))  # noqa: S308  # nosec: integers and fixed markup

@@ -1,66 +1,79 @@
-"""The preceptor's panel statement (panels.preceptor_placements) lists what the queryset
-selectors.placements_mentored_now defines, in its order, with the names it shows."""
+"""The preceptor's home panel: their students on active placements, by site and student
+name, with the names each row shows and the date of the last session on the placement."""
 
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 
 from accounts.tests.factories import UserFactory
-from mentoring.panels import preceptor_placements
-from mentoring.selectors import placements_mentored_now
+from mentoring.panels import PANEL_ROWS, preceptor, preceptor_placements
 from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
 from placements.models import PlacementStatus
-from placements.tests.factories import PlacementFactory
+from placements.tests.factories import PlacementFactory, StudentFactory
 from sites.tests.factories import SiteFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_preceptor_placements_agree_with_the_queryset():
-    preceptor = UserFactory(is_preceptor=True)
-    sites = [SiteFactory(name=name) for name in ("North", "Central")]
-    unit = UnitFactory(site=sites[0])
-    for n in range(6):
+def test_preceptor_placements_list_active_mentored_placements_by_site_and_name():
+    mentor = UserFactory(is_preceptor=True)
+    north, central = SiteFactory(name="North"), SiteFactory(name="Central")
+    unit = UnitFactory(site=north, name="Ward 3")
+    rows = {}
+    for n, (site, name) in enumerate(
+        [(north, "Zoe"), (central, "Yann"), (north, "Abel"), (central, "Bea")]
+    ):
         placement = PlacementFactory(
-            site=sites[n % 2],
-            unit=unit if n % 3 == 0 else None,
-            status=PlacementStatus.ACTIVE if n != 4 else PlacementStatus.COMPLETED,
+            site=site,
+            unit=unit if site == north else None,
+            student=StudentFactory(user__full_name=name),
+            status=PlacementStatus.ACTIVE,
         )
-        MentorAssignmentFactory(placement=placement, mentor=preceptor)
-        for days in range(n % 3):
+        MentorAssignmentFactory(placement=placement, mentor=mentor)
+        for days in range(n):
             MentoringSessionFactory(
                 placement=placement,
                 held_on=placement.start_date + datetime.timedelta(days=days),
                 with_attendance=True,
             )
+        rows[name] = placement
+    # Not listed: a completed placement, and another preceptor's student.
+    completed = PlacementFactory(status=PlacementStatus.COMPLETED)
+    MentorAssignmentFactory(placement=completed, mentor=mentor)
     MentorAssignmentFactory(placement=PlacementFactory(status=PlacementStatus.ACTIVE))
 
-    expected = [
-        (
-            p.pk,
-            p.student_id,
-            p.end_date,
-            p.student.user.full_name,
-            p.student.program.profession.name,
-            p.site.name,
-            p.unit.name if p.unit else None,
-            p.last_session,
-        )
-        for p in placements_mentored_now(preceptor)
+    listed = preceptor_placements(mentor)
+    assert [(r["site_name"], r["student_name"]) for r in listed] == [
+        ("Central", "Bea"),
+        ("Central", "Yann"),
+        ("North", "Abel"),
+        ("North", "Zoe"),
     ]
-    rows = [
-        (
-            r.pk,
-            r.student_id,
-            r.end_date,
-            r.student_name,
-            r.profession_name,
-            r.site_name,
-            r.unit_name,
-            r.last_session,
-        )
-        for r in preceptor_placements(preceptor)
-    ]
-    assert rows == expected
-    assert len(rows) == 5
-    assert any(r[-1] for r in rows) and any(r[-1] is None for r in rows)
+    abel = listed[2]
+    placement = rows["Abel"]
+    assert abel == {
+        "pk": placement.pk,
+        "student_id": placement.student_id,
+        "end_date": placement.end_date,
+        "student_name": "Abel",
+        "profession_name": placement.student.program.profession.name,
+        "site_name": "North",
+        "unit_name": "Ward 3",
+        "last_session": placement.start_date + datetime.timedelta(days=1),
+    }
+    assert listed[0]["unit_name"] is None
+    assert listed[3]["last_session"] is None  # Zoe: no session yet
+
+
+def test_preceptor_panel_shows_at_most_fifty_students_and_renders(client):
+    mentor = UserFactory(is_preceptor=True)
+    for placement in PlacementFactory.create_batch(PANEL_ROWS + 1, status=PlacementStatus.ACTIVE):
+        MentorAssignmentFactory(placement=placement, mentor=mentor)
+    ctx = preceptor(mentor)
+    assert len(ctx["placements"]) == PANEL_ROWS
+    html = render_to_string("mentoring/panels/preceptor.html", {"ctx": ctx, "panel_id": 3})
+    assert '<h2 class="h4" id="panel-3">Students you mentor</h2>' in html
+    assert html.count("Last session: none yet") == PANEL_ROWS
+    first = ctx["placements"][0]
+    assert f"?placement={first['pk']}" in html

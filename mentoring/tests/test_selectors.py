@@ -130,17 +130,13 @@ def test_learning_record_follows_the_program_framework(record_data, student):
 
 
 def test_site_matrix_counts_professions_met_and_domains(record_data, student, site_a):
-    matrix = selectors.site_matrix(site_a.pk)
-    assert matrix.total_students == 2
+    placed = selectors.students_placed_at(site_a)
+    assert len(placed) == 2
+    matrix = selectors.site_matrix(site_a, selectors.students_by_name(placed))
     names = [p.name for p in matrix.professions]
     assert names == ["Dietetics", "Nursing", "Pharmacy", "Physiotherapy"]
-    row = next(r for r in matrix.rows if r["student"]["id"] == student.pk)
-    assert row["student"]["name"] == student.user.full_name
-    program = student.program
-    assert (row["student"]["program"], row["student"]["institution"]) == (
-        program.name,
-        program.institution,
-    )
+    row = next(r for r in matrix.rows if r["student"].pk == student.pk)
+    assert row["student"].user.full_name == student.user.full_name
     assert row["professions"] == [0, 3, 1, 1]
     ((_framework, domains),) = matrix.frameworks
     counts = dict(zip([d.code for d in domains], row["domains"][0], strict=True))
@@ -191,12 +187,9 @@ def test_recognition_ignores_sessions_outside_the_range_and_of_others(record_dat
     )
 
 
-# --- The raw SQL statements against the ORM ---------------------------------------------
-# learning_record() and site_matrix() each run one hand-written statement (see the comment
-# above _LEARNING_RECORD_SQL). These tests compute the same numbers with ORM aggregates
-# over a site with more shapes: two people of one profession at a session, a session at
-# another site, a student of another framework, CIHC domains logged for an IPEC student,
-# a cancelled placement.
+# --- More shapes ------------------------------------------------------------------------
+# Two people of one profession at a session, a session at another site, a student of
+# another framework, CIHC domains logged for an IPEC student, a cancelled placement.
 
 
 @pytest.fixture
@@ -206,7 +199,9 @@ def mixed_data(record_data, team, student, site_a, site_b, pharmacy, physiothera
     second_pharmacist = UserFactory(preceptor=True, profession=pharmacy)
     MembershipFactory(community=CommunityOfPracticeFactory(site=site_a), person=second_pharmacist)
     ipec = CompetencyFramework.objects.get(code="ipec-2023")
-    ipec_student = StudentFactory(program=ProgramFactory(framework=ipec))
+    ipec_student = StudentFactory(
+        program=ProgramFactory(framework=ipec, profession=ProfessionFactory(code="optometry"))
+    )
     PlacementFactory(student=ipec_student, site=site_a, start_date=today, active=True)
     PlacementFactory(student=StudentFactory(), site=site_a, status="cancelled")
     PlacementFactory(student=student, site=site_b, start_date=today, active=True)
@@ -229,176 +224,174 @@ def mixed_data(record_data, team, student, site_a, site_b, pharmacy, physiothera
         students=[student],
         domains=[domain("role-clarification")],
     )
-    return [student, ipec_student]
+    return student, ipec_student
 
 
-def orm_learning_record(student):
-    """The learning record's numbers as the ORM computed them before the raw statement."""
-    from django.db.models import Count, F, Q, Sum
-
-    from accounts.models import Profession
-    from mentoring.models import MentorAssignment, MentoringSession, SessionProfessional
-    from placements.models import Placement, PlacementStatus
-    from sites.models import Membership
-
-    framework = student.program.framework or CompetencyFramework.objects.get(is_default=True)
-    sessions = MentoringSession.objects.filter(attendance__student=student)
-    activities = list(
-        sessions.values("activity")
-        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
-        .order_by("-minutes", "activity")
-        .values_list("activity", "sessions", "minutes")
-    )
-    professions = list(
-        SessionProfessional.objects.filter(session__attendance__student=student)
-        .values("profession", name=F("profession__name"))
-        .annotate(sessions=Count("session", distinct=True), people=Count("person", distinct=True))
-        .order_by("-sessions", "name")
-        .values_list("name", "sessions", "people")
-    )
-    domains = []
-    for d in CompetencyDomain.objects.filter(framework=framework).order_by("order", "name"):
-        practised = sessions.filter(domains=d)
-        minutes = practised.aggregate(m=Sum("duration_minutes"))["m"] or 0
-        domains.append((d.code, practised.count(), minutes))
-    sites = Placement.objects.filter(student=student).exclude(status=PlacementStatus.CANCELLED)
-    sites = sites.values("site")
-    worked = SessionProfessional.objects.filter(session__attendance__student=student)
-    never = (
-        Profession.objects.filter(
-            Q(
-                pk__in=SessionProfessional.objects.filter(session__site__in=sites).values(
-                    "profession"
-                )
-            )
-            | Q(
-                pk__in=Membership.objects.filter(
-                    community__site__in=sites, left_on__isnull=True
-                ).values("profession")
-            )
-            | Q(
-                pk__in=MentorAssignment.objects.filter(placement__site__in=sites).values(
-                    "profession"
-                )
-            )
-        )
-        .exclude(pk=student.program.profession_id)
-        .exclude(pk__in=worked.values("profession"))
-        .order_by("name")
-    )
+def record_numbers(record):
     return {
-        "framework": framework.code,
-        "activities": activities,
-        "professions": professions,
-        "domains": domains,
-        "never": [p.name for p in never],
+        "framework": record.framework.code,
+        "total": (record.total_sessions, record.total_minutes),
+        "activities": [(a["activity"], a["sessions"], a["minutes"]) for a in record.activities],
+        "professions": [(p["name"], p["sessions"], p["people"]) for p in record.professions],
+        "domains": {c.domain.code: (c.sessions, c.minutes) for c in record.domains if c.sessions},
+        "never": [p.name for p in record.never_worked_with],
     }
 
 
-def test_learning_record_statement_matches_the_orm(mixed_data):
-    for student in mixed_data:
-        record = selectors.learning_record(student)
-        assert {
-            "framework": record.framework.code,
-            "activities": [(a["activity"], a["sessions"], a["minutes"]) for a in record.activities],
-            "professions": [(p["name"], p["sessions"], p["people"]) for p in record.professions],
-            "domains": [(c.domain.code, c.sessions, c.minutes) for c in record.domains],
-            "never": [p.name for p in record.never_worked_with],
-        } == orm_learning_record(student)
-        # The page of sessions it brings is student_sessions()'s.
-        for offset, limit in [(0, 25), (1, 2), (40, 25)]:
-            assert selectors.learning_record(
-                student, offset=offset, limit=limit
-            ).sessions == selectors.student_sessions(student, offset=offset, limit=limit)
-        assert len(record.sessions) == record.total_sessions
-        # The heading's facts come from the same statement.
-        assert (
-            record.enrolment["name"],
-            record.enrolment["profession"],
-            record.enrolment["program"],
-        ) == (student.user.full_name, str(student.program.profession), str(student.program))
-    # The shapes the fixture meant to cover are there.
-    record = selectors.learning_record(mixed_data[0])
-    assert ("Pharmacy", 2, 2) in [
-        (p["name"], p["sessions"], p["people"]) for p in record.professions
+def test_learning_record_over_sites_frameworks_and_shared_professions(mixed_data):
+    student, ipec_student = mixed_data
+    assert record_numbers(selectors.learning_record(student)) == {
+        "framework": "cihc-2010",
+        "total": (5, 60 + 30 + 90 + 75 + 20),  # one of them at site B
+        "activities": [
+            ("shadowing", 2, 150),
+            ("ip_rounds", 1, 75),
+            ("case_discussion", 1, 30),
+            ("debrief", 1, 20),
+        ],
+        "professions": [("Nursing", 5, 1), ("Pharmacy", 2, 2), ("Physiotherapy", 2, 1)],
+        "domains": {
+            "role-clarification": (3, 110),
+            "ip-communication": (1, 60),
+            "team-functioning": (1, 75),
+        },
+        "never": ["Dietetics", "Social work"],
+    }
+    assert record_numbers(selectors.learning_record(ipec_student)) == {
+        "framework": "ipec-2023",
+        "total": (1, 75),
+        "activities": [("ip_rounds", 1, 75)],
+        "professions": [("Nursing", 1, 1), ("Pharmacy", 1, 2), ("Physiotherapy", 1, 1)],
+        "domains": {"communication": (1, 75)},  # the CIHC domain logged does not count
+        "never": ["Dietetics", "Social work"],
+    }
+
+
+def test_learning_record_lists_sessions_newest_first_with_names(mixed_data, site_b):
+    student, _ = mixed_data
+    rows = selectors.learning_record(student).sessions
+    assert [row["minutes"] for row in rows] == [20, 75, 60, 30, 90]  # by date, then id
+    latest, shared = rows[0], rows[1]
+    assert (latest["site"], latest["activity"], latest["has_reflection"]) == (
+        "Site B",
+        "Debrief",
+        False,
+    )
+    assert shared["professions"] == ["Nursing", "Pharmacy", "Pharmacy", "Physiotherapy"]
+    # The default framework's domains first, then the others by framework name.
+    assert shared["domains"] == ["Team Functioning", "Communication"]
+
+
+def test_site_matrix_over_frameworks_and_cancelled_placements(mixed_data, site_a):
+    student, ipec_student = mixed_data
+    placed = selectors.students_by_name(selectors.students_placed_at(site_a))
+    assert placed.count() == 3  # not the cancelled placement's student
+    matrix = selectors.site_matrix(site_a, placed)
+    assert [p.name for p in matrix.professions] == [
+        "Dietetics",
+        "Nursing",
+        "Pharmacy",
+        "Physiotherapy",
     ]
-    assert record.total_sessions == 5  # one of them at site B
+    assert [f.code for f, _ in matrix.frameworks] == ["cihc-2010", "ipec-2023"]
+    (cihc, cihc_domains), (_, ipec_domains) = matrix.frameworks
+    rows = {row["student"].pk: row for row in matrix.rows}
+    other = next(pk for pk in rows if pk not in (student.pk, ipec_student.pk))
 
+    def cells(pk):
+        row = rows[pk]
+        domains = [
+            {d.code: n for d, n in zip(columns, counts, strict=True) if n}
+            if counts[0] is not None
+            else None
+            for (_, columns), counts in zip(matrix.frameworks, row["domains"], strict=True)
+        ]
+        return row["framework"].code, row["professions"], domains
 
-def test_site_matrix_statement_matches_the_orm(mixed_data, site_a):
-    from django.db.models import Count
-
-    from mentoring.models import MentoringSession, SessionProfessional
-    from placements.models import Student
-
-    students = list(
-        Student.objects.filter(placements__site=site_a)
-        .exclude(placements__status="cancelled")
-        .distinct()
-        .order_by("user__full_name", "pk")
+    assert cells(student.pk) == (
+        "cihc-2010",
+        [0, 4, 2, 2],  # the session at site B is not counted here
+        [{"role-clarification": 2, "ip-communication": 1, "team-functioning": 1}, None],
     )
-    default = CompetencyFramework.objects.get(is_default=True)
-    professions = list(
-        SessionProfessional.objects.filter(session__site=site_a)
-        .values_list("profession__name", flat=True)
-        .distinct()
-        .order_by("profession__name")
+    assert cells(ipec_student.pk) == ("ipec-2023", [0, 1, 1, 1], [None, {"communication": 1}])
+    assert cells(other) == ("cihc-2010", [1, 1, 0, 0], [{"ip-conflict-resolution": 1}, None])
+    assert len(cihc_domains) == 6 and len(ipec_domains) == 4
+    # A page of them: the same rows.
+    page = selectors.site_matrix(site_a, placed[1:2])
+    assert [row["student"].pk for row in page.rows] == [list(placed)[1].pk]
+    assert page.rows[0]["professions"] == rows[list(placed)[1].pk]["professions"]
+
+
+def test_site_matrix_of_a_site_without_students(site_b):
+    matrix = selectors.site_matrix(site_b, selectors.students_by_name([]))
+    assert (matrix.professions, matrix.frameworks, matrix.rows) == ([], [], [])
+
+
+# --- The sessions list ------------------------------------------------------------------
+
+
+def visible_ids(user):
+    from ipcop.permissions import sessions_visible_to
+
+    return set(sessions_visible_to(user).values_list("pk", flat=True))
+
+
+def test_sessions_visible_to_each_persona(record_data, team, student, site_a, site_b, facilitator):
+    from mentoring.models import MentoringSession
+
+    preceptor, pharmacist = team
+    at_a = set(MentoringSession.objects.filter(site=site_a).values_list("pk", flat=True))
+    assert len(at_a) == 4
+    # The facilitator of site A logs a session at site B (not theirs), with Sam placed there.
+    PlacementFactory(student=student, site=site_b, start_date=timezone.localdate(), active=True)
+    facilitator.profession = ProfessionFactory(code="medicine")
+    facilitator.save()
+    elsewhere = services.session_log(
+        logged_by=facilitator,
+        site=site_b,
+        held_on=timezone.localdate(),
+        duration_minutes=30,
+        activity=Activity.DEBRIEF,
+        students=[student],
     )
-    frameworks = sorted(
-        {s.program.framework or default for s in students}, key=lambda f: (not f.is_default, f.name)
-    )
-    expected = []
-    for student in students:
-        at_site = MentoringSession.objects.filter(site=site_a, attendance__student=student)
-        met = dict(
-            SessionProfessional.objects.filter(session__in=at_site)
-            .values_list("profession__name")
-            .annotate(n=Count("session", distinct=True))
+    assert visible_ids(facilitator) == at_a | {elsewhere.pk}
+    # Sam attended three of site A's and the one at site B; the pharmacist was at one and
+    # mentors Sam's placement at site A (so sees its sessions, not the one at site B); the
+    # preceptor logged site A's.
+    sams = {pk for pk in at_a if MentoringSession.objects.get(pk=pk).students.filter(pk=student.pk)}
+    assert len(sams) == 3
+    assert visible_ids(student.user) == sams | {elsewhere.pk}
+    assert visible_ids(pharmacist) == sams
+    assert visible_ids(preceptor) == at_a
+    assert visible_ids(UserFactory()) == set()
+
+
+def test_sessions_page_walks_keyset_pages_newest_first(placement, team, facilitator):
+    from django.http import QueryDict
+
+    from ipcop.permissions import sessions_visible_to
+
+    from .conftest import bulk_sessions
+
+    sessions = bulk_sessions(count=60, placements=[placement], logged_by=team[0])
+    expected = [s.pk for s in sorted(sessions, key=lambda s: (s.held_on, s.pk), reverse=True)]
+    seen, query, number = [], "", 0
+    while True:
+        page = selectors.sessions_page(
+            sessions_visible_to(facilitator), params=QueryDict(query), query=""
         )
-        own = student.program.framework or default
-        expected.append(
-            (
-                student.pk,
-                [met.get(name, 0) for name in professions],
-                [
-                    [
-                        at_site.filter(domains=d).count() if f == own else None
-                        for d in f.domains.all()
-                    ]
-                    for f in frameworks
-                ],
-            )
-        )
-
-    matrix = selectors.site_matrix(site_a.pk)
-    assert matrix.total_students == len(students) == 3
-    assert [p.name for p in matrix.professions] == professions
-    assert [f.code for f, _ in matrix.frameworks] == [f.code for f in frameworks]
-    assert [
-        (row["student"]["id"], row["professions"], row["domains"]) for row in matrix.rows
-    ] == expected
-    # A page of it: the same rows, the same total.
-    page = selectors.site_matrix(site_a.pk, offset=1, limit=1)
-    assert page.total_students == 3
-    assert [row["student"]["id"] for row in page.rows] == [students[1].pk]
-
-
-def test_statements_prepared_once_per_connection_survive_rollbacks_and_failures(mixed_data, site_a):
-    """The statements run as prepared statements (ipcop.lib.sql.Prepared): the second run
-    only EXECUTEs; a rolled-back transaction keeps them; a failed first run (here after
-    the PREPARE, at execution) leaves the next run working."""
-    from django.db import DatabaseError, connection, transaction
-    from django.test.utils import CaptureQueriesContext
-
-    from ipcop.lib.sql import Prepared
-
-    Prepared._prepared.clear()
-    with pytest.raises(DatabaseError), transaction.atomic():
-        selectors.site_matrix(site_a.pk, limit=-1)  # LIMIT must not be negative
-    with transaction.atomic():
-        first = selectors.site_matrix(site_a.pk)
-        transaction.set_rollback(True)
-    with CaptureQueriesContext(connection) as queries:
-        again = selectors.site_matrix(site_a.pk)
-    assert [q["sql"].split()[0] for q in queries] == ["EXECUTE"]
-    assert again == first and again.total_students == 3
+        number += 1
+        assert page.number == number and page.count == 60
+        seen += [row["pk"] for row in page.object_list]
+        if not page.has_next:
+            break
+        query = page.next_query
+    assert seen == expected and number == 3
+    # Back from the last page: the second.
+    back = selectors.sessions_page(
+        sessions_visible_to(facilitator), params=QueryDict(page.previous_query)
+    )
+    assert [row["pk"] for row in back.object_list] == expected[25:50]
+    row = back.object_list[0]
+    assert set(row) >= {"held_on", "activity", "site_name", "logged_by_name", "student_names"}
+    assert row["student_names"] == [placement.student.user.full_name]

@@ -182,6 +182,41 @@ def test_student_reflects_and_preceptor_sees_it(client, session, student, team):
     assert "OT explained seating." in page
 
 
+def test_a_reflection_is_for_its_author_and_the_sessions_preceptors(
+    client, placement, team, student, facilitator
+):
+    """The review's finding: a student read another student's private reflection on a
+    session they both attended."""
+    from placements.tests.factories import PlacementFactory
+
+    classmate = StudentFactory()
+    PlacementFactory(student=classmate, site=placement.site, active=True)
+    session = services.session_log(
+        logged_by=team[0],
+        site=placement.site,
+        held_on=timezone.localdate(),
+        duration_minutes=60,
+        activity=Activity.SHADOWING,
+        students=[student, classmate],
+        professionals=[team[1]],
+    )
+    SessionStudent.objects.filter(session=session, student=student).update(
+        reflection="My private thoughts."
+    )
+    detail = reverse("mentoring:session_detail", args=[session.pk])
+
+    def sees(person) -> bool:
+        client.force_login(person)
+        response = client.get(detail)
+        assert response.status_code == 200
+        return "My private thoughts." in response.content.decode()
+
+    assert sees(student.user)  # its author
+    assert sees(team[0]) and sees(team[1])  # who logged it, a professional present
+    assert not sees(classmate.user)
+    assert not sees(facilitator)
+
+
 def test_other_student_cannot_reflect(client, session, placement):
     stranger = StudentFactory()
     url = reverse("mentoring:session_reflect", args=[session.pk])

@@ -8,10 +8,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.factories import UserFactory
 from interviews.models import FollowUp
+from ipcop.permissions import sites_facilitated_by
 from placements.importers import ImportFileError, parse_file, run_import
 from placements.models import Placement, PlacementStatusChange, Student
-from placements.tests.factories import CapacityFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    CapacityFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,26 +100,52 @@ class TestStudentImport:
     def test_preview_changes_nothing_and_confirm_creates(self, facilitator, nursing_program):
         rows = rows_of(self.GOOD, "students")
         before = snapshot()
-        preview = run_import("students", rows, user=facilitator, commit=False)
+        preview = run_import(
+            "students",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
+        )
         assert preview.ok and preview.counts == {"create": 2, "update": 0, "unchanged": 0}
         assert snapshot() == before
-        result = run_import("students", rows, user=facilitator, commit=True)
+        result = run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         assert result.committed
         ann = Student.objects.get(user__email="ann@example.org")
         assert (ann.program, ann.student_number, ann.cohort_year) == (nursing_program, "1001", 2026)
 
     def test_reimporting_the_same_file_changes_nothing(self, facilitator, nursing_program):
         rows = rows_of(self.GOOD, "students")
-        run_import("students", rows, user=facilitator, commit=True)
+        run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         before = snapshot()
-        again = run_import("students", rows, user=facilitator, commit=True)
+        again = run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         assert again.counts == {"create": 0, "update": 0, "unchanged": 2}
         assert snapshot() == before
 
-    def test_a_changed_cohort_is_shown_as_a_change(self, facilitator, nursing_program):
-        run_import("students", rows_of(self.GOOD, "students"), user=facilitator, commit=True)
+    def test_a_changed_cohort_is_shown_as_a_change(self, facilitator, site_a, nursing_program):
+        run_import(
+            "students",
+            rows_of(self.GOOD, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
+        # Placed at the facilitator's site: theirs to change from now on.
+        PlacementFactory(student=Student.objects.get(user__email="ben@example.org"), site=site_a)
         changed = self.GOOD.replace("1002,2026", "1002,2027")
-        result = run_import("students", rows_of(changed, "students"), user=facilitator, commit=True)
+        result = run_import(
+            "students",
+            rows_of(changed, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert result.counts == {"create": 0, "update": 1, "unchanged": 1}
         assert "cohort 2026 → 2027" in result.rows[1].summary
         assert Student.objects.get(user__email="ben@example.org").cohort_year == 2027
@@ -130,7 +163,13 @@ class TestStudentImport:
             "v@example.org,V,BScN,University of Alberta,1,\n"  # 8: number taken in program
         )
         before = snapshot()
-        result = run_import("students", rows_of(text, "students"), user=facilitator, commit=True)
+        result = run_import(
+            "students",
+            rows_of(text, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert not result.committed
         reasons = {row.line: " ".join(row.errors) for row in result.bad_rows}
         assert set(reasons) == {3, 4, 5, 6, 7, 8}
@@ -166,6 +205,7 @@ class TestPlacementImport:
             "placements",
             rows_of(self.good_file(unit_a, facilitator), "placements"),
             user=facilitator,
+            sites=sites_facilitated_by(facilitator),
             commit=True,
         )
         assert result.committed, [r.errors for r in result.rows]
@@ -181,9 +221,21 @@ class TestPlacementImport:
 
     def test_reimporting_the_same_file_changes_nothing(self, facilitator, students, unit_a):
         rows = rows_of(self.good_file(unit_a, facilitator), "placements")
-        run_import("placements", rows, user=facilitator, commit=True)
+        run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         before = snapshot()
-        again = run_import("placements", rows, user=facilitator, commit=True)
+        again = run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert again.counts == {"create": 0, "update": 0, "unchanged": 3}
         assert snapshot() == before
 
@@ -192,13 +244,18 @@ class TestPlacementImport:
             "placements",
             rows_of(self.good_file(unit_a, facilitator), "placements"),
             user=facilitator,
+            sites=sites_facilitated_by(facilitator),
             commit=True,
         )
         text = (
             self.HEADER + "s1@example.org,Site A,,2030-01-06,2030-02-21,traditional,confirmed,,\n"
         )
         result = run_import(
-            "placements", rows_of(text, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(text, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert result.counts["update"] == 1
         assert (
@@ -209,10 +266,20 @@ class TestPlacementImport:
 
     def test_an_earlier_status_never_moves_a_placement_back(self, facilitator, students, unit_a):
         rows = rows_of(self.good_file(unit_a, facilitator), "placements")
-        run_import("placements", rows, user=facilitator, commit=True)
+        run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         text = self.HEADER + "s2@example.org,Site A,,2030-01-06,2030-02-14,,requested,,\n"
         result = run_import(
-            "placements", rows_of(text, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(text, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert result.rows[0].action == "unchanged"
         assert Placement.objects.get(student__user__email="s2@example.org").status == "active"
@@ -245,7 +312,11 @@ class TestPlacementImport:
         )
         before = snapshot()
         result = run_import(
-            "placements", rows_of(text, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(text, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert not result.committed
         reasons = {row.line: " ".join(row.errors) for row in result.bad_rows}
@@ -272,12 +343,20 @@ class TestPlacementImport:
         text = "student_email,program,site,start_date,end_date\n"
         ambiguous = text + f"{person.email},,Site A,2030-01-06,2030-02-14\n"
         result = run_import(
-            "placements", rows_of(ambiguous, "placements"), user=facilitator, commit=False
+            "placements",
+            rows_of(ambiguous, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
         )
         assert "several programs" in result.rows[0].errors[0]
         chosen = text + f"{person.email},MN,Site A,2030-01-06,2030-02-14\n"
         result = run_import(
-            "placements", rows_of(chosen, "placements"), user=facilitator, commit=True
+            "placements",
+            rows_of(chosen, "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert result.committed
         assert Placement.objects.get().student.program == other_program
@@ -337,3 +416,82 @@ class TestImportPages:
         client.force_login(preceptor if who == "preceptor" else student.user)
         assert client.get(reverse("placements:import")).status_code == 403
         assert client.post(reverse("placements:import_confirm")).status_code == 403
+
+
+class TestImportScope:
+    """The review's finding: a facilitator's students import changed, and enrolled,
+    people outside their sites."""
+
+    HEADER = "email,full_name,program,student_number,cohort_year\n"
+
+    def run(self, facilitator, text):
+        return run_import(
+            "students",
+            rows_of(self.HEADER + text, "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
+
+    def test_a_student_never_placed_at_their_sites_is_a_row_error(
+        self, facilitator, site_a, site_b
+    ):
+        student = StudentFactory(student_number="S-1", cohort_year=2024)
+        PlacementFactory(student=student, site=site_b)
+        result = self.run(
+            facilitator,
+            f"{student.user.email},X,{student.program.name},S-999,2030\n",
+        )
+        assert not result.committed
+        assert "no placement at your sites" in result.rows[0].errors[0]
+        student.refresh_from_db()
+        assert (student.student_number, student.cohort_year) == ("S-1", 2024)
+
+    @pytest.mark.parametrize("role", ["admin", "facilitator"])
+    def test_an_admin_or_another_facilitator_is_not_enrolled(self, facilitator, site_a, role):
+        other = UserFactory(**{role: True})
+        program = ProgramFactory()
+        result = self.run(facilitator, f"{other.email},X,{program.name},,\n")
+        assert not result.committed
+        assert "no placement at your sites" in result.rows[0].errors[0]
+        assert not Student.objects.filter(user=other).exists()
+
+    def test_a_student_placed_at_their_site_and_a_new_person_are_imported(
+        self, facilitator, site_a
+    ):
+        student = StudentFactory(student_number="S-1")
+        PlacementFactory(student=student, site=site_a)
+        result = self.run(
+            facilitator,
+            f"{student.user.email},X,{student.program.name},S-2,\n"
+            f"new.person@example.org,New Person,{student.program.name},,\n",
+        )
+        assert result.committed, [row.errors for row in result.rows]
+        student.refresh_from_db()
+        assert student.student_number == "S-2"
+
+    def test_another_spelling_of_an_address_is_the_same_person(self, facilitator, site_a):
+        student = StudentFactory(user__email="bill@example.org")
+        PlacementFactory(student=student, site=site_b_placement_site(facilitator))
+        result = self.run(facilitator, f"BILL@Example.org,X,{student.program.name},S-3,\n")
+        assert not result.committed  # found as the same (outside) person, not a new one
+
+    def test_a_confusable_address_is_refused(self, facilitator, site_a):
+        program = ProgramFactory()
+        result = self.run(facilitator, f"b\u0131ll@example.org,Bill,{program.name},,\n")
+        assert not result.committed
+        assert result.rows[0].errors
+
+    def test_a_line_break_in_a_name_is_cleaned(self, facilitator, site_a):
+        program = ProgramFactory()
+        result = self.run(facilitator, f'new@example.org,"Ann\r\nBcc: x@y",{program.name},,\n')
+        assert result.committed, [row.errors for row in result.rows]
+        user = Student.objects.get(user__email="new@example.org").user
+        assert "\n" not in user.full_name and "\r" not in user.full_name
+
+
+def site_b_placement_site(facilitator):
+    """A site `facilitator` does not facilitate."""
+    from sites.tests.factories import SiteFactory
+
+    return SiteFactory()

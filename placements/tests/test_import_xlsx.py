@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from ipcop.permissions import sites_facilitated_by
 from placements import importers
 from placements.importers import ImportFileError, parse_file, run_import
 from placements.models import Student
@@ -238,21 +239,37 @@ class TestImportingAWorkbook:
     def test_students_preview_then_confirm_as_the_csv_does(self, facilitator, nursing_program):
         before = snapshot()
         from_csv = run_import(
-            "students", parse_file(csv_of(STUDENTS), "students"), user=facilitator, commit=False
+            "students",
+            parse_file(csv_of(STUDENTS), "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
         )
         rows = parse_file(xlsx_of(STUDENTS), "students")
-        preview = run_import("students", rows, user=facilitator, commit=False)
+        preview = run_import(
+            "students",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
+        )
         assert outcome(preview) == outcome(from_csv)
         assert preview.counts == {"create": 2, "update": 0, "unchanged": 0}
         assert snapshot() == before
-        result = run_import("students", rows, user=facilitator, commit=True)
+        result = run_import(
+            "students", rows, user=facilitator, sites=sites_facilitated_by(facilitator), commit=True
+        )
         assert result.committed and outcome(result) == outcome(preview)
         ann = Student.objects.get(user__email="ann@example.org")
         assert (ann.student_number, ann.cohort_year) == ("1001", 2026)
         assert Student.objects.get(user__email="ben@example.org").user.full_name == "Ben Baker"
         # The same table as CSV now finds everything in place.
         again = run_import(
-            "students", parse_file(csv_of(STUDENTS), "students"), user=facilitator, commit=True
+            "students",
+            parse_file(csv_of(STUDENTS), "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert again.counts == {"create": 0, "update": 0, "unchanged": 2}
 
@@ -260,13 +277,29 @@ class TestImportingAWorkbook:
         table = placements_table(unit_a, facilitator)
         before = snapshot()
         from_csv = run_import(
-            "placements", parse_file(csv_of(table), "placements"), user=facilitator, commit=False
+            "placements",
+            parse_file(csv_of(table), "placements"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
         )
         rows = parse_file(xlsx_of(table), "placements")
-        preview = run_import("placements", rows, user=facilitator, commit=False)
+        preview = run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=False,
+        )
         assert outcome(preview) == outcome(from_csv) and preview.ok
         assert snapshot() == before
-        result = run_import("placements", rows, user=facilitator, commit=True)
+        result = run_import(
+            "placements",
+            rows,
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
+        )
         assert result.committed and outcome(result) == outcome(preview)
         by_email = imported_placements(facilitator, unit_a)
         first = by_email["s0@example.org"]
@@ -285,7 +318,11 @@ class TestImportingAWorkbook:
         ]
         before = snapshot()
         result = run_import(
-            "students", parse_file(xlsx_of(table), "students"), user=facilitator, commit=True
+            "students",
+            parse_file(xlsx_of(table), "students"),
+            user=facilitator,
+            sites=sites_facilitated_by(facilitator),
+            commit=True,
         )
         assert not result.committed
         reasons = {row.line: " ".join(row.errors) for row in result.bad_rows}

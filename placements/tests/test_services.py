@@ -11,6 +11,7 @@ from accounts.tests.factories import ProfessionFactory, UserFactory
 from interviews.models import FollowUp
 from placements import services
 from placements.models import Placement, PlacementStatus, PlacementStatusChange, Student
+from placements.signals import placement_activated
 from placements.tests.factories import (
     CapacityFactory,
     PlacementFactory,
@@ -203,15 +204,18 @@ class TestLifecycle:
         assert followup.participant == placement.student.user
         assert followup.site == placement.site
 
-    def test_followup_failure_rolls_back_the_activation(self, placement, monkeypatch):
+    def test_a_failing_receiver_rolls_back_the_activation(self, placement):
         services.placement_confirm(placement=placement, changed_by=None)
 
-        def broken(*, placement):
+        def broken(sender, *, placement, **kwargs):
             raise RuntimeError("interviews down")
 
-        monkeypatch.setattr(services, "followup_for_placement", broken)
-        with pytest.raises(RuntimeError):
-            services.placement_activate(placement=placement, changed_by=None)
+        placement_activated.connect(broken, dispatch_uid="test-broken")
+        try:
+            with pytest.raises(RuntimeError):
+                services.placement_activate(placement=placement, changed_by=None)
+        finally:
+            placement_activated.disconnect(dispatch_uid="test-broken")
         placement.refresh_from_db()
         assert placement.status == PlacementStatus.CONFIRMED
         assert placement.status_changes.filter(to_status="active").count() == 0

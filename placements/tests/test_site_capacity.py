@@ -1,6 +1,7 @@
-"""The site page's capacity statement (selectors.site_capacity) gives the rows and used
-places of the ORM's capacities_with_use, whatever the units, professions, periods and
-statuses."""
+"""The capacity rows of the site page (selectors.site_capacity): each capacity with the
+places its placements hold, counted by the rule written out here: same site, the unit's
+placements for a unit's capacity and all the site's for a site-wide one, the capacity's
+profession, overlapping its period, confirmed, active or completed."""
 
 import datetime
 import random
@@ -8,8 +9,8 @@ import random
 import pytest
 
 from accounts.tests.factories import ProfessionFactory
-from placements.models import Capacity, PlacementStatus
-from placements.selectors import capacities_with_use, site_capacity
+from placements.models import Capacity, Placement, PlacementStatus
+from placements.selectors import site_capacity
 from placements.tests.factories import (
     CapacityFactory,
     PlacementFactory,
@@ -56,22 +57,42 @@ def test_site_capacity_agrees_with_the_queryset():
             status=rng.choice(PlacementStatus.values),
         )
 
-    expected = [
-        (c.pk, c.period_start, c.period_end, c.places, c.unit_id, c.profession.name, c.used)
-        for c in capacities_with_use(Capacity.objects.filter(site=site)).order_by(
-            "period_start", "profession__name", "unit__name", "pk"
+    holding = ("confirmed", "active", "completed")
+
+    def used(c: Capacity) -> int:
+        return sum(
+            1
+            for p in Placement.objects.select_related("student__program")
+            if p.site_id == c.site_id
+            and (c.unit_id is None or p.unit_id == c.unit_id)
+            and p.student.program.profession_id == c.profession_id
+            and p.start_date <= c.period_end
+            and p.end_date >= c.period_start
+            and p.status in holding
         )
+
+    capacities = sorted(
+        Capacity.objects.filter(site=site).select_related("unit", "profession"),
+        # As PostgreSQL orders them: a site-wide row (no unit) after the units' rows.
+        key=lambda c: (
+            c.period_start,
+            c.profession.name,
+            c.unit is None,
+            c.unit and c.unit.name,
+            c.pk,
+        ),
+    )
+    expected = [
+        (c.pk, c.period_start, c.period_end, c.places, c.unit_id, c.profession.name, used(c))
+        for c in capacities
     ]
     rows = site_capacity(site.pk)
     assert [
-        (r.pk, r.period_start, r.period_end, r.places, r.unit_id, r.profession, r.used)
+        (r["pk"], r["period_start"], r["period_end"], r["places"], r["unit_id"])
+        + (r["profession_name"], r["used"])
         for r in rows
     ] == expected
-    assert sum(r.used for r in rows) > 0
-    assert [r.unit for r in rows if r.unit_id] == [
-        c.unit.name
-        for c in Capacity.objects.filter(pk__in=[r.pk for r in rows if r.unit_id])
-        .select_related("unit")
-        .order_by("period_start", "profession__name", "unit__name", "pk")
-    ]
-    assert all(r.free == max(r.places - r.used, 0) for r in rows)
+    assert sum(r["used"] for r in rows) > 0
+    assert [r["unit_name"] for r in rows] == [c.unit.name if c.unit else None for c in capacities]
+    assert all(r["free"] == max(r["places"] - r["used"], 0) for r in rows)
+    assert {r["site_name"] for r in rows} == {"Here"}

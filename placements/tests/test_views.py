@@ -466,9 +466,9 @@ class TestStudentHome:
         ctx = next(
             p["context"] for p in response.context["panels"] if "placements" in p["template"]
         )
-        assert [p.pk for p in ctx["current"]] == [placement.pk]
-        assert [p.pk for p in ctx["upcoming"]] == [upcoming.pk]
-        assert [p.pk for p in ctx["past"]] == [past.pk]
+        assert [p["pk"] for p in ctx["current"]] == [placement.pk]
+        assert [p["pk"] for p in ctx["upcoming"]] == [upcoming.pk]
+        assert [p["pk"] for p in ctx["past"]] == [past.pk]
         for text in (
             "Site A",
             "Unit 4B",
@@ -570,6 +570,40 @@ class TestCapacityPages:
         listing = client.get(reverse("placements:capacity_list"))
         assert listing.status_code == 200 and "Site A" in listing.content.decode()
 
+    def test_the_list_shows_each_capacitys_used_and_free_places_page_by_page(
+        self, client, facilitator, site_a, unit_a, nursing, nursing_program, site_b
+    ):
+        from placements import views
+
+        whole = CapacityFactory(
+            site=site_a, profession=nursing, period_start=D(2030, 1, 1), places=3
+        )
+        ward = CapacityFactory(unit=unit_a, profession=nursing, period_start=D(2030, 1, 1))
+        later = CapacityFactory(site=site_a, profession=nursing, period_start=D(2031, 1, 1))
+        CapacityFactory(site=site_b)  # another facilitator's site
+        for unit, status in [(unit_a, "active"), (None, "confirmed"), (None, "requested")]:
+            PlacementFactory(
+                student=StudentFactory(program=nursing_program),
+                site=site_a,
+                unit=unit,
+                start_date=D(2030, 2, 1),
+                status=status,
+            )
+        login(client, facilitator)
+        original, views.PAGE_SIZE = views.PAGE_SIZE, 2
+        try:
+            first = client.get(reverse("placements:capacity_list")).context["page"]
+            second = client.get(reverse("placements:capacity_list"), {"page": 2}).context["page"]
+        finally:
+            views.PAGE_SIZE = original
+        # By site, period, profession, then unit (the whole site after its units).
+        assert [(r["pk"], r["used"], r["free"]) for r in first] == [
+            (ward.pk, 1, 1),
+            (whole.pk, 2, 1),
+        ]
+        assert [(r["pk"], r["used"], r["free"]) for r in second] == [(later.pk, 0, 2)]
+        assert first.paginator.num_pages == 2
+
     def test_lowering_below_held_places_is_refused(
         self, client, facilitator, site_a, nursing, nursing_program
     ):
@@ -629,7 +663,7 @@ class TestCapacityPages:
             for i in range(rows)
         )
         login(client, facilitator)
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(10):
             assert client.get(reverse("placements:capacity_list")).status_code == 200
 
 

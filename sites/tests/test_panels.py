@@ -1,4 +1,6 @@
-"""The facilitator's dashboard panel: recent activity of their own CoPs only, newest first."""
+"""The facilitator's home panel (sites.panels.facilitator): their sites and open CoPs, the
+CoPs needing attention, initiatives by theme and status, recent activity of their own CoPs
+only, newest first; the CoP part cached until a service changes the sites data."""
 
 import datetime
 
@@ -7,17 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from ipcop.lib.sql import named_subquery
-from ipcop.permissions import sites_facilitated_by
-from sites import panels
-from sites.models import InitiativeStatus
-from sites.panels import RECENT_ROWS
+from placements.tests.factories import PlacementFactory
+from sites import services
+from sites.models import CoPStatus, InitiativeStatus
+from sites.panels import PANEL_ROWS, RECENT_ROWS
 from sites.panels import facilitator as facilitator_panel
 from sites.tests.factories import (
     CommunityOfPracticeFactory,
     InitiativeFactory,
     MeetingFactory,
     MembershipFactory,
+    SiteFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +29,8 @@ def _days_ago(n: int) -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=n)
 
 
-@pytest.fixture(params=["per CoP", "walking the date indexes"])
-def recent_form(request, monkeypatch):
-    """Each form of the statement's recent activity (sites.panels.FEW_SITES decides, per
-    request, from the number of sites): both must give the same rows."""
-    monkeypatch.setattr(panels, "FEW_SITES", 10_000 if request.param == "per CoP" else -1)
-    return request.param
-
-
 def test_recent_activity_merges_meetings_initiatives_and_joins_newest_first(
-    cop, facilitator, outsider, recent_form
+    cop, facilitator, outsider
 ):
     meeting = MeetingFactory(community=cop, held_on=_days_ago(3))
     InitiativeFactory(  # updated now: today
@@ -65,7 +59,7 @@ def test_recent_activity_merges_meetings_initiatives_and_joins_newest_first(
     assert recent[2]["url"] == reverse("sites:meeting_detail", args=[meeting.pk])
 
 
-def test_recent_activity_keeps_the_newest_rows_only(cop, facilitator, recent_form):
+def test_recent_activity_keeps_the_newest_rows_only(cop, facilitator):
     for days in range(RECENT_ROWS + 4):
         MeetingFactory(community=cop, held_on=_days_ago(days))
     recent = facilitator_panel(facilitator)["recent"]
@@ -73,7 +67,7 @@ def test_recent_activity_keeps_the_newest_rows_only(cop, facilitator, recent_for
     assert recent[-1]["on"] == _days_ago(RECENT_ROWS - 1)
 
 
-def test_admins_see_every_cops_activity(admin, cop, outsider, recent_form):
+def test_admins_see_every_cops_activity(admin, cop, outsider):
     other = CommunityOfPracticeFactory(site__facilitators=[outsider], name="Elsewhere CoP")
     MeetingFactory(community=other, held_on=_days_ago(2))
     MeetingFactory(community=cop, held_on=_days_ago(4))
@@ -82,7 +76,7 @@ def test_admins_see_every_cops_activity(admin, cop, outsider, recent_form):
 
 
 def test_recent_activity_on_the_same_day_lists_meetings_then_initiatives_then_joins(
-    cop, facilitator, recent_form
+    cop, facilitator
 ):
     # As the merge of the three lists always did: by date, then part, then newest row.
     today = timezone.localdate()
@@ -103,149 +97,98 @@ def test_recent_activity_on_the_same_day_lists_meetings_then_initiatives_then_jo
     ]
 
 
-def test_the_scope_compiled_once_per_form_binds_each_persons_id(
-    facilitator, site_a, outsider, admin
-):
-    for user in (facilitator, outsider, admin, facilitator, admin):
-        assert panels._scope(user) == named_subquery(sites_facilitated_by(user), "site")
-    # The second facilitator reuses the first's statement with their own id.
-    assert [s.name for s in facilitator_panel(facilitator)["sites"]] == ["Site A"]
-    assert [s.name for s in facilitator_panel(outsider)["sites"]] == ["Site B"]
-
-
-def test_a_facilitator_without_sites_sees_empty_lists(recent_form):
+def test_a_facilitator_without_sites_sees_empty_lists():
     panel = facilitator_panel(UserFactory(facilitator=True))
     assert (panel["site_count"], panel["community_count"], panel["attention_count"]) == (0, 0, 0)
     assert panel["sites"] == panel["communities"] == panel["attention"] == panel["recent"] == []
     assert panel["initiatives"]["rows"] == []
 
 
-def _orm_recent(communities, today):
-    """Recent activity as the querysets give it: the newest rows of each kind, merged by
-    date, then kind, then newest row."""
-    from sites.models import Initiative, Meeting, Membership
-
-    rows = [
-        (m.held_on, 1, m.pk, f"Meeting of {m.community.name}")
-        for m in Meeting.objects.filter(community__in=communities)
-        .select_related("community")
-        .order_by("-held_on", "-pk")[:RECENT_ROWS]
-    ]
-    rows += [
-        (
-            timezone.localdate(i.updated_at),
-            2,
-            i.pk,
-            f"Initiative “{i.title}” ({i.get_status_display()}) in {i.community.name}",
-        )
-        for i in Initiative.objects.filter(community__in=communities)
-        .select_related("community")
-        .order_by("-updated_at", "-pk")[:RECENT_ROWS]
-    ]
-    rows += [
-        (ms.joined_on, 3, ms.pk, f"{ms.person} joined {ms.community.name}")
-        for ms in Membership.objects.filter(community__in=communities, joined_on__lte=today)
-        .select_related("community", "person")
-        .order_by("-joined_on", "-pk")[:RECENT_ROWS]
-    ]
-    rows.sort(key=lambda row: (-row[0].toordinal(), row[1], -row[2]))
-    return [(on, text) for on, _, _, text in rows[:RECENT_ROWS]]
-
-
-def _orm_dashboard(user, today):
-    """The dashboard's numbers as the querysets define them (the statement's reference)."""
-    from django.db.models import Count
-
-    from ipcop.permissions import communities_manageable_by, sites_facilitated_by
-    from sites.models import Initiative
-
-    sites = sites_facilitated_by(user)
-    communities = communities_manageable_by(user)
-    open_cops = communities.open().select_related("site")
-    attention = open_cops.needing_attention(today).order_by("last_meeting_on", "name", "pk")
-
-    def cop(c):
-        return (c.pk, c.name, c.site.name, c.last_meeting_on, c.active_initiative_count)
-
-    return {
-        "site_count": sites.count(),
-        "sites": [
-            (s.pk, s.name, s.community_count, s.active_placement_count)
-            for s in sites.with_counts().order_by("name", "pk")[:8]
-        ],
-        "community_count": open_cops.count(),
-        "communities": [
-            (*cop(c), c.member_count) for c in open_cops.order_by("site__name", "name", "pk")[:8]
-        ],
-        "attention_count": attention.count(),
-        "attention": [cop(c) for c in attention[:8]],
-        "themes": {
-            (r["theme"], r["status"]): r["n"]
-            for r in Initiative.objects.filter(community__in=communities)
-            .values("theme", "status")
-            .annotate(n=Count("pk"))
-            .order_by()
-        },
-        "recent": _orm_recent(communities, today),
-    }
-
-
-@pytest.mark.parametrize("who", ["facilitator", "admin"])
-def test_dashboard_statement_agrees_with_the_querysets(
-    who, facilitator, admin, site_a, outsider, recent_form
+def test_the_panel_counts_sites_cops_and_attention_and_lists_the_first_rows(
+    facilitator, site_a, outsider
 ):
-    from placements.tests.factories import PlacementFactory
-    from sites.models import CoPStatus, InitiativeTheme
-    from sites.tests.factories import SiteFactory
-
     site_c = SiteFactory(name="Site C", facilitators=[facilitator])
-    elsewhere = SiteFactory(name="Elsewhere", facilitators=[outsider])
-    statuses = list(InitiativeStatus.values)
-    for n, site in enumerate([site_a, site_c, elsewhere] * 4):
-        community = CommunityOfPracticeFactory(
-            site=site,
-            name=f"CoP {n:02d}",
-            status=CoPStatus.CLOSED if n % 5 == 4 else CoPStatus.ACTIVE,
-        )
-        for m in range(n % 3):
-            MeetingFactory(community=community, held_on=_days_ago(10 + 40 * m + n))
-        for i in range(n % 4):
-            InitiativeFactory(
-                community=community,
-                status=statuses[(n + i) % len(statuses)],
-                theme=InitiativeTheme.values[(n * i) % len(InitiativeTheme.values)],
-            )
-        for k in range(n % 3 + 1):
-            MembershipFactory(
-                community=community,
-                person=UserFactory(full_name="" if k == 1 else f"Member {n}-{k}"),
-                joined_on=_days_ago(-1 if n == 5 else 2 * n + k),  # these join tomorrow
-                left_on=_days_ago(1) if k == 2 and n != 5 else None,
-            )
-    for n in range(5):
-        PlacementFactory(site=[site_a, site_c, elsewhere][n % 3], status="active")
-    PlacementFactory(site=site_a, status="completed")
+    SiteFactory(name="Elsewhere", facilitators=[outsider])
+    recent, old = _days_ago(5), _days_ago(90)
+    cops = {}
+    for name, site, status, met, active in [
+        ("Alpha", site_a, CoPStatus.ACTIVE, recent, True),  # fine
+        ("Bravo", site_a, CoPStatus.ACTIVE, old, True),  # no recent meeting
+        ("Charlie", site_c, CoPStatus.FORMING, recent, False),  # no active initiative
+        ("Delta", site_c, CoPStatus.ACTIVE, None, True),  # never met
+        ("Echo", site_c, CoPStatus.CLOSED, None, False),  # closed: not listed
+    ]:
+        cop = cops[name] = CommunityOfPracticeFactory(site=site, name=name, status=status)
+        if met:
+            MeetingFactory(community=cop, held_on=met)
+        InitiativeFactory(community=cop, in_progress=active)
+    for n in range(3):
+        MembershipFactory(community=cops["Bravo"], left_on=_days_ago(1) if n == 2 else None)
+    PlacementFactory(site=site_c, active=True)
+    PlacementFactory(site=site_c)  # requested: not active
 
-    user = facilitator if who == "facilitator" else admin
-    today = timezone.localdate()
-    expected = _orm_dashboard(user, today)
-    panel = facilitator_panel(user)
+    panel = facilitator_panel(facilitator)
 
-    def cop(c):
-        return (c.pk, c.name, c.site.name, c.last_meeting_on, c.active_initiative_count)
-
-    assert panel["site_count"] == expected["site_count"]
+    assert panel["site_count"] == 2
     assert [
-        (s.pk, s.name, s.community_count, s.active_placement_count) for s in panel["sites"]
-    ] == expected["sites"]
-    assert panel["community_count"] == expected["community_count"]
-    assert [(*cop(c), c.member_count) for c in panel["communities"]] == expected["communities"]
-    assert panel["attention_count"] == expected["attention_count"] > 0
-    assert [cop(c) for c in panel["attention"]] == expected["attention"]
-    table = panel["initiatives"]
-    assert table["total"] == sum(expected["themes"].values()) > 0
-    for row in table["rows"]:
-        theme = next(v for v, label in InitiativeTheme.choices if label == row["theme"])
-        assert row["cells"] == [expected["themes"].get((theme, s), 0) for s in statuses]
-    assert [(item["on"], item["text"]) for item in panel["recent"]] == expected["recent"]
-    assert len(panel["recent"]) == RECENT_ROWS
+        (s["name"], s["community_count"], s["active_placement_count"]) for s in panel["sites"]
+    ] == [
+        ("Site A", 2, 0),
+        ("Site C", 2, 1),
+    ]
+    assert panel["community_count"] == 4
+    assert [(c["name"], c["site_name"], c["member_count"]) for c in panel["communities"]] == [
+        ("Alpha", "Site A", 0),
+        ("Bravo", "Site A", 2),
+        ("Charlie", "Site C", 0),
+        ("Delta", "Site C", 0),
+    ]
+    assert panel["attention_count"] == 3
+    # Longest without a meeting first; never met last.
+    assert [c["name"] for c in panel["attention"]] == ["Bravo", "Charlie", "Delta"]
+    assert panel["initiatives"]["total"] == 5
+    rows = {row["theme"]: row for row in panel["initiatives"]["rows"]}
+    assert rows["Communication"]["cells"] == [2, 0, 3, 0, 0, 0]  # idea, …, in progress, …
+
+
+def test_the_panel_lists_at_most_a_few_rows_but_counts_them_all(admin):
+    sites = [SiteFactory(name=f"Site {n:02d}") for n in range(PANEL_ROWS + 3)]
+    for site in sites:
+        CommunityOfPracticeFactory(site=site)
+    panel = facilitator_panel(admin)
+    assert panel["site_count"] == len(sites)
+    assert [s["name"] for s in panel["sites"]] == [s.name for s in sites[:PANEL_ROWS]]
+    assert panel["community_count"] == panel["attention_count"] == len(sites)
+    assert len(panel["communities"]) == len(panel["attention"]) == PANEL_ROWS
+
+
+def test_the_cop_part_is_cached_until_a_service_changes_the_sites_data(
+    facilitator, cop, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    facilitator_panel(facilitator)
+    with django_assert_max_num_queries(1):  # the sites part only
+        cached = facilitator_panel(facilitator)
+    assert cached["community_count"] == 1
+    CommunityOfPracticeFactory(site=cop.site)  # not through a service: not seen yet
+    assert facilitator_panel(facilitator)["community_count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):  # bumped once committed
+        services.meeting_record(community=cop, held_on=_days_ago(1))
+    panel = facilitator_panel(facilitator)
+    assert panel["community_count"] == 2
+    assert panel["recent"][0]["text"] == f"Meeting of {cop.name}"
+
+
+def test_active_placements_are_never_read_from_the_cache(facilitator, site_a):
+    assert facilitator_panel(facilitator)["sites"][0]["active_placement_count"] == 0
+    PlacementFactory(site=site_a, active=True)
+    assert facilitator_panel(facilitator)["sites"][0]["active_placement_count"] == 1
+
+
+def test_admins_share_one_cached_cop_part_and_facilitators_have_their_own(
+    admin, facilitator, cop, outsider
+):
+    CommunityOfPracticeFactory(site__facilitators=[outsider], name="Elsewhere CoP")
+    assert facilitator_panel(admin)["community_count"] == 2
+    assert facilitator_panel(UserFactory(admin=True))["community_count"] == 2
+    assert facilitator_panel(facilitator)["community_count"] == 1
+    assert facilitator_panel(outsider)["community_count"] == 1

@@ -1,18 +1,20 @@
-"""The site page's statement (selectors.site_page) gives what the querysets it replaced
-gave: the site's units, facilitators and CoPs in order, and active placements per model."""
+"""The reads of the site list, the site page and the CoP page (sites.selectors): what each
+shows, in which order, with which counts."""
 
 import datetime
 
 import pytest
-from django.db.models import Count
+from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from placements.models import PlacementModel, PlacementStatus
+from ipcop.permissions import sites_facilitated_by
+from placements.models import Placement, PlacementStatus
 from placements.tests.factories import PlacementFactory
-from sites.models import CoPStatus
-from sites.selectors import cop_page, site_page
+from sites import selectors
+from sites.models import CoPStatus, Membership
 from sites.tests.factories import (
     CommunityOfPracticeFactory,
+    InitiativeFactory,
     MeetingFactory,
     MembershipFactory,
     SiteFactory,
@@ -22,103 +24,98 @@ from sites.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_site_page_agrees_with_the_querysets():
+def test_site_list_counts_open_cops_and_active_placements_of_the_persons_sites():
+    mine = UserFactory(is_facilitator=True)
+    sites = [SiteFactory(name=f"Site {n:02d}", facilitators=[mine]) for n in range(5)]
+    SiteFactory(name="Someone else's")
+    for n, site in enumerate(sites):
+        for status in (CoPStatus.ACTIVE, CoPStatus.CLOSED, CoPStatus.FORMING)[: n % 4]:
+            CommunityOfPracticeFactory(site=site, status=status)
+        for _ in range(n % 3):
+            PlacementFactory(site=site, status=PlacementStatus.ACTIVE)
+        PlacementFactory(site=site, status=PlacementStatus.COMPLETED)
+
+    rows = selectors.site_list(
+        sites_facilitated_by(mine).exclude(name="Site 03"),
+        active_placements=Placement.objects.active(),
+    )
+
+    assert [(s.name, s.community_count, s.active_placement_count) for s in rows] == [
+        ("Site 00", 0, 0),
+        ("Site 01", 1, 1),
+        ("Site 02", 1, 2),
+        ("Site 04", 0, 1),
+    ]
+
+
+def test_site_list_filters_by_name_zone_and_kind(facilitator):
+    SiteFactory(name="Foothills Rehab", zone="calgary", kind="rehab", facilitators=[facilitator])
+    SiteFactory(
+        name="Foothills Clinic", zone="calgary", kind="community", facilitators=[facilitator]
+    )
+    SiteFactory(name="Red Deer Rehab", zone="central", kind="rehab", facilitators=[facilitator])
+    sites = sites_facilitated_by(facilitator)
+
+    def names(**filters):
+        rows = selectors.site_list(
+            sites.search(**filters), active_placements=Placement.objects.active()
+        )
+        return [s.name for s in rows]
+
+    assert names(q="foothills", kind="rehab") == ["Foothills Rehab"]
+    assert names(zone="central") == ["Red Deer Rehab"]
+    assert names(q="rehab") == ["Foothills Rehab", "Red Deer Rehab"]
+
+
+def test_site_page_reads_units_facilitators_and_cops_in_order():
     people = [UserFactory(full_name=name, is_facilitator=True) for name in ("Zoe", "Al", "Mo")]
     site = SiteFactory(facilitators=people[:2])
     other = SiteFactory(facilitators=people[2:])
     for name in ("Ward B", "Ward A", "ICU"):
-        UnitFactory(site=site, name=name, description=f"The {name} <unit>")
+        UnitFactory(site=site, name=name)
     UnitFactory(site=other, name="Elsewhere")
-    for n, status in enumerate([CoPStatus.ACTIVE, CoPStatus.CLOSED, CoPStatus.FORMING]):
-        cop = CommunityOfPracticeFactory(site=site, name=f"CoP {3 - n}", status=status)
-        for _ in range(n):
-            MembershipFactory(community=cop)
-        if n:
-            MeetingFactory(community=cop)
+    quiet = CommunityOfPracticeFactory(site=site, name="CoP B", status=CoPStatus.CLOSED)
+    busy = CommunityOfPracticeFactory(site=site, name="CoP A")
     CommunityOfPracticeFactory(site=other, name="Not here")
-    models = list(PlacementModel.values)
-    for n in range(7):
-        PlacementFactory(site=site, model=models[n % 2], status=PlacementStatus.ACTIVE)
-    PlacementFactory(site=site, status=PlacementStatus.COMPLETED)
-    PlacementFactory(site=other, status=PlacementStatus.ACTIVE)
+    for left_on in (None, None, datetime.date.today()):
+        MembershipFactory(community=busy, left_on=left_on)
+    MeetingFactory(community=busy, held_on=busy.started_on)
+    InitiativeFactory(community=busy, in_progress=True)
 
-    from sites.models import Initiative
-    from sites.tests.factories import InitiativeFactory
-
-    cops = list(site.communities.all())
-    for n in range(7):
-        InitiativeFactory(community=cops[n % 3], title=f"Initiative {6 - n}")
-    InitiativeFactory(community=CommunityOfPracticeFactory(site=other))
-
-    page = site_page(site.pk, initiatives_offset=5, initiatives_per_page=5)
-
-    assert [(u.pk, u.name, u.description) for u in page.units] == list(
-        site.units.order_by("name", "pk").values_list("pk", "name", "description")
-    )
-    assert [(f.pk, f.full_name, f.email) for f in page.facilitators] == list(
-        site.facilitators.order_by("full_name", "pk").values_list("pk", "full_name", "email")
-    )
+    assert [u.name for u in selectors.site_units(site)] == ["ICU", "Ward A", "Ward B"]
+    assert [str(p) for p in selectors.site_facilitators(site)] == ["Al", "Zoe"]
     assert [
         (
-            c.pk,
             c.name,
-            c.status,
-            c.status_label,
-            c.member_count,
-            c.last_meeting_on,
-            c.active_initiative_count,
-        )
-        for c in page.communities
-    ] == [
-        (
-            c.pk,
-            c.name,
-            c.status,
             c.get_status_display(),
             c.member_count,
             c.last_meeting_on,
             c.active_initiative_count,
         )
-        for c in site.communities.order_by("name", "pk")
+        for c in selectors.site_communities(site)
+    ] == [("CoP A", "Active", 2, busy.started_on, 1), ("CoP B", "Closed", 0, None, 0)]
+    assert quiet.pk in {c.pk for c in selectors.site_communities(site)}
+
+
+def test_site_initiatives_are_listed_by_cop_and_title_with_the_cops_name():
+    site = SiteFactory()
+    second = CommunityOfPracticeFactory(site=site, name="Beta CoP")
+    first = CommunityOfPracticeFactory(site=site, name="Alpha CoP")
+    for title in ("Zebra", "Audit"):
+        InitiativeFactory(community=second, title=title)
+    InitiativeFactory(community=first, title="Huddles")
+    InitiativeFactory(community=CommunityOfPracticeFactory(), title="Elsewhere")
+
+    rows = selectors.site_initiatives(site)
+
+    assert [(i.community_name, i.title, i.get_theme_display()) for i in rows] == [
+        ("Alpha CoP", "Huddles", "Communication"),
+        ("Beta CoP", "Audit", "Communication"),
+        ("Beta CoP", "Zebra", "Communication"),
     ]
-    counts = dict(
-        site.placements.filter(status=PlacementStatus.ACTIVE)
-        .order_by()
-        .values_list("model")
-        .annotate(n=Count("pk"))
-    )
-    assert page.active_placements_by_model == [
-        {"model": model, "label": label, "count": counts.get(model, 0)}
-        for model, label in PlacementModel.choices
-    ]
-    assert sum(row["count"] for row in page.active_placements_by_model) == 7
-    assert any(c.last_meeting_on for c in page.communities)
-    initiatives = Initiative.objects.filter(community__site=site).order_by(
-        "community__name", "title", "pk"
-    )
-    assert page.initiative_count == 7
-    assert [
-        (i.pk, i.title, i.community, i.community_id, i.theme_label, i.status_label)
-        for i in page.initiatives
-    ] == [
-        (
-            i.pk,
-            i.title,
-            i.community.name,
-            i.community_id,
-            i.get_theme_display(),
-            i.get_status_display(),
-        )
-        for i in initiatives[5:]
-    ]
-    beyond = site_page(site.pk, initiatives_offset=50, initiatives_per_page=5)
-    assert [i.pk for i in beyond.initiatives] == [i.pk for i in page.initiatives]
 
 
 def _cop_with_history():
-    from sites.models import Membership
-    from sites.tests.factories import InitiativeFactory
-
     people = [UserFactory(full_name=name, is_facilitator=True) for name in ("Uma", "", "Bo")]
     cop = CommunityOfPracticeFactory(facilitators=people)
     members = [MembershipFactory(community=cop, person=UserFactory(full_name=n)) for n in "ZAMQ"]
@@ -133,50 +130,33 @@ def _cop_with_history():
     for title in ("Huddles", "Board", "Audit"):
         InitiativeFactory(community=cop, title=title)
     CommunityOfPracticeFactory(site=cop.site)  # another CoP of the site
-    return cop
+    return cop, people
 
 
-def test_cop_page_agrees_with_the_querysets():
-    cop = _cop_with_history()
-    page = cop_page(cop.pk, meetings_offset=10, meetings_per_page=10)
+def test_cop_page_reads_members_current_first_initiatives_and_meetings_newest_first():
+    cop, people = _cop_with_history()
 
-    assert page.site_name == cop.site.name
-    assert page.facilitators == [str(u) for u in cop.facilitators.order_by("full_name", "pk")]
-    memberships = list(
-        cop.memberships.select_related("person", "profession").order_by(
-            "left_on", "person__full_name", "pk"
-        )
+    assert [str(p) for p in selectors.cop_facilitators(cop)] == [
+        str(people[1]),  # no name: sorted first, shown by email
+        "Bo",
+        "Uma",
+    ]
+    members = list(selectors.cop_memberships(cop))
+    assert [(str(m.person), m.left_on is None) for m in members] == [
+        ("M", True),
+        ("Q", True),
+        ("Z", True),
+        ("A", False),
+    ]
+    assert all(m.profession.name for m in members)
+    assert [i.title for i in selectors.cop_initiatives(cop)] == ["Audit", "Board", "Huddles"]
+    meetings = list(selectors.cop_meetings(cop))
+    assert len(meetings) == 13
+    assert [(m.held_on, m.pk) for m in meetings] == sorted(
+        ((m.held_on, m.pk) for m in meetings), reverse=True
     )
-    expected_members = [
-        (m.pk, str(m.person), m.profession.name, m.get_role_display(), m.joined_on, m.left_on)
-        for m in memberships
-    ]
-    shown = [
-        (m.pk, m.person, m.profession, m.role_label, m.joined_on, m.left_on)
-        for m in page.current_members + page.past_members
-    ]
-    assert sorted(shown, key=lambda m: m[-1] is not None) == sorted(
-        expected_members, key=lambda m: m[-1] is not None
-    )
-    assert len(page.past_members) == 1
-    assert [(i.pk, i.title, i.theme_label, i.status_label) for i in page.initiatives] == [
-        (i.pk, i.title, i.get_theme_display(), i.get_status_display())
-        for i in cop.initiatives.order_by("title")
-    ]
-    assert page.meeting_count == 13
-    meetings = list(cop.meetings.order_by("-held_on", "-pk"))[10:]
-    assert [(m.pk, m.held_on, m.topics) for m in page.meetings] == [
-        (m.pk, m.held_on, m.topics) for m in meetings
-    ]
-    assert [[(a.person, a.profession) for a in m.attendees] for m in page.meetings] == [
-        [
-            (str(a.person), a.profession.name)
-            for a in m.attendees.select_related("person", "profession").order_by(
-                "person__full_name", "pk"
-            )
-        ]
-        for m in meetings
-    ]
+    attended = next(m for m in meetings if m.topics == "Topic 3")
+    assert [str(a.person) for a in attended.attendees.all()] == ["A", "M", "Z"]
 
 
 @pytest.mark.parametrize(
@@ -186,9 +166,7 @@ def test_cop_page_meetings_follow_paginator_get_page(
     client_for, facilitator, asked, expected_first
 ):
     """Out-of-range and bad page numbers give the page Django's get_page gives."""
-    from django.urls import reverse
-
-    cop = _cop_with_history()
+    cop, _ = _cop_with_history()
     cop.site.facilitators.add(facilitator)
     response = client_for(facilitator).get(
         reverse("sites:cop_detail", args=[cop.pk]), {"meetings_page": asked}
@@ -200,37 +178,25 @@ def test_cop_page_meetings_follow_paginator_get_page(
     assert response.context["meetings"].number == expected_first // 10 + 1
 
 
-def test_site_list_page_agrees_with_the_querysets():
-    from sites.models import Site
-    from sites.selectors import site_list_page
+def test_cop_list_shows_what_each_person_may_read_by_site_and_name(facilitator, site_a, outsider):
+    from ipcop.permissions import communities_visible_to
 
-    mine = UserFactory(is_facilitator=True)
-    sites = [SiteFactory(name=f"Site {n:02d}", facilitators=[mine]) for n in range(7)]
-    SiteFactory(name="Someone else's")
-    for n, site in enumerate(sites):
-        for status in (CoPStatus.ACTIVE, CoPStatus.CLOSED)[: n % 3]:
-            CommunityOfPracticeFactory(site=site, status=status)
-        for _ in range(n % 4):
-            PlacementFactory(site=site, status=PlacementStatus.ACTIVE)
-    scope = Site.objects.filter(facilitators=mine).exclude(name="Site 03")
+    elsewhere = CommunityOfPracticeFactory(site=outsider.facilitated_sites.get(), name="Elsewhere")
+    beta = CommunityOfPracticeFactory(site=site_a, name="Beta")
+    alpha = CommunityOfPracticeFactory(site=site_a, name="Alpha", status=CoPStatus.CLOSED)
+    member = UserFactory(preceptor=True)
+    MembershipFactory(community=elsewhere, person=member)
+    MembershipFactory(community=beta, person=member, left_on=datetime.date.today())
+    MembershipFactory(community=beta)
 
-    count, rows = site_list_page(scope, offset=4, per_page=4)
+    def shown(user):
+        return [
+            (c.site_name, c.name, c.member_count)
+            for c in selectors.cop_list(communities_visible_to(user))
+        ]
 
-    expected = scope.with_counts().order_by("name", "pk")
-    assert count == expected.count() == 6
-    assert [
-        (r.pk, r.name, r.zone_label, r.kind_label, r.community_count, r.active_placement_count)
-        for r in rows
-    ] == [
-        (
-            s.pk,
-            s.name,
-            s.get_zone_display(),
-            s.get_kind_display(),
-            s.community_count,
-            s.active_placement_count,
-        )
-        for s in expected[4:]
-    ]
-    assert sum(r.active_placement_count for r in rows) > 0
-    assert site_list_page(scope, offset=40, per_page=4)[1] == rows
+    assert shown(facilitator) == [("Site A", "Alpha", 0), ("Site A", "Beta", 1)]
+    # A member reads the CoPs they belong or belonged to.
+    assert shown(member) == [("Site A", "Beta", 1), ("Site B", "Elsewhere", 1)]
+    assert shown(outsider) == [("Site B", "Elsewhere", 1)]
+    assert alpha.get_status_display() == "Closed"

@@ -4,11 +4,13 @@ bad input shows."""
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from interviews.models import FollowUp
 from placements.tests.factories import PlacementFactory
+from sites import panels
 from sites.models import (
     CommunityOfPractice,
     Initiative,
@@ -490,21 +492,22 @@ def test_initiative_move_needs_post(client_for, facilitator, cop):
 # --- Dashboard -------------------------------------------------------------------------------
 
 
-def test_facilitator_dashboard_shows_sites_cops_attention_themes_and_activity(
-    client_for, facilitator, site_a, cop, outsider
+def test_facilitator_panel_shows_sites_cops_attention_themes_and_activity(
+    facilitator, site_a, cop, outsider
 ):
+    """The home page includes this panel (ipcop/dashboard.py) with its context and id."""
     quiet = CommunityOfPracticeFactory(site=site_a, name="Quiet CoP")
     MeetingFactory(community=cop, held_on=TODAY - datetime.timedelta(days=3), topics="x")
     InitiativeFactory(community=cop, title="Joint huddles", in_progress=True)
     InitiativeFactory(community=quiet, theme="discharge")
     CommunityOfPracticeFactory(site=outsider.facilitated_sites.get(), name="Elsewhere CoP")
-    response = client_for(facilitator).get(reverse("home"))
-    body = text(response)
+    context = panels.facilitator(facilitator)
+    body = render_to_string("sites/panels/facilitator.html", {"ctx": context, "panel_id": 3})
+    assert 'id="panel-3"' in body
     assert "Site A" in body and "4 West CoP" in body
     assert "Elsewhere CoP" not in body
-    panel = next(p for p in response.context["panels"] if p["template"].startswith("sites/"))
-    assert [c.name for c in panel["context"]["attention"]] == ["Quiet CoP"]
-    rows = {r["theme"]: r for r in panel["context"]["initiatives"]["rows"]}
+    assert [c["name"] for c in context["attention"]] == ["Quiet CoP"]
+    rows = {r["theme"]: r for r in context["initiatives"]["rows"]}
     assert rows["Communication"]["total"] == 1 and rows["Discharge"]["total"] == 1
     assert "Meeting of 4 West CoP" in body
     assert "Initiatives by theme and status" in body

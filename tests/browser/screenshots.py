@@ -15,7 +15,7 @@ from django.core.management import call_command
 from accounts.models import User
 from interviews.models import FollowUp
 from ipcop import permissions
-from ipcop.lib.demo import DEMO_PASSWORD, FACILITATOR_EMAIL, PRECEPTOR_EMAIL, STUDENT_EMAIL
+from ipcop.demo.loader import DEMO_PASSWORD, FACILITATOR_EMAIL, PRECEPTOR_EMAIL, STUDENT_EMAIL
 from sites.models import CommunityOfPractice
 from tests.browser.conftest import DESKTOP, PHONE
 

@@ -7,6 +7,7 @@ site's."""
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -37,9 +38,9 @@ class Side:
 
     site: object
     facilitator: object
-    student: object  # placements.Student
+    student: Any  # placements.Student, as its factory made it
     placement: object
-    mentor: object  # mentoring.MentorAssignment
+    mentor: Any  # mentoring.MentorAssignment, as its factory made it
     unit: object
     cop: object
     membership: object

@@ -47,6 +47,8 @@ _ = (XX,) * 8  # this method is not allowed for anyone
 MATRIX = {
     "healthz": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
     "home": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
+    "invitation_accept": ((NF, NF, NF, NF, NF, NF, NF, NF), (NF, NF, NF, NF, NF, NF, NF, NF)),
+    "invitation_send": ((GO, NO, NO, NO, NO, OK, NF, OK), (GO, NO, NO, NO, NO, GO, NF, GO)),
     "interviews:calendar_feed": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
     "interviews:calendar_feed_manage": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, GO, GO)),
     "interviews:followup_close": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NF, NF, GO, NF, GO)),
@@ -59,9 +61,10 @@ MATRIX = {
     "interviews:record_interview": ((GO, NO, NF, NF, NF, OK, NF, OK), (GO, NO, NF, NF, NF, GO, NF, GO)),
     "interviews:report": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "interviews:report_csv": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "interviews:theme_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, GO, GO)),
-    "interviews:theme_merge": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
-    "interviews:theme_rename": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, GO, GO)),
+    # The codebook is shared by every site: facilitators read it, admins change it.
+    "interviews:theme_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, NO, NO, GO)),
+    "interviews:theme_merge": ((GO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, OK)),
+    "interviews:theme_rename": ((GO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, GO)),
     "login": ((OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK)),
     "logout": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, GO, GO, GO, GO, GO, GO, GO)),
     "mentoring:learning_record": ((GO, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -116,7 +119,7 @@ MATRIX = {
 
 # URLs anyone may open without logging in (every other URL sends anonymous to log in).
 PUBLIC = {
-    "healthz", "login", "password_reset", "password_reset_done",
+    "healthz", "login", "password_reset", "password_reset_done", "invitation_accept",
     "password_reset_confirm", "password_reset_complete", "interviews:calendar_feed",
 }  # fmt: skip
 
@@ -148,6 +151,7 @@ def url_for(name: str, world, side) -> str:
     s = world.a if side == "a" else world.b
     args = {
         "password_reset_confirm": ["MQ", "bad-token"],
+        "invitation_send": [s.student.user.pk], "invitation_accept": ["0" * 64],
         "sites:detail": [s.site.pk], "sites:edit": [s.site.pk],
         "sites:unit_create": [s.site.pk], "sites:cop_create": [s.site.pk],
         "sites:unit_edit": [s.unit.pk], "sites:cop_detail": [s.cop.pk],

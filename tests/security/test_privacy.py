@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent, User
-from accounts.services import interview_notes_purge, person_erase
+from accounts.services import person_erase
 from interviews.models import InterviewRecord, Quote
+from interviews.services import interview_notes_purge
 from interviews.tests.factories import InterviewRecordFactory, ReminderFactory
 from mentoring.models import MentoringSession, SessionStudent
 from placements.models import Placement
@@ -182,13 +183,13 @@ def test_the_command_reports_what_it_blanked(settings, db):
 
 
 def test_the_purge_runs_daily_in_beat(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["accounts-purge-interview-notes"]
-    assert entry["task"] == "accounts.tasks.purge_interview_notes"
+    entry = settings.CELERY_BEAT_SCHEDULE["interviews-purge-interview-notes"]
+    assert entry["task"] == "interviews.tasks.purge_interview_notes"
     assert entry["schedule"] == 24 * 60 * 60.0
 
 
 def test_the_beat_task_calls_the_purge(settings, db):
-    from accounts.tasks import purge_interview_notes
+    from interviews.tasks import purge_interview_notes
 
     settings.INTERVIEW_NOTES_RETENTION_DAYS = 1
     record = InterviewRecordFactory()

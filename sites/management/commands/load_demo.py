@@ -1,11 +1,12 @@
-"""`manage.py load_demo`: build or refresh the fictional demo world (see ipcop/lib/demo.py)."""
+"""`manage.py load_demo`: build or refresh the fictional demo world (see ipcop/demo/)."""
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ipcop.lib.demo import load_demo
+from ipcop.demo.loader import load_demo
+from ipcop.demo.world import DemoDataError
 
 
 class Command(BaseCommand):
@@ -16,8 +17,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        with transaction.atomic():
-            result = load_demo()
+        try:
+            with transaction.atomic():
+                result = load_demo()
+        except DemoDataError as error:
+            # The message names the data file and the entry; a traceback would bury it.
+            raise CommandError(f"Demo data: {error}") from error
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{count} {what}" for what, count in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {elapsed:.1f}s: {summary}."))

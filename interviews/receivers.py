@@ -1,0 +1,44 @@
+"""The interviews app's part in what lower apps announce: a new CoP member and a student
+starting a placement are each due a follow-up; an erased person's interview words go; a
+change of a site's facilitators changes whose follow-up counts are whose."""
+
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.signals import person_erased
+from interviews.cache import followups_changed
+from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
+from interviews.services import followup_for_membership, followup_for_placement
+from placements.signals import placement_activated
+from sites.models import Site
+from sites.signals import membership_started
+
+
+@receiver(membership_started, dispatch_uid="interviews.followup_for_membership")
+def schedule_membership_followup(sender, *, membership, **kwargs) -> None:
+    followup_for_membership(membership=membership)
+
+
+@receiver(placement_activated, dispatch_uid="interviews.followup_for_placement")
+def schedule_placement_followup(sender, *, placement, **kwargs) -> None:
+    followup_for_placement(placement=placement)
+
+
+@receiver(person_erased, dispatch_uid="interviews.erase_person")
+def erase_person(sender, *, person, **kwargs) -> None:
+    """Their interview's notes and quotes; nothing more is sent to them, and their
+    calendar feeds stop."""
+    records = InterviewRecord.objects.filter(followup__participant=person)
+    Quote.objects.filter(record__in=records).delete()
+    records.exclude(notes="").update(notes="")
+    Reminder.objects.filter(recipient=person, sent_at__isnull=True).delete()
+    CalendarFeed.objects.filter(owner=person, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@receiver(m2m_changed, sender=Site.facilitators.through, dispatch_uid="interviews.facilitators")
+def facilitators_changed(sender, *, action, **kwargs) -> None:
+    if action.startswith("post_"):
+        followups_changed()

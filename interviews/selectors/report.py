@@ -1,0 +1,403 @@
+"""The outcomes report: over a facilitator's sites (or one of them) and a period, what the
+communities of practice did, the placements, the students' interprofessional exposure,
+the follow-up interviews and what they found. Each section is one aggregate query over
+the ORM, conditional or grouped, so the report's query count does not grow with its rows;
+the students' exposure is read from the counts mentoring keeps per site and student."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from interviews.models import (
+    OPEN_FOLLOWUP_STATUSES,
+    FollowUp,
+    FollowUpStatus,
+    InterviewRecord,
+    Quote,
+)
+from mentoring.models import SessionStudent, StudentSiteDomain, StudentSiteProfession
+from placements.models import Placement, PlacementModel, PlacementStatus
+from sites.models import (
+    CommunityOfPractice,
+    CoPStatus,
+    Initiative,
+    InitiativeStatus,
+    InitiativeTheme,
+    Membership,
+    Site,
+)
+
+if TYPE_CHECKING:
+    pass
+
+COMMUNITIES_SHOWN = 100
+
+_COP_STATUSES = dict(CoPStatus.choices)
+_PLACEMENT_MODELS = dict(PlacementModel.choices)
+_PLACED = [s for s in PlacementStatus.values if s != PlacementStatus.CANCELLED]
+_DUE = [s for s in FollowUpStatus.values if s != FollowUpStatus.CANCELLED]
+
+
+class CommunityRow(NamedTuple):
+    name: str
+    site: str
+    status: str  # its label
+    members: int
+    initiatives: int
+
+
+class ThemeCount(NamedTuple):
+    name: str
+    interviews: int
+
+
+class QuoteRow(NamedTuple):
+    text: str
+    speaker_role: str
+    theme: str  # its name, or "" for none
+
+
+@dataclass
+class OutcomesReport:
+    start: date
+    end: date
+    site_names: list[str]
+    communities: list[CommunityRow] = field(default_factory=list)
+    community_count: int = 0
+    initiatives_by_theme: list[dict] = field(default_factory=list)
+    initiative_statuses: list[tuple[str, str]] = field(default_factory=list)
+    initiative_total: int = 0
+    implemented_examples: list[str] = field(default_factory=list)
+    placements_by_model: list[dict] = field(default_factory=list)
+    exposure: dict = field(default_factory=dict)
+    professions_met: list[dict] = field(default_factory=list)
+    domains_covered: list[dict] = field(default_factory=list)
+    followups: dict = field(default_factory=dict)
+    themes: list[ThemeCount] = field(default_factory=list)
+    quotes: list[QuoteRow] = field(default_factory=list)
+
+    @property
+    def completion_rate(self) -> int | None:
+        due = self.followups.get("due", 0)
+        return round(100 * self.followups.get("completed", 0) / due) if due else None
+
+    def results_paragraphs(self) -> list[str]:
+        """The report's summary written like the Results section of the source project."""
+        paragraphs = []
+        where = (
+            f"at {self.site_names[0]}"
+            if len(self.site_names) == 1
+            else f"at {len(self.site_names)} sites"
+        )
+        if self.community_count:
+            top = [row["label"].lower() for row in self.initiatives_by_theme[:2] if row["total"]]
+            text = (
+                f"Participants {where} worked together in {self.community_count} "
+                f"communit{'y' if self.community_count == 1 else 'ies'} of practice"
+            )
+            if top:
+                text += (
+                    f"; their {self.initiative_total} initiatives were mostly about "
+                    + " and ".join(top)
+                )
+            text += "."
+            if self.implemented_examples:
+                quoted = ", ".join(f"“{title}”" for title in self.implemented_examples[:3])
+                text += f" Communities implemented initiatives such as {quoted}."
+            paragraphs.append(text)
+        students = self.exposure.get("students") or 0
+        if students:
+            paragraphs.append(
+                f"{students} student{'s' if students != 1 else ''} took part in mentoring "
+                f"sessions, meeting on average {self.exposure.get('avg_professions') or 0:.1f} "
+                f"other professions and practising {len(self.domains_covered)} competency "
+                "domains."
+            )
+        if self.followups.get("due"):
+            paragraphs.append(
+                f"Of {self.followups['due']} follow-up interviews due, "
+                f"{self.followups['completed']} were completed ({self.completion_rate}%)."
+            )
+        named = [theme.name.lower() for theme in self.themes[:4]]
+        if named:
+            paragraphs.append("Interviews most often reported changes in " + ", ".join(named) + ".")
+        if not paragraphs:
+            paragraphs.append("No activity was recorded over this period.")
+        return paragraphs
+
+
+def report_site_choices(managed_sites: QuerySet[Site]) -> list[tuple[int, str]]:
+    """(id, name) of the sites the person's report may cover, by name: those of
+    `ipcop.permissions.sites_facilitated_by`."""
+    return list(managed_sites.order_by("name", "pk").values_list("pk", "name"))
+
+
+def _count_of(queryset, key: str) -> Coalesce:
+    """How many rows of `queryset` point at the outer row through `key`, as a subquery
+    planned on its own (one index look-up per outer row)."""
+    per_row = queryset.filter(**{key: OuterRef("pk")}).order_by().values(key).annotate(n=Count("*"))
+    return Coalesce(Subquery(per_row.values("n")), 0)
+
+
+def _communities(report: OutcomesReport, sites: list[int]) -> None:
+    """The CoPs started by the end of the period, in site and name order, with all their
+    members (past ones too) and initiatives, and how many there are in all."""
+    rows = (
+        CommunityOfPractice.objects.filter(site__in=sites, started_on__lte=report.end)
+        .annotate(
+            members=_count_of(Membership.objects.all(), "community"),
+            initiative_count=_count_of(Initiative.objects.all(), "community"),
+            total=Window(Count("*")),
+        )
+        .order_by("site__name", "name", "pk")
+        .values_list("name", "site__name", "status", "members", "initiative_count", "total")
+    )[:COMMUNITIES_SHOWN]
+    report.communities = [
+        CommunityRow(name, site, _COP_STATUSES.get(status, status), members, initiatives)
+        for name, site, status, members, initiatives, _ in rows
+    ]
+    report.community_count = rows[0][-1] if report.communities else 0
+
+
+def _initiatives(report: OutcomesReport, sites: list[int]) -> None:
+    """The initiatives alive during the period (created by its last local day, not ended
+    before it began), by theme and status, and the five latest changed of those
+    implemented or sustained."""
+    created_before = datetime.combine(
+        report.end + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    alive = Initiative.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=report.start),
+        community__site__in=sites,
+        created_at__lt=created_before,
+    )
+    by_theme: dict[str, dict[str, Any]] = {
+        theme: {
+            "theme": theme,
+            "label": label,
+            "total": 0,
+            "by_status": dict.fromkeys(InitiativeStatus.values, 0),
+        }
+        for theme, label in InitiativeTheme.choices
+    }
+    for theme, status, n in alive.order_by().values_list("theme", "status").annotate(n=Count("*")):
+        entry = by_theme.setdefault(
+            theme,
+            {"theme": theme, "label": theme, "total": 0, "by_status": {}},
+        )
+        entry["total"] += n
+        entry["by_status"][status] = n
+    for entry in by_theme.values():
+        entry["counts"] = [entry["by_status"].get(s, 0) for s in InitiativeStatus.values]
+    report.initiatives_by_theme = sorted(by_theme.values(), key=lambda e: -e["total"])
+    report.initiative_statuses = list(InitiativeStatus.choices)
+    report.initiative_total = sum(e["total"] for e in by_theme.values())
+    done = [InitiativeStatus.IMPLEMENTED, InitiativeStatus.SUSTAINED]
+    if any(entry["by_status"].get(status) for entry in by_theme.values() for status in done):
+        report.implemented_examples = list(
+            alive.filter(status__in=done)
+            .order_by("-updated_at", "-pk")
+            .values_list("title", flat=True)[:5]
+        )
+
+
+def _placed(sites: list[int], start: date, end: date):
+    """The placements at `sites` over the period (as `PlacementQuerySet.overlapping`), but
+    cancelled ones."""
+    return Placement.objects.filter(site__in=sites, status__in=_PLACED).overlapping(start, end)
+
+
+def _placements(report: OutcomesReport, sites: list[int]) -> None:
+    """The placements over the period by model, with their students; and how many of their
+    students took part in mentoring sessions on them (the exposure's students), in one
+    pass over the placements."""
+    by_model = {}
+    for model in PlacementModel.values:
+        is_model = Q(model=model)
+        by_model[f"{model}_placements"] = Count("pk", filter=is_model)
+        by_model[f"{model}_students"] = Count("student", distinct=True, filter=is_model)
+    mentored = Exists(SessionStudent.objects.filter(placement=OuterRef("pk")))
+    counts = _placed(sites, report.start, report.end).aggregate(
+        **by_model, mentored=Count("student", distinct=True, filter=Q(mentored))
+    )
+    report.placements_by_model = [
+        {
+            "model": model,
+            "label": label,
+            "placements": counts[f"{model}_placements"],
+            "students": counts[f"{model}_students"],
+        }
+        for model, label in sorted(PlacementModel.choices)
+        if counts[f"{model}_placements"]
+    ]
+    report.exposure["students"] = counts["mentored"]
+
+
+def _exposure(report: OutcomesReport, sites: list[int]) -> None:
+    """The IP exposure of the students placed at the sites during the period who took part
+    in mentoring sessions on those placements (`_placements` counts them; none, nothing to
+    read), over their
+    sessions at those sites, from the counts mentoring keeps per site and student (a pair
+    has rows only for what it met; the sessions are not read one by one): per profession
+    other than their own, the students who met its professionals, and the mean number of
+    other professions a student met (students meeting none count as 0); per competency
+    domain, the students who practised it and their sessions (domains of same-named
+    frameworks that share a name count as one)."""
+    students = report.exposure["students"]
+    if not students:
+        return
+    placed = _placed(sites, report.start, report.end).filter(
+        site=OuterRef("site"), student=OuterRef("student")
+    )
+    met = (
+        StudentSiteProfession.objects.filter(Exists(placed), site__in=sites)
+        .exclude(profession=F("student__program__profession"))
+        .order_by()
+        .values_list("profession__name")
+        .annotate(students=Count("student", distinct=True))
+    )
+    practised = (
+        StudentSiteDomain.objects.filter(Exists(placed), site__in=sites)
+        .order_by()
+        .values_list("domain__name", "domain__framework__name")
+        .annotate(
+            students=Count("student", distinct=True),
+            sessions=Sum("sessions"),
+        )
+    )
+    report.professions_met = [
+        {"profession": name, "students": n}
+        for name, n in sorted(met, key=lambda row: (-row[1], row[0]))
+    ]
+    domains = sorted(practised, key=lambda row: (-row[2], row[0], row[1]))
+    report.domains_covered = [
+        {"domain": name, "framework": framework, "students": n, "sessions": sessions}
+        for name, framework, n, sessions in domains
+    ]
+    # Each student who met a profession is one (student, profession) pair.
+    pairs = sum(row["students"] for row in report.professions_met)
+    report.exposure["avg_professions"] = pairs / students
+
+
+def _followups(report: OutcomesReport, sites: list[int]) -> None:
+    """The follow-ups due in the period, but cancelled ones, by status
+    (followup_site_status_due_idx alone)."""
+    by_status = dict(
+        FollowUp.objects.filter(
+            site__in=sites, status__in=_DUE, due_on__gte=report.start, due_on__lte=report.end
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("*"))
+    )
+    report.followups = {
+        "due": sum(by_status.values()),
+        "completed": by_status.get(FollowUpStatus.COMPLETED, 0),
+        "declined": by_status.get(FollowUpStatus.DECLINED, 0),
+        "missed": by_status.get(FollowUpStatus.MISSED, 0),
+        "open": sum(by_status.get(status, 0) for status in OPEN_FOLLOWUP_STATUSES),
+    }
+
+
+def _interviews(report: OutcomesReport, sites: list[int]) -> None:
+    """From the interviews conducted in the period with consent: their themes (interviews
+    per theme) and their 50 latest publishable quotes."""
+    records = InterviewRecord.objects.filter(
+        followup__site__in=sites,
+        conducted_on__gte=report.start,
+        conducted_on__lte=report.end,
+        consent_given=True,
+    )
+    themes = (
+        InterviewRecord.themes.through.objects.filter(interviewrecord__in=records)
+        .order_by()
+        .values_list("theme__name")
+        .annotate(n=Count("interviewrecord", distinct=True))
+    )
+    report.themes = [ThemeCount(*row) for row in sorted(themes, key=lambda t: (-t[1], t[0]))]
+    quotes = (
+        Quote.objects.filter(record__in=records, may_publish=True)
+        .order_by("-record__conducted_on", "pk")
+        .values_list("text", "speaker_role", "theme__name")[:50]
+    )
+    report.quotes = [QuoteRow(text, role, theme or "") for text, role, theme in quotes]
+
+
+def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> OutcomesReport:
+    """The outcomes report over `sites` (ids to names, from `report_site_choices`) and the
+    period [start, end]."""
+    report = OutcomesReport(
+        start=start,
+        end=end,
+        site_names=list(sites.values()),
+        exposure={"students": 0, "avg_professions": None},
+    )
+    ids = list(sites)
+    if ids:
+        _communities(report, ids)
+        _initiatives(report, ids)
+        _placements(report, ids)
+        _exposure(report, ids)
+        _followups(report, ids)
+        _interviews(report, ids)
+    else:
+        _initiatives(report, ids)  # the empty table of themes and statuses
+        _followups(report, ids)
+    return report
+
+
+def outcomes_report_rows(report: OutcomesReport) -> list[list]:
+    """The report flattened for CSV: section, item, detail, value."""
+    rows: list[list] = [["section", "item", "detail", "value"]]
+    rows.append(["period", "start", "", report.start.isoformat()])
+    rows.append(["period", "end", "", report.end.isoformat()])
+    for name in report.site_names:
+        rows.append(["sites", name, "", ""])
+    for paragraph in report.results_paragraphs():
+        rows.append(["results", "summary", "", paragraph])
+    for community in report.communities:
+        rows.append(
+            ["communities of practice", community.name, community.site, community.initiatives]
+        )
+    statuses = dict(report.initiative_statuses)
+    for entry in report.initiatives_by_theme:
+        for status, n in entry["by_status"].items():
+            if n:
+                rows.append(["initiatives", entry["label"], statuses.get(status, status), n])
+    for row in report.placements_by_model:
+        rows.append(["placements by model", row["label"], "placements", row["placements"]])
+        rows.append(["placements by model", row["label"], "students", row["students"]])
+    rows.append(["IP exposure", "students in sessions", "", report.exposure.get("students") or 0])
+    rows.append(
+        [
+            "IP exposure",
+            "other professions met per student (mean)",
+            "",
+            round(report.exposure.get("avg_professions") or 0, 2),
+        ]
+    )
+    for row in report.professions_met:
+        rows.append(["professions met", row["profession"], "students", row["students"]])
+    for row in report.domains_covered:
+        rows.append(["domains covered", row["domain"], "students", row["students"]])
+    for key in ("due", "completed", "declined", "missed", "open"):
+        rows.append(["follow-ups", key, "", report.followups.get(key, 0)])
+    rows.append(
+        [
+            "follow-ups",
+            "completion rate (%)",
+            "",
+            "" if report.completion_rate is None else report.completion_rate,
+        ]
+    )
+    for theme in report.themes:
+        rows.append(["interview themes", theme.name, "interviews", theme.interviews])
+    for quote in report.quotes:
+        rows.append(["publishable quotes", quote.speaker_role, quote.theme, quote.text])
+    return rows

@@ -1,0 +1,13 @@
+"""The placements app's part in what lower apps announce."""
+
+from django.dispatch import receiver
+
+from accounts.signals import person_erased
+from placements.models import Placement, Student
+
+
+@receiver(person_erased, dispatch_uid="placements.erase_person")
+def erase_person(sender, *, person, **kwargs) -> None:
+    """Their student number and the notes written on their placements."""
+    Student.objects.filter(user=person).update(student_number="")
+    Placement.objects.filter(student__user=person).update(notes="")

@@ -1,0 +1,7 @@
+"""What the placements app announces, for the apps above it."""
+
+from django.dispatch import Signal
+
+# Sent inside the status change's transaction with `placement` when a placement becomes
+# active (the interviews app schedules the student's follow-up).
+placement_activated = Signal()
