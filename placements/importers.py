@@ -450,9 +450,15 @@ class PlacementImporter(_Importer):
             raise RowError(f"unknown site “{site_name}”")
         unit = None
         if row.get("unit"):
-            unit = Unit.objects.filter(site=site, name__iexact=row["unit"]).first()
-            if unit is None:
+            units = list(Unit.objects.filter(site=site, name__iexact=row["unit"]))
+            exact = [unit for unit in units if unit.name == row["unit"]]
+            if not units:
                 raise RowError(f"unknown unit “{row['unit']}” at {site}")
+            if len(units) > 1 and len(exact) != 1:
+                raise RowError(
+                    f"“{row['unit']}” names several units at {site}: write its exact name"
+                )
+            unit = exact[0] if len(units) > 1 else units[0]
         start, end = _date(row, "start_date"), _date(row, "end_date")
         if end < start:
             raise RowError("end_date is before start_date")

@@ -6,7 +6,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 # A CoP with no meeting in this many days is flagged on its page and on the dashboard.
 MEETING_ATTENTION_DAYS = 60
@@ -90,6 +90,16 @@ class Site(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["zone", "kind"], name="site_zone_kind_idx")]
+        constraints = [
+            # "Red Deer Rehab" and "Red deer rehab" would be one site to the people who
+            # type it, and to the import, which matches site names without case.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="site_name_unique_ignoring_case",
+                violation_error_message="A site of this name already exists (names are "
+                "compared without regard to case).",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

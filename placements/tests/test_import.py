@@ -495,3 +495,23 @@ def site_b_placement_site(facilitator):
     from sites.tests.factories import SiteFactory
 
     return SiteFactory()
+
+
+class TestImportMatchesUnambiguously:
+    HEADER = "student_email,site,unit,start_date,end_date\n"
+
+    def test_a_unit_named_twice_ignoring_case_needs_its_exact_name(self, facilitator, site_a):
+        student = StudentFactory()
+        PlacementFactory(student=student, site=site_a)
+        UnitFactory(site=site_a, name="ICU")
+        UnitFactory(site=site_a, name="icu")
+        rows = lambda unit: rows_of(  # noqa: E731
+            f"{self.HEADER}{student.user.email},{site_a.name},{unit},2027-03-01,2027-04-09\n",
+            "placements",
+        )
+        sites = sites_facilitated_by(facilitator)
+        result = run_import("placements", rows("Icu"), user=facilitator, sites=sites, commit=False)
+        assert "several units" in result.rows[0].errors[0]
+        result = run_import("placements", rows("icu"), user=facilitator, sites=sites, commit=True)
+        assert result.committed, [row.errors for row in result.rows]
+        assert Placement.objects.get(start_date="2027-03-01").unit.name == "icu"

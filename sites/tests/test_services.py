@@ -385,3 +385,12 @@ def test_any_live_initiative_may_be_dropped(cop):
     initiative.refresh_from_db()
     assert initiative.status == InitiativeStatus.DROPPED
     assert initiative.ended_on == TODAY
+
+
+def test_a_site_name_differing_only_in_case_is_refused(site_a):
+    """The review's finding: "Site A" and "site a" could coexist, and the import took the
+    first of them."""
+    with pytest.raises(ValidationError) as error:
+        services.site_create(name=site_a.name.upper(), kind=site_a.kind, zone=site_a.zone)
+    assert "already exists" in str(error.value)
+    assert Site.objects.filter(name__iexact=site_a.name).count() == 1
