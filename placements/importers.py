@@ -107,6 +107,9 @@ class ImportResult:
     kind: str
     rows: list[RowResult]
     committed: bool = False
+    # The accounts the import created (ids): they have no password yet, and the person
+    # importing may invite them.
+    new_people: list[int] = field(default_factory=list)
 
     @property
     def bad_rows(self) -> list[RowResult]:
@@ -331,6 +334,7 @@ class _Importer:
         self.user = user
         self.sites = sites
         self.seen: dict[tuple, int] = {}
+        self.new_people: list[int] = []
 
     def once(self, key: tuple, line: int) -> None:
         if key in self.seen:
@@ -379,18 +383,18 @@ class StudentImporter(_Importer):
         )
         if student is None:
             self._check_may_change(email)
-            if (
-                not row.get("full_name")
-                and not get_user_model().objects.filter(email=email).exists()
-            ):
+            has_account = get_user_model().objects.filter(email=email).exists()
+            if not row.get("full_name") and not has_account:
                 raise RowError("full_name is empty")
-            services.student_enrol(
+            enrolled = services.student_enrol(
                 email=email,
                 full_name=clean_header_text(row.get("full_name", "")),
                 program=program,
                 student_number=row.get("student_number", ""),
                 cohort_year=cohort_year,
             )
+            if not has_account:
+                self.new_people.append(enrolled.user_id)
             result.action = "create"
             result.summary = f"Enrol {row.get('full_name') or email} <{email}> in {program}"
             return
@@ -568,6 +572,7 @@ def run_import(kind: str, rows: list[dict], *, user, sites, commit: bool) -> Imp
                 row_result.errors.extend(_messages(error))
         if commit and result.ok:
             result.committed = True
+            result.new_people = importer.new_people
         else:
             transaction.set_rollback(True)
     return result

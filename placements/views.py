@@ -7,6 +7,7 @@ import csv
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, StreamingHttpResponse
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
+from accounts.services import invitations_send_for_import
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -323,6 +325,12 @@ def import_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
         f"Imported {pending['filename']}: {result.count('create')} created, "
         f"{result.count('update')} changed, {result.count('unchanged')} unchanged.",
     )
+    if result.new_people and request.POST.get("invite"):
+        invited = invitations_send_for_import(
+            people=get_user_model().objects.filter(pk__in=result.new_people),
+            sent_by=request.user,
+        )
+        messages.success(request, f"Invitations sent to {invited} new people.")
     return redirect(
         reverse("placements:list") if pending["kind"] == "placements" else "placements:import"
     )

@@ -384,6 +384,29 @@ class TestImportPages:
         response = client.post(reverse("placements:import_confirm"), {"token": token}, follow=True)
         assert "upload the file again" in response.content.decode()
 
+    def test_confirming_can_invite_the_new_people(
+        self, client, facilitator, nursing_program, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        """Imported people have no password: the import invites them (issue 16, item 7)."""
+        from accounts import tasks
+        from accounts.models import Invitation
+
+        sent = []
+        monkeypatch.setattr(tasks.send_invitation, "apply_async", lambda **kw: sent.append(kw))
+        client.force_login(facilitator)
+        response = self.upload(client, "students", TestStudentImport.GOOD)
+        assert 'name="invite"' in response.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("placements:import_confirm"),
+                {"token": response.context["token"], "invite": "1"},
+                follow=True,
+            )
+        assert "Invitations sent to 2 new people." in response.content.decode()
+        invited = set(Invitation.objects.values_list("person__email", flat=True))
+        assert invited == set(Student.objects.values_list("user__email", flat=True))
+        assert len(sent) == 2
+
     def test_bad_file_shows_the_rows_and_cannot_be_confirmed(
         self, client, facilitator, nursing_program
     ):
