@@ -51,7 +51,7 @@ from placements.selectors import (
     placement_list_page,
 )
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # as the sites and CoP lists: a phone screen or two
 IMPORT_SESSION_KEY = "placements_import"
 
 # The buttons of the lifecycle, in the order they are offered.

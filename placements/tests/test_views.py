@@ -125,10 +125,10 @@ class TestKeysetPagination:
     def test_next_and_previous_walk_every_row_once_in_order(
         self, client, facilitator, site_a, nursing_program
     ):
-        rows = bulk_placements(120, site=site_a, program=nursing_program)
+        rows = bulk_placements(60, site=site_a, program=nursing_program)
         # Two placements on one day: the id breaks the tie across a page boundary.
-        rows[70].start_date = rows[69].start_date
-        rows[70].save()
+        rows[35].start_date = rows[34].start_date
+        rows[35].save()
         login(client, facilitator)
         url = reverse("placements:list")
         expected = list(
@@ -154,9 +154,9 @@ class TestKeysetPagination:
     def test_previous_links_walk_back_to_the_first_page(
         self, client, facilitator, site_a, nursing_program, sort
     ):
-        rows = bulk_placements(120, site=site_a, program=nursing_program)
-        rows[50].start_date = rows[49].start_date
-        rows[50].save()
+        rows = bulk_placements(60, site=site_a, program=nursing_program)
+        rows[25].start_date = rows[24].start_date
+        rows[25].save()
         login(client, facilitator)
         url = reverse("placements:list")
         forward, query = [], f"?sort={sort}"
