@@ -20,6 +20,7 @@ from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
     placements_manageable_by,
@@ -44,8 +45,7 @@ PAGE_SIZE = 25
 
 def _int_param(request: AuthenticatedHttpRequest, name: str) -> int | None:
     """A numeric GET parameter, or None when absent or malformed (the filter is ignored)."""
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_param(request.GET.get(name, ""))
 
 
 # --- Session log -----------------------------------------------------------------------

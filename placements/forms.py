@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
+from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
 from placements.models import (
@@ -122,10 +123,8 @@ class PlacementFilterForm(forms.Form):
 
 
 def _int_or_none(value) -> int | None:
-    """A raw id from the query string, or None for anything but plain ASCII digits."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
+    """A raw id from the query string, or None for anything else (ipcop.lib.params)."""
+    return id_param(value)
 
 
 def _find_student(value: str) -> Student:

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from ipcop.lib.params import id_param, page_param
+
 COUNT_LIMIT = 1000
 
 
@@ -45,18 +47,17 @@ def parse_cursor(value: str | None):
     if not value:
         return None
     key, _, pk = value.partition("_")
+    number = id_param(pk)
+    if number is None:
+        return None
     try:
-        return datetime.date.fromisoformat(key), int(pk)
+        return datetime.date.fromisoformat(key), number
     except ValueError:
         return None
 
 
 def positive_int(value: str | None, default: int = 1) -> int:
-    try:
-        number = int(value or default)
-    except ValueError:
-        return default
-    return number if number > 0 else default
+    return page_param(value, default)
 
 
 def _value(row, name: str):

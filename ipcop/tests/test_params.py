@@ -1,0 +1,55 @@
+"""Hostile numbers in query strings read as absent, never as a server error (issue 16's
+review: 20-digit cursors and page numbers overflowed bigint; "²" passed `isdigit()`)."""
+
+import pytest
+from django.urls import reverse
+
+from ipcop.lib.keyset import parse_cursor, positive_int
+from ipcop.lib.params import MAX_ID, id_param, page_param
+
+HOSTILE = ["99999999999999999999", "²", "٣", "-1", "0", "1e3", " 1", "1\x00", "", "x"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_ids_and_pages_read_as_absent(value):
+    assert id_param(value) is None
+    assert page_param(value) == 1
+    assert positive_int(value) == 1
+    assert parse_cursor(f"2026-01-01_{value}") is None
+
+
+def test_good_values_pass_within_bounds():
+    assert id_param("42") == 42
+    assert id_param(str(MAX_ID)) == MAX_ID
+    assert id_param(str(MAX_ID + 1)) is None
+    assert page_param("7") == 7
+    assert parse_cursor("9999-12-31_5") is not None  # a date PostgreSQL can compare
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    ["placements:list", "mentoring:session_list", "interviews:followup_list", "sites:list"],
+)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=2026-01-01_99999999999999999999&n=99999999999999999999",
+        "before=0001-01-01_1&n=²",
+        "after=9999-12-31_9223372036854775807",
+        "site=99999999999999999999&unit=²&program=٣&page=99999999999999999999",
+    ],
+)
+def test_lists_answer_hostile_query_strings(client, admin_user, name, query):
+    client.force_login(admin_user)
+    assert client.get(f"{reverse(name)}?{query}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_session_form_ignores_a_hostile_site_or_placement(client, admin_user):
+    client.force_login(admin_user)
+    for query in ("site=99999999999999999999", "placement=²", "site=٣"):
+        assert client.get(f"{reverse('mentoring:session_log')}?{query}").status_code in (
+            200,
+            302,
+        )
