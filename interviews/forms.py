@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from typing import cast
 
@@ -172,8 +172,17 @@ class ReportForm(forms.Form):
         if "site" in self.errors:
             self.fields["site"].widget.attrs["class"] += " is-invalid"
 
+    # The report's period: a date outside these is a typing slip, and the period's
+    # arithmetic (a year before, a day after) must stay within the dates Python holds.
+    EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value is not None and not self.EARLIEST <= value <= self.LATEST:
+                self.add_error(name, f"Give a date between {self.EARLIEST} and {self.LATEST}.")
+                data[name] = None
         today = timezone.localdate()
         data["end"] = data.get("end") or today
         data["start"] = data.get("start") or data["end"] - timedelta(days=365)

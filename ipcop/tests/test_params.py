@@ -53,3 +53,21 @@ def test_the_session_form_ignores_a_hostile_site_or_placement(client, admin_user
             200,
             302,
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=0001-01-01&end=0001-01-02",
+        "end=0001-01-01",
+        "start=9999-12-30&end=9999-12-31",
+        "end=9999-12-31",
+    ],
+)
+def test_the_report_refuses_dates_out_of_range_with_a_message(client, admin_user, query):
+    """The report's period in year 1 or 9999 overflowed Python's dates (a 500)."""
+    client.force_login(admin_user)
+    response = client.get(f"{reverse('interviews:report')}?{query}")
+    assert response.status_code == 200
+    assert "Give a date between 1900-01-01 and 2199-12-31." in response.content.decode()
