@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from functools import cached_property
 from typing import cast
@@ -15,20 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors.followups import DUE_FILTERS
-
-
-def _rendering_key(form: forms.Form) -> str:
-    """A digest of everything a form's fields render from: the submitted values, each
-    field's choices and the day (the errors follow from them). Templates cache the fields' HTML under
-    it, so a change of either renders them again: a few hundred sites through Django's
-    select templates cost more than the rest of the page."""
-    state: list[object] = [
-        (name, form.data.getlist(name) if hasattr(form.data, "getlist") else form.data.get(name))
-        for name in form.fields
-    ]
-    state += [getattr(field, "choices", None) for field in form.fields.values()]
-    state.append(timezone.localdate())  # the report's default period
-    return hashlib.sha256(repr(state).encode()).hexdigest()
+from ipcop.lib.forms import rendering_key
 
 
 class FollowUpFilterForm(forms.Form):
@@ -57,7 +43,7 @@ class FollowUpFilterForm(forms.Form):
 
     @cached_property
     def rendering_key(self) -> str:
-        return _rendering_key(self)
+        return rendering_key(self, timezone.localdate())  # the report's default period
 
 
 class ScheduleForm(forms.Form):
@@ -192,7 +178,7 @@ class ReportForm(forms.Form):
 
     @cached_property
     def rendering_key(self) -> str:
-        return _rendering_key(self)
+        return rendering_key(self, timezone.localdate())  # the report's default period
 
     def sites(self) -> dict[int, str]:
         """The sites the report covers (ids to names): the one chosen, or all offered."""

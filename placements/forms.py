@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from typing import cast
 
@@ -10,8 +9,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
 
+from ipcop.lib.forms import rendering_key
 from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
@@ -91,15 +90,7 @@ class PlacementFilterForm(forms.Form):
 
     @cached_property
     def rendering_key(self) -> str:
-        """A digest of everything the rendered fields depend on: the submitted values and
-        each field's choices (the errors follow from both). The template caches the
-        fields' HTML under it, so a change of either renders them again: a few hundred
-        options through Django's widget templates cost more than the rest of the page."""
-        state = [
-            (name, cast(QueryDict, self.data).getlist(name), getattr(field, "choices", None))
-            for name, field in self.fields.items()
-        ]
-        return hashlib.sha256(repr(state).encode()).hexdigest()
+        return rendering_key(self)
 
     @property
     def descending(self) -> bool:

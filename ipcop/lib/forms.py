@@ -1,5 +1,7 @@
 """Form helpers shared by the apps' views."""
 
+import hashlib
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -12,3 +14,22 @@ def attach_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def rendering_key(form: forms.BaseForm, *extra: object) -> str:
+    """A digest of everything a form's fields render from: the submitted values and each
+    field's choices (the errors follow from both), plus `extra` (e.g. the day a default
+    depends on). Templates cache the fields' HTML under it, so a change of any renders
+    them again: a few hundred options through Django's widget templates cost more than
+    the rest of a list page."""
+    data = form.data
+    state: list[object] = [
+        (
+            name,
+            data.getlist(name) if hasattr(data, "getlist") else data.get(name),
+            getattr(field, "choices", None),
+        )
+        for name, field in form.fields.items()
+    ]
+    state.extend(extra)
+    return hashlib.sha256(repr(state).encode()).hexdigest()
