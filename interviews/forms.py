@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import cast
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors.followups import DUE_FILTERS
+from ipcop.lib import dates
 from ipcop.lib.forms import rendering_key
 
 
@@ -158,16 +159,12 @@ class ReportForm(forms.Form):
         if "site" in self.errors:
             self.fields["site"].widget.attrs["class"] += " is-invalid"
 
-    # The report's period: a date outside these is a typing slip, and the period's
-    # arithmetic (a year before, a day after) must stay within the dates Python holds.
-    EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
-
     def clean(self):
         data = super().clean()
         for name in ("start", "end"):
             value = data.get(name)
-            if value is not None and not self.EARLIEST <= value <= self.LATEST:
-                self.add_error(name, f"Give a date between {self.EARLIEST} and {self.LATEST}.")
+            if value is not None and not dates.is_plausible(value):
+                self.add_error(name, f"Give a date between {dates.EARLIEST} and {dates.LATEST}.")
                 data[name] = None
         today = timezone.localdate()
         data["end"] = data.get("end") or today

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ipcop.lib.dates import validate_plausible_date
+
 
 class ThemeQuerySet(models.QuerySet):
     def active(self):
@@ -127,7 +129,7 @@ class FollowUp(models.Model):
     # Denormalised from the membership's CoP or the placement, so lists filter by site
     # with one index.
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="followups")
-    due_on = models.DateField()
+    due_on = models.DateField(validators=[validate_plausible_date])
     status = models.CharField(
         max_length=20, choices=FollowUpStatus.choices, default=FollowUpStatus.PENDING
     )
@@ -138,7 +140,7 @@ class FollowUp(models.Model):
         on_delete=models.PROTECT,
         related_name="interviews_to_conduct",
     )
-    scheduled_at = models.DateTimeField(null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True, validators=[validate_plausible_date])
     mode = models.CharField(max_length=20, choices=InterviewMode.choices, blank=True)
     location = models.CharField(
         "place or link", max_length=500, blank=True, help_text="A room, an address or a video link."
@@ -248,7 +250,7 @@ class InterviewRecord(models.Model):
     followup = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="record")
     consent_given = models.BooleanField(default=False)
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
-    conducted_on = models.DateField(null=True, blank=True)
+    conducted_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     notes = models.TextField(blank=True)
     themes = models.ManyToManyField(Theme, blank=True, related_name="records")
     recorded_by = models.ForeignKey(

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ipcop.lib.dates import validate_plausible_date
+
 from .triggers import counts_triggers
 
 if TYPE_CHECKING:
@@ -124,7 +126,7 @@ class MentoringSession(models.Model):
         related_name="logged_sessions",
         db_index=False,
     )
-    held_on = models.DateField()
+    held_on = models.DateField(validators=[validate_plausible_date])
     duration_minutes = models.PositiveSmallIntegerField()
     activity = models.CharField(max_length=30, choices=Activity.choices)
     domains = models.ManyToManyField(CompetencyDomain, blank=True, related_name="sessions")

@@ -7,6 +7,8 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 
+from ipcop.lib.dates import validate_plausible_date
+
 
 class Program(models.Model):
     """An education program of one profession at an institution."""
@@ -249,8 +251,8 @@ class Placement(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(validators=[validate_plausible_date])
+    end_date = models.DateField(validators=[validate_plausible_date])
     model = models.CharField(
         max_length=20, choices=PlacementModel.choices, default=PlacementModel.IP_MENTORING
     )
@@ -377,8 +379,8 @@ class Capacity(models.Model):
         "sites.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="capacities"
     )
     profession = models.ForeignKey("accounts.Profession", on_delete=models.PROTECT)
-    period_start = models.DateField()
-    period_end = models.DateField()
+    period_start = models.DateField(validators=[validate_plausible_date])
+    period_end = models.DateField(validators=[validate_plausible_date])
     places = models.PositiveSmallIntegerField()
 
     objects = CapacityQuerySet.as_manager()

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
+from ipcop.lib.dates import validate_plausible_date
+
 # A CoP with no meeting in this many days is flagged on its page and on the dashboard.
 MEETING_ATTENTION_DAYS = 60
 
@@ -164,7 +166,7 @@ class CommunityOfPractice(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="communities")
     name = models.CharField(max_length=200)
     focus = models.TextField(blank=True, help_text="What the community wants to improve.")
-    started_on = models.DateField()
+    started_on = models.DateField(validators=[validate_plausible_date])
     status = models.CharField(max_length=20, choices=CoPStatus.choices, default=CoPStatus.ACTIVE)
     facilitators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -279,8 +281,8 @@ class Membership(models.Model):
     role = models.CharField(
         max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
     )
-    joined_on = models.DateField()
-    left_on = models.DateField(null=True, blank=True)
+    joined_on = models.DateField(validators=[validate_plausible_date])
+    left_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
 
     objects = MembershipQuerySet.as_manager()
 
@@ -322,7 +324,7 @@ class Meeting(models.Model):
     community = models.ForeignKey(
         CommunityOfPractice, on_delete=models.CASCADE, related_name="meetings"
     )
-    held_on = models.DateField()
+    held_on = models.DateField(validators=[validate_plausible_date])
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     attendees = models.ManyToManyField(Membership, blank=True, related_name="meetings_attended")
     topics = models.TextField(blank=True)
@@ -408,8 +410,8 @@ class Initiative(models.Model):
     status = models.CharField(
         max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.IDEA
     )
-    started_on = models.DateField(null=True, blank=True)
-    ended_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    ended_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     outcome = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
