@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from interviews.cache import followups_changed
+from interviews.cache import followups_changed, records_changed
 from ipcop.admin import ModelAdmin, StackedInline, TabularInline, TriggerKeptAdmin
 
 from .models import (
@@ -19,6 +19,7 @@ from .models import (
 
 @admin.register(Theme)
 class ThemeAdmin(ModelAdmin):
+    data_versions = (records_changed,)
     list_display = ("name", "order", "is_active", "merged_into", "record_count")
     list_filter = ("is_active", ("merged_into", admin.EmptyFieldListFilter))
     list_select_related = ("merged_into",)
@@ -116,18 +117,8 @@ class FollowUpAdmin(ModelAdmin):
         ),
     )
 
-    # The lists' cached counts (interviews.cache) follow what the admin changes.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        followups_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        followups_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        followups_changed()
+    # The lists' cached counts and the report (interviews.cache) follow the admin's changes.
+    data_versions = (followups_changed, records_changed)
 
     @admin.display(description="follows")
     def follows(self, obj) -> str:
@@ -143,6 +134,7 @@ class QuoteInline(TabularInline):
 
 @admin.register(InterviewRecord)
 class InterviewRecordAdmin(ModelAdmin):
+    data_versions = (records_changed,)
     list_display = (
         "__str__",
         "participant",
@@ -183,6 +175,7 @@ class InterviewRecordAdmin(ModelAdmin):
 
 @admin.register(Quote)
 class QuoteAdmin(ModelAdmin):
+    data_versions = (records_changed,)
     list_display = ("__str__", "speaker_role", "theme", "may_publish", "site")
     list_filter = ("may_publish", "theme", "record__followup__site__zone")
     list_select_related = ("theme", "record__followup__site")

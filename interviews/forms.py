@@ -15,7 +15,7 @@ from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors.followups import DUE_FILTERS
 from ipcop.lib import dates
-from ipcop.lib.forms import rendering_key
+from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField, rendering_key
 
 
 class FollowUpFilterForm(forms.Form):
@@ -48,7 +48,7 @@ class FollowUpFilterForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    interviewer = forms.ModelChoiceField(
+    interviewer: ModelChoiceField[User] = ModelChoiceField(
         queryset=User.objects.filter(is_active=True)
         .filter(Q(is_facilitator=True) | Q(is_staff=True))
         .order_by("full_name"),
@@ -94,7 +94,7 @@ class InterviewRecordForm(forms.Form):
         label="Interview date", widget=forms.DateInput(attrs={"type": "date"})
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False)
-    themes = forms.ModelMultipleChoiceField(
+    themes: ModelMultipleChoiceField[Theme] = ModelMultipleChoiceField(
         queryset=Theme.objects.active(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -113,7 +113,7 @@ class QuoteForm(forms.Form):
     speaker_role = forms.CharField(
         label="Speaker's role", max_length=120, help_text='For example "Nurse preceptor".'
     )
-    theme = forms.ModelChoiceField(
+    theme: ModelChoiceField[Theme] = ModelChoiceField(
         queryset=Theme.objects.active(), required=False, empty_label="No theme"
     )
     may_publish = forms.BooleanField(
@@ -127,15 +127,13 @@ class ThemeForm(forms.Form):
 
 
 class ThemeMergeForm(forms.Form):
-    target: forms.ModelChoiceField[Theme] = forms.ModelChoiceField(
-        queryset=None, label="Merge into"
-    )
+    target: ModelChoiceField[Theme] = ModelChoiceField(queryset=None, label="Merge into")
 
     def __init__(self, *args, theme: Theme, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(
-            forms.ModelChoiceField, self.fields["target"]
-        ).queryset = Theme.objects.active().exclude(pk=theme.pk)
+        cast(ModelChoiceField, self.fields["target"]).queryset = Theme.objects.active().exclude(
+            pk=theme.pk
+        )
 
 
 class ReportForm(forms.Form):

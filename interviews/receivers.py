@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import person_erased
-from interviews.cache import followups_changed
+from interviews.cache import followups_changed, records_changed
 from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
 from interviews.services import followup_for_membership, followup_for_placement
 from placements.signals import placement_activated
@@ -31,6 +31,7 @@ def erase_person(sender, *, person, **kwargs) -> None:
     calendar feeds stop."""
     records = InterviewRecord.objects.filter(followup__participant=person)
     Quote.objects.filter(record__in=records).delete()
+    records_changed()
     records.exclude(notes="").update(notes="")
     Reminder.objects.filter(recipient=person, sent_at__isnull=True).delete()
     CalendarFeed.objects.filter(owner=person, revoked_at__isnull=True).update(

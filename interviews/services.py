@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
 from interviews import ics
-from interviews.cache import followups_changed
+from interviews.cache import followups_changed, records_changed
 from interviews.models import (
     CalendarFeed,
     FollowUp,
@@ -475,6 +475,7 @@ def interview_consent_record(*, followup: FollowUp, consent_given: bool, by) -> 
     record.save()
     if not consent_given and followup.is_open:
         _close(followup, FollowUpStatus.DECLINED)
+    records_changed()
     return record
 
 
@@ -506,6 +507,7 @@ def interview_record_save(
     record.themes.set(themes)
     if followup.is_open:
         _close(followup, FollowUpStatus.COMPLETED)
+    records_changed()
     return record
 
 
@@ -527,6 +529,7 @@ def quote_add(
     )
     quote.full_clean()
     quote.save()
+    records_changed()
     return quote
 
 
@@ -534,6 +537,7 @@ def quote_add(
 def quote_delete(*, quote: Quote) -> None:
     """Remove a quote from a record."""
     quote.delete()
+    records_changed()
 
 
 # --- The codebook ----------------------------------------------------------------------
@@ -568,6 +572,7 @@ def theme_rename(*, theme: Theme, name: str, description: str | None = None) -> 
         theme.description = description.strip()
     theme.full_clean()
     theme.save()
+    records_changed()
     return theme
 
 
@@ -596,6 +601,7 @@ def theme_merge(*, source: Theme, target: Theme) -> Theme:
     source.is_active = False
     source.full_clean()
     source.save()
+    records_changed()
     return target
 
 

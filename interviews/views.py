@@ -36,7 +36,7 @@ from interviews.models import CalendarFeed, FollowUp, Quote, Theme
 from interviews.selectors.followups import calendar_followups, followup_counts, followup_page
 from interviews.selectors.report import (
     OutcomesReport,
-    outcomes_report,
+    outcomes_report_cached,
     outcomes_report_rows,
     report_site_choices,
 )
@@ -411,7 +411,7 @@ def _report(request: AuthenticatedHttpRequest) -> tuple[ReportForm, OutcomesRepo
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
-    return form, outcomes_report(sites=form.sites(), start=data["start"], end=data["end"])
+    return form, outcomes_report_cached(sites=form.sites(), start=data["start"], end=data["end"])
 
 
 @require_GET

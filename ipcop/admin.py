@@ -6,6 +6,8 @@ its site). A select, an autocomplete widget's selected values or a filter render
 related rows in the choice queryset's one query.
 """
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.db.models import Model
 
@@ -84,7 +86,31 @@ class AuditedAdminMixin:
         super().delete_queryset(request, queryset)
 
 
-class ModelAdmin(AuditedAdminMixin, RelatedChoicesMixin, admin.ModelAdmin):
+class DataVersionAdminMixin:
+    """An admin change shows in cached reads at once, as a service's does: after a save
+    or a delete, the admin bumps each data version in `data_versions` (the `..._changed`
+    functions of the apps' cache modules, ipcop.lib.cache)."""
+
+    data_versions: tuple[Callable[[], None], ...] = ()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._data_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._data_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        self._data_changed()
+
+    def _data_changed(self) -> None:
+        for changed in self.data_versions:
+            changed()
+
+
+class ModelAdmin(DataVersionAdminMixin, AuditedAdminMixin, RelatedChoicesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # Autocomplete results and change-page titles render __str__ from this queryset.
         qs = super().get_queryset(request)

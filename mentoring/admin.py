@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline, TriggerKeptAdmin
+from mentoring.cache import sessions_changed
 
 from .models import (
     CompetencyDomain,
@@ -98,6 +99,7 @@ class SessionProfessionalInline(TabularInline):
 
 @admin.register(MentoringSession)
 class MentoringSessionAdmin(ModelAdmin):
+    data_versions = (sessions_changed,)
     list_display = ("held_on", "activity", "site", "logged_by", "duration_minutes")
     list_filter = ("activity", "site__zone")
     list_select_related = ("site", "logged_by")
@@ -122,6 +124,7 @@ class MentoringSessionAdmin(ModelAdmin):
 
 @admin.register(SessionStudent)
 class SessionStudentAdmin(ModelAdmin):
+    data_versions = (sessions_changed,)
     list_display = ("student", "session", "held_on", "site", "reflected_at")
     list_filter = ("session__activity", "session__site__zone")
     list_select_related = (
@@ -144,6 +147,7 @@ class SessionStudentAdmin(ModelAdmin):
 
 @admin.register(SessionProfessional)
 class SessionProfessionalAdmin(ModelAdmin):
+    data_versions = (sessions_changed,)
     list_display = ("person", "profession", "session", "held_on", "site")
     list_filter = ("profession", "session__activity", "session__site__zone")
     list_select_related = ("person", "profession", "session__site")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.utils import timezone
 
+from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField
+
 from .models import Activity
 
 if TYPE_CHECKING:
@@ -25,17 +27,17 @@ DURATION_CHOICES = [
 ]
 
 
-class PersonChoiceField(forms.ModelMultipleChoiceField):
+class PersonChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.full_name or obj.email} — {obj.profession}"
 
 
-class StudentChoiceField(forms.ModelMultipleChoiceField):
+class StudentChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.user.full_name or obj.user.email} ({obj.program.profession})"
 
 
-class DomainChoiceField(forms.ModelMultipleChoiceField):
+class DomainChoiceField(ModelMultipleChoiceField):
     show_framework = False
 
     def label_from_instance(self, obj):
@@ -80,7 +82,8 @@ class SessionForm(forms.Form):
         self.fields["students"].queryset = students
         self.fields["professionals"].queryset = professionals
         self.fields["domains"].queryset = domains
-        frameworks = {d.framework_id for d in domains}
+        # Read through the field's own queryset, whose rows the rendering then reuses.
+        frameworks = {d.framework_id for d in self.fields["domains"].queryset}
         self.fields["domains"].show_framework = len(frameworks) > 1
         # A duration logged earlier that is not in the list stays selectable when editing.
         if duration and duration not in dict(DURATION_CHOICES):
@@ -89,7 +92,7 @@ class SessionForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    primary: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+    primary: ModelChoiceField[User] = ModelChoiceField(
         label="Primary preceptor", queryset=None, empty_label="— choose —"
     )
     mentors = PersonChoiceField(

@@ -78,14 +78,16 @@ def site_staff(site: Site, also: QuerySet[User] | None = None) -> QuerySet[User]
     """Professionals at a site: current members of its CoPs and mentors of its placements,
     with a profession recorded (who can be marked present at a session or join a team);
     `also` adds people to the list (those already recorded on a session being edited)."""
-    members = Membership.objects.filter(community__site=site, left_on__isnull=True).values("person")
-    mentors = MentorAssignment.objects.filter(placement__site=site).values("mentor")
-    condition = Q(pk__in=members) | Q(pk__in=mentors)
+    members = Membership.objects.filter(community__site=site, left_on__isnull=True)
+    mentors = MentorAssignment.objects.filter(placement__site=site)
+    ids = members.order_by().values_list("person").union(mentors.order_by().values_list("mentor"))
     if also is not None:
-        condition |= Q(pk__in=also.values("pk"))
+        ids = ids.union(also.order_by().values_list("pk"))
+    # The ids are read first: a site has tens of them, and the planner, which cannot know
+    # that, would otherwise scan every account to join them.
     return (
         User.objects.filter(is_active=True, profession__isnull=False)
-        .filter(condition)
+        .filter(pk__in=[pk for (pk,) in ids])
         .select_related("profession")
         .order_by("full_name", "pk")
     )

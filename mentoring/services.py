@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
+from mentoring.cache import sessions_changed
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Site
 
@@ -315,6 +316,7 @@ def session_log(
     session.save()
     session.domains.set(domains)
     _write_attendance(session=session, placements=placements, professionals=people)
+    sessions_changed()
     return session
 
 
@@ -353,6 +355,7 @@ def session_update(
     session.save()
     session.domains.set(domains)
     _write_attendance(session=session, placements=placements, professionals=people)
+    sessions_changed()
     return session
 
 
@@ -361,6 +364,7 @@ def session_delete(*, session: MentoringSession) -> None:
     """Delete a session and its attendance (who may: as for `session_update`)."""
     _lock_counts_of(session.site_id)
     session.delete()
+    sessions_changed()
 
 
 def session_reflect(*, attendance: SessionStudent, by: User, reflection: str) -> SessionStudent:

@@ -6,6 +6,7 @@ from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline
 from mentoring.models import MentorAssignment
+from placements.cache import placements_changed
 
 from .models import Capacity, Placement, PlacementStatus, PlacementStatusChange, Program, Student
 from .services import placement_transition
@@ -82,6 +83,7 @@ class PlacementStatusChangeInline(TabularInline):
 
 @admin.register(Placement)
 class PlacementAdmin(ModelAdmin):
+    data_versions = (placements_changed,)
     list_display = (
         "student",
         "profession",

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from ipcop.lib.forms import rendering_key
+from ipcop.lib.forms import ModelChoiceField, rendering_key
 from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from placements.importers import COLUMNS, KINDS, MAX_BYTES
@@ -130,7 +130,7 @@ def _find_student(value: str) -> Student:
     return found[0]
 
 
-class _UnitChoiceField(forms.ModelChoiceField):
+class _UnitChoiceField(ModelChoiceField):
     """Units of several sites: each option names its site."""
 
     def label_from_instance(self, obj: Unit) -> str:
@@ -143,7 +143,7 @@ class PlacementForm(forms.Form):
     student = forms.CharField(
         help_text="The student's email address or student number.", max_length=254
     )
-    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None)
+    site: ModelChoiceField[Site] = ModelChoiceField(queryset=None)
     unit = _UnitChoiceField(queryset=None, required=False)
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
@@ -173,8 +173,8 @@ class PlacementForm(forms.Form):
         if placement is not None:
             del self.fields["student"]
         sites = sites_facilitated_by(user)
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
-        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+        cast(ModelChoiceField, self.fields["site"]).queryset = sites
+        cast(ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
             site__in=sites
         ).select_related("site")
 

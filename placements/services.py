@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from accounts.identifiers import normalise_email
+from placements.cache import placements_changed
 from placements.models import (
     PLACEMENT_TRANSITIONS,
     Capacity,
@@ -224,6 +225,7 @@ def placement_create(
     _record_change(
         placement, from_status="", to_status=PlacementStatus.REQUESTED, changed_by=created_by
     )
+    placements_changed()
     return placement
 
 
@@ -270,6 +272,7 @@ def placement_update(
     if moved and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
         _check_capacity(placement)
     placement.save()
+    placements_changed()
     return placement
 
 
@@ -304,6 +307,7 @@ def placement_transition(
         placement_activated.send(sender=Placement, placement=current)
     placement.status = current.status
     placement.updated_at = current.updated_at
+    placements_changed()
     return current
 
 

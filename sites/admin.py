@@ -13,17 +13,7 @@ class SitesDataAdmin(ModelAdmin):
     """An admin change to the sites data shows on the home panels at once, as a service's
     does (sites.cache): the panels' cached part is read again."""
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        activity_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        activity_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        activity_changed()
+    data_versions = (activity_changed,)
 
 
 class UnitInline(TabularInline):

@@ -8,6 +8,7 @@ from typing import cast
 from django import forms
 
 from accounts.models import Profession, User
+from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField
 from sites.models import (
     CommunityOfPractice,
     HealthZone,
@@ -25,12 +26,12 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.full_name or obj.email} — {obj.email}"
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.full_name or obj.email} — {obj.email}"
 
@@ -89,7 +90,7 @@ class SiteForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         cast(
-            forms.ModelMultipleChoiceField, self.fields["facilitators"]
+            ModelMultipleChoiceField, self.fields["facilitators"]
         ).queryset = _facilitator_choices()
 
 
@@ -124,7 +125,7 @@ class CommunityForm(ParseOnlyModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         cast(
-            forms.ModelMultipleChoiceField, self.fields["facilitators"]
+            ModelMultipleChoiceField, self.fields["facilitators"]
         ).queryset = _facilitator_choices()
 
 
@@ -137,7 +138,7 @@ class MembershipAddForm(forms.Form):
             "one: a membership is kept as history) or cannot be added."
         },
     )
-    profession = forms.ModelChoiceField(
+    profession: ModelChoiceField[Profession] = ModelChoiceField(
         queryset=Profession.objects.all(),
         required=False,
         empty_label="The person's own profession",
@@ -151,7 +152,7 @@ class MembershipAddForm(forms.Form):
         # Current members are left out of the choices (former members may rejoin);
         # membership_add refuses a duplicate too, for callers other than this form.
         current = Membership.objects.filter(community=community, left_on__isnull=True)
-        cast(forms.ModelChoiceField, self.fields["person"]).queryset = (
+        cast(ModelChoiceField, self.fields["person"]).queryset = (
             User.objects.filter(is_active=True)
             .exclude(pk__in=current.values("person"))
             .select_related("profession")
@@ -163,7 +164,7 @@ class MembershipEndForm(forms.Form):
     left_on = forms.DateField(label="Left on", widget=DateInput())
 
 
-class AttendeeChoiceField(forms.ModelMultipleChoiceField):
+class AttendeeChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         label = f"{obj.person} ({obj.profession})"
         return label if obj.left_on is None else f"{label} — left {obj.left_on:%Y-%m-%d}"
@@ -191,7 +192,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, community: CommunityOfPractice, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelMultipleChoiceField, self.fields["attendees"]).queryset = (
+        cast(ModelMultipleChoiceField, self.fields["attendees"]).queryset = (
             Membership.objects.filter(community=community)
             .select_related("person", "profession")
             .order_by("left_on", "person__full_name")

@@ -6,14 +6,17 @@ the students' exposure is read from the counts mentoring keeps per site and stud
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from interviews.cache import followups_version, records_version
 from interviews.models import (
     OPEN_FOLLOWUP_STATUSES,
     FollowUp,
@@ -21,8 +24,11 @@ from interviews.models import (
     InterviewRecord,
     Quote,
 )
+from mentoring.cache import sessions_version
 from mentoring.models import SessionStudent, StudentSiteDomain, StudentSiteProfession
+from placements.cache import placements_version
 from placements.models import Placement, PlacementModel, PlacementStatus
+from sites.cache import activity_version
 from sites.models import (
     CommunityOfPractice,
     CoPStatus,
@@ -32,9 +38,6 @@ from sites.models import (
     Membership,
     Site,
 )
-
-if TYPE_CHECKING:
-    pass
 
 COMMUNITIES_SHOWN = 100
 
@@ -349,6 +352,32 @@ def outcomes_report(*, sites: dict[int, str], start: date, end: date) -> Outcome
     else:
         _initiatives(report, ids)  # the empty table of themes and statuses
         _followups(report, ids)
+    return report
+
+
+# Entries also expire, for writes that reach none of the versions (a bulk SQL fix).
+REPORT_CACHE_SECONDS = 600
+
+
+def outcomes_report_cached(*, sites: dict[int, str], start: date, end: date) -> OutcomesReport:
+    """`outcomes_report`, cached under the versions of every kind of data it reads: a
+    report over a zone's hundred sites aggregates a year of their placements and
+    mentoring counts, and people open the same report again far more often than the
+    data under it changes. Any service (or admin) change to CoPs, placements, sessions,
+    follow-ups or interviews bumps a version, so the next read computes it afresh."""
+    versions = (
+        activity_version(),
+        placements_version(),
+        sessions_version(),
+        followups_version(),
+        records_version(),
+    )
+    scope = hashlib.sha256(repr(sorted(sites.items())).encode()).hexdigest()[:32]
+    key = f"interviews:report:{scope}:{start}:{end}:" + ":".join(map(str, versions))
+    report = cache.get(key)
+    if report is None:
+        report = outcomes_report(sites=sites, start=start, end=end)
+        cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
 
 

@@ -1,9 +1,11 @@
 """Form helpers shared by the apps' views."""
 
 import hashlib
+from typing import Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
 
 def attach_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
@@ -33,3 +35,32 @@ def rendering_key(form: forms.BaseForm, *extra: object) -> str:
     ]
     state.extend(extra)
     return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+class ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices of a model choice field, read by one ordinary query that the field's
+    queryset keeps for the request. Django's own iterator reads them through
+    `QuerySet.iterator()`, a server-side cursor that PostgreSQL, outside a transaction,
+    must hold open (DECLARE ... WITH HOLD) and that runs again each time the choices are
+    read (validation, then rendering): a choice list is a few dozen rows, not a stream."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+class ModelChoiceField(forms.ModelChoiceField, Generic[_M]):
+    """The project's model choice field (ruff's banned-api points here from Django's)."""
+
+    iterator = ListedChoiceIterator
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField, Generic[_M]):
+    """The project's model multiple choice field (see ModelChoiceField)."""
+
+    iterator = ListedChoiceIterator

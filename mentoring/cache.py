@@ -1,0 +1,9 @@
+"""The version of the mentoring-session data that cached reads depend on (the outcomes
+report, interviews.selectors.report). The services that log, change or delete sessions
+bump it when their transaction commits, and so does the admin."""
+
+from ipcop.lib.cache import DataVersion
+
+_SESSIONS = DataVersion("mentoring:sessions-version")
+sessions_version = _SESSIONS.current
+sessions_changed = _SESSIONS.changed
