@@ -56,6 +56,7 @@ FILTER_PAGES = [
     "placements:list", "placements:export", "interviews:followup_list", "interviews:report",
     "interviews:report_csv", "mentoring:session_list", "mentoring:recognition", "sites:list",
     "sites:cop_list", "mentoring:learning_record", "placements:capacity_list",
+    "sites:member_add", "sites:member_candidates",
 ]  # fmt: skip
 FILTER_FIELDS = ["site", "unit", "program", "profession", "status", "model", "start_from",
                  "start_to", "q", "due", "start", "end", "page", "sort", "zone", "kind"]  # fmt: skip
