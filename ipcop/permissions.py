@@ -348,11 +348,33 @@ def site_choices_for(user: User) -> list[tuple[int, str]]:
 # --- People (owned by the accounts app) ---------------------------------------------------
 
 
+def _people_linked_to_sites(sites) -> QuerySet:
+    """The ids of the people linked to `sites` (site ids: a list, or a `.values()`
+    subquery): the sites' facilitators; the facilitators and members (current or past) of
+    their CoPs; and, through the placements there that were not cancelled, the students
+    placed, their mentors and their site contacts. The one definition of "linked to a
+    site", for invitations and for the people a CoP offers as members.
+
+    A UNION of id sets, each read from its own index: an OR of them, as a filter on
+    accounts, would test every account of the province against each set."""
+    placements = Placement.objects.filter(site__in=sites).exclude(status=PlacementStatus.CANCELLED)
+    parts = [
+        Site.facilitators.through.objects.filter(site__in=sites).values("user"),
+        CommunityOfPractice.facilitators.through.objects.filter(
+            communityofpractice__site__in=sites
+        ).values("user"),
+        Membership.objects.filter(community__site__in=sites).values("person"),
+        placements.values("student__user"),
+        placements.filter(contact__isnull=False).values("contact"),
+        MentorAssignment.objects.filter(placement__in=placements.values("pk")).values("mentor"),
+    ]
+    return parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
+
+
 def people_invitable_by(user: User) -> QuerySet[User]:
     """Active people a person may send an invitation (a link to set a first password) to:
-    anyone for admins; for facilitators, the people linked to their sites (students placed
-    there, their mentors and site contacts, members of the CoPs there, the sites'
-    facilitators); nobody for other roles."""
+    anyone for admins; for facilitators, the people linked to their sites
+    (`_people_linked_to_sites`); nobody for other roles."""
     from django.contrib.auth import get_user_model
 
     people = get_user_model().objects
@@ -362,13 +384,21 @@ def people_invitable_by(user: User) -> QuerySet[User]:
         return people.filter(is_active=True)
     if not has_role(user, "facilitator"):
         return people.none()
-    sites = _facilitated_site_ids(user)
-    placements = Placement.objects.filter(site__in=sites)
-    linked = (
-        Q(pk__in=placements.values("student__user"))
-        | Q(pk__in=placements.filter(contact__isnull=False).values("contact"))
-        | Q(pk__in=MentorAssignment.objects.filter(placement__site__in=sites).values("mentor"))
-        | Q(pk__in=Membership.objects.filter(community__site__in=sites).values("person"))
-        | Q(pk__in=Site.facilitators.through.objects.filter(site__in=sites).values("user"))
+    linked = _people_linked_to_sites(_facilitated_site_ids(user))
+    return people.filter(pk__in=linked, is_active=True)
+
+
+def people_offerable_as_members(community: CommunityOfPractice) -> QuerySet[User]:
+    """The people a CoP's "Add member" page may list and its search may find: active
+    accounts linked to the CoP's site (`_people_linked_to_sites`) that are not current
+    members of this CoP (former members may rejoin). Nobody else is ever listed, not even
+    for admins: anyone else is added by their exact email only (sites.forms.
+    MembershipAddForm). Callers fetch `community` through `communities_manageable_by`."""
+    from django.contrib.auth import get_user_model
+
+    current = Membership.objects.filter(community=community, left_on__isnull=True)
+    return (
+        get_user_model()
+        .objects.filter(pk__in=_people_linked_to_sites([community.site_id]), is_active=True)
+        .exclude(pk__in=current.values("person"))
     )
-    return people.filter(linked, is_active=True)

@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
+from accounts.forms import EmailIdentifierField
 from accounts.models import Profession, User
-from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField
+from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField, attach_service_errors
 from sites.models import (
     CommunityOfPractice,
     HealthZone,
@@ -24,11 +27,6 @@ from sites.models import (
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-class PersonChoiceField(ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return f"{obj.full_name or obj.email} — {obj.email}"
 
 
 class PeopleChoiceField(ModelMultipleChoiceField):
@@ -129,14 +127,51 @@ class CommunityForm(ParseOnlyModelForm):
         ).queryset = _facilitator_choices()
 
 
+MEMBER_SEARCH_MIN_LENGTH = 2
+NO_ACCOUNT_WITH_EMAIL = "No active account with that exact email."
+
+
+class MemberSearchForm(forms.Form):
+    """The add-member page's search, and its type-ahead's: a name or an email (or part of
+    one), among the people the CoP may offer. Bad input is refused with a message."""
+
+    q = forms.CharField(
+        label="Name or email",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Search with at most %(limit_value)d characters."},
+    )
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"]
+        if 0 < len(q) < MEMBER_SEARCH_MIN_LENGTH:
+            raise ValidationError(f"Type at least {MEMBER_SEARCH_MIN_LENGTH} characters.")
+        return q
+
+
 class MembershipAddForm(forms.Form):
-    person = PersonChoiceField(
+    """Who joins: one of the people the CoP may offer (`person`, whose choices are the
+    page's search results), or anyone else with an active account by their exact email
+    (`email`; no match reveals nothing about other addresses). `cleaned_data["member"]`
+    is the person either way."""
+
+    person: ModelChoiceField[User] = ModelChoiceField(
+        label="Person linked to the site",
         queryset=User.objects.none(),
-        help_text="People who are not yet members of this community.",
+        required=False,
+        empty_label="Choose a person",
+        help_text="The people the search above found, by name.",
         error_messages={
-            "invalid_choice": "This person is already a member of this community (or was "
-            "one: a membership is kept as history) or cannot be added."
+            "invalid_choice": "This person is already a member of this community or is not "
+            "linked to the site: choose one of the people listed, or give the exact email "
+            "of anyone else."
         },
+    )
+    email = EmailIdentifierField(
+        label="Or anyone else, by exact email",
+        required=False,
+        max_length=254,
+        help_text="An active account whose email address is exactly this one.",
     )
     profession: ModelChoiceField[Profession] = ModelChoiceField(
         queryset=Profession.objects.all(),
@@ -147,17 +182,82 @@ class MembershipAddForm(forms.Form):
     role = forms.ChoiceField(label="Role in the community", choices=MembershipRole.choices)
     joined_on = forms.DateField(label="Joined on", widget=DateInput())
 
-    def __init__(self, *args, community: CommunityOfPractice, **kwargs):
+    def __init__(self, *args, people: QuerySet[User], **kwargs):
         super().__init__(*args, **kwargs)
-        # Current members are left out of the choices (former members may rejoin);
-        # membership_add refuses a duplicate too, for callers other than this form.
-        current = Membership.objects.filter(community=community, left_on__isnull=True)
-        cast(ModelChoiceField, self.fields["person"]).queryset = (
-            User.objects.filter(is_active=True)
-            .exclude(pk__in=current.values("person"))
-            .select_related("profession")
-            .order_by("full_name")
-        )
+        # Validation accepts any of `people` (ipcop.permissions.people_offerable_as_members:
+        # the type-ahead may choose one the page did not list); the page lists only the
+        # search's results (`offer`), never the whole set.
+        person = cast(ModelChoiceField, self.fields["person"])
+        person.queryset = people.select_related("profession")
+        self.offer([])
+
+    def offer(self, people: list[dict]) -> None:
+        """List `people` (sites.selectors.member_candidates rows) as the choices of
+        `person`, and the person already chosen, if any."""
+        chosen = getattr(self, "cleaned_data", {}).get("person")
+        choices = [
+            (row["pk"], candidate_label(row["full_name"], row["email"], row["profession__name"]))
+            for row in people
+        ]
+        if chosen is not None and chosen.pk not in {row["pk"] for row in people}:
+            profession = chosen.profession.name if chosen.profession else ""
+            choices.insert(
+                0, (chosen.pk, candidate_label(chosen.full_name, chosen.email, profession))
+            )
+        widget = cast(forms.Select, self.fields["person"].widget)
+        widget.choices = [("", "Choose a person"), *choices]
+
+    def clean(self):
+        data = super().clean()
+        if "person" in self.errors or "email" in self.errors:
+            return data
+        person, email = data.get("person"), data.get("email")
+        if person and email:
+            self.add_error("email", "Choose a person from the list or give an email, not both.")
+        elif email:
+            # The exact, normalised address (EmailIdentifierField): never a partial match.
+            data["member"] = (
+                User.objects.filter(email=email, is_active=True)
+                .select_related("profession")
+                .first()
+            )
+            if data["member"] is None:
+                self.add_error("email", NO_ACCOUNT_WITH_EMAIL)
+        elif person:
+            data["member"] = person
+        else:
+            self.add_error(
+                "person", "Choose a person linked to the site, or give the exact email of "
+                "anyone else."
+            )  # fmt: skip
+        return data
+
+    def membership(self) -> dict:
+        """The keyword arguments of sites.services.membership_add."""
+        data = self.cleaned_data
+        return {
+            "person": data["member"],
+            "profession": data["profession"],
+            "role": data["role"],
+            "joined_on": data["joined_on"],
+        }
+
+    def attach_service_errors(self, error: ValidationError) -> None:
+        """A service's errors about the person go next to the field that named them."""
+        if self.cleaned_data.get("email") and hasattr(error, "error_dict"):
+            error = ValidationError(
+                {
+                    ("email" if field == "person" else field): errors
+                    for field, errors in error.error_dict.items()
+                }
+            )
+        attach_service_errors(self, error)
+
+
+def candidate_label(full_name: str, email: str, profession: str | None) -> str:
+    """How the add-member page names a person it offers: "Name — email (Profession)"."""
+    label = f"{full_name or email} — {email}"
+    return f"{label} ({profession})" if profession else label
 
 
 class MembershipEndForm(forms.Form):

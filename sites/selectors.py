@@ -6,7 +6,7 @@ row's foreign key, a column `.only()` leaves out, which costs a query per row.""
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from sites.models import (
     CommunityOfPractice,
@@ -92,6 +92,20 @@ def cop_memberships(community: CommunityOfPractice) -> QuerySet[Membership]:
             "profession__name",
         )
         .order_by(F("left_on").asc(nulls_first=True), "person__full_name", "pk")
+    )
+
+
+def member_candidates(people: QuerySet, *, q: str = "", limit: int) -> list[dict]:
+    """Up to `limit` of `people` (ipcop.permissions.people_offerable_as_members) by name,
+    those whose name or email holds every word of `q` when one is given: the add-member
+    page's choices and its search's answers. Each is a dict of `pk`, `full_name`,
+    `email` and `profession__name`: one query, whatever the number of people."""
+    for word in q.split()[:5]:  # a few words narrow enough; more only cost the query
+        people = people.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
+    return list(
+        people.order_by("full_name", "pk").values("pk", "full_name", "email", "profession__name")[
+            :limit
+        ]
     )
 
 

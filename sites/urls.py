@@ -16,6 +16,7 @@ urlpatterns = [
     path("cops/<int:pk>/", views.cop_detail, name="cop_detail"),
     path("cops/<int:pk>/edit/", views.cop_edit, name="cop_edit"),
     path("cops/<int:pk>/members/new/", views.member_add, name="member_add"),
+    path("cops/<int:pk>/members/candidates/", views.member_candidates, name="member_candidates"),
     path("members/<int:pk>/end/", views.member_end, name="member_end"),
     path("cops/<int:pk>/meetings/new/", views.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),

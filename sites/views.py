@@ -11,10 +11,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -22,6 +23,7 @@ from ipcop.lib.forms import attach_service_errors
 from ipcop.permissions import (
     communities_manageable_by,
     communities_visible_to,
+    people_offerable_as_members,
     require_role,
     sites_facilitated_by,
     sites_visible_to,
@@ -380,29 +382,80 @@ def cop_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Members -----------------------------------------------------------------------------
 
 
+# The add-member page lists, and its search answers, this many people at most.
+MEMBER_CANDIDATES_SHOWN = 20
+
+
 @require_http_methods(["GET", "POST"])
 def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Add a member: one of the people linked to the CoP's site, listed by a search
+    (served without JavaScript; static/js/member-search.js turns it into a type-ahead over
+    `member_candidates`), or anyone else by their exact email."""
     community = _community_to_manage(request, pk)
+    people = people_offerable_as_members(community)
     form = forms.MembershipAddForm(
-        request.POST or None, community=community, initial={"joined_on": timezone.localdate()}
+        request.POST or None, people=people, initial={"joined_on": timezone.localdate()}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_add(community=community, **form.cleaned_data)
+            membership = services.membership_add(community=community, **form.membership())
         except ValidationError as error:
-            attach_service_errors(form, error)
+            form.attach_service_errors(error)
         else:
             messages.success(request, f"{membership.person} joined {community}.")
             return redirect("sites:cop_detail", pk=community.pk)
+    search = forms.MemberSearchForm(request.GET if "q" in request.GET else None)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
+    # No search yet lists the first people by name; a refused one lists nobody.
+    found = (
+        []
+        if search.errors
+        else selectors.member_candidates(people, q=q, limit=MEMBER_CANDIDATES_SHOWN + 1)
+    )
+    listed = found[:MEMBER_CANDIDATES_SHOWN]
+    form.offer(listed)
     return render(
         request,
-        "sites/form_page.html",
+        "sites/member_add.html",
         {
+            "community": community,
             "form": form,
-            "title": f"Add a member to {community}",
-            "cancel_url": reverse("sites:cop_detail", args=[pk]),
+            "search": search,
+            "q": q,
+            "found": len(listed),
+            "more": len(found) > MEMBER_CANDIDATES_SHOWN,
+            "shown": MEMBER_CANDIDATES_SHOWN,
+            "min_length": forms.MEMBER_SEARCH_MIN_LENGTH,
         },
     )
+
+
+@never_cache
+@require_GET
+def member_candidates(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
+    """The add-member page's type-ahead: up to MEMBER_CANDIDATES_SHOWN of the people the
+    CoP may offer whose name or email holds `q` (at least 2 characters), as JSON. The
+    same access as adding a member: 403 for a reader of the CoP, 404 for anyone else."""
+    community = _community_to_manage(request, pk)
+    search = forms.MemberSearchForm(request.GET)
+    if not search.is_valid():
+        error = " ".join(str(message) for message in search.errors["q"])
+        return JsonResponse({"results": [], "error": error}, status=400)
+    q = search.cleaned_data["q"]
+    if not q:
+        return JsonResponse({"results": []})
+    found = selectors.member_candidates(
+        people_offerable_as_members(community), q=q, limit=MEMBER_CANDIDATES_SHOWN + 1
+    )
+    results = [
+        {
+            "id": row["pk"],
+            "name": row["full_name"] or row["email"],
+            "label": forms.candidate_label(row["full_name"], row["email"], row["profession__name"]),
+        }
+        for row in found[:MEMBER_CANDIDATES_SHOWN]
+    ]
+    return JsonResponse({"results": results, "more": len(found) > MEMBER_CANDIDATES_SHOWN})
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,7 +15,7 @@ from accounts.tests.factories import UserFactory
 from ipcop.permissions import people_invitable_by
 from placements.services import student_enrol
 from placements.tests.factories import PlacementFactory, ProgramFactory
-from sites.tests.factories import SiteFactory
+from sites.tests.factories import CommunityOfPracticeFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +234,17 @@ def test_facilitators_may_invite_the_people_of_their_sites_only(placed, admin):
     assert elsewhere not in people_invitable_by(facilitator)
     assert elsewhere in people_invitable_by(admin)
     assert not people_invitable_by(UserFactory(preceptor=True)).exists()
+
+
+def test_a_cancelled_placement_links_nobody_a_cops_facilitator_is_linked(placed):
+    facilitator, here, _ = placed
+    site = facilitator.facilitated_sites.get()
+    cancelled = PlacementFactory(site=site, cancelled=True).student.user
+    cop_facilitator = UserFactory(facilitator=True)
+    CommunityOfPracticeFactory(site=site, facilitators=[cop_facilitator])
+    invitable = set(people_invitable_by(facilitator))
+    assert cancelled not in invitable
+    assert {here, cop_facilitator} <= invitable
 
 
 def test_a_facilitator_confirms_then_invites_one_person(

@@ -26,6 +26,7 @@ MATRIX = {
     "cop_detail": ("get", (OK, OK, OK, MISSING, MISSING)),
     "cop_edit": ("get", (OK, OK, FORBIDDEN, MISSING, MISSING)),
     "member_add": ("get", (OK, OK, FORBIDDEN, MISSING, MISSING)),
+    "member_candidates": ("get", (OK, OK, FORBIDDEN, MISSING, MISSING)),
     "member_end": ("get", (OK, OK, FORBIDDEN, MISSING, MISSING)),
     "meeting_create": ("get", (OK, OK, FORBIDDEN, MISSING, MISSING)),
     "meeting_detail": ("get", (OK, OK, OK, MISSING, MISSING)),
@@ -57,7 +58,7 @@ def _url(name, o):
     args = {
         "detail": o["site"], "edit": o["site"], "unit_create": o["site"], "cop_create": o["site"],
         "unit_edit": o["unit"], "cop_detail": o["cop"], "cop_edit": o["cop"],
-        "member_add": o["cop"], "meeting_create": o["cop"], "initiative_create": o["cop"],
+        "member_add": o["cop"], "member_candidates": o["cop"], "meeting_create": o["cop"], "initiative_create": o["cop"],
         "member_end": o["membership"], "meeting_detail": o["meeting"],
         "initiative_edit": o["initiative"], "initiative_move": o["initiative"],
     }.get(name)  # fmt: skip

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from interviews.models import FollowUp
+from mentoring.tests.factories import MentorAssignmentFactory
 from placements.tests.factories import PlacementFactory
 from sites import panels
 from sites.models import (
@@ -320,8 +321,9 @@ def test_outsider_cannot_change_another_sites_cop(client_for, outsider, cop):
     assert client.post(reverse("sites:member_add", args=[cop.pk])).status_code == 404
 
 
-def test_member_add_creates_membership_and_followup(client_for, facilitator, cop):
+def test_member_add_creates_membership_and_followup(client_for, facilitator, site_a, cop):
     person = UserFactory(full_name="Olu Therapist")
+    MentorAssignmentFactory(placement=PlacementFactory(site=site_a), mentor=person)
     response = client_for(facilitator).post(
         reverse("sites:member_add", args=[cop.pk]),
         {"person": person.pk, "role": "member", "joined_on": TODAY.isoformat()},

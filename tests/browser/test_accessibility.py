@@ -55,6 +55,7 @@ NOT_PAGES = {
     "interviews:quote_delete": "POST only; its buttons are on the follow-up page",
     "interviews:calendar_feed": "iCalendar feed",
     "interviews:report_csv": "CSV download",
+    "sites:member_candidates": "JSON for the type-ahead of the add-member page",
 }
 
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"

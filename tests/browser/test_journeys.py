@@ -14,7 +14,7 @@ from mentoring.tests.factories import MentoringSessionFactory
 from placements.models import PlacementStatus
 from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
 from sites.models import Site
-from sites.tests.factories import SiteFactory
+from sites.tests.factories import CommunityOfPracticeFactory, MembershipFactory, SiteFactory
 from tests.browser.conftest import log_in, serious_violations
 
 pytestmark = [
@@ -77,8 +77,17 @@ def facilitator_world():
     people = [
         UserFactory(full_name="Nora Nurse", profession=ProfessionFactory(code="nursing")),
         UserFactory(full_name="Paul Pharmacist", profession=ProfessionFactory(code="pharmacy")),
-        UserFactory(full_name="Sofia Social", profession=ProfessionFactory(code="social-work")),
+        UserFactory(
+            full_name="Sofia Social",
+            email="sofia.social@ipcop.example",
+            profession=ProfessionFactory(code="social-work"),
+        ),
     ]
+    # Nora and Paul already belong to another CoP of the site: the add-member search finds
+    # them. Sofia works elsewhere: she is added by her exact email.
+    falls = CommunityOfPracticeFactory(site=site, name="Falls CoP")
+    for person in people[:2]:
+        MembershipFactory(community=falls, person=person)
     return {"facilitator": fran, "site": site, "people": people}
 
 
@@ -98,13 +107,26 @@ def test_facilitator_runs_a_community_from_creation_to_the_outcomes_report(page,
     _submit(page, "Save")
     expect(page.get_by_role("heading", level=1)).to_have_text("Discharge CoP")
 
-    # Three members of three professions.
-    for person in facilitator_world["people"]:
+    # Three members of three professions: two people of the site found by the search,
+    # one from elsewhere by her exact email.
+    nora, paul, sofia = facilitator_world["people"]
+    for person in (nora, paul):
         page.get_by_role("link", name="Add member").click()
-        page.get_by_label("Person").select_option(str(person.pk))
+        search = page.get_by_role("combobox", name="Find a person linked to Royal Alexandra")
+        search.fill(person.full_name.split()[0].lower())
+        found = page.get_by_role("listbox", name="People found")
+        found.get_by_role("option", name=re.compile(f"^{person.full_name}")).click()
+        expect(page.get_by_label("Person linked to the site")).to_have_value(str(person.pk))
         page.get_by_label("Joined on").fill(_iso(today))
-        _submit(page, "Save")
+        _submit(page, "Add member")
         expect(page.get_by_role("alert")).to_have_text(f"{person.full_name} joined Discharge CoP.")
+    page.get_by_role("link", name="Add member").click()
+    page.get_by_role("combobox", name="Find a person linked to Royal Alexandra").fill("sofia")
+    expect(page.get_by_role("status")).to_contain_text("Nobody linked to the site matches")
+    page.get_by_label("Or anyone else, by exact email").fill("Sofia.Social@IPCOP.example")
+    page.get_by_label("Joined on").fill(_iso(today))
+    _submit(page, "Add member")
+    expect(page.get_by_role("alert")).to_have_text("Sofia Social joined Discharge CoP.")
     members = page.get_by_role("region", name="Current members")
     for name, profession in [
         ("Nora Nurse", "Nursing"),
