@@ -211,6 +211,8 @@ def main() -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     dataset.ensure_dataset(print)
+    # The pages render with production settings: their static files' manifest.
+    call_command("collectstatic", verbosity=0, interactive=False)
     print("timing the import of 5,000-row files (preview and confirm, rolled back)")
     results = time_imports(print)
     print("\n".join(summary(results)))

@@ -562,6 +562,16 @@ class StudentImporter(_Importer):
         return [user.pk for user in self.batch.new_accounts]
 
 
+def _period(rows: list[dict]) -> tuple[datetime.date, datetime.date] | None:
+    """From the first start to the last end the rows give (a row with a bad date is an
+    error, judged against nothing)."""
+    days = []
+    for row in rows:
+        with contextlib.suppress(RowError):
+            days += [_date(row, "start_date"), _date(row, "end_date")]
+    return (min(days), max(days)) if days else None
+
+
 class PlacementImporter(_Importer):
     MODELS: ClassVar[dict[str, str]] = {
         **{value: value for value in PlacementModel.values},
@@ -606,6 +616,7 @@ class PlacementImporter(_Importer):
             changed_by=self.user,
             note="CSV import",
             lock=lock,
+            period=_period(rows),
         )
 
     def _student(self, row: dict) -> Student:
@@ -811,6 +822,8 @@ def _settle(job: ImportJob, status: str, **fields) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
     update_fields = list(_OUTCOME_FIELDS)
+    if status == ImportJobStatus.DONE:
+        job.rows = []  # what it would do is done: the counts stay, the names go
     if status in (ImportJobStatus.REJECTED, ImportJobStatus.DONE, ImportJobStatus.FAILED):
         job.content = b""
         job.finished_at = timezone.now()
@@ -941,7 +954,9 @@ def import_job_run(*, job_id: int, sites_of: SitesOf) -> ImportResult | None:
 
 def import_jobs_resume() -> int:
     """Wake the jobs whose message was lost (the broker was away when they were queued or
-    confirmed) or whose worker died; run every minute by beat. Returns how many."""
+    confirmed) or whose worker died, and hand the worker a small job whose request died
+    between its confirmation and its import; run every minute by beat. Returns how many.
+    (The tasks claim a job by its status, so a job woken twice is done once.)"""
     now = timezone.now()
     jobs = ImportJob.objects.filter(
         Q(
@@ -952,7 +967,6 @@ def import_jobs_resume() -> int:
             status__in=(ImportJobStatus.CHECKING, ImportJobStatus.IMPORTING),
             updated_at__lt=now - STALLED_AFTER,
         ),
-        in_background=True,
     ).values_list("pk", "status")
     woken = 0
     for job_id, status in jobs:

@@ -589,8 +589,15 @@ class PlacementBatch:
         changed_by: User | None,
         note: str = "",
         lock: bool = False,
+        period: tuple[datetime.date, datetime.date] | None = None,
     ):
+        """`period`, when given, holds the days of every placement the batch will judge:
+        placements and capacity outside it can neither clash with them nor limit them,
+        and are not read."""
         self.changed_by = changed_by
+        within = Q()
+        if period is not None:
+            within = Q(start_date__lte=period[1], end_date__gte=period[0])
         self.note = note[:255]
         by_id = {student.pk: student for student in students}
         if lock:
@@ -601,7 +608,7 @@ class PlacementBatch:
                 .values_list("pk", flat=True)
             )
         stored = (
-            Placement.objects.filter(student__in=by_id)
+            Placement.objects.filter(within, student__in=by_id)
             .exclude(status=PlacementStatus.CANCELLED)
             .select_related("site")
         )
@@ -617,6 +624,8 @@ class PlacementBatch:
         capacities = Capacity.objects.filter(
             site__in=[site.pk for site in sites], profession_id__in=professions
         ).select_related("site", "unit", "profession")
+        if period is not None:
+            capacities = capacities.filter(period_start__lte=period[1], period_end__gte=period[0])
         if lock:
             capacities = capacities.select_for_update(of=("self",))
         self.capacities: dict[tuple[int, int | None], list[Capacity]] = collections.defaultdict(

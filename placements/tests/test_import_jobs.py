@@ -189,16 +189,21 @@ class TestBackgroundLifecycle:
         lost = ImportJobFactory(owner=facilitator, status=ImportJobStatus.QUEUED)
         confirmed = ImportJobFactory(owner=facilitator, status=ImportJobStatus.CONFIRMED)
         stalled = ImportJobFactory(owner=facilitator, status=ImportJobStatus.CHECKING)
+        # A small file whose confirming request died before its import: the worker does it.
+        orphan = ImportJobFactory(
+            owner=facilitator, status=ImportJobStatus.CONFIRMED, in_background=False
+        )
         fresh = ImportJobFactory(owner=facilitator, status=ImportJobStatus.QUEUED)
         ImportJobFactory(owner=facilitator, status=ImportJobStatus.READY)
         ImportJob.objects.exclude(pk=fresh.pk).update(updated_at=long_ago)
         with django_capture_on_commit_callbacks(execute=True):
-            assert tasks.resume_import_jobs.run() == 3
+            assert tasks.resume_import_jobs.run() == 4
         assert sorted(enqueued) == sorted(
             [
                 ("check_import", lost.pk),
                 ("run_import_job", confirmed.pk),
                 ("check_import", stalled.pk),
+                ("run_import_job", orphan.pk),
             ]
         )
 
