@@ -92,6 +92,12 @@ bench: install var
 	BENCH_SCALE=$(SCALE) BENCH_LABEL="$(LABEL)" BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
 	  $(PY) -u bench/run.py
 
+## bench-imports: the import step of `make bench` alone: 5,000-row students and
+## placements files previewed and confirmed through the views, against its data set.
+.PHONY: bench-imports
+bench-imports: install var
+	BENCH_SCALE=$(SCALE) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -u bench/imports.py
+
 ## profile: each benchmark page in-process (median, SQL, queries, Python calls) against the
 ## data set of `make bench`; PAGES="matrix facilitator:" for some pages, ARGS=--cprofile.
 profile: install

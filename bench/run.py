@@ -15,7 +15,9 @@ BENCH_DURATION (seconds per page, default 10), BENCH_CONNECTIONS (default 8),
 BENCH_WORKERS (gunicorn workers, default 4), BENCH_PORT (default 8977),
 BENCH_SKIP_SWEEP=1 to skip the sweep (skipped by default at n > 1), BENCH_SWEEP_SECONDS
 (default 60; 0 = until every due reminder is sent), BENCH_ONLY=<substring> to load only
-the pages whose label or path contains it (no report written).
+the pages whose label or path contains it (no report written), BENCH_SKIP_IMPORTS=1 to
+skip the import step (bench/imports.py: 5,000-row files previewed and confirmed; skipped
+by default at n > 1).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ from django.urls import Resolver404, resolve  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench import dataset  # noqa: E402
+from bench import imports as bench_imports  # noqa: E402
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
@@ -82,6 +85,7 @@ if SCALE > 1:  # its own section: a run at ×5 never replaces the run at ×1 it 
     LABEL += f", ×{SCALE} data"
 SWEEP_SECONDS = int(os.environ.get("BENCH_SWEEP_SECONDS", "60"))
 SKIP_SWEEP = bool(os.environ.get("BENCH_SKIP_SWEEP", "" if SCALE == 1 else "1"))
+SKIP_IMPORTS = bool(os.environ.get("BENCH_SKIP_IMPORTS", "" if SCALE == 1 else "1"))
 SERVER_WARMUP_SECONDS = 15
 GUNICORN_TIMEOUT = 60  # a page slower than this is killed and reported as no answer
 EXPLAIN_TIMEOUT = 20  # seconds; a slower statement is EXPLAINed without ANALYZE
@@ -871,6 +875,8 @@ def section(results: list[Page], run: dict) -> list[str]:
             )
             + ").",
         ]
+    if run.get("imports"):
+        lines += ["", *bench_imports.summary(run["imports"])]
     return lines + [""]
 
 
@@ -1032,6 +1038,11 @@ def main() -> int:
         sweep = time_sweep()
         log(f"  {sweep['sent']} sent in {sweep['seconds']:.1f} s: {sweep['per_second']:.0f}/s")
 
+    imports = None
+    if not SKIP_IMPORTS and not ONLY:
+        log("timing the import of 5,000-row files (preview and confirm, rolled back)")
+        imports = bench_imports.time_imports(log)
+
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BASE_DIR
     ).stdout.strip()
@@ -1051,6 +1062,7 @@ def main() -> int:
         "bare_runs": BARE_RUNS,
         "sweep": sweep,
         "sweep_scans": sweep_scans,
+        "imports": imports,
         "run_seconds": time.monotonic() - run_started,
     }
     save_results(results, run)

@@ -9,8 +9,12 @@ from django.utils import timezone
 from accounts.signals import person_erased
 from interviews.cache import followups_changed, records_changed
 from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
-from interviews.services import followup_for_membership, followup_for_placement
-from placements.signals import placement_activated
+from interviews.services import (
+    followup_for_membership,
+    followup_for_placement,
+    followups_for_placements,
+)
+from placements.signals import placement_activated, placements_activated
 from sites.models import Site
 from sites.signals import membership_started
 
@@ -23,6 +27,11 @@ def schedule_membership_followup(sender, *, membership, **kwargs) -> None:
 @receiver(placement_activated, dispatch_uid="interviews.followup_for_placement")
 def schedule_placement_followup(sender, *, placement, **kwargs) -> None:
     followup_for_placement(placement=placement)
+
+
+@receiver(placements_activated, dispatch_uid="interviews.followups_for_placements")
+def schedule_placement_followups(sender, *, placements, **kwargs) -> None:
+    followups_for_placements(placements=placements)
 
 
 @receiver(person_erased, dispatch_uid="interviews.erase_person")

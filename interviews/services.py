@@ -15,6 +15,7 @@ import hashlib
 import logging
 import secrets
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from email.mime.text import MIMEText
 from functools import partial
@@ -97,15 +98,37 @@ def _site_facilitator_ids(site_id: int) -> list[int]:
     )
 
 
-def reminders_planned(followup: FollowUp) -> dict[tuple[int, str], datetime]:
-    """The reminders a follow-up in its current state must have: {(recipient, kind): send_at}."""
+def _facilitator_ids_by_site(site_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The facilitators of many sites in one query: {site id: their ids}."""
+    by_site: dict[int, list[int]] = {site_id: [] for site_id in site_ids}
+    rows = (
+        Site.facilitators.through.objects.filter(site_id__in=by_site, user__is_active=True)
+        .order_by("user_id")
+        .values_list("site_id", "user_id")
+    )
+    for site_id, user_id in rows:
+        by_site[site_id].append(user_id)
+    return by_site
+
+
+def reminders_planned(
+    followup: FollowUp, *, facilitators_by_site: dict[int, list[int]] | None = None
+) -> dict[tuple[int, str], datetime]:
+    """The reminders a follow-up in its current state must have: {(recipient, kind): send_at}.
+    `facilitators_by_site` ({site id: their ids}, read once for many follow-ups) saves
+    the query of the site's facilitators."""
+    site_facilitators = (
+        facilitators_by_site.__getitem__
+        if facilitators_by_site is not None
+        else _site_facilitator_ids
+    )
     planned: dict[tuple[int, str], datetime] = {}
     if followup.status == FollowUpStatus.PENDING and followup.due_on >= timezone.localdate():
         send_at = _morning(followup.due_on - timedelta(days=DUE_SOON_DAYS))
         recipients = (
             [followup.interviewer_id]
             if followup.interviewer_id
-            else _site_facilitator_ids(followup.site_id)
+            else site_facilitators(followup.site_id)
         )
         for recipient in recipients:
             planned[(recipient, ReminderKind.DUE_SOON)] = send_at
@@ -125,7 +148,7 @@ def reminders_planned(followup: FollowUp) -> dict[tuple[int, str], datetime]:
             if scheduled_at is not None and send_at <= scheduled_at + timedelta(days=1):
                 continue
             if facilitators is None:
-                facilitators = _site_facilitator_ids(followup.site_id)
+                facilitators = site_facilitators(followup.site_id)
             for recipient in facilitators:
                 planned[(recipient, kind)] = send_at
     return planned
@@ -358,6 +381,44 @@ def followup_for_placement(*, placement) -> FollowUp:
         reminders_recompute(followup=followup)
         followups_changed()
     return followup
+
+
+@transaction.atomic
+def followups_for_placements(*, placements: Sequence) -> list[FollowUp]:
+    """`followup_for_placement` for many placements at once (the import): the new
+    follow-ups in one statement, their reminders in another."""
+    have = set(
+        FollowUp.objects.filter(placement__in=[p.pk for p in placements]).values_list(
+            "placement_id", flat=True
+        )
+    )
+    wanted = {p.pk: p for p in placements if p.pk not in have}
+    followups = FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                placement=placement,
+                participant_id=placement.student.user_id,
+                site_id=placement.site_id,
+                due_on=followup_due_date(placement.start_date),
+            )
+            for placement in wanted.values()
+        ],
+        batch_size=1000,
+    )
+    if followups:
+        by_site = _facilitator_ids_by_site({f.site_id for f in followups})
+        Reminder.objects.bulk_create(
+            [
+                Reminder(followup=followup, recipient_id=recipient, kind=kind, send_at=send_at)
+                for followup in followups
+                for (recipient, kind), send_at in reminders_planned(
+                    followup, facilitators_by_site=by_site
+                ).items()
+            ],
+            batch_size=1000,
+        )
+        followups_changed()
+    return followups
 
 
 def _send_invitations(followup: FollowUp, method: str, recipient_ids: list[int | None]) -> None:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 
@@ -34,11 +35,21 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_REQUEST_BYTES:
-            limit = settings.MAX_REQUEST_BYTES // 1_000_000
+        if length > settings.MAX_REQUEST_BYTES and length > (limit := self._limit_of(request)):
+            limit //= 1_000_000
             return HttpResponse(
                 f"The upload is too large: at most {limit} MB.",
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+    @staticmethod
+    def _limit_of(request) -> int:
+        """The limit of the view the request is for: a few take larger files
+        (MAX_REQUEST_BYTES_BY_VIEW); resolved only for a body over the common limit."""
+        try:
+            view_name = resolve(request.path_info).view_name
+        except Resolver404:
+            return settings.MAX_REQUEST_BYTES
+        return settings.MAX_REQUEST_BYTES_BY_VIEW.get(view_name, settings.MAX_REQUEST_BYTES)

@@ -32,6 +32,8 @@ from mentoring.models import (
     SessionStudent,
 )
 from placements.models import (
+    ImportJob,
+    ImportJobQuerySet,
     Placement,
     PlacementQuerySet,
     PlacementStatus,
@@ -162,6 +164,17 @@ def placements_visible_to(user: User) -> PlacementQuerySet:
 # placement evaluation and the six-month follow-up need it). A requested placement does
 # not (anyone at a site could request one for any student), nor does a cancelled one.
 RECORD_ACCESS_AFTER_END = timedelta(days=365)
+
+
+def import_jobs_visible_to(user: User) -> ImportJobQuerySet:
+    """Import jobs (uploaded files, their preview and outcome) a person may see and act
+    on: their own; an admin's, everyone's. They hold personal data of people at the
+    uploader's sites, so nobody else sees them: another person's job answers 404."""
+    if not user.is_authenticated:
+        return ImportJob.objects.none()
+    if user.is_admin:
+        return ImportJob.objects.all()
+    return ImportJob.objects.owned_by(user)
 
 
 def placements_opening_records(today: date | None = None) -> Q:

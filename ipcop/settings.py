@@ -192,6 +192,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Background imports whose message was lost (the broker was away) or whose worker
+    # died: their rows say so, the sweep wakes them.
+    "placements-resume-import-jobs": {
+        "task": "placements.tasks.resume_import_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Data retention: blank interview notes older than INTERVIEW_NOTES_RETENTION_DAYS.
     "interviews-purge-interview-notes": {
         "task": "interviews.tasks.purge_interview_notes",
@@ -225,9 +232,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a fixed lifetime
 X_FRAME_OPTIONS = "DENY"
-# The largest request body accepted (the CSV import takes files up to 1 MB); larger ones
-# are refused from their Content-Length before anything reads them.
+# The largest request body accepted; larger ones are refused from their Content-Length
+# before anything reads them. The import's upload takes a background import's file (up
+# to placements.importers.MAX_JOB_BYTES, 20 MB) and its form.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=3_000_000)
+MAX_REQUEST_BYTES_BY_VIEW = {
+    "placements:import": env.int("MAX_IMPORT_REQUEST_BYTES", default=21_000_000)
+}
 
 # --- Login throttling, client addresses, account emails (README, Security).
 # The client address: with TRUSTED_PROXY_COUNT proxies in front (1 behind the TLS proxy

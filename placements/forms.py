@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from ipcop.lib.forms import ModelChoiceField, rendering_key
 from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
-from placements.importers import COLUMNS, KINDS, MAX_BYTES
+from placements.importers import COLUMNS, KINDS, MAX_JOB_BYTES, MAX_JOB_ROWS, MAX_ROWS
 from placements.models import (
     Capacity,
     Placement,
@@ -211,7 +211,8 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV or Excel (.xlsx) file",
         help_text="A UTF-8 CSV, or the first sheet of an .xlsx workbook; its first row names "
-        "the columns.",
+        f"the columns. Up to {MAX_ROWS:,} rows are checked at once; a larger file, up to "
+        f"{MAX_JOB_ROWS:,} rows ({MAX_JOB_BYTES // 1_000_000} MB), in the background.",
         widget=forms.ClearableFileInput(
             attrs={
                 "accept": ".csv,.xlsx,text/csv,"
@@ -222,8 +223,10 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise ValidationError(f"The file is larger than {MAX_BYTES // 1_000_000} MB; split it.")
+        if upload.size > MAX_JOB_BYTES:
+            raise ValidationError(
+                f"The file is larger than {MAX_JOB_BYTES // 1_000_000} MB; split it."
+            )
         return upload
 
     @staticmethod

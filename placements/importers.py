@@ -1,11 +1,20 @@
 """Import of students and placements from CSV or Excel (.xlsx) files: parse, preview,
 confirm.
 
-Both steps run the same code through the same services, inside one transaction: the
-preview rolls it back, the confirmation commits it only if every row passed. So the
-preview shows exactly what the confirmation will do (including a file whose rows compete
-for the last place of a site), a file with any bad row changes nothing, and a row that
-matches what is already stored is "unchanged" (re-importing a file changes nothing).
+Both steps run the same checks through the same rules: each importer reads what its rows
+refer to in a few queries (people by address, programs, sites, units, enrolments,
+placements, capacity), then judges every row in turn with the services' batch variants
+(`placements.services.StudentBatch`, `PlacementBatch`), which keep what earlier rows did
+in memory, so a row sees those before it as it would one import after another (a file
+whose rows compete for the last place of a site). The preview stops there and writes
+nothing; the confirmation judges the rows again with those rows locked, and writes them
+in a few statements only if every row passed. So the preview shows what the
+confirmation will do, a file with any bad row changes nothing, and a row that matches
+what is already stored is "unchanged" (re-importing a file changes nothing). The number
+of queries does not grow with the number of rows.
+
+A file of up to MAX_ROWS rows is checked and imported within its requests; a larger one
+(up to MAX_JOB_ROWS) by the Celery tasks of placements.tasks (`ImportJob`).
 
 The stdlib csv reader is used rather than tablib because tablib skips blank lines, and
 then the line numbers we report would not match the ones the spreadsheet shows. An .xlsx
@@ -15,39 +24,59 @@ formats go through the same checks.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import datetime
 import io
+import logging
 import zipfile
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
-from typing import ClassVar
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
 import openpyxl
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.identifiers import clean_header_text, confusable_error, normalise_email
+from accounts.services import invitations_send_for_import
 from placements import services
 from placements.models import (
+    IMPORT_JOB_WORKING,
+    ImportJob,
+    ImportJobStatus,
     Placement,
     PlacementModel,
     PlacementStatus,
     Program,
     Student,
 )
+from placements.services import PlacementBatch, StudentBatch
 from sites.models import Unit
 
+# What one request checks and imports in a few seconds (`make bench` times it).
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5000
 # A zip of 1 MB can unpack to about 1 GB, and openpyxl reads a workbook's shared strings
 # whole even in read-only mode: the unpacked size is checked before it opens the file.
 MAX_XLSX_UNPACKED_BYTES = 20_000_000
+# What a background import (ImportJob) takes: a province's year of placements and more.
+MAX_JOB_BYTES = 20_000_000
+MAX_JOB_ROWS = 100_000
+MAX_JOB_XLSX_UNPACKED_BYTES = 200_000_000
+# The rows a job keeps to show (bad rows first): its page is not a 100,000-row table.
+SHOWN_ROWS = 500
+# How often (in rows) a preview reports its progress.
+PROGRESS_EVERY = 1000
 # Columns read from a sheet (the widest kind has 11): one stray cell far to the right
 # would otherwise make openpyxl pad every row to its width.
 MAX_SHEET_COLUMNS = 50
+
+NUL = "\x00"
 
 # An .xlsx is a zip archive: a file starts with its first member (an empty archive with
 # its end record), which no CSV does.
@@ -94,6 +123,11 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read (encoding, size, columns)."""
 
 
+class TooManyRows(ImportFileError):
+    """The file has more rows than this way of importing takes (a background import
+    takes more)."""
+
+
 @dataclass
 class RowResult:
     line: int
@@ -110,6 +144,8 @@ class ImportResult:
     # The accounts the import created (ids): they have no password yet, and the person
     # importing may invite them.
     new_people: list[int] = field(default_factory=list)
+    # Why the rows, all good, could not be saved (another change came first).
+    error: str = ""
 
     @property
     def bad_rows(self) -> list[RowResult]:
@@ -117,7 +153,11 @@ class ImportResult:
 
     @property
     def ok(self) -> bool:
-        return bool(self.rows) and not self.bad_rows
+        return bool(self.rows) and not self.bad_rows and not self.error
+
+    def shown_rows(self, limit: int) -> list[RowResult]:
+        """At most `limit` rows to show, the bad ones first."""
+        return (self.bad_rows + [row for row in self.rows if not row.errors])[:limit]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -131,24 +171,35 @@ def _normalise_header(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def parse_file(content: bytes, kind: str) -> list[dict]:
+def parse_file(
+    content: bytes,
+    kind: str,
+    *,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+    max_unpacked: int | None = None,
+) -> list[dict]:
     """The rows of an uploaded CSV or .xlsx file (told apart by their content, not their
     name) as dicts of stripped strings, each with its spreadsheet `line` (the header is
-    line 1). Raises ImportFileError when the file cannot be used at all."""
-    if len(content) > MAX_BYTES:
-        raise ImportFileError(f"The file is larger than {MAX_BYTES // 1_000_000} MB; split it.")
+    line 1). Raises ImportFileError when the file cannot be used at all, TooManyRows when
+    it is larger than the limits (by default those of an import within a request)."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    max_unpacked = MAX_XLSX_UNPACKED_BYTES if max_unpacked is None else max_unpacked
+    if len(content) > max_bytes:
+        raise TooManyRows(f"The file is larger than {max_bytes // 1_000_000} MB; split it.")
     if content.startswith(OLE_SIGNATURE):
         raise ImportFileError(
             "This is an old Excel workbook (.xls) or a password-protected one. Save it as an "
             "Excel workbook (.xlsx) without a password, or as “CSV UTF-8”."
         )
     if content.startswith(ZIP_SIGNATURES):
-        records, unit = _xlsx_records(content), "row"
+        records, unit = _xlsx_records(content, max_rows, max_unpacked), "row"
     else:
         records, unit = _csv_records(_csv_text(content)), "line"
     # Closing the records stops reading (and closes the workbook) when a check fails early.
     with contextlib.closing(records):
-        return _rows(records, kind, unit)
+        return _rows(records, kind, unit, max_rows)
 
 
 def _csv_text(content: bytes) -> str:
@@ -181,7 +232,9 @@ def _unreadable_workbook() -> ImportFileError:
     )
 
 
-def _xlsx_records(content: bytes) -> Generator[tuple[int, list[str]], None, None]:
+def _xlsx_records(
+    content: bytes, max_rows: int, max_unpacked: int
+) -> Generator[tuple[int, list[str]], None, None]:
     """Each row of the workbook's first worksheet, numbered as the sheet numbers it; rows
     with nothing in them come as blank rows, so they are counted as blank CSV lines are."""
     # A damaged or foreign archive fails in many ways (BadZipFile, KeyError for a missing
@@ -191,8 +244,8 @@ def _xlsx_records(content: bytes) -> Generator[tuple[int, list[str]], None, None
             unpacked = sum(member.file_size for member in archive.infolist())
     except Exception as error:
         raise _unreadable_workbook() from error
-    if unpacked > MAX_XLSX_UNPACKED_BYTES:
-        raise ImportFileError("This Excel file is too large once unpacked; split it.")
+    if unpacked > max_unpacked:
+        raise TooManyRows("This Excel file is too large once unpacked; split it.")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:
@@ -204,11 +257,11 @@ def _xlsx_records(content: bytes) -> Generator[tuple[int, list[str]], None, None
         # Some programs write a wrong size into the sheet; without one, every row is read.
         sheet.reset_dimensions()
         rows = sheet.iter_rows(max_col=MAX_SHEET_COLUMNS, values_only=True)
-        last_row = 2 * MAX_ROWS + 1
+        last_row = 2 * max_rows + 1
         for number, values in enumerate(rows, start=1):
             if number > last_row:
                 # Blank rows cost time to read too, and a small zip can hold millions.
-                raise ImportFileError(
+                raise TooManyRows(
                     f"The sheet goes on past row {last_row} (empty rows count too): delete "
                     "the empty rows below the table, or split it."
                 )
@@ -243,12 +296,20 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _rows(records: Iterator[tuple[int, list[str]]], kind: str, unit: str) -> list[dict]:
+def _rows(
+    records: Iterator[tuple[int, list[str]]], kind: str, unit: str, max_rows: int
+) -> list[dict]:
     """Check the header and collect the rows of `records` (numbered cells; the first is
     the header). `unit` is what the file is made of ("line" or "row"), for the messages."""
     first = next(records, None)
     if first is None or not "".join(first[1]).strip():
         raise ImportFileError(f"The file is empty: the first {unit} must name the columns.")
+    if any(NUL in cell for cell in first[1]):
+        # PostgreSQL stores no NUL in text, and the message would show it.
+        raise ImportFileError(
+            f"The first {unit} contains a NUL character (an invisible control character "
+            "a damaged export may leave): remove it and upload the file again."
+        )
     names = [_normalise_header(cell) for cell in first[1]]
     known = {column.name for column in COLUMNS[kind]}
     unknown = [name for name in names if name and name not in known]
@@ -280,8 +341,8 @@ def _rows(records: Iterator[tuple[int, list[str]]], kind: str, unit: str) -> lis
         }
         row["line"] = line
         rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS} rows; split it.")
+        if len(rows) > max_rows:
+            raise TooManyRows(f"The file has more than {max_rows} rows; split it.")
     if not rows:
         raise ImportFileError("The file has a header but no rows.")
     return rows
@@ -314,59 +375,148 @@ def _date(row: dict, column: str) -> datetime.date:
         raise RowError(f"bad date in {column}: “{value}” (use YYYY-MM-DD)") from None
 
 
-def _program(row: dict) -> Program:
-    name, institution = row.get("program", ""), row.get("institution", "")
-    if not name:
-        raise RowError("program is empty")
-    programs = Program.objects.filter(name__iexact=name).select_related("profession")
-    if institution:
-        programs = programs.filter(institution__iexact=institution)
-    found = list(programs[:2])
-    if not found:
-        raise RowError(f"unknown program “{name}”" + (f" at {institution}" if institution else ""))
-    if len(found) > 1:
-        raise RowError(f"program “{name}” exists at several institutions: add the institution")
-    return found[0]
+def _same(a: str, b: str) -> bool:
+    """Names compared as the import always has, ignoring case (`iexact`)."""
+    return a.casefold() == b.casefold()
+
+
+def _any_name(field_name: str, names: set[str]) -> Q:
+    """Rows whose `field_name` is one of `names`, ignoring case: a superset of what
+    `_same` matches, narrowed in Python."""
+    if not names:
+        return Q(pk__in=[])
+    return Q(*(Q(**{f"{field_name}__iexact": name}) for name in sorted(names)), _connector=Q.OR)
 
 
 class _Importer:
+    """Judges the rows of a file (`run`), then saves them (`save`). A subclass reads in
+    `prefetch` what the rows refer to, in a few queries, and judges one row in `row`."""
+
+    batch: StudentBatch | PlacementBatch
+
     def __init__(self, user, sites):
         self.user = user
         self.sites = sites
         self.seen: dict[tuple, int] = {}
-        self.new_people: list[int] = []
 
     def once(self, key: tuple, line: int) -> None:
         if key in self.seen:
             raise RowError(f"duplicate of line {self.seen[key]}")
         self.seen[key] = line
 
+    def run(
+        self, rows: list[dict], *, lock: bool, progress: Callable[[int], None] | None = None
+    ) -> list[RowResult]:
+        readable = [row for row in rows if not _nul_column(row)]
+        self.prefetch(readable, lock=lock)
+        results = []
+        for done, row in enumerate(rows, start=1):
+            result = RowResult(line=int(row.get("line", 0)))
+            results.append(result)
+            try:
+                if column := _nul_column(row):
+                    raise RowError(
+                        f"{column} contains a NUL character (an invisible control character "
+                        "a damaged export may leave), which cannot be stored: remove it"
+                    )
+                self.row(row, result)
+            except RowError as error:
+                result.errors.append(str(error))
+            except ValidationError as error:
+                result.errors.extend(_messages(error))
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done)
+        if progress is not None:
+            progress(len(rows))
+        return results
+
+    def prefetch(self, rows: list[dict], *, lock: bool) -> None:
+        raise NotImplementedError
+
+    def row(self, row: dict, result: RowResult) -> None:
+        raise NotImplementedError
+
+    def save(self) -> None:
+        self.batch.save()
+
+    @property
+    def new_people(self) -> list[int]:
+        return []
+
+
+def _nul_column(row: dict) -> str | None:
+    """The first column of `row` holding a NUL character, which PostgreSQL cannot store
+    in text (nor compare with it: a look-up would fail)."""
+    for name, value in row.items():
+        if isinstance(value, str) and NUL in value:
+            return name
+    return None
+
 
 class StudentImporter(_Importer):
+    batch: StudentBatch
+
+    def prefetch(self, rows: list[dict], *, lock: bool) -> None:
+        emails = {normalise_email(row.get("email", "")) for row in rows} - {""}
+        names = {row["program"] for row in rows if row.get("program")}
+        self.programs = list(
+            Program.objects.filter(_any_name("name", names)).select_related("profession")
+        )
+        self.batch = services.StudentBatch(
+            emails=emails,
+            programs=self.programs,
+            student_numbers={row.get("student_number", "") for row in rows},
+            lock=lock,
+        )
+        # A facilitator may change only the people placed at their sites.
+        self.placed_here: set[str] = set()
+        if not self.user.is_admin:
+            self.placed_here = set(
+                Placement.objects.filter(student__user__email__in=emails, site__in=self.sites)
+                .values_list("student__user__email", flat=True)
+                .distinct()
+            )
+        self.stored_accounts = set(self.batch.accounts)
+
+    def _program(self, row: dict) -> Program:
+        name, institution = row.get("program", ""), row.get("institution", "")
+        if not name:
+            raise RowError("program is empty")
+        found = [
+            program
+            for program in self.programs
+            if _same(program.name, name)
+            and (not institution or _same(program.institution, institution))
+        ]
+        if not found:
+            raise RowError(
+                f"unknown program “{name}”" + (f" at {institution}" if institution else "")
+            )
+        if len(found) > 1:
+            raise RowError(f"program “{name}” exists at several institutions: add the institution")
+        return found[0]
+
     def _check_may_change(self, email: str) -> None:
         """A facilitator imports only new people and students already placed at their
         sites: any other existing account (another site's student, an admin, another
         facilitator) is not theirs to enrol or change. (A row that changes nothing is let
-        through, so importing the same file again stays harmless.)"""
-        if self.user.is_admin:
+        through, so importing the same file again stays harmless; a person this file
+        adds is new, whichever of their rows comes first.)"""
+        if self.user.is_admin or email not in self.stored_accounts:
             return
-        person = get_user_model().objects.filter(email=email).first()
-        if person is None:
-            return
-        placed_here = Placement.objects.filter(student__user=person, site__in=self.sites)
-        if not placed_here.exists():
+        if email not in self.placed_here:
             raise RowError(
                 f"{email} already has an account and no placement at your sites: "
                 "an admin can enrol them"
             )
 
-    def import_row(self, row: dict, result: RowResult) -> None:
+    def row(self, row: dict, result: RowResult) -> None:
         email = normalise_email(row.get("email", ""))
         if not email:
             raise RowError("email is empty")
         if problem := confusable_error(email):
             raise RowError(problem)
-        program = _program(row)
+        program = self._program(row)
         self.once((email, program.pk), result.line)
         cohort_year = None
         if row.get("cohort_year"):
@@ -376,25 +526,18 @@ class StudentImporter(_Importer):
                 raise RowError(f"cohort_year “{row['cohort_year']}” is not a year") from None
             if not 1900 <= cohort_year <= 2200:
                 raise RowError(f"cohort_year “{row['cohort_year']}” is not a year")
-        student = (
-            Student.objects.filter(user__email=email, program=program)
-            .select_related("user")
-            .first()
-        )
+        student = self.batch.enrolment(email, program)
         if student is None:
             self._check_may_change(email)
-            has_account = get_user_model().objects.filter(email=email).exists()
-            if not row.get("full_name") and not has_account:
+            if not row.get("full_name") and self.batch.account(email) is None:
                 raise RowError("full_name is empty")
-            enrolled = services.student_enrol(
+            self.batch.enrol(
                 email=email,
                 full_name=clean_header_text(row.get("full_name", "")),
                 program=program,
                 student_number=row.get("student_number", ""),
                 cohort_year=cohort_year,
             )
-            if not has_account:
-                self.new_people.append(enrolled.user_id)
             result.action = "create"
             result.summary = f"Enrol {row.get('full_name') or email} <{email}> in {program}"
             return
@@ -410,9 +553,23 @@ class StudentImporter(_Importer):
             changes.append(f"student number {student.student_number or '—'} → {number}")
         if year != student.cohort_year:
             changes.append(f"cohort {student.cohort_year or '—'} → {year}")
-        services.student_update(student=student, student_number=number, cohort_year=year)
+        self.batch.update(student=student, student_number=number, cohort_year=year)
         result.action = "update"
         result.summary = f"{student.user} in {program}: {', '.join(changes)}"
+
+    @property
+    def new_people(self) -> list[int]:
+        return [user.pk for user in self.batch.new_accounts]
+
+
+def _period(rows: list[dict]) -> tuple[datetime.date, datetime.date] | None:
+    """From the first start to the last end the rows give (a row with a bad date is an
+    error, judged against nothing)."""
+    days = []
+    for row in rows:
+        with contextlib.suppress(RowError):
+            days += [_date(row, "start_date"), _date(row, "end_date")]
+    return (min(days), max(days)) if days else None
 
 
 class PlacementImporter(_Importer):
@@ -422,18 +579,56 @@ class PlacementImporter(_Importer):
         "ip": PlacementModel.IP_MENTORING,
     }
     STATUSES = services.LIFECYCLE_PATH
+    batch: PlacementBatch
+
+    def prefetch(self, rows: list[dict], *, lock: bool) -> None:
+        emails = {normalise_email(row.get("student_email", "")) for row in rows} - {""}
+        numbers = {row["student_number"] for row in rows if row.get("student_number")}
+        students = Student.objects.filter(
+            Q(user__email__in=emails) | Q(student_number__in=numbers)
+        ).select_related("user", "program__profession")
+        self.by_email: dict[str, list[Student]] = collections.defaultdict(list)
+        self.by_number: dict[str, list[Student]] = collections.defaultdict(list)
+        for student in students:
+            self.by_email[student.user.email].append(student)
+            if student.student_number:
+                self.by_number[student.student_number].append(student)
+        site_names = {row["site"] for row in rows if row.get("site")}
+        self.site_list = list(self.sites.filter(_any_name("name", site_names)))
+        unit_names = {row["unit"] for row in rows if row.get("unit")}
+        self.units: dict[int, list[Unit]] = collections.defaultdict(list)
+        if unit_names and self.site_list:
+            for unit in Unit.objects.filter(_any_name("name", unit_names), site__in=self.site_list):
+                self.units[unit.site_id].append(unit)
+        contacts = {normalise_email(row.get("contact_email", "")) for row in rows} - {""}
+        self.contacts = {
+            user.email: user
+            for user in get_user_model().objects.filter(email__in=contacts, is_active=True)
+        }
+        found_students = {
+            student.pk: student
+            for found in (*self.by_email.values(), *self.by_number.values())
+            for student in found
+        }
+        self.batch = services.PlacementBatch(
+            students=list(found_students.values()),
+            sites=self.site_list,
+            changed_by=self.user,
+            note="CSV import",
+            lock=lock,
+            period=_period(rows),
+        )
 
     def _student(self, row: dict) -> Student:
         email = normalise_email(row.get("student_email", ""))
         number = row.get("student_number", "")
         if not email and not number:
             raise RowError("give student_email or student_number")
-        students = Student.objects.select_related("user", "program__profession")
-        students = students.filter(user__email=email) if email else students
-        students = students.filter(student_number=number) if number else students
+        found = self.by_email.get(email, []) if email else self.by_number.get(number, [])
+        if number:
+            found = [student for student in found if student.student_number == number]
         if row.get("program"):
-            students = students.filter(program__name__iexact=row["program"])
-        found = list(students[:2])
+            found = [student for student in found if _same(student.program.name, row["program"])]
         if not found:
             raise RowError(
                 f"unknown student “{email or number}”"
@@ -443,18 +638,18 @@ class PlacementImporter(_Importer):
             raise RowError(f"“{email or number}” is enrolled in several programs: add the program")
         return found[0]
 
-    def import_row(self, row: dict, result: RowResult) -> None:
+    def row(self, row: dict, result: RowResult) -> None:
         student = self._student(row)
         site_name = row.get("site", "")
         if not site_name:
             raise RowError("site is empty")
-        site = self.sites.filter(name__iexact=site_name).first()
+        site = next((site for site in self.site_list if _same(site.name, site_name)), None)
         if site is None:
             # A site the person does not manage reads as unknown: its existence is not leaked.
             raise RowError(f"unknown site “{site_name}”")
         unit = None
         if row.get("unit"):
-            units = list(Unit.objects.filter(site=site, name__iexact=row["unit"]))
+            units = [unit for unit in self.units[site.pk] if _same(unit.name, row["unit"])]
             exact = [unit for unit in units if unit.name == row["unit"]]
             if not units:
                 raise RowError(f"unknown unit “{row['unit']}” at {site}")
@@ -474,24 +669,16 @@ class PlacementImporter(_Importer):
             raise RowError(f"unknown status “{row['status']}” (requested, confirmed or active)")
         contact = None
         if row.get("contact_email"):
-            contact = (
-                get_user_model()
-                .objects.filter(email=normalise_email(row["contact_email"]), is_active=True)
-                .first()
-            )
+            contact = self.contacts.get(normalise_email(row["contact_email"]))
             if contact is None:
                 raise RowError(f"unknown contact “{row['contact_email']}”")
         notes = row.get("notes", "")
         self.once((student.pk, site.pk, start), result.line)
 
-        placement = (
-            Placement.objects.filter(student=student, site=site, start_date=start)
-            .exclude(status=PlacementStatus.CANCELLED)
-            .first()
-        )
+        placement = self.batch.find(student=student, site=site, start_date=start)
         label = f"{student.user} at {site}{', ' + unit.name if unit else ''}, {start:%Y-%m-%d} to {end:%Y-%m-%d}"
         if placement is None:
-            placement = services.placement_create(
+            self.batch.create(
                 student=student,
                 site=site,
                 unit=unit,
@@ -500,10 +687,7 @@ class PlacementImporter(_Importer):
                 model=model,
                 contact=contact,
                 notes=notes,
-                created_by=self.user,
-            )
-            services.placement_advance_to(
-                placement=placement, to_status=status, changed_by=self.user, note="CSV import"
+                to_status=status,
             )
             result.action = "create"
             result.summary = f"{label}, {PlacementStatus(status).label.lower()}"
@@ -523,22 +707,15 @@ class PlacementImporter(_Importer):
             result.action = "unchanged"
             result.summary = f"{label}, {placement.get_status_display().lower()}"
             return
-        if changed:
-            services.placement_update(
-                placement=placement,
-                site=site,
-                unit=unit,
-                start_date=start,
-                end_date=end,
-                model=model,
-                contact=contact,
-                notes=notes,
-                changed_by=self.user,
-            )
-        if behind:
-            services.placement_advance_to(
-                placement=placement, to_status=status, changed_by=self.user, note="CSV import"
-            )
+        self.batch.update(
+            placement=placement,
+            unit=unit,
+            end_date=end,
+            model=model,
+            contact=contact,
+            notes=notes,
+            to_status=status,
+        )
         what = [name.removesuffix("_id").replace("_", " ") for name in changed]
         if behind:
             what.append(f"status → {PlacementStatus(status).label.lower()}")
@@ -551,28 +728,267 @@ IMPORTERS: dict[str, type[StudentImporter | PlacementImporter]] = {
     "placements": PlacementImporter,
 }
 
+SAVE_CONFLICT = (
+    "Another change to the same people or placements was saved while this file was being "
+    "imported, so nothing was imported. Upload the file again to see what it would do now."
+)
 
-def run_import(kind: str, rows: list[dict], *, user, sites, commit: bool) -> ImportResult:
-    """Run every row through the services in one transaction, as `user`, who may place
-    students at `sites` (`ipcop.permissions.sites_facilitated_by`). Each row runs in a
-    savepoint so one bad row does not hide the others' reasons; the whole transaction is
-    rolled back for a preview and whenever any row is bad."""
+
+def run_import(
+    kind: str,
+    rows: list[dict],
+    *,
+    user,
+    sites,
+    commit: bool,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Judge every row as `user`, who may place students at `sites`
+    (`ipcop.permissions.sites_facilitated_by`); with `commit`, save them all, in one
+    transaction, only if every row passed. `progress(rows judged)` is called as it goes.
+
+    A preview reads and writes nothing, so it runs outside a transaction (a job's
+    progress, written as it goes, is seen at once). The confirmation judges the rows with
+    what they touch locked, in the transaction that saves them."""
     importer = IMPORTERS[kind](user, sites)
-    result = ImportResult(kind=kind, rows=[])
+    if not commit:
+        return ImportResult(kind=kind, rows=importer.run(rows, lock=False, progress=progress))
     with transaction.atomic():
-        for row in rows:
-            row_result = RowResult(line=int(row.get("line", 0)))
-            result.rows.append(row_result)
+        result = ImportResult(kind=kind, rows=importer.run(rows, lock=True, progress=progress))
+        if result.ok:
             try:
                 with transaction.atomic():
-                    importer.import_row(row, row_result)
-            except RowError as error:
-                row_result.errors.append(str(error))
-            except ValidationError as error:
-                row_result.errors.extend(_messages(error))
-        if commit and result.ok:
-            result.committed = True
-            result.new_people = importer.new_people
-        else:
-            transaction.set_rollback(True)
+                    importer.save()
+            except IntegrityError:
+                # A constraint caught what the locks could not: a row added meanwhile
+                # (a new account with the same address, an enrolment).
+                result.error = SAVE_CONFLICT
+            else:
+                result.committed = True
+                result.new_people = importer.new_people
     return result
+
+
+# --- Jobs: an upload from its check to its import ----------------------------------------
+
+logger = logging.getLogger(__name__)
+
+# An uploaded file's limits: a job checked within its request, or by the worker.
+REQUEST_LIMITS: dict[str, int] = {}  # parse_file's defaults (MAX_BYTES, MAX_ROWS, ...)
+JOB_LIMITS = {
+    "max_bytes": MAX_JOB_BYTES,
+    "max_rows": MAX_JOB_ROWS,
+    "max_unpacked": MAX_JOB_XLSX_UNPACKED_BYTES,
+}
+# A job that says it is at work but has not moved for this long lost its worker.
+STALLED_AFTER = datetime.timedelta(minutes=35)
+# A queued job whose message has not started it within this time is woken again.
+UNSTARTED_AFTER = datetime.timedelta(minutes=2)
+
+# The sites a person may place students at (ipcop.permissions.sites_facilitated_by).
+SitesOf = Callable[[Any], QuerySet]
+
+
+def _limits(job: ImportJob) -> dict[str, int]:
+    return JOB_LIMITS if job.in_background else REQUEST_LIMITS
+
+
+def _enqueue(task_name: str, job_id: int) -> None:
+    """Wake the worker for a job once the job is committed. With the broker away the job
+    waits in its row: `import_jobs_resume` (every minute) wakes it later."""
+    from placements import tasks  # the tasks import this module
+
+    def send() -> None:
+        try:
+            getattr(tasks, task_name).apply_async(kwargs={"job_id": job_id}, retry=False)
+        except Exception:
+            logger.exception("Could not enqueue %s for import job %s", task_name, job_id)
+
+    transaction.on_commit(send)
+
+
+# What the check and the import write on a job: never its content (up to MAX_JOB_BYTES),
+# unless to drop it.
+_OUTCOME_FIELDS = [
+    "status", "counts", "bad_rows", "rows", "rows_total", "rows_done", "error",
+    "new_people", "invited", "finished_at", "updated_at",
+]  # fmt: skip
+
+
+def _settle(job: ImportJob, status: str, **fields) -> None:
+    """Record where a job's work ended. A refused or imported file is not kept: it holds
+    personal data."""
+    job.status = status
+    for name, value in fields.items():
+        setattr(job, name, value)
+    update_fields = list(_OUTCOME_FIELDS)
+    if status == ImportJobStatus.DONE:
+        job.rows = []  # what it would do is done: the counts stay, the names go
+    if status in (ImportJobStatus.REJECTED, ImportJobStatus.DONE, ImportJobStatus.FAILED):
+        job.content = b""
+        job.finished_at = timezone.now()
+        update_fields.append("content")
+    job.save(update_fields=update_fields)
+
+
+def _record_check(job: ImportJob, result: ImportResult) -> None:
+    job.counts = result.counts
+    job.bad_rows = len(result.bad_rows)
+    job.rows = [asdict(row) for row in result.shown_rows(SHOWN_ROWS)]
+    job.rows_total = job.rows_done = len(result.rows)
+
+
+def import_job_start(
+    *, owner, kind: str, filename: str, content: bytes, sites
+) -> tuple[ImportJob, ImportResult | None]:
+    """Keep an uploaded file as an import job and check it (the preview): within this
+    request when it is small enough (up to MAX_BYTES and MAX_ROWS), returning the full
+    result; otherwise by the worker, the job coming back queued. Raises ImportFileError
+    when a small file cannot be used at all (nothing is kept then)."""
+    job = ImportJob(
+        owner=owner,
+        kind=kind,
+        filename=clean_header_text(filename.replace(NUL, ""))[:200] or "file",
+        content=content,
+    )
+    try:
+        rows = None if len(content) > MAX_BYTES else parse_file(content, kind)
+    except TooManyRows:
+        rows = None
+    if rows is None:
+        job.in_background = True
+        job.save()
+        _enqueue("check_import", job.pk)
+        return job, None
+    job.status = ImportJobStatus.CHECKING
+    job.save()
+    result = run_import(kind, rows, user=owner, sites=sites, commit=False)
+    _record_check(job, result)
+    _settle(job, ImportJobStatus.READY if result.ok else ImportJobStatus.REJECTED)
+    return job, result
+
+
+def import_job_check(*, job_id: int, sites_of: SitesOf) -> None:
+    """The worker's check of a queued job (the preview), counting the rows as it goes;
+    `sites_of(owner)` are the sites the job's owner may place students at. A job that is
+    not queued (checked already: a message delivered twice) is left as it is."""
+    claimed = ImportJob.objects.filter(
+        Q(status=ImportJobStatus.QUEUED)
+        | Q(status=ImportJobStatus.CHECKING, updated_at__lt=timezone.now() - STALLED_AFTER),
+        pk=job_id,
+    ).update(status=ImportJobStatus.CHECKING, rows_done=0, updated_at=timezone.now())
+    if not claimed:
+        return
+    job = ImportJob.objects.select_related("owner").get(pk=job_id)
+    try:
+        rows = parse_file(bytes(job.content), job.kind, **_limits(job))
+    except ImportFileError as error:
+        _settle(job, ImportJobStatus.REJECTED, error=str(error))
+        return
+    ImportJob.objects.filter(pk=job_id).update(rows_total=len(rows), updated_at=timezone.now())
+
+    def progress(done: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(rows_done=done, updated_at=timezone.now())
+
+    result = run_import(
+        job.kind, rows, user=job.owner, sites=sites_of(job.owner), commit=False, progress=progress
+    )
+    _record_check(job, result)
+    _settle(job, ImportJobStatus.READY if result.ok else ImportJobStatus.REJECTED)
+
+
+def import_job_confirm(*, job: ImportJob, invite: bool, sites_of: SitesOf) -> ImportResult | None:
+    """The owner confirms a checked job: imported within this request when small (the
+    result is returned), otherwise queued for the worker (None). Raises ValidationError
+    when the job is not awaiting confirmation (imported already, refused, replaced)."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.READY).update(
+        status=ImportJobStatus.CONFIRMED, invite=invite, updated_at=timezone.now()
+    )
+    if not claimed:
+        raise ValidationError("This preview has expired or was replaced; upload the file again.")
+    if job.in_background:
+        _enqueue("run_import_job", job.pk)
+        return None
+    return import_job_run(job_id=job.pk, sites_of=sites_of)
+
+
+@transaction.atomic
+def import_job_run(*, job_id: int, sites_of: SitesOf) -> ImportResult | None:
+    """Import a confirmed job, in one transaction with the job's own row: its status
+    says "done" exactly when its rows are saved, so a message delivered twice, or again
+    after a crash, imports the file once. Returns None for a job not (or no longer)
+    waiting to be imported."""
+    job = (
+        ImportJob.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=job_id, status__in=(ImportJobStatus.CONFIRMED, ImportJobStatus.IMPORTING))
+        .first()
+    )
+    if job is None:
+        return None
+    try:
+        rows = parse_file(bytes(job.content), job.kind, **_limits(job))
+    except ImportFileError as error:  # checked before: only a change of limits gets here
+        _settle(job, ImportJobStatus.FAILED, error=str(error))
+        return None
+    result = run_import(job.kind, rows, user=job.owner, sites=sites_of(job.owner), commit=True)
+    if not result.committed:
+        # Something changed since the check (e.g. another facilitator took the last place).
+        _record_check(job, result)
+        _settle(
+            job,
+            ImportJobStatus.FAILED,
+            error=result.error or "Nothing was imported: some rows are no longer valid.",
+        )
+        return result
+    job.counts = result.counts
+    job.new_people = len(result.new_people)
+    if job.invite and result.new_people:
+        job.invited = invitations_send_for_import(
+            people=get_user_model().objects.filter(pk__in=result.new_people),
+            sent_by=job.owner,
+        )
+    _settle(job, ImportJobStatus.DONE)
+    return result
+
+
+def import_jobs_resume() -> int:
+    """Wake the jobs whose message was lost (the broker was away when they were queued or
+    confirmed) or whose worker died, and hand the worker a small job whose request died
+    between its confirmation and its import; run every minute by beat. Returns how many.
+    (The tasks claim a job by its status, so a job woken twice is done once.)"""
+    now = timezone.now()
+    jobs = ImportJob.objects.filter(
+        Q(
+            status__in=(ImportJobStatus.QUEUED, ImportJobStatus.CONFIRMED),
+            updated_at__lt=now - UNSTARTED_AFTER,
+        )
+        | Q(
+            status__in=(ImportJobStatus.CHECKING, ImportJobStatus.IMPORTING),
+            updated_at__lt=now - STALLED_AFTER,
+        ),
+    ).values_list("pk", "status")
+    woken = 0
+    for job_id, status in jobs:
+        checking = status in (ImportJobStatus.QUEUED, ImportJobStatus.CHECKING)
+        _enqueue("check_import" if checking else "run_import_job", job_id)
+        woken += 1
+    return woken
+
+
+def import_job_started(*, job_id: int) -> None:
+    """A confirmed job is being imported (its page says so)."""
+    ImportJob.objects.filter(pk=job_id, status=ImportJobStatus.CONFIRMED).update(
+        status=ImportJobStatus.IMPORTING, updated_at=timezone.now()
+    )
+
+
+def import_job_fail(*, job_id: int, error: str) -> None:
+    """Stop a job that is still at work (its import, if any, was rolled back)."""
+    ImportJob.objects.filter(pk=job_id, status__in=IMPORT_JOB_WORKING).update(
+        status=ImportJobStatus.FAILED,
+        error=error,
+        content=b"",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )

@@ -351,7 +351,8 @@ class PlacementStatusChange(models.Model):
     note = models.CharField(max_length=255, blank=True)
 
     class Meta:
-        ordering = ["placement", "changed_at"]
+        # The id breaks ties: the import records a placement's steps in one statement.
+        ordering = ["placement", "changed_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.placement_id}: {self.from_status or '—'} → {self.to_status}"
@@ -411,3 +412,128 @@ class Capacity(models.Model):
         return (
             f"{self.places} × {self.profession} at {where} ({self.period_start}–{self.period_end})"
         )
+
+    # The two questions below are the queries placements.selectors.capacities_for and
+    # Placement.objects.holding ask, answered in Python for a placement in memory: the
+    # import judges thousands of placements against capacity rows it read once.
+    # placements/tests/test_import_bulk.py checks that both ways agree.
+
+    def limits(self, placement: "Placement") -> bool:
+        """Whether this capacity counts `placement` against its places: same site and
+        profession, its unit or the whole site, periods overlapping."""
+        return (
+            self.site_id == placement.site_id
+            and self.profession_id == placement.profession_id
+            and (self.unit_id is None or self.unit_id == placement.unit_id)
+            and self.period_start <= placement.end_date
+            and self.period_end >= placement.start_date
+        )
+
+    def held_by(self, placement: "Placement") -> bool:
+        """Whether `placement` takes one of this capacity's places."""
+        return placement.status in HOLDING_STATUSES and self.limits(placement)
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be checked"
+    CHECKING = "checking", "Checking the rows"
+    READY = "ready", "Awaiting confirmation"
+    REJECTED = "rejected", "Cannot be imported"
+    CONFIRMED = "confirmed", "Waiting to be imported"
+    IMPORTING = "importing", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Nothing was imported"
+
+
+# A job whose work is under way or waits for the worker; a job in any other status is
+# settled (READY waits for its owner, not for the worker).
+IMPORT_JOB_WORKING = (
+    ImportJobStatus.QUEUED,
+    ImportJobStatus.CHECKING,
+    ImportJobStatus.CONFIRMED,
+    ImportJobStatus.IMPORTING,
+)
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def awaiting_confirmation(self):
+        """Checked files whose owner has not confirmed them yet (the facilitator's home)."""
+        return self.filter(status=ImportJobStatus.READY)
+
+    def working(self):
+        return self.filter(status__in=IMPORT_JOB_WORKING)
+
+
+class ImportJob(models.Model):
+    """One uploaded students or placements file, from its check (the preview) to its
+    import. A file up to the in-request limit is checked and imported within its
+    requests; a larger one by the Celery tasks of placements.tasks, while its page shows
+    the progress. The file itself is kept (`content`) only until it is imported or
+    refused: it holds personal data."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(
+        max_length=20, choices=[("students", "Students"), ("placements", "Placements")]
+    )
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField(editable=False)
+    status = models.CharField(
+        max_length=20, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    in_background = models.BooleanField(default=False)
+    # Progress, for the job's page: the rows of the file, and how many were checked.
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    # What the check found: {"create": n, "update": n, "unchanged": n} ...
+    counts = models.JSONField(default=dict, blank=True)
+    # ... and the rows to show: [{"line", "action", "summary", "errors"}], the bad rows
+    # first, at most importers.SHOWN_ROWS of them.
+    rows = models.JSONField(default=list, blank=True)
+    bad_rows = models.PositiveIntegerField(default=0)
+    # Why the file as a whole cannot be used, or why the import stopped.
+    error = models.TextField(blank=True)
+    # Chosen when confirming: invite the people the import adds to set a password.
+    invite = models.BooleanField(default=False)
+    new_people = models.PositiveIntegerField(default=0)
+    invited = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A person's imports by status (their imports awaiting confirmation).
+            models.Index(
+                fields=["owner", "status", "-created_at"], name="importjob_owner_status_idx"
+            ),
+            # The sweep that wakes jobs whose message was lost: the few working ones.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status__in=IMPORT_JOB_WORKING),
+                name="importjob_working_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=F("rows_total")), name="importjob_done_within_total"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in IMPORT_JOB_WORKING
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0

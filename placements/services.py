@@ -6,17 +6,22 @@ Views, the CSV import and the admin call these, so each rule lives here once.
 
 from __future__ import annotations
 
+import collections
 import datetime
+import math
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import models, transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 
 from accounts.identifiers import normalise_email
 from placements.cache import placements_changed
 from placements.models import (
+    HOLDING_STATUSES,
     PLACEMENT_TRANSITIONS,
     Capacity,
     Placement,
@@ -27,22 +32,85 @@ from placements.models import (
     Student,
 )
 from placements.selectors import capacities_for, placements_holding
-from placements.signals import placement_activated
+from placements.signals import placement_activated, placements_activated
 
 if TYPE_CHECKING:
     from accounts.models import User
     from sites.models import Site, Unit
 
 
+# Rows per statement of a batch's writes.
+BATCH_SIZE = 1000
+
+
+def _clean_in_batch(instance: models.Model, relations: tuple[str, ...]) -> None:
+    """`full_clean()` without its queries, for rows judged by the thousand: the
+    `relations` are rows the batch read or made itself, uniqueness is judged by the
+    batch's own index (`_Enrolments`), and the caller checks what the check constraints
+    say; the constraints in the database back all of it up."""
+    instance.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
+
+
 # --- Students ---------------------------------------------------------------------------
 
 
-def _check_enrolment_unique(student: Student) -> None:
+class _Enrolments:
+    """Which people each program has enrolled and which student numbers it has given:
+    what the enrolment rules judge against. Read for one enrolment by the services
+    below, or for a whole file by `StudentBatch`, which adds its own enrolments as it
+    makes them so that each sees those before it."""
+
+    def __init__(self, students: Iterable[Student]):
+        self.people: dict[tuple[int, object], object] = {}
+        self.numbers: dict[tuple[int, object], object] = {}
+        for student in students:
+            self.add(student)
+
+    @classmethod
+    def around(cls, student: Student) -> _Enrolments:
+        """The stored enrolments that one enrolment could clash with."""
+        clash = Q(user_id=student.user_id) if student.user_id else Q(pk__in=[])
+        if student.student_number:
+            clash |= Q(student_number=student.student_number)
+        return cls(
+            Student.objects.filter(clash, program_id=student.program_id)
+            .exclude(pk=student.pk)
+            .only("pk", "program_id", "user_id", "student_number")
+        )
+
+    @staticmethod
+    def _key(student: Student) -> object:
+        # A stored enrolment is known by its id; one made in this batch by itself.
+        return student.pk or id(student)
+
+    @staticmethod
+    def person(student: Student) -> object:
+        # An account made in this batch has no id yet: its address stands for it.
+        return student.user_id or student.user.email
+
+    def add(self, student: Student) -> None:
+        self.people[(student.program_id, self.person(student))] = self._key(student)
+        if student.student_number:
+            self.numbers[(student.program_id, student.student_number)] = self._key(student)
+
+    def remove(self, student: Student) -> None:
+        for index, key in (
+            (self.people, (student.program_id, self.person(student))),
+            (self.numbers, (student.program_id, student.student_number)),
+        ):
+            if index.get(key) == self._key(student):
+                del index[key]
+
+
+def _check_enrolment_unique(student: Student, enrolments: _Enrolments | None = None) -> None:
     """Say in words which rule a duplicate enrolment breaks (the constraints back it up)."""
-    others = Student.objects.filter(program=student.program).exclude(pk=student.pk)
-    if student.user_id and others.filter(user_id=student.user_id).exists():
+    enrolments = enrolments if enrolments is not None else _Enrolments.around(student)
+    mine = _Enrolments._key(student)
+    holder = enrolments.people.get((student.program_id, _Enrolments.person(student)))
+    if holder is not None and holder != mine:
         raise ValidationError(f"{student.user} is already enrolled in {student.program.name}.")
-    if student.student_number and others.filter(student_number=student.student_number).exists():
+    holder = enrolments.numbers.get((student.program_id, student.student_number))
+    if student.student_number and holder is not None and holder != mine:
         raise ValidationError(
             {
                 "student_number": f"Student number {student.student_number} is already used in "
@@ -101,6 +169,134 @@ def student_update(*, student: Student, student_number: str, cohort_year: int | 
     return student
 
 
+class StudentBatch:
+    """Many enrolments made and changed at once (the import): the rules of
+    `student_enrol` and `student_update`, judged against what a few queries read up
+    front (the accounts of `emails`, the enrolments in `programs` of those people or with
+    those `student_numbers`) and kept up to date as the batch goes, so that each
+    enrolment sees those before it as one call after another would. Nothing is written
+    before `save()`, which writes them all in a few statements. With `lock`, the
+    enrolments read stay locked until the transaction ends."""
+
+    def __init__(
+        self,
+        *,
+        emails: Collection[str],
+        programs: Collection[Program],
+        student_numbers: Collection[str] = (),
+        lock: bool = False,
+    ):
+        emails = {normalise_email(email) for email in emails}
+        numbers = {number.strip() for number in student_numbers if number.strip()}
+        self.accounts: dict[str, User] = {
+            user.email: user for user in get_user_model().objects.filter(email__in=emails)
+        }
+        stored = (
+            Student.objects.filter(program__in=programs)
+            .filter(Q(user__email__in=emails) | Q(student_number__in=numbers))
+            .select_related("user")
+        )
+        if lock:
+            stored = stored.select_for_update(of=("self",)).order_by("pk")
+        students = list(stored)
+        self.enrolments = {(s.program_id, s.user.email): s for s in students}
+        self.taken = _Enrolments(students)
+        self.new_accounts: list[User] = []
+        self.changed_accounts: dict[str, User] = {}
+        self.new_students: list[Student] = []
+        self.changed_students: dict[int, Student] = {}
+
+    def account(self, email: str) -> User | None:
+        """The account of `email`: stored, or made earlier in this batch."""
+        return self.accounts.get(normalise_email(email))
+
+    def enrolment(self, email: str, program: Program) -> Student | None:
+        return self.enrolments.get((program.pk, normalise_email(email)))
+
+    def enrol(
+        self,
+        *,
+        email: str,
+        full_name: str,
+        program: Program,
+        student_number: str = "",
+        cohort_year: int | None = None,
+    ) -> Student:
+        """`student_enrol`, within the batch."""
+        email = normalise_email(email)
+        user = self.accounts.get(email)
+        new_account = user is None
+        if user is None:
+            user = get_user_model()(
+                email=email,
+                full_name=full_name.strip(),
+                profession=program.profession,
+                is_student=True,
+            )
+            user.set_unusable_password()
+            # Not unique-checked by query: the address is neither stored (read above)
+            # nor made earlier in the batch (the accounts it made are in self.accounts).
+            user.full_clean(exclude=["profession"], validate_unique=False)
+        student = Student(
+            user=user,
+            program=program,
+            student_number=student_number.strip(),
+            cohort_year=cohort_year,
+        )
+        _check_enrolment_unique(student, self.taken)
+        _clean_in_batch(student, ("user", "program"))
+        if new_account:
+            self.accounts[email] = user
+            self.new_accounts.append(user)
+        elif not user.is_student or user.profession_id is None:
+            user.is_student = True
+            if user.profession_id is None:
+                user.profession = program.profession
+            if user.pk:
+                self.changed_accounts[email] = user
+        self.taken.add(student)
+        self.enrolments[(program.pk, email)] = student
+        self.new_students.append(student)
+        return student
+
+    def update(self, *, student: Student, student_number: str, cohort_year: int | None) -> Student:
+        """`student_update`, within the batch."""
+        before = (student.student_number, student.cohort_year)
+        self.taken.remove(student)
+        student.student_number = student_number.strip()
+        student.cohort_year = cohort_year
+        try:
+            _check_enrolment_unique(student, self.taken)
+            _clean_in_batch(student, ("user", "program"))
+        except ValidationError:
+            student.student_number, student.cohort_year = before
+            raise
+        finally:
+            self.taken.add(student)
+        if student.pk:
+            self.changed_students[student.pk] = student
+        return student
+
+    @property
+    def new_people(self) -> list[User]:
+        return self.new_accounts
+
+    def save(self) -> None:
+        """Write what the batch made and changed. Changed student numbers go first, so
+        that a number one enrolment gave up is free for a new one."""
+        UserModel = get_user_model()
+        UserModel.objects.bulk_create(self.new_accounts, batch_size=BATCH_SIZE)
+        UserModel.objects.bulk_update(
+            self.changed_accounts.values(), ["is_student", "profession"], batch_size=BATCH_SIZE
+        )
+        Student.objects.bulk_update(
+            self.changed_students.values(),
+            ["student_number", "cohort_year"],
+            batch_size=BATCH_SIZE,
+        )
+        Student.objects.bulk_create(self.new_students, batch_size=BATCH_SIZE)
+
+
 # --- Placements -------------------------------------------------------------------------
 
 
@@ -112,6 +308,14 @@ def _lock_student(student: Student) -> None:
 def _check_unit_at_site(placement: Placement) -> None:
     if placement.unit is not None and placement.unit.site_id != placement.site_id:
         raise ValidationError({"unit": f"{placement.unit.name} is not a unit of {placement.site}."})
+
+
+def _overlap_error(clash: Placement) -> ValidationError:
+    return ValidationError(
+        f"The student already has a {clash.get_status_display().lower()} placement at "
+        f"{clash.site} from {clash.start_date:%Y-%m-%d} to {clash.end_date:%Y-%m-%d}; "
+        "the dates overlap."
+    )
 
 
 def _check_no_overlap(placement: Placement) -> None:
@@ -128,11 +332,22 @@ def _check_no_overlap(placement: Placement) -> None:
         .first()
     )
     if clash:
-        raise ValidationError(
-            f"The student already has a {clash.get_status_display().lower()} placement at "
-            f"{clash.site} from {clash.start_date:%Y-%m-%d} to {clash.end_date:%Y-%m-%d}; "
-            "the dates overlap."
-        )
+        raise _overlap_error(clash)
+
+
+def _no_place_left(capacity: Capacity, holders: list[Placement]) -> ValidationError:
+    where = f"{capacity.site}" + (f", {capacity.unit.name}" if capacity.unit is not None else "")
+    held_by = "; ".join(
+        f"{h.student.user} ({h.start_date:%Y-%m-%d} to {h.end_date:%Y-%m-%d}, "
+        f"{h.get_status_display().lower()})"
+        for h in holders
+    )
+    return ValidationError(
+        f"No place left: {where} offers {capacity.places} "
+        f"place{'s' if capacity.places != 1 else ''} for {capacity.profession} students "
+        f"from {capacity.period_start:%Y-%m-%d} to {capacity.period_end:%Y-%m-%d}, "
+        f"held by {held_by or 'nobody'}."
+    )
 
 
 def _check_capacity(placement: Placement) -> None:
@@ -164,18 +379,7 @@ def _check_capacity(placement: Placement) -> None:
             .order_by("start_date", "id")
         )
         if len(holders) >= capacity.places:
-            where = f"{capacity.site}" + (f", {capacity.unit.name}" if capacity.unit_id else "")
-            held_by = "; ".join(
-                f"{h.student.user} ({h.start_date:%Y-%m-%d} to {h.end_date:%Y-%m-%d}, "
-                f"{h.get_status_display().lower()})"
-                for h in holders
-            )
-            raise ValidationError(
-                f"No place left: {where} offers {capacity.places} "
-                f"place{'s' if capacity.places != 1 else ''} for {capacity.profession} students "
-                f"from {capacity.period_start:%Y-%m-%d} to {capacity.period_end:%Y-%m-%d}, "
-                f"held by {held_by or 'nobody'}."
-            )
+            raise _no_place_left(capacity, holders)
 
 
 def _record_change(
@@ -276,6 +480,18 @@ def placement_update(
     return placement
 
 
+def _check_transition(from_status: str, to_status: str) -> None:
+    if to_status not in PLACEMENT_TRANSITIONS.get(from_status, set()):
+        allowed = ", ".join(
+            sorted(PlacementStatus(s).label.lower() for s in PLACEMENT_TRANSITIONS[from_status])
+        )
+        raise ValidationError(
+            f"A {PlacementStatus(from_status).label.lower()} placement cannot become "
+            f"{PlacementStatus(to_status).label.lower() if to_status in PlacementStatus.values else to_status}"
+            + (f"; it can become {allowed}." if allowed else "; its lifecycle is over.")
+        )
+
+
 @transaction.atomic
 def placement_transition(
     *, placement: Placement, to_status: str, changed_by: User | None, note: str = ""
@@ -287,15 +503,7 @@ def placement_transition(
     # other, and the second sees the status the first left.
     current = Placement.objects.select_for_update().get(pk=placement.pk)
     from_status = current.status
-    if to_status not in PLACEMENT_TRANSITIONS.get(from_status, set()):
-        allowed = ", ".join(
-            sorted(PlacementStatus(s).label.lower() for s in PLACEMENT_TRANSITIONS[from_status])
-        )
-        raise ValidationError(
-            f"A {PlacementStatus(from_status).label.lower()} placement cannot become "
-            f"{PlacementStatus(to_status).label.lower() if to_status in PlacementStatus.values else to_status}"
-            + (f"; it can become {allowed}." if allowed else "; its lifecycle is over.")
-        )
+    _check_transition(from_status, to_status)
     if to_status == PlacementStatus.CONFIRMED:
         _check_capacity(current)
     current.status = to_status
@@ -363,6 +571,291 @@ def placement_advance_to(
             placement=placement, to_status=next_status, changed_by=changed_by, note=note
         )
     return placement
+
+
+class PlacementBatch:
+    """Many placements requested, changed and moved along their lifecycle at once (the
+    import): the rules of `placement_create`, `placement_update` and
+    `placement_advance_to`, judged against what a few queries read up front (the
+    students' placements, the capacity of `sites` for the students' professions and the
+    places held there) and kept up to date as the batch goes, so that each placement
+    sees those before it (two rows of a file competing for a site's last place) as one
+    call after another would. Nothing is written before `save()`, which writes them in
+    a few statements and announces the placements that became active
+    (`placements_activated`). With `lock`, the rows read are locked in the services'
+    order: the students, their placements, then the capacity rows."""
+
+    def __init__(
+        self,
+        *,
+        students: Collection[Student],
+        sites: Collection[Site],
+        changed_by: User | None,
+        note: str = "",
+        lock: bool = False,
+        period: tuple[datetime.date, datetime.date] | None = None,
+    ):
+        """`period`, when given, holds the days of every placement the batch will judge:
+        placements and capacity outside it can neither clash with them nor limit them,
+        and are not read."""
+        self.changed_by = changed_by
+        within = Q()
+        if period is not None:
+            within = Q(start_date__lte=period[1], end_date__gte=period[0])
+        self.note = note[:255]
+        by_id = {student.pk: student for student in students}
+        if lock:
+            list(
+                Student.objects.select_for_update()
+                .filter(pk__in=by_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        stored = (
+            Placement.objects.filter(within, student__in=by_id)
+            .exclude(status=PlacementStatus.CANCELLED)
+            .select_related("site")
+        )
+        if lock:
+            stored = stored.select_for_update(of=("self",)).order_by("pk")
+        self.placements_of: dict[int, list[Placement]] = collections.defaultdict(list)
+        known: dict[int, Placement] = {}
+        for placement in stored:
+            placement.student = by_id[placement.student_id]
+            self.placements_of[placement.student_id].append(placement)
+            known[placement.pk] = placement
+        professions = {student.program.profession_id for student in students}
+        capacities = Capacity.objects.filter(
+            site__in=[site.pk for site in sites], profession_id__in=professions
+        ).select_related("site", "unit", "profession")
+        if period is not None:
+            capacities = capacities.filter(period_start__lte=period[1], period_end__gte=period[0])
+        if lock:
+            capacities = capacities.select_for_update(of=("self",))
+        self.capacities: dict[tuple[int, int | None], list[Capacity]] = collections.defaultdict(
+            list
+        )
+        for capacity in capacities.order_by("pk"):
+            self.capacities[(capacity.site_id, capacity.profession_id)].append(capacity)
+        # Every placement that may hold a place of those capacities, by site and
+        # profession: the stored ones, then this batch's.
+        self.at_site: dict[tuple[int | None, int | None], list[Placement]] = (
+            collections.defaultdict(list)
+        )
+        limits = [capacity for rows in self.capacities.values() for capacity in rows]
+        if limits:
+            holders = Placement.objects.filter(
+                site__in={capacity.site_id for capacity in limits},
+                profession__in=professions,
+                status__in=HOLDING_STATUSES,
+                start_date__lte=max(capacity.period_end for capacity in limits),
+                end_date__gte=min(capacity.period_start for capacity in limits),
+            ).select_related("student__user")
+            for holder in holders:
+                placement = known.setdefault(holder.pk, holder)
+                self.at_site[(placement.site_id, placement.profession_id)].append(placement)
+        seen = {id(p) for rows in self.at_site.values() for p in rows}
+        for placement in known.values():
+            if id(placement) not in seen:
+                self.at_site[(placement.site_id, placement.profession_id)].append(placement)
+        self.new: list[Placement] = []
+        self.changed: dict[int, Placement] = {}
+        self.changes: list[PlacementStatusChange] = []
+        self.activated: list[Placement] = []
+
+    def find(self, *, student: Student, site: Site, start_date: datetime.date) -> Placement | None:
+        """The student's placement at `site` starting on `start_date`, not cancelled."""
+        found = [
+            placement
+            for placement in self.placements_of[student.pk]
+            if placement.site_id == site.pk
+            and placement.start_date == start_date
+            and placement.status != PlacementStatus.CANCELLED
+        ]
+        return max(found, key=lambda p: p.pk or 0, default=None)
+
+    def _check_no_overlap(self, placement: Placement) -> None:
+        """`_check_no_overlap`, within the batch."""
+        if not placement.is_open:
+            return
+        clashes = [
+            other
+            for other in self.placements_of[placement.student_id]
+            if other is not placement
+            and other.is_open
+            and other.start_date <= placement.end_date
+            and other.end_date >= placement.start_date
+        ]
+        if clashes:
+            raise _overlap_error(min(clashes, key=lambda p: p.start_date))
+
+    def _check_capacity(self, placement: Placement) -> None:
+        """`_check_capacity`, within the batch."""
+        key = (placement.site_id, placement.profession_id)
+        for capacity in self.capacities.get(key, []):
+            if not capacity.limits(placement):
+                continue
+            holders = sorted(
+                (p for p in self.at_site[key] if p is not placement and capacity.held_by(p)),
+                key=lambda p: (p.start_date, p.pk or math.inf),
+            )
+            if len(holders) >= capacity.places:
+                raise _no_place_left(capacity, holders)
+
+    def _advance(self, placement: Placement, to_status: str) -> list[tuple[str, str]]:
+        """The steps `placement_advance_to` would take, each checked as
+        `placement_transition` checks it; the placement's status is left as it was."""
+        if to_status not in LIFECYCLE_PATH:
+            raise ValidationError(f"Unknown status {to_status!r}.")
+        steps: list[tuple[str, str]] = []
+        original, target = placement.status, LIFECYCLE_PATH.index(to_status)
+        status = original
+        try:
+            while status in LIFECYCLE_PATH and LIFECYCLE_PATH.index(status) < target:
+                next_status = LIFECYCLE_PATH[LIFECYCLE_PATH.index(status) + 1]
+                _check_transition(status, next_status)
+                # Counted as it would be once confirmed (it never counts against itself).
+                placement.status = next_status
+                if next_status == PlacementStatus.CONFIRMED:
+                    self._check_capacity(placement)
+                steps.append((status, next_status))
+                status = next_status
+        finally:
+            placement.status = original
+        return steps
+
+    def _record(self, placement: Placement, steps: list[tuple[str, str]]) -> None:
+        for from_status, to_status in steps:
+            self.changes.append(
+                PlacementStatusChange(
+                    placement=placement,
+                    from_status=from_status,
+                    to_status=to_status,
+                    changed_by=self.changed_by,
+                    note=self.note,
+                )
+            )
+            if to_status == PlacementStatus.ACTIVE:
+                self.activated.append(placement)
+        if steps:
+            placement.status = steps[-1][1]
+
+    def create(
+        self,
+        *,
+        student: Student,
+        site: Site,
+        start_date: datetime.date,
+        end_date: datetime.date,
+        unit: Unit | None = None,
+        model: str = PlacementModel.IP_MENTORING,
+        contact: User | None = None,
+        notes: str = "",
+        to_status: str = PlacementStatus.REQUESTED,
+    ) -> Placement:
+        """`placement_create`, then `placement_advance_to` up to `to_status`."""
+        placement = Placement(
+            student=student,
+            site=site,
+            unit=unit,
+            start_date=start_date,
+            end_date=end_date,
+            model=model,
+            contact=contact,
+            notes=notes,
+            created_by=self.changed_by,
+            status=PlacementStatus.REQUESTED,
+        )
+        # What the insert trigger will write; the capacity rules count by it.
+        placement.profession_id = student.program.profession_id
+        _clean_placement_in_batch(placement)
+        _check_unit_at_site(placement)
+        self._check_no_overlap(placement)
+        steps = self._advance(placement, to_status)
+        self.changes.append(
+            PlacementStatusChange(
+                placement=placement,
+                from_status="",
+                to_status=PlacementStatus.REQUESTED,
+                changed_by=self.changed_by,
+            )
+        )
+        self._record(placement, steps)
+        self.new.append(placement)
+        self.placements_of[student.pk].append(placement)
+        self.at_site[(site.pk, placement.profession_id)].append(placement)
+        return placement
+
+    def update(
+        self,
+        *,
+        placement: Placement,
+        unit: Unit | None,
+        end_date: datetime.date,
+        model: str,
+        contact: User | None,
+        notes: str,
+        to_status: str,
+    ) -> Placement:
+        """`placement_update` (when anything changes; the site and start, which identify
+        the placement in a file, stay), then `placement_advance_to` up to `to_status`."""
+        if not placement.is_open:
+            raise ValidationError(
+                f"A {placement.get_status_display().lower()} placement cannot be edited."
+            )
+        wanted = {
+            "unit_id": unit.pk if unit else None,
+            "end_date": end_date,
+            "model": model,
+            "contact_id": contact.pk if contact else None,
+            "notes": notes,
+        }
+        before = {name: getattr(placement, name) for name in wanted}
+        changed = wanted != before
+        moved = (wanted["unit_id"], end_date) != (before["unit_id"], before["end_date"])
+        try:
+            if changed:
+                placement.unit, placement.contact = unit, contact
+                placement.end_date, placement.model, placement.notes = end_date, model, notes
+                _clean_placement_in_batch(placement)
+                _check_unit_at_site(placement)
+                self._check_no_overlap(placement)
+                if moved and placement.status in (
+                    PlacementStatus.CONFIRMED,
+                    PlacementStatus.ACTIVE,
+                ):
+                    self._check_capacity(placement)
+            steps = self._advance(placement, to_status)
+        except ValidationError:
+            for name, value in before.items():
+                setattr(placement, name, value)
+            raise
+        self._record(placement, steps)
+        if changed or steps:
+            self.changed[placement.pk] = placement
+        return placement
+
+    def save(self) -> None:
+        """Write the batch's placements and their lifecycle steps, then announce the
+        placements that became active."""
+        Placement.objects.bulk_create(self.new, batch_size=BATCH_SIZE)
+        now = timezone.now()
+        for placement in self.changed.values():
+            placement.updated_at = now
+        Placement.objects.bulk_update(
+            self.changed.values(),
+            ["unit", "end_date", "model", "contact", "notes", "status", "updated_at"],
+            batch_size=BATCH_SIZE,
+        )
+        PlacementStatusChange.objects.bulk_create(self.changes, batch_size=BATCH_SIZE)
+        if self.activated:
+            placements_activated.send(sender=Placement, placements=self.activated)
+
+
+def _clean_placement_in_batch(placement: Placement) -> None:
+    _clean_in_batch(placement, ("student", "site", "unit", "contact", "created_by", "profession"))
+    if placement.end_date < placement.start_date:
+        raise ValidationError("A placement cannot end before it starts.")
 
 
 # --- Capacity ---------------------------------------------------------------------------

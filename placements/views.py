@@ -4,13 +4,11 @@ capacity, and the CSV import (upload → preview → confirm)."""
 from __future__ import annotations
 
 import csv
-import uuid
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
-from accounts.services import invitations_send_for_import
 from ipcop.lib.forms import attach_service_errors
+from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
+    import_jobs_visible_to,
     placements_manageable_by,
     placements_visible_to,
     require_role,
@@ -39,6 +38,8 @@ from placements.forms import (
 from placements.models import (
     PLACEMENT_TRANSITIONS,
     Capacity,
+    ImportJob,
+    ImportJobStatus,
     Placement,
     PlacementStatus,
     PlacementStatusChange,
@@ -52,7 +53,7 @@ from placements.selectors import (
 )
 
 PAGE_SIZE = 25  # as the sites and CoP lists: a phone screen or two
-IMPORT_SESSION_KEY = "placements_import"
+RECENT_IMPORTS = 10  # the person's imports listed on the upload page
 
 # The buttons of the lifecycle, in the order they are offered.
 TRANSITION_LABELS = {
@@ -258,79 +259,130 @@ def capacity_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> H
 @require_http_methods(["GET", "POST"])
 def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV or .xlsx file; its rows are checked by a full dry run and shown as a
-    preview. The parsed rows wait in the session (never the file) until the person
-    confirms."""
+    preview. The file waits in an import job until the person confirms. A file larger
+    than a request may check (importers.MAX_BYTES, MAX_ROWS) is checked by the worker
+    while its job's page shows the progress."""
     require_role(request.user, "facilitator")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        kind = form.cleaned_data["kind"]
+        upload = form.cleaned_data["file"]
         try:
-            rows = importers.parse_file(form.cleaned_data["file"].read(), kind)
+            job, result = importers.import_job_start(
+                owner=request.user,
+                kind=form.cleaned_data["kind"],
+                filename=upload.name or "",
+                content=upload.read(),
+                sites=sites_facilitated_by(request.user),
+            )
         except importers.ImportFileError as error:
             form.add_error("file", str(error))
         else:
-            result = importers.run_import(
-                kind,
-                rows,
-                user=request.user,
-                sites=sites_facilitated_by(request.user),
-                commit=False,
-            )
-            token = uuid.uuid4().hex
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "kind": kind,
-                "filename": form.cleaned_data["file"].name[:200],
-                "rows": rows if result.ok else [],
-            }
-            return render(
-                request,
-                "placements/import_preview.html",
-                {"result": result, "token": token, "filename": form.cleaned_data["file"].name},
-            )
+            if result is None:
+                messages.info(request, f"{job.filename} is being checked.")
+                return redirect("placements:import_job", pk=job.pk)
+            return _import_preview(request, job, result)
+    recent = (
+        import_jobs_visible_to(request.user)
+        .owned_by(request.user)
+        .defer("content", "rows")
+        .order_by("-created_at", "-id")[:RECENT_IMPORTS]
+    )
     return render(
-        request, "placements/import_upload.html", {"form": form, "columns": importers.COLUMNS}
+        request,
+        "placements/import_upload.html",
+        {"form": form, "columns": importers.COLUMNS, "recent": recent},
+    )
+
+
+def _import_preview(request, job: ImportJob, result: importers.ImportResult) -> HttpResponse:
+    return render(
+        request,
+        "placements/import_preview.html",
+        {
+            "result": result,
+            # What the confirmation names: the job, if it awaits it.
+            "token": job.pk if job.status == ImportJobStatus.READY else "",
+            "filename": job.filename,
+        },
     )
 
 
 @require_POST
 def import_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending.get("token") != request.POST.get("token") or not pending["rows"]:
-        messages.error(request, "This preview has expired or was replaced; upload the file again.")
-        return redirect("placements:import")
-    result = importers.run_import(
-        pending["kind"],
-        pending["rows"],
-        user=request.user,
-        sites=sites_facilitated_by(request.user),
-        commit=True,
+    job = (
+        import_jobs_visible_to(request.user)
+        .owned_by(request.user)
+        .defer("content")
+        .filter(pk=id_param(request.POST.get("token")))
+        .first()
     )
-    del request.session[IMPORT_SESSION_KEY]
-    if result.committed:
-        # One event for the file: who imported students' or placements' data, and when.
-        model = Placement if pending["kind"] == "placements" else Student
+    try:
+        if job is None:
+            raise ValidationError(
+                "This preview has expired or was replaced; upload the file again."
+            )
+        result = importers.import_job_confirm(
+            job=job, invite=bool(request.POST.get("invite")), sites_of=sites_facilitated_by
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("placements:import")
+    # One event for the file: who imported students' or placements' data, and when.
+    model = Placement if job.kind == "placements" else Student
+    if result is None:
         audit_record(request, AuditAction.CHANGE, model=model, pk="import")
+        messages.info(request, f"{job.filename} is being imported.")
+        return redirect("placements:import_job", pk=job.pk)
+    job.refresh_from_db(fields=["status", "invite", "invited"])
     if not result.committed:
         # Something changed since the preview (e.g. another facilitator took the last place).
-        messages.error(request, "Nothing was imported: some rows are no longer valid.")
-        return render(
-            request,
-            "placements/import_preview.html",
-            {"result": result, "token": "", "filename": pending["filename"]},
+        messages.error(
+            request, result.error or "Nothing was imported: some rows are no longer valid."
         )
+        return _import_preview(request, job, result)
+    audit_record(request, AuditAction.CHANGE, model=model, pk="import")
     messages.success(
         request,
-        f"Imported {pending['filename']}: {result.count('create')} created, "
+        f"Imported {job.filename}: {result.count('create')} created, "
         f"{result.count('update')} changed, {result.count('unchanged')} unchanged.",
     )
-    if result.new_people and request.POST.get("invite"):
-        invited = invitations_send_for_import(
-            people=get_user_model().objects.filter(pk__in=result.new_people),
-            sent_by=request.user,
-        )
-        messages.success(request, f"Invitations sent to {invited} new people.")
-    return redirect(
-        reverse("placements:list") if pending["kind"] == "placements" else "placements:import"
+    if job.invite and result.new_people:
+        messages.success(request, f"Invitations sent to {job.invited} new people.")
+    return redirect(reverse("placements:list") if job.kind == "placements" else "placements:import")
+
+
+def _visible_job(request: AuthenticatedHttpRequest, pk: int) -> ImportJob:
+    # Never the file itself: a page polled every few seconds reads the counters only.
+    return get_visible_or_404(request, import_jobs_visible_to(request.user).defer("content"), pk=pk)
+
+
+@require_GET
+def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A background import: its progress while the worker checks or imports it (the
+    page polls `import_job_status`; without JavaScript, its Refresh link), then the
+    preview to confirm, or what was imported."""
+    job = _visible_job(request, pk)
+    return render(
+        request,
+        "placements/import_job.html",
+        {"job": job, "may_confirm": job.owner_id == request.user.pk},
     )
+
+
+@require_GET
+def import_job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
+    """What the job's page polls: its status and progress."""
+    job = _visible_job(request, pk)
+    response = JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "working": job.is_working,
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "percent": job.percent,
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response

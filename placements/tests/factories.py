@@ -1,4 +1,4 @@
-"""Factories for programs, students, placements and capacity."""
+"""Factories for programs, students, placements, capacity and import jobs."""
 
 import datetime
 
@@ -8,6 +8,8 @@ from factory.django import DjangoModelFactory
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from placements.models import (
     Capacity,
+    ImportJob,
+    ImportJobStatus,
     Placement,
     PlacementModel,
     PlacementStatus,
@@ -105,3 +107,23 @@ class CapacityFactory(DjangoModelFactory):
     period_start = factory.LazyFunction(datetime.date.today)
     period_end = factory.LazyAttribute(lambda o: o.period_start + datetime.timedelta(days=90))
     places = 2
+
+
+class ImportJobFactory(DjangoModelFactory):
+    """A students file checked in the background and awaiting its owner's confirmation."""
+
+    class Meta:
+        model = ImportJob
+
+    owner = factory.SubFactory(UserFactory, facilitator=True)
+    kind = "students"
+    filename = "students.csv"
+    content = b"email,full_name,program\n"
+    status = ImportJobStatus.READY
+    in_background = True
+    rows_total = 1
+    rows_done = 1
+    counts = factory.LazyFunction(lambda: {"create": 1, "update": 0, "unchanged": 0})
+    rows = factory.LazyFunction(
+        lambda: [{"line": 2, "action": "create", "summary": "Enrol someone", "errors": []}]
+    )

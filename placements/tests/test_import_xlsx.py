@@ -162,8 +162,8 @@ class TestReadingTheSheet:
         read = []
         records = importers._xlsx_records
 
-        def counted(content):
-            for record in records(content):
+        def counted(content, *limits):
+            for record in records(content, *limits):
                 read.append(record[0])
                 yield record
 

@@ -17,7 +17,12 @@ from placements.models import (
     PlacementStatus,
     PlacementStatusChange,
 )
-from placements.tests.factories import CapacityFactory, PlacementFactory, StudentFactory
+from placements.tests.factories import (
+    CapacityFactory,
+    ImportJobFactory,
+    PlacementFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -683,6 +688,9 @@ class TestAccessMatrix:
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         "import": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "import_confirm": (False, "post", {"facilitator": 302, "preceptor": 403, "student": 403}),
+        # Another person's import job is not theirs to see, whatever their role.
+        "import_job": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
+        "import_job_status": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
     }
 
     def test_every_url_of_the_app_is_in_the_matrix(self):
@@ -697,6 +705,8 @@ class TestAccessMatrix:
         needs_pk, method, expected = self.MATRIX[name]
         if needs_pk is None:
             args = [CapacityFactory(site=site_a).pk]
+        elif needs_pk == "job":
+            args = [ImportJobFactory(owner=facilitator).pk]
         else:
             args = [placement.pk] if needs_pk else []
         url = reverse(f"placements:{name}", args=args)

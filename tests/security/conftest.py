@@ -21,7 +21,12 @@ from interviews.tests.factories import (
     ThemeFactory,
 )
 from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
-from placements.tests.factories import CapacityFactory, PlacementFactory, StudentFactory
+from placements.tests.factories import (
+    CapacityFactory,
+    ImportJobFactory,
+    PlacementFactory,
+    StudentFactory,
+)
 from sites.tests.factories import (
     CommunityOfPracticeFactory,
     InitiativeFactory,
@@ -51,6 +56,7 @@ class Side:
     record: object
     quote: object
     capacity: object
+    import_job: object  # the facilitator's file awaiting confirmation
 
 
 def build_side(name: str) -> Side:
@@ -85,6 +91,7 @@ def build_side(name: str) -> Side:
         record=record,
         quote=QuoteFactory(record=record),
         capacity=CapacityFactory(site=site, unit=unit),
+        import_job=ImportJobFactory(owner=facilitator),
     )
 
 

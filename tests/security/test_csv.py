@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from interviews.models import Quote
 from ipcop.lib.spreadsheet import spreadsheet_row, spreadsheet_safe
-from placements.models import Placement, Student
+from placements.importers import MAX_JOB_BYTES
+from placements.models import ImportJob, Placement, Student
 from placements.tests.factories import PlacementFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,9 +106,12 @@ def test_a_50_mb_file_is_refused_by_its_size_before_it_is_read(client_as, world)
 
 
 def test_a_file_over_the_import_limit_is_refused_next_to_the_field(client_as, world):
-    response = upload(client_as(world.a.facilitator), b"x" * 1_100_000)
+    jobs = ImportJob.objects.count()
+    # Over the limit of a background import, under the upload's request limit.
+    response = upload(client_as(world.a.facilitator), b"x" * (MAX_JOB_BYTES + 100_000))
     assert response.status_code == 200
-    assert "larger than 1 MB" in response.content.decode()
+    assert "larger than 20 MB" in response.content.decode()
+    assert ImportJob.objects.count() == jobs
 
 
 def test_formulas_in_imported_cells_are_stored_as_inert_text(client_as, world):
