@@ -8,7 +8,15 @@ from ipcop.admin import ModelAdmin, TabularInline
 from mentoring.models import MentorAssignment
 from placements.cache import placements_changed
 
-from .models import Capacity, Placement, PlacementStatus, PlacementStatusChange, Program, Student
+from .models import (
+    Capacity,
+    ImportJob,
+    Placement,
+    PlacementStatus,
+    PlacementStatusChange,
+    Program,
+    Student,
+)
 from .services import placement_transition
 
 
@@ -186,3 +194,28 @@ class CapacityAdmin(ModelAdmin):
     search_fields = ("site__name", "unit__name", "profession__name")
     autocomplete_fields = ("site", "unit")
     date_hierarchy = "period_start"
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ModelAdmin):
+    """Imports are made and run by their pages and the worker: here they are shown for
+    support, and an admin may delete one (its file and rows with it). The file's content
+    and its rows are personal data, left out of the page."""
+
+    list_display = ("__str__", "owner", "kind", "status", "rows_done", "rows_total", "created_at")
+    list_filter = ("kind", "status", "in_background")
+    list_select_related = ("owner",)
+    search_fields = ("filename", "owner__email")
+    date_hierarchy = "created_at"
+    exclude = ("content", "rows")
+    readonly_fields = (
+        "owner", "kind", "filename", "status", "in_background", "rows_total", "rows_done",
+        "counts", "bad_rows", "error", "invite", "new_people", "invited", "created_at",
+        "updated_at", "finished_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

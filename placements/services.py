@@ -850,6 +850,8 @@ class PlacementBatch:
         PlacementStatusChange.objects.bulk_create(self.changes, batch_size=BATCH_SIZE)
         if self.activated:
             placements_activated.send(sender=Placement, placements=self.activated)
+        if self.new or self.changed:
+            placements_changed()
 
 
 def _clean_placement_in_batch(placement: Placement) -> None:

@@ -38,6 +38,7 @@ from mentoring.tests.factories import (
 )
 from placements.tests.factories import (
     CapacityFactory,
+    ImportJobFactory,
     PlacementFactory,
     PlacementStatusChangeFactory,
     StudentFactory,
@@ -163,6 +164,7 @@ ROW_MAKERS = {
         changed_by=UserFactory()
     ),
     "placements.Capacity": lambda: CapacityFactory(unit=UnitFactory()),
+    "placements.ImportJob": lambda: ImportJobFactory(),
     "mentoring.CompetencyFramework": lambda: CompetencyDomainFactory().framework,
     "mentoring.CompetencyDomain": lambda: CompetencyDomainFactory(),
     "mentoring.MentorAssignment": lambda: MentorAssignmentFactory(),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('placements', '0002_list_indexes_and_placement_profession'),
+        ('placements', '0003_import_jobs'),
     ]
 
     operations = [
