@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
-from django.urls import Resolver404, URLResolver, get_resolver, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from accounts import services, tasks
@@ -31,7 +31,14 @@ from ipcop.demo.loader import (
     STUDENT_EMAIL,
 )
 from mentoring.models import MentoringSession
-from placements.models import Capacity, Placement, PlacementStatus, Program, Student
+from placements.models import (
+    Capacity,
+    ImportJob,
+    Placement,
+    PlacementStatus,
+    Program,
+    Student,
+)
 from sites.models import CommunityOfPractice, Initiative, Meeting, Membership, Unit
 from tests.browser.conftest import DESKTOP, PHONE, axe_options
 
@@ -56,6 +63,7 @@ NOT_PAGES = {
     "interviews:calendar_feed": "iCalendar feed",
     "interviews:report_csv": "CSV download",
     "sites:member_candidates": "JSON for the type-ahead of the add-member page",
+    "placements:import_job_status": "JSON for the progress bar of the import job page",
 }
 
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -363,6 +371,10 @@ def _facilitator_pages(s: Scanner, w) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Preview").click()
     s.check("import preview")
+    # The same import's job page (where a background import shows its progress).
+    job = ImportJob.objects.order_by("-pk").first()
+    assert job is not None
+    s.visit(reverse("placements:import_job", args=[job.pk]))
 
 
 def _preceptor_pages(s: Scanner, w) -> None:
