@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEV_ENV := DEBUG=true
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipcop
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-fast lint format migrate demo worker clean install install-test check-postgres chromium bench profile screenshots load
+.PHONY: run test test-fast lint format migrate demo worker clean install install-test chromium redis-server smoke-pgbouncer bench profile screenshots load
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,23 +27,26 @@ install-test: $(VENV)/.installed-test
 var:
 	mkdir -p var/broker/out var/broker/processed var/broker/control var/mail
 
-## run: install, migrate, load the demo, start the web app and a Celery worker with beat.
+## run: install, migrate, load the demo, start the web app and a Celery worker with beat
+## (bin/run-dev). DATABASE_URL unset: the embedded PostgreSQL in var/postgres, started and
+## stopped with the app (bin/with_services.py); set: that server.
 run: install var
-	bash bin/ensure-postgres
-	$(DEV_ENV) $(PY) manage.py migrate --no-input
-	$(DEV_ENV) $(PY) manage.py load_demo
-	$(DEV_ENV) bash bin/run-dev
+	$(DEV_ENV) $(PY) bin/with_services.py -- bash bin/run-dev
 
 migrate: install var
-	bash bin/ensure-postgres
-	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) bin/with_services.py -- $(PY) manage.py migrate --no-input
 
-demo: migrate
-	$(DEV_ENV) $(PY) manage.py load_demo
+demo: install var
+	$(DEV_ENV) $(PY) bin/with_services.py -- \
+	  sh -c '$(PY) manage.py migrate --no-input && $(PY) manage.py load_demo'
 
-## test: install test needs and run the whole suite against PostgreSQL and Redis.
-test: install-test chromium check-postgres
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest $(PYTEST_ARGS)
+## test: install test needs and run the whole suite on PostgreSQL and Redis: the servers of
+## DATABASE_URL and CELERY_BROKER_URL; unset, those at the default addresses if they
+## answer, else the embedded PostgreSQL and a redis-server of our own (bin/with_services.py).
+WITH_TEST_SERVICES := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_BROKER_URL=$(TEST_BROKER_URL) \
+  $(PY) bin/with_services.py --test --
+test: install-test chromium redis-server
+	$(WITH_TEST_SERVICES) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Browser tests drive Debian's chromium (never Playwright's own browser download).
 chromium:
@@ -51,14 +55,30 @@ chromium:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
 
-check-postgres: install-test
-	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bin/check-services
+# The worker tests start and stop a redis-server of their own; so does `make test` when no
+# Redis answers.
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  echo "Installing Debian's redis-server for the worker tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq redis-server >/dev/null; }
 
-## test-fast: the inner loop: no browser or worker tests, two processes, the test
-## databases kept between runs (add --create-db to PYTEST_ARGS after a migration).
-test-fast: install-test check-postgres
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest -n 2 --reuse-db \
-	  -m "not browser and not worker" $(PYTEST_ARGS)
+## test-fast: the inner loop: no browser, worker or fresh-checkout tests, two processes,
+## the test databases kept between runs (add --create-db to PYTEST_ARGS after a migration).
+test-fast: install-test redis-server
+	$(WITH_TEST_SERVICES) $(VENV)/bin/pytest -n 2 --reuse-db \
+	  -m "not browser and not worker and not embedded" $(PYTEST_ARGS)
+
+## smoke-pgbouncer: a smoke subset of the suite through PgBouncer in transaction mode with
+## DB_POOLER=pgbouncer (bin/smoke_pgbouncer.py): Debian's pgbouncer, installed with apt
+## when missing, on port 6432 in front of the PostgreSQL server of `make test`.
+## docs/deployment.md has the last result.
+smoke-pgbouncer: install-test redis-server
+	@command -v pgbouncer >/dev/null || { \
+	  echo "Installing Debian's pgbouncer"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq pgbouncer >/dev/null; }
+	$(WITH_TEST_SERVICES) $(PY) bin/smoke_pgbouncer.py $(PYTEST_ARGS)
 
 ## lint: ruff (lint and format), mypy with django-stubs, and the import-linter contracts
 ## of .importlinter (the layers).
@@ -73,6 +93,7 @@ format: install-test
 	$(VENV)/bin/ruff check --fix .
 
 clean:
+	-[ ! -x $(PY) ] || $(PY) bin/embedded_postgres.py stop
 	rm -rf var $(VENV)
 
 ## bench: every page each role reaches from its menu, at province scale, in its own
@@ -125,5 +146,5 @@ load: install var
 
 ## screenshots: PNGs of the main pages at desktop and phone sizes into docs/screenshots/
 ## (a temporary test database on PostgreSQL, the demo data, Debian's chromium).
-screenshots: install-test chromium check-postgres
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest tests/browser/screenshots.py -q -p no:randomly -s
+screenshots: install-test chromium redis-server
+	$(WITH_TEST_SERVICES) $(VENV)/bin/pytest tests/browser/screenshots.py -q -p no:randomly -s

@@ -1,7 +1,7 @@
 """IPCoP settings, driven by environment variables.
 
 Every variable is documented in README.md. Defaults let `make run` work on a laptop with
-nothing but a local PostgreSQL (the database ipcop_dev, a filesystem Celery broker,
+nothing but Python (the embedded PostgreSQL in var/postgres, a filesystem Celery broker,
 console email); with DEBUG off, start-up refuses the insecure defaults.
 """
 
@@ -98,12 +98,27 @@ WSGI_APPLICATION = "ipcop.wsgi.application"
 
 # --- Database: PostgreSQL everywhere (development, tests, production). The app relies on
 # its features (triggers declared with django-pgtrigger, SKIP LOCKED), so dev runs on what
-# production runs.
+# production runs. Unset, DATABASE_URL is the embedded server of `make run` (its Unix
+# socket in var/postgres, bin/embedded_postgres.py).
 DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ipcop_dev")
+    "default": env.db(
+        "DATABASE_URL", default=f"postgresql://postgres@/ipcop_dev?host={VAR_DIR / 'postgres'}"
+    )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A kept connection is tested before a request reuses it, so a database restart or
+# failover costs no request an error (one round trip per request; docs/deployment.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+# DB_POOLER=pgbouncer: a pooler in transaction mode sits between the app and PostgreSQL, so
+# one session's state does not outlive its transaction. Server-side cursors (the CSV
+# export's .iterator()) are such state: a later FETCH may reach another server connection.
+DB_POOLER = env.str("DB_POOLER", default="none")
+if DB_POOLER not in ("none", "pgbouncer"):
+    raise ImproperlyConfigured(
+        "DB_POOLER must be none or pgbouncer (a pooler in transaction mode)."
+    )
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_POOLER == "pgbouncer"
 
 # --- Cache: panels read far more often than written, under versioned keys that the
 # services bump (ipcop/lib/cache.py). Redis in production (CACHE_URL), local memory in
@@ -205,7 +220,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 24 * 60 * 60.0,
         "options": {"expires": 60 * 60},
     },
+    # The beat's heartbeat, run by a worker: /readyz reads it (ipcop/health.py).
+    "ipcop-beat-tick": {
+        "task": "ipcop.beat_tick",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# --- Readiness (/readyz): fails when the last beat tick a worker recorded (in the cache,
+# which must be shared: CACHE_URL) is older than this; 0 leaves the beat out.
+READINESS_BEAT_MAX_AGE_SECONDS = env.int("READINESS_BEAT_MAX_AGE_SECONDS", default=300)
+if READINESS_BEAT_MAX_AGE_SECONDS < 0:
+    raise ImproperlyConfigured("READINESS_BEAT_MAX_AGE_SECONDS must be 0 or a number of seconds.")
 
 # --- Domain settings.
 FOLLOWUP_DELAY_MONTHS = env.int("FOLLOWUP_DELAY_MONTHS", default=6)
@@ -217,6 +244,8 @@ SESSION_EDIT_WINDOW = timedelta(days=env.int("SESSION_EDIT_WINDOW_DAYS", default
 
 # --- Security. HTTPS settings default on when DEBUG is off.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers and monitors probe a node directly over plain HTTP: answer, not redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
@@ -308,11 +337,46 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Logs on standard error: LOG_FORMAT=text for people, json for a log collector (one
+# JSON object a line: time, level, logger, message, and the exception's traceback).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"}
+        | ({"formatter": "json"} if LOG_FORMAT == "json" else {})
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every login at INFO; failures and lockouts are warnings and stay.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# The worker's logs through the handler above too (Celery otherwise installs its own
+# text format on the root logger).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Errors to Sentry when SENTRY_DSN is set (web and worker; the Django and Celery
+# integrations turn on by themselves). IPCoP holds students' records and interview notes,
+# so nothing personal leaves: no user, address or cookie (send_default_pii), no request
+# body, no local variables of the failing frames.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+    )

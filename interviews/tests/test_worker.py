@@ -15,9 +15,11 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlsplit
 
 import pytest
 import redis
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from icalendar import Calendar
@@ -36,7 +38,9 @@ pytestmark = [
 ]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# The suite's Redis server (CELERY_BROKER_URL: the machine's, or the one `make test`
+# started), another database than the broker's.
+REDIS_URL = urlsplit(settings.CELERY_BROKER_URL)._replace(path="/14").geturl()
 OWN_REDIS_PORT = 6390
 MESSAGE_ID = re.compile(rb"^Message-ID: <reminder-(\d+)@ipcop>", re.MULTILINE | re.IGNORECASE)
 
@@ -44,6 +48,8 @@ MESSAGE_ID = re.compile(rb"^Message-ID: <reminder-(\d+)@ipcop>", re.MULTILINE | 
 def _database_url() -> str:
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    if socket_dir := s["OPTIONS"].get("host"):  # the embedded server's Unix socket
+        return f"postgresql://{auth}@/{s['NAME']}?host={socket_dir}"
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 

@@ -50,6 +50,7 @@ pytestmark = [
 # URL names that are not HTML pages a person reads, with the reason.
 NOT_PAGES = {
     "healthz": "plain-text health check for the load balancer",
+    "readyz": "JSON readiness checks for monitoring",
     "logout": "POST only; its button is on every page",
     "placements:export": "CSV download",
     "placements:transition": "POST only; its buttons are on the placement page",

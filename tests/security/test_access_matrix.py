@@ -35,6 +35,8 @@ COLUMNS = (
     ("admin", "a"),
 )
 OK, REDIRECT, FORBIDDEN, MISSING, NOT_ALLOWED = 200, 302, 403, 404, 405
+# /readyz answers the same to everyone; here 503, as no beat has ticked in the test world.
+NOT_READY = 503
 # Short names for the table: OK 200, GO a redirect (to log in for anonymous; after a
 # write, or a write refused with a message, for others), NO 403, NF 404, XX 405.
 GO, NO, NF, XX = REDIRECT, FORBIDDEN, MISSING, NOT_ALLOWED
@@ -86,6 +88,7 @@ MATRIX = {
     "password_reset_complete": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
     "password_reset_confirm": ((OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK)),
     "password_reset_done": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
+    "readyz": ((NOT_READY,) * 8, _),
     "placements:capacity_create": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, OK, GO)),
     "placements:capacity_edit": ((GO, NO, NO, NO, NO, OK, NF, OK), (GO, NO, NO, NO, NO, GO, NF, GO)),
     "placements:capacity_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -123,7 +126,7 @@ MATRIX = {
 
 # URLs anyone may open without logging in (every other URL sends anonymous to log in).
 PUBLIC = {
-    "healthz", "login", "password_reset", "password_reset_done", "invitation_accept",
+    "healthz", "readyz", "login", "password_reset", "password_reset_done", "invitation_accept",
     "password_reset_confirm", "password_reset_complete", "interviews:calendar_feed",
 }  # fmt: skip
 
