@@ -55,6 +55,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _let_the_server_user_reach_its_binaries() -> None:
+    """Run as root, the server runs as the user `pgserver`, which must reach the binaries
+    in this virtualenv: add o+x (traverse only) to the folders above them that lack it (a
+    checkout cloned into `mktemp -d`, mode 0700, otherwise hides them). pgserver does the
+    same, with o+rx, for the folders above the data."""
+    if os.geteuid() != 0:
+        return
+    for folder in Path(POSTGRES_BIN_PATH).resolve().parents:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            folder.chmod(mode | 0o001)
+
+
 def _forget_dead_users(pgdata: Path) -> None:
     """Drop the processes that ended without saying so (kill -9, a crash) from pgserver's
     list of the server's users: while one is listed, the last live user never stops it."""
@@ -69,6 +82,7 @@ def embedded_postgres(database: str, pgdata: Path = PGDATA) -> Iterator[str]:
     """Start the embedded server (or join it if it runs) and yield the URL of `database`,
     created if missing. The server stops when the last process that joined it leaves."""
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _let_the_server_user_reach_its_binaries()
     _forget_dead_users(pgdata)
     with pgserver.get_server(pgdata, cleanup_mode="stop") as server:
         url = server.get_uri(database)
