@@ -1,22 +1,26 @@
 """Placement pages: list and CSV export, detail with its lifecycle, create and edit,
-capacity, and the CSV import (upload → preview → confirm)."""
+capacity, the placement calendar, and the CSV import (upload → preview → confirm)."""
 
 from __future__ import annotations
 
 import csv
+import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
+from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row
@@ -26,9 +30,11 @@ from ipcop.permissions import (
     placements_visible_to,
     require_role,
     sites_facilitated_by,
+    sites_visible_to,
 )
 from placements import importers, services
 from placements.forms import (
+    CalendarForm,
     CapacityForm,
     ImportUploadForm,
     PlacementFilterForm,
@@ -50,6 +56,7 @@ from placements.selectors import (
     capacity_page,
     placement_export_rows,
     placement_list_page,
+    site_calendar,
 )
 
 PAGE_SIZE = 25  # as the sites and CoP lists: a phone screen or two
@@ -92,6 +99,7 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "can_create": bool(request.user.is_admin or request.user.is_facilitator),
+            "can_see_calendar": bool(request.user.is_admin or request.user.is_facilitator),
         },
     )
 
@@ -251,6 +259,84 @@ def capacity_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> H
             messages.success(request, "Capacity saved.")
             return redirect("placements:capacity_list")
     return render(request, "placements/capacity_form.html", {"form": form, "capacity": capacity})
+
+
+# --- Calendar ---------------------------------------------------------------------------
+
+CALENDAR_SITES_PAGE_SIZE = 50  # site names only: a long column of links is still quick to scan
+
+
+@require_GET
+def calendar_sites(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The sites whose placement calendar the person may open: those they facilitate."""
+    require_role(request.user, "facilitator")
+    sites = sites_facilitated_by(request.user).order_by("name", "pk").only("pk", "name", "zone")
+    page = Paginator(sites, CALENDAR_SITES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "placements/calendar_sites.html", {"page": page})
+
+
+def _calendar_site(request: AuthenticatedHttpRequest, site_id: int):
+    """The site if the person facilitates it (all for admins), as the site page and the
+    capacity list; else 404 for a site they cannot see, 403 for one they can (a student
+    placed there, a mentor): the calendar names every student placed at the site."""
+    site = sites_facilitated_by(request.user).only("pk", "name").filter(pk=site_id).first()
+    if site is not None:
+        return site
+    if not sites_visible_to(request.user).filter(pk=site_id).exists():
+        raise Http404("No such site.")
+    raise PermissionDenied("Only the site's facilitators see its placement calendar.")
+
+
+def _add_months(month: datetime.date, months: int) -> datetime.date:
+    year, index = divmod(month.month - 1 + months, 12)
+    return datetime.date(month.year + year, index + 1, 1)
+
+
+@require_GET
+def site_calendar_view(request: AuthenticatedHttpRequest, site_id: int) -> HttpResponse:
+    site = _calendar_site(request, site_id)
+    today = timezone.localdate()
+    # The form shows the period on screen: this month and three when none is asked for.
+    data = request.GET.copy()
+    data.setdefault("start", f"{today:%Y-%m}")
+    data.setdefault("months", str(CalendarForm.DEFAULT_MONTHS))
+    form = CalendarForm(data)
+    first_month, months = form.period(today)
+    filters = form.filters()
+    calendar = site_calendar(
+        site=site,
+        placements=placements_manageable_by(request.user),
+        first_month=first_month,
+        months=months,
+        **filters,
+    )
+    # The links keep the valid choices only: a bad value is not carried to the next page.
+    kept = {"months": months, "program": form.cleaned_data.get("program")}
+    kept["profession"] = form.cleaned_data.get("profession")
+    kept = {name: value for name, value in kept.items() if value is not None}
+
+    def link(month: datetime.date) -> str | None:
+        if month < EARLIEST or month.year >= LATEST.year:
+            return None
+        return "?" + urlencode({"start": f"{month:%Y-%m}", **kept})
+
+    last_month = _add_months(first_month, months - 1)
+    return render(
+        request,
+        "placements/calendar.html",
+        {
+            "site": site,
+            "form": form,
+            "calendar": calendar,
+            "first_month": first_month,
+            "last_month": last_month,
+            "months": months,
+            "previous_url": link(_add_months(first_month, -months)),
+            "next_url": link(_add_months(first_month, months)),
+            "this_month_url": link(today.replace(day=1)),
+            "columns": len(calendar.weeks) + 1,
+        },
+    )
 
 
 # --- Import -----------------------------------------------------------------------------
