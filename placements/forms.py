@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils.http import urlencode
 
 from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import ModelChoiceField, rendering_key
@@ -254,6 +256,12 @@ class CapacityForm(forms.ModelForm):
         self.fields["unit"].help_text = "Leave empty for places anywhere at the site."
 
 
+def add_months(month: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` after (or before) `month`'s."""
+    year, index = divmod(month.month - 1 + months, 12)
+    return datetime.date(month.year + year, index + 1, 1)
+
+
 class MonthInput(forms.TextInput):
     input_type = "month"
 
@@ -323,6 +331,15 @@ class CalendarForm(forms.Form):
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
 
+    @classmethod
+    def for_query(cls, query: QueryDict, *, today: datetime.date) -> CalendarForm:
+        """The form of a query string; without a period, this month and DEFAULT_MONTHS,
+        so that the fields show the period on screen."""
+        data = query.copy()
+        data.setdefault("start", f"{today:%Y-%m}")
+        data.setdefault("months", str(cls.DEFAULT_MONTHS))
+        return cls(data)
+
     def period(self, today: datetime.date) -> tuple[datetime.date, int]:
         """The first month and the number of months shown: the valid ones asked for,
         else this month and DEFAULT_MONTHS."""
@@ -340,3 +357,25 @@ class CalendarForm(forms.Form):
             # A program's places are those of its profession.
             profession = self.program_professions[program]
         return {"program_id": program, "profession_id": profession}
+
+    def link(self, month: datetime.date, *, today: datetime.date) -> str | None:
+        """The query string of the calendar from `month` with the same number of months
+        and the valid filters (a bad value is not carried on); None past the dates the
+        calendar may show."""
+        if month < EARLIEST or month.year >= LATEST.year:
+            return None
+        _, months = self.period(today)
+        kept = {"start": f"{month:%Y-%m}", "months": months}
+        for name in ("program", "profession"):
+            if self.cleaned_data.get(name) is not None:
+                kept[name] = self.cleaned_data[name]
+        return "?" + urlencode(kept)
+
+    def filter_labels(self) -> list[str]:
+        """The program and profession chosen, in words (the printed page has no form)."""
+        self.is_valid()
+        return [
+            str(dict(self.fields[name].choices)[self.cleaned_data[name]])
+            for name in ("program", "profession")
+            if self.cleaned_data.get(name) is not None
+        ]

@@ -4,7 +4,6 @@ capacity, the placement calendar, and the CSV import (upload → preview → con
 from __future__ import annotations
 
 import csv
-import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,13 +13,11 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
-from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row
@@ -40,6 +37,7 @@ from placements.forms import (
     PlacementFilterForm,
     PlacementForm,
     TransitionForm,
+    add_months,
 )
 from placements.models import (
     PLACEMENT_TRANSITIONS,
@@ -287,40 +285,19 @@ def _calendar_site(request: AuthenticatedHttpRequest, site_id: int):
     raise PermissionDenied("Only the site's facilitators see its placement calendar.")
 
 
-def _add_months(month: datetime.date, months: int) -> datetime.date:
-    year, index = divmod(month.month - 1 + months, 12)
-    return datetime.date(month.year + year, index + 1, 1)
-
-
 @require_GET
 def site_calendar_view(request: AuthenticatedHttpRequest, site_id: int) -> HttpResponse:
     site = _calendar_site(request, site_id)
     today = timezone.localdate()
-    # The form shows the period on screen: this month and three when none is asked for.
-    data = request.GET.copy()
-    data.setdefault("start", f"{today:%Y-%m}")
-    data.setdefault("months", str(CalendarForm.DEFAULT_MONTHS))
-    form = CalendarForm(data)
+    form = CalendarForm.for_query(request.GET, today=today)
     first_month, months = form.period(today)
-    filters = form.filters()
     calendar = site_calendar(
         site=site,
         placements=placements_manageable_by(request.user),
         first_month=first_month,
         months=months,
-        **filters,
+        **form.filters(),
     )
-    # The links keep the valid choices only: a bad value is not carried to the next page.
-    kept = {"months": months, "program": form.cleaned_data.get("program")}
-    kept["profession"] = form.cleaned_data.get("profession")
-    kept = {name: value for name, value in kept.items() if value is not None}
-
-    def link(month: datetime.date) -> str | None:
-        if month < EARLIEST or month.year >= LATEST.year:
-            return None
-        return "?" + urlencode({"start": f"{month:%Y-%m}", **kept})
-
-    last_month = _add_months(first_month, months - 1)
     return render(
         request,
         "placements/calendar.html",
@@ -329,11 +306,12 @@ def site_calendar_view(request: AuthenticatedHttpRequest, site_id: int) -> HttpR
             "form": form,
             "calendar": calendar,
             "first_month": first_month,
-            "last_month": last_month,
+            "last_month": add_months(first_month, months - 1),
             "months": months,
-            "previous_url": link(_add_months(first_month, -months)),
-            "next_url": link(_add_months(first_month, months)),
-            "this_month_url": link(today.replace(day=1)),
+            "filter_labels": form.filter_labels(),
+            "previous_url": form.link(add_months(first_month, -months), today=today),
+            "next_url": form.link(add_months(first_month, months), today=today),
+            "this_month_url": form.link(today.replace(day=1), today=today),
             "columns": len(calendar.weeks) + 1,
         },
     )

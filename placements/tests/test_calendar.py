@@ -227,6 +227,8 @@ class TestPeriodAndFilters:
         )
         html = response.content.decode()
         assert 'rel="next">Next 2 months</a>' in html
+        # The printed page has no form: its heading names the period and the filter.
+        assert "January 2030 to February 2030 · BScN — University of Alberta</p>" in html
 
     def test_program_and_profession_filters_narrow_rows_and_places(
         self, client, facilitator, site_a, unit_a, nursing_program, ward
