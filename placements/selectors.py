@@ -21,6 +21,7 @@ from placements.models import (
     PlacementModel,
     PlacementStatus,
     Program,
+    Student,
 )
 from sites.models import Site, Unit
 
@@ -389,17 +390,20 @@ def site_calendar(
         shown = shown.filter(student__program_id=program_id)
     if profession_id is not None:
         shown = shown.filter(profession_id=profession_id)
-    rows = shown.order_by("student__user__full_name", "start_date", "pk").values(
+    # The names by subqueries, each a lookup by id for the rows shown: joined, the
+    # planner may read the whole students table to hash it.
+    enrolment = Student.objects.filter(pk=OuterRef("student_id")).order_by()
+    rows = shown.values(
         "pk",
         "unit_id",
         "start_date",
         "end_date",
         "status",
-        student_name=F("student__user__full_name"),
-        program_name=F("student__program__name"),
-        profession_key=F("student__program__profession_id"),
-        profession_name=F("student__program__profession__name"),
-    )
+        "profession_id",
+        student_name=Subquery(enrolment.values("user__full_name")),
+        program_name=Subquery(enrolment.values("program__name")),
+        profession_name=_name_of(Profession, "profession_id"),
+    ).order_by("student_name", "start_date", "pk")
     capacities = Capacity.objects.filter(site=site, period_start__lte=end, period_end__gte=start)
     if profession_id is not None:
         capacities = capacities.filter(profession_id=profession_id)
@@ -423,7 +427,7 @@ def site_calendar(
     for key, limiting in limits.items():
         blocks[key] = CalendarProfession(names[key[1]], _places_cells(weeks, limiting))
     for row in rows:
-        key = (row["unit_id"], row["profession_key"])
+        key = (row["unit_id"], row["profession_id"])
         if key not in blocks:
             blocks[key] = CalendarProfession(row["profession_name"], None)
         blocks[key].placements.append(
