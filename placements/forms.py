@@ -292,7 +292,11 @@ class CalendarForm(forms.Form):
         programs = program_choices()
         self.program_professions = {pk: profession for pk, _, profession, _ in programs}
         professions = sorted({(prof, name) for _, _, prof, name in programs}, key=lambda p: p[1])
-        self.fields["program"].choices = [self.ANY, *((pk, label) for pk, label, _, _ in programs)]
+        self.labels: dict[str, dict[int, str]] = {
+            "program": {pk: label for pk, label, _, _ in programs},
+            "profession": dict(professions),
+        }
+        self.fields["program"].choices = [self.ANY, *self.labels["program"].items()]
         self.fields["profession"].choices = [self.ANY, *professions]
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
@@ -365,7 +369,7 @@ class CalendarForm(forms.Form):
         if month < EARLIEST or month.year >= LATEST.year:
             return None
         _, months = self.period(today)
-        kept = {"start": f"{month:%Y-%m}", "months": months}
+        kept: dict[str, str | int] = {"start": f"{month:%Y-%m}", "months": months}
         for name in ("program", "profession"):
             if self.cleaned_data.get(name) is not None:
                 kept[name] = self.cleaned_data[name]
@@ -375,7 +379,7 @@ class CalendarForm(forms.Form):
         """The program and profession chosen, in words (the printed page has no form)."""
         self.is_valid()
         return [
-            str(dict(self.fields[name].choices)[self.cleaned_data[name]])
+            self.labels[name][self.cleaned_data[name]]
             for name in ("program", "profession")
             if self.cleaned_data.get(name) is not None
         ]
