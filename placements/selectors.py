@@ -427,7 +427,9 @@ def site_calendar(
     for key, limiting in limits.items():
         blocks[key] = CalendarProfession(names[key[1]], _places_cells(weeks, limiting))
     for row in rows:
-        key = (row["unit_id"], row["profession_id"])
+        # A unit of another site (never written by the forms or the import) shows with
+        # the whole site rather than not at all.
+        key = (row["unit_id"] if row["unit_id"] in units else None, row["profession_id"])
         if key not in blocks:
             blocks[key] = CalendarProfession(row["profession_name"], None)
         blocks[key].placements.append(
