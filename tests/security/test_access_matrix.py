@@ -98,6 +98,7 @@ MATRIX = {
     "placements:export": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
     "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, GO)),
+    "placements:import_template": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     # An import job is its owner's (the facilitator of A's, or of B's); admins see all.
     "placements:import_job": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import_job_status": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -169,6 +170,7 @@ def url_for(name: str, world, side) -> str:
         "sites:initiative_edit": [s.initiative.pk], "sites:initiative_move": [s.initiative.pk],
         "placements:detail": [s.placement.pk], "placements:edit": [s.placement.pk],
         "placements:transition": [s.placement.pk], "placements:capacity_edit": [s.capacity.pk],
+        "placements:import_template": ["placements", "xlsx"],
         "placements:import_job": [s.import_job.pk],
         "placements:import_job_status": [s.import_job.pk],
         "mentoring:session_detail": [s.session.pk], "mentoring:session_edit": [s.session.pk],
