@@ -223,7 +223,8 @@ def _separator(text: str, kind: str) -> str:
     column names of `kind` (a comma when none does better; when none names a column, the
     one that splits it into the most cells). A first line that none of them splits into
     several cells, and that is not itself a column name, is no table."""
-    first = next(iter(text.splitlines()), "")
+    # The header is short: only the start of a large file is split into lines.
+    first = next(iter(text[:65536].splitlines()), "")
     known = {column.name for column in COLUMNS[kind]}
     best, best_known, widest, widest_separator = ",", 0, 1, ","
     for separator in SEPARATORS:

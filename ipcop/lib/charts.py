@@ -16,10 +16,11 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 WIDTH = 360  # the viewBox: about a phone's width, so the text keeps its size there
-LABEL_HEIGHT = 16  # a bar's name, written above it
+LABEL_HEIGHT = 18  # a bar's name, written above it
 BAR_HEIGHT = 18
 ROW_GAP = 12
-VALUE_ROOM = 56  # right of the longest bar, for its number
+VALUE_ROOM = 32  # right of the longest bar, for its number: at least this
+CHARACTER_WIDTH = 8  # a bold character at the charts' font size, at most
 LEGEND_ROW = 20
 # Told apart without colour: the fills' shapes. Each comes with its own dark colour,
 # every one at least 4.5:1 on white (the text beside them) and 3:1 for the shapes.
@@ -125,8 +126,10 @@ def stacked_bar_chart(
             legend.append(LegendItem(name, _fill(index), y, y + 12))
             y += LEGEND_ROW
         y += ROW_GAP
+    written = texts or [f"{sum(values)}{unit}" for _, values in rows]
+    room = max([VALUE_ROOM] + [CHARACTER_WIDTH * len(text) + 8 for text in written])
     largest = max((sum(values) for _, values in rows), default=0)
-    scale = (WIDTH - VALUE_ROOM) / largest if largest else 0.0
+    scale = (WIDTH - room) / largest if largest else 0.0
     bars = []
     for row_index, (label, values) in enumerate(rows):
         x = 0.0
@@ -142,8 +145,8 @@ def stacked_bar_chart(
             Bar(
                 label=label,
                 total=sum(values),
-                text=texts[row_index] if texts else f"{sum(values)}{unit}",
-                label_y=y + 12,
+                text=written[row_index],
+                label_y=y + 13,
                 y=bar_y,
                 value_x=x + 4,
                 value_y=bar_y + BAR_HEIGHT - 5,

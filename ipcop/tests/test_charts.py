@@ -3,7 +3,14 @@ description that says the numbers, and an SVG that names itself."""
 
 import re
 
-from ipcop.lib.charts import DESCRIBED_BARS, VALUE_ROOM, WIDTH, bar_chart, stacked_bar_chart
+from ipcop.lib.charts import (
+    CHARACTER_WIDTH,
+    DESCRIBED_BARS,
+    VALUE_ROOM,
+    WIDTH,
+    bar_chart,
+    stacked_bar_chart,
+)
 
 
 def test_bars_are_in_proportion_and_say_their_number():
@@ -34,6 +41,15 @@ def test_stacked_segments_follow_each_other_with_a_pattern_each_and_a_legend():
     assert [item.label for item in chart.legend] == ["Idea", "Planned", "Done"]
     assert communication.label_y > chart.legend[-1].y  # the bars start below the legend
     assert chart.desc == "By theme and status. Communication: 4; Other: 0."
+
+
+def test_the_longest_text_has_room_right_of_its_bar():
+    chart = stacked_bar_chart(
+        chart_id="t", title="Months", series=["a"], rows=[("Jan", [9])], texts=["9 · 100%"]
+    )
+    (bar,) = chart.bars
+    assert bar.text == "9 · 100%"
+    assert bar.value_x + CHARACTER_WIDTH * len(bar.text) <= WIDTH
 
 
 def test_a_long_description_points_to_the_table():
