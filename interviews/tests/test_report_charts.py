@@ -93,8 +93,9 @@ def chart_bars(svg: str) -> list[tuple[str, str]]:
 
 def table_rows(page: str, table_id: str) -> list[tuple[str, list[str]]]:
     """(row header, cells) of each body row of the table."""
-    table = re.search(rf'<table[^>]*id="{table_id}">.*?</table>', page, re.S).group(0)
-    body = table.split("<tbody>")[1]
+    table = re.search(rf'<table[^>]*id="{table_id}">.*?</table>', page, re.S)
+    assert table, f"no table {table_id}"
+    body = table.group(0).split("<tbody>")[1]
     rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', body, re.S)
     return [(html.unescape(head), re.findall(r"<td>(.*?)</td>", cells)) for head, cells in rows]
 
