@@ -161,7 +161,8 @@ def test_a_print_button_without_inline_script(page):
     assert re.search(r'<button type="button" class="[^"]*" data-print>', page)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)  # no inline script
     static = Path(settings.BASE_DIR) / "static"
-    assert "[data-print]" in (static / "js" / "ipcop.js").read_text()
+    assert "[data-print]" in (static / "js" / "print.js").read_text()
+    assert re.search(r'<script src="[^"]*js/print\.js"></script>', page)
     print_css = (static / "css" / "print.css").read_text()
     assert ".no-print" in print_css and "svg.chart" in print_css
     assert re.search(r'<link rel="stylesheet" href="[^"]*css/print\.css" media="print">', page)

@@ -486,7 +486,7 @@ def test_preceptor_statement_shows_hours(client, placement, team, student, setti
     assert "Signature and verification" in page
     for role in ("Preceptor", "Facilitator (verified by)"):
         assert f'<th scope="row">{role}</th>' in page
-    assert "data-print" in page
+    assert "data-print" in page and "js/print.js" in page
 
 
 def test_statement_leaves_out_the_mentors_own_profession(client, session, team):

@@ -47,21 +47,3 @@
   }
   window.addEventListener("resize", onResize);
 })();
-
-// Every page: a button marked data-print prints the page (a report, a statement). Its
-// print stylesheet (css/print.css) leaves the navigation and the controls out.
-(function () {
-  "use strict";
-
-  function connectPrintButtons() {
-    document.querySelectorAll("[data-print]").forEach(function (button) {
-      button.addEventListener("click", function () { window.print(); });
-    });
-  }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", connectPrintButtons);
-  } else {
-    connectPrintButtons();
-  }
-})();
