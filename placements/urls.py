@@ -18,6 +18,11 @@ urlpatterns = [
     path("calendar/<int:site_id>/", views.site_calendar_view, name="calendar"),
     path("import/", views.import_upload, name="import"),
     path("import/confirm/", views.import_confirm, name="import_confirm"),
+    path(
+        "import/template/<slug:kind>.<slug:file_format>",
+        views.import_template,
+        name="import_template",
+    ),
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("import/<int:pk>/status/", views.import_job_status, name="import_job_status"),
 ]

@@ -20,7 +20,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
-from ipcop.lib.spreadsheet import spreadsheet_row
+from ipcop.lib.spreadsheet import spreadsheet_row, xlsx_workbook
 from ipcop.permissions import (
     import_jobs_visible_to,
     placements_manageable_by,
@@ -354,8 +354,42 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "placements/import_upload.html",
-        {"form": form, "columns": importers.COLUMNS, "recent": recent},
+        {"form": form, "columns": importers.COLUMNS, "kinds": importers.KINDS, "recent": recent},
     )
+
+
+TEMPLATE_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@require_GET
+def import_template(request: AuthenticatedHttpRequest, kind: str, file_format: str) -> HttpResponse:
+    """A file to fill in for an import of `kind`: its columns and one example row (with a
+    program and one of the person's sites), as CSV or as an Excel workbook whose second
+    sheet explains the columns."""
+    require_role(request.user, "facilitator")
+    if kind not in importers.COLUMNS or file_format not in TEMPLATE_FORMATS:
+        raise Http404("No such template.")
+    rows = importers.template_rows(
+        kind, sites=sites_facilitated_by(request.user), today=timezone.localdate()
+    )
+    response = HttpResponse(content_type=TEMPLATE_FORMATS[file_format])
+    response["Content-Disposition"] = f'attachment; filename="ipcop-{kind}-template.{file_format}"'
+    if file_format == "csv":
+        # With a byte order mark, as Excel's own "CSV UTF-8": Excel then reads accents right.
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        for row in rows:
+            writer.writerow(spreadsheet_row(row))
+        return response
+    help_rows = [["column", "required", "meaning"]] + [
+        [column.name, "yes" if column.required else "no", column.help]
+        for column in importers.COLUMNS[kind]
+    ]
+    response.write(xlsx_workbook([(importers.KINDS[kind], rows), ("Columns explained", help_rows)]))
+    return response
 
 
 def _import_preview(request, job: ImportJob, result: importers.ImportResult) -> HttpResponse:

@@ -4,6 +4,7 @@ the site matrix's cells."""
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from ipcop.lib.durations import hours_minutes
 from ipcop.permissions import placements_manageable_by
 from mentoring.services import team_problems
 
@@ -55,3 +56,9 @@ def matrix_cells(row: dict) -> SafeString:
     cells = [_cell(n) for n in row["professions"]]
     cells += [_cell(n) for counts in row["domains"] for n in counts]
     return mark_safe("".join(cells))  # noqa: S308  # nosec: integers and fixed markup
+
+
+@register.filter
+def hm(minutes: int | None) -> str:
+    """Minutes as h:mm, as a statement of hours shows them."""
+    return hours_minutes(minutes)

@@ -65,6 +65,7 @@ NOT_PAGES = {
     "interviews:report_csv": "CSV download",
     "sites:member_candidates": "JSON for the type-ahead of the add-member page",
     "placements:import_job_status": "JSON for the progress bar of the import job page",
+    "placements:import_template": "CSV or Excel download",
 }
 
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"

@@ -101,6 +101,7 @@ MATRIX = {
     "placements:export": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
     "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, GO)),
+    "placements:import_template": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     # An import job is its owner's (the facilitator of A's, or of B's); admins see all.
     "placements:import_job": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import_job_status": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -179,6 +180,7 @@ def url_for(name: str, world, side) -> str:
         "mentoring:team_edit": [s.placement.pk], "mentoring:team_remove": [s.mentor.pk],
         "mentoring:learning_record": [s.student.pk], "mentoring:site_matrix": [s.site.pk],
         "mentoring:site_matrix_csv": [s.site.pk],
+        "placements:import_template": ["placements", "xlsx"],
         "interviews:followup_detail": [s.followup.pk],
         "interviews:followup_schedule": [s.followup.pk],
         "interviews:followup_close": [s.followup.pk],
