@@ -189,6 +189,9 @@ def placement_list_page(
         field=order.field,
         row_key=order.row_key,
         key=order.key,
+        # Counted along the start-date index, whatever the order: counting in the order
+        # of people's names would walk the names of everyone who is not a student too.
+        count_order=LIST_SORTS["start"].order(True),
         descending=descending,
         params=params,
         per_page=per_page,

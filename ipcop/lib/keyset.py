@@ -119,6 +119,7 @@ def keyset_page(
     count: int | None = None,
     key: CursorKey = DATE_KEY,
     row_key: str | None = None,
+    count_order: tuple[str, ...] | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
@@ -134,7 +135,9 @@ def keyset_page(
     instead of counting again.
 
     `key` says how the cursor holds the key (a date, or text), `row_key` under which
-    name a row holds it (by default `field`)."""
+    name a row holds it (by default `field`). `count_order`, if given, is the order the
+    count reads instead of the list's: an index of the table itself, for a list sorted
+    by another table's column (the count is the same in any order)."""
     count_limit = count_limit or COUNT_LIMIT
     row_key = row_key or field
     order = (f"-{field}", "-pk") if descending else (field, "pk")
@@ -174,7 +177,8 @@ def keyset_page(
     else:
         # Counted in the list's order, so the count reads the page's index too (an
         # unordered LIMIT lets PostgreSQL scan the table until it has enough rows).
-        counted = queryset.values("pk")[: count_limit + 1].count()
+        counted_in = queryset.order_by(*count_order) if count_order else queryset
+        counted = counted_in.values("pk")[: count_limit + 1].count()
     return assemble_page(
         found,
         number=number,
