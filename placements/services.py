@@ -1011,16 +1011,16 @@ def placements_bulk_plan(
         ),
         key=_bulk_order,
     )
-    rows = [BulkRow(pk=p.pk, placement=p) for p in found]
-    movable = []
-    for row in rows:
-        assert row.placement is not None
+    rows, movable = [], []
+    for placement in found:
+        row = BulkRow(pk=placement.pk, placement=placement)
         try:
-            _check_transition(row.placement.status, to_status)
+            _check_transition(placement.status, to_status)
         except ValidationError as error:
             row.refusal = " ".join(error.messages)
         else:
-            movable.append(row.placement)
+            movable.append(placement)
+        rows.append(row)
     if to_status == PlacementStatus.CONFIRMED and movable:
         refusals = _bulk_confirm_refusals(movable, changed_by)
         for row in rows:

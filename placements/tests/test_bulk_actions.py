@@ -73,6 +73,19 @@ class TestBulkPreview:
         assert statuses(*rows) == ["requested", "requested", "confirmed", "completed"]
         assert not PlacementStatusChange.objects.exists()
 
+    def test_confirm_preview_refuses_a_placement_overlapping_another_of_the_student(
+        self, client, facilitator, site_a, crowd
+    ):
+        # Two open placements of one student on the same days (from before the rule).
+        first = crowd["first"]
+        twin = PlacementFactory(
+            student=first.student, site=site_a, start_date=first.start_date,
+            end_date=first.end_date,
+        )  # fmt: skip
+        client.force_login(facilitator)
+        plan = {r.pk: r.refusal for r in preview(client, "confirm", twin).context["rows"]}
+        assert "the dates overlap" in plan[twin.pk]
+
     def test_cancel_preview_refuses_closed_placements(self, client, facilitator, crowd):
         client.force_login(facilitator)
         response = preview(client, "cancel", *crowd.values())
