@@ -172,6 +172,8 @@ def test_headers_sort_both_ways_and_keep_the_filters(client, sorted_world):
     assert re.search(r'<th scope="col" aria-sort="ascending"><a class="sort-link" href="\?', html)
     assert html.count("aria-sort=") == 1
     assert "sort Z to A" in html  # what the sorted column's link does, for screen readers
+    # The filter form carries the order, so filtering again keeps it.
+    assert '<option value="student" selected>' in html
     # The list opens latest start first, and says so.
     default = client.get(reverse("placements:list")).context["headers"]
     assert default["start"]["aria_sort"] == "descending"
