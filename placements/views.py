@@ -1,5 +1,5 @@
 """Placement pages: list and CSV export, detail with its lifecycle, create and edit,
-capacity, and the CSV import (upload → preview → confirm)."""
+capacity, the placement calendar, and the CSV import (upload → preview → confirm)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,15 +27,18 @@ from ipcop.permissions import (
     placements_visible_to,
     require_role,
     sites_facilitated_by,
+    sites_visible_to,
 )
 from placements import importers, services
 from placements.forms import (
+    CalendarForm,
     CapacityForm,
     ImportUploadForm,
     PlacementFilterForm,
     PlacementForm,
     StatusNoteForm,
     TransitionForm,
+    add_months,
 )
 from placements.models import (
     PLACEMENT_TRANSITIONS,
@@ -51,6 +55,7 @@ from placements.selectors import (
     capacity_page,
     placement_export_rows,
     placement_list_page,
+    site_calendar,
 )
 
 PAGE_SIZE = 25  # as the sites and CoP lists: a phone screen or two
@@ -135,6 +140,7 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": query,
             "headers": _sort_headers(request.GET, form),
             "can_create": may_manage,
+            "can_see_calendar": may_manage,
             "can_bulk": may_manage,
             "back": _back_query(request.GET.urlencode()),
         },
@@ -481,6 +487,64 @@ def capacity_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> H
             messages.success(request, "Capacity saved.")
             return redirect("placements:capacity_list")
     return render(request, "placements/capacity_form.html", {"form": form, "capacity": capacity})
+
+
+# --- Calendar ---------------------------------------------------------------------------
+
+CALENDAR_SITES_PAGE_SIZE = 50  # site names only: a long column of links is still quick to scan
+
+
+@require_GET
+def calendar_sites(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The sites whose placement calendar the person may open: those they facilitate."""
+    require_role(request.user, "facilitator")
+    sites = sites_facilitated_by(request.user).order_by("name", "pk").only("pk", "name", "zone")
+    page = Paginator(sites, CALENDAR_SITES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "placements/calendar_sites.html", {"page": page})
+
+
+def _calendar_site(request: AuthenticatedHttpRequest, site_id: int):
+    """The site if the person facilitates it (all for admins), as the site page and the
+    capacity list; else 404 for a site they cannot see, 403 for one they can (a student
+    placed there, a mentor): the calendar names every student placed at the site."""
+    site = sites_facilitated_by(request.user).only("pk", "name").filter(pk=site_id).first()
+    if site is not None:
+        return site
+    if not sites_visible_to(request.user).filter(pk=site_id).exists():
+        raise Http404("No such site.")
+    raise PermissionDenied("Only the site's facilitators see its placement calendar.")
+
+
+@require_GET
+def site_calendar_view(request: AuthenticatedHttpRequest, site_id: int) -> HttpResponse:
+    site = _calendar_site(request, site_id)
+    today = timezone.localdate()
+    form = CalendarForm.for_query(request.GET, today=today)
+    first_month, months = form.period(today)
+    calendar = site_calendar(
+        site=site,
+        placements=placements_manageable_by(request.user),
+        first_month=first_month,
+        months=months,
+        **form.filters(),
+    )
+    return render(
+        request,
+        "placements/calendar.html",
+        {
+            "site": site,
+            "form": form,
+            "calendar": calendar,
+            "first_month": first_month,
+            "last_month": add_months(first_month, months - 1),
+            "months": months,
+            "filter_labels": form.filter_labels(),
+            "previous_url": form.link(add_months(first_month, -months), today=today),
+            "next_url": form.link(add_months(first_month, months), today=today),
+            "this_month_url": form.link(today.replace(day=1), today=today),
+            "columns": len(calendar.weeks) + 1,
+        },
+    )
 
 
 # --- Import -----------------------------------------------------------------------------

@@ -312,6 +312,11 @@ def _facilitator_pages(s: Scanner, w) -> None:
         "/placements/capacity/new/",
         f"/placements/capacity/{w['capacity'].pk}/",
         "/placements/import/",
+        "/placements/calendar/",
+        f"/placements/calendar/{site.pk}/",
+        f"/placements/calendar/{site.pk}/?months=6",
+        # Bad values: the messages next to the fields, the calendar without them.
+        f"/placements/calendar/{site.pk}/?start=2026-13&months=5",
         "/mentoring/sessions/",
         "/mentoring/sessions/new/",
         f"/mentoring/sessions/new/?site={site.pk}",

@@ -94,6 +94,9 @@ MATRIX = {
     "placements:bulk": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:bulk_apply": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, NF, GO)),
     "placements:cancel": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
+    # The calendar names every student placed at the site: its facilitators and admins.
+    "placements:calendar": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:calendar_sites": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:capacity_create": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, OK, GO)),
     "placements:capacity_edit": ((GO, NO, NO, NO, NO, OK, NF, OK), (GO, NO, NO, NO, NO, GO, NF, GO)),
     "placements:capacity_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -174,7 +177,7 @@ def url_for(name: str, world, side) -> str:
         "sites:initiative_edit": [s.initiative.pk], "sites:initiative_move": [s.initiative.pk],
         "placements:detail": [s.placement.pk], "placements:edit": [s.placement.pk],
         "placements:transition": [s.placement.pk], "placements:capacity_edit": [s.capacity.pk],
-        "placements:cancel": [s.placement.pk],
+        "placements:cancel": [s.placement.pk], "placements:calendar": [s.site.pk],
         "placements:import_job": [s.import_job.pk],
         "placements:import_job_status": [s.import_job.pk],
         "mentoring:session_detail": [s.session.pk], "mentoring:session_edit": [s.session.pk],
