@@ -27,7 +27,7 @@ from placements.models import (
     PlacementStatus,
     Student,
 )
-from placements.selectors import program_choices, unit_choices
+from placements.selectors import LIST_SORTS, program_choices, unit_choices
 from sites.models import Site, Unit
 
 
@@ -44,7 +44,16 @@ class PlacementFilterForm(forms.Form):
     are offered for the chosen site only: a province has thousands, and a unit means
     little without its site."""
 
-    SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
+    SORTS = (
+        ("-start", "Start date, latest first"),
+        ("start", "Start date, earliest first"),
+        ("student", "Student, A to Z"),
+        ("-student", "Student, Z to A"),
+        ("site", "Site, A to Z"),
+        ("-site", "Site, Z to A"),
+        ("status", "Status, A to Z"),
+        ("-status", "Status, Z to A"),
+    )
     ANY = ("", "Any")
 
     q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
@@ -98,10 +107,19 @@ class PlacementFilterForm(forms.Form):
         return rendering_key(self)
 
     @property
-    def descending(self) -> bool:
-        """The list's order: latest start first unless "earliest first" is chosen."""
+    def ordering(self) -> str:
+        """The list's order as chosen ("-start", latest start first, unless another)."""
         self.is_valid()
-        return self.cleaned_data.get("sort") != "start"
+        return self.cleaned_data.get("sort") or "-start"
+
+    @property
+    def sort_key(self) -> str:
+        """The column the list is sorted by (a key of selectors.LIST_SORTS)."""
+        return self.ordering.removeprefix("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.ordering.startswith("-")
 
     def filters(self) -> dict:
         """The valid filters by field name (an invalid one is left out)."""
@@ -114,7 +132,7 @@ class PlacementFilterForm(forms.Form):
 
     def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
         """`placements` as the list shows them: filtered, in the list's order."""
-        order = ("-start_date", "-id") if self.descending else ("start_date", "id")
+        order = LIST_SORTS[self.sort_key].order(self.descending)
         return placements.matching(**self.filters()).order_by(*order)
 
 
@@ -209,6 +227,27 @@ class PlacementForm(forms.Form):
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(choices=PlacementStatus.choices)
     note = forms.CharField(max_length=255, required=False)
+
+
+class StatusNoteForm(forms.Form):
+    """The note a status change writes in the placement's history: optional, except
+    the reason for cancelling (one placement, or many at once)."""
+
+    note = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255})
+    )
+
+    def __init__(self, *args, cancelling: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["note"]
+        field.required = cancelling
+        if cancelling:
+            field.label = "Reason for cancelling"
+            field.help_text = "Shown in the placement's history."
+            field.error_messages["required"] = "Give the reason for cancelling."
+        else:
+            field.label = "Note (optional)"
+            field.help_text = "Shown in each placement's history."
 
 
 class ImportUploadForm(forms.Form):

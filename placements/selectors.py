@@ -13,7 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Profession
-from ipcop.lib.keyset import KeysetPage, keyset_page
+from ipcop.lib.keyset import DATE_KEY, TEXT_KEY, CursorKey, KeysetPage, keyset_page
 from placements.models import (
     Capacity,
     CapacityQuerySet,
@@ -134,13 +134,41 @@ LIST_NAMES = {
 
 
 def placement_list_rows(page: QuerySet[Placement]) -> list[dict]:
-    """The rows of a page of the list (`page`: the page's placements, ordered and cut):
-    the names are joined to these rows only, not to the whole list."""
-    rows = list(Placement.objects.filter(pk__in=page).values(*LIST_FIELDS, **LIST_NAMES))
+    """The rows of a page of the list (`page`: the page's placements, ordered and cut),
+    in the page's order: the names are joined to these rows only, not to the whole list."""
+    rows = list(
+        Placement.objects.filter(pk__in=page)
+        .order_by(*page.query.order_by)
+        .values(*LIST_FIELDS, **LIST_NAMES)
+    )
     for row in rows:
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
         row["model_label"] = MODEL_LABELS.get(row["model"], row["model"])
     return rows
+
+
+class ListSort:
+    """One order of the placements list: the field it sorts by (then by id), the name
+    of that value in a row, and how a cursor holds it."""
+
+    def __init__(self, field: str, row_key: str, key: CursorKey):
+        self.field, self.row_key, self.key = field, row_key, key
+
+    def order(self, descending: bool) -> tuple[str, str]:
+        return (f"-{self.field}", "-id") if descending else (self.field, "id")
+
+
+# The list's orders by the column headers' names. Each reads one index from the cursor
+# on: start placement_start_id_idx (or, for a few sites, placement_site_start_idx);
+# status placement_status_id_idx; student the people's names (user_full_name_idx), then
+# each student's placements (placement_student_idx); site the sites' names (unique),
+# then each site's placements (placement_site_start_idx).
+LIST_SORTS = {
+    "start": ListSort("start_date", "start_date", DATE_KEY),
+    "student": ListSort("student__user__full_name", "student_name", TEXT_KEY),
+    "site": ListSort("site__name", "site_name", TEXT_KEY),
+    "status": ListSort("status", "status", TEXT_KEY),
+}
 
 
 def placement_list_page(
@@ -151,15 +179,22 @@ def placement_list_page(
     per_page: int,
     query: str = "",
     count_limit: int | None = None,
+    sort: str = "start",
 ) -> KeysetPage:
-    """The page of `placements` (the visible placements, filtered) that `params`
-    (request.GET: `after`/`before` a cursor, `n`) points at, by start date and id, with
-    the list's count up to `count_limit`. Each row is a dict (`placement_list_rows`).
-    Both read placement_start_id_idx (or, for a few sites, placement_site_start_idx)
-    from the cursor, so page 200 costs what page 1 costs."""
+    """The page of `placements` (the visible placements, filtered, in the order of
+    `sort` and `descending`) that `params` (request.GET: `after`/`before` a cursor, `n`)
+    points at, with the list's count up to `count_limit`. Each row is a dict
+    (`placement_list_rows`). Each order reads its index from the cursor (LIST_SORTS),
+    so page 200 costs what page 1 costs."""
+    order = LIST_SORTS[sort]
     return keyset_page(
         placements,
-        field="start_date",
+        field=order.field,
+        row_key=order.row_key,
+        key=order.key,
+        # Counted along the start-date index, whatever the order: counting in the order
+        # of people's names would walk the names of everyone who is not a student too.
+        count_order=LIST_SORTS["start"].order(True),
         descending=descending,
         params=params,
         per_page=per_page,

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,7 @@ from placements.forms import (
     ImportUploadForm,
     PlacementFilterForm,
     PlacementForm,
+    StatusNoteForm,
     TransitionForm,
     add_months,
 )
@@ -69,12 +70,51 @@ TRANSITION_LABELS = {
 }
 
 
+CURSOR_PARAMS = ("page", "after", "before", "n")
+
+
 def _list_query(params) -> str:
     """The list's query string without its cursor: the filters, kept in the links."""
     query = params.copy()
-    for cursor_param in ("page", "after", "before", "n"):
+    for cursor_param in CURSOR_PARAMS:
         query.pop(cursor_param, None)
     return query.urlencode()
+
+
+# The sortable columns of the list, by their sort key (selectors.LIST_SORTS): a first
+# click sorts names A to Z, and start dates latest first, as the list opens.
+SORTABLE_COLUMNS = {"student": "Student", "site": "Site", "start": "Start", "status": "Status"}
+
+
+def _sort_headers(params, form: PlacementFilterForm) -> dict[str, dict]:
+    """Each sortable column's header: the link that sorts by it (the other way round
+    when it already does), keeping the filters and starting from the first page, and
+    its `aria-sort`."""
+    query = params.copy()
+    for name in (*CURSOR_PARAMS, "sort"):
+        query.pop(name, None)
+    headers = {}
+    for key, label in SORTABLE_COLUMNS.items():
+        current = form.sort_key == key
+        if current:
+            sort = key if form.descending else f"-{key}"
+        else:
+            sort = "-start" if key == "start" else key
+        query["sort"] = sort
+        aria_sort = ""
+        if current:
+            aria_sort = "descending" if form.descending else "ascending"
+        if key == "start":
+            hint = "latest first" if sort.startswith("-") else "earliest first"
+        else:
+            hint = "Z to A" if sort.startswith("-") else "A to Z"
+        headers[key] = {
+            "label": label,
+            "query": query.urlencode(),
+            "aria_sort": aria_sort,
+            "hint": f"sort {hint}",
+        }
+    return headers
 
 
 @require_GET
@@ -84,11 +124,13 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = _list_query(request.GET)
     page = placement_list_page(
         form.filter(placements_visible_to(request.user)),
+        sort=form.sort_key,
         descending=form.descending,
         params=request.GET,
         per_page=PAGE_SIZE,
         query=query,
     )
+    may_manage = bool(request.user.is_admin or request.user.is_facilitator)
     return render(
         request,
         "placements/list.html",
@@ -96,10 +138,164 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query,
-            "can_create": bool(request.user.is_admin or request.user.is_facilitator),
-            "can_see_calendar": bool(request.user.is_admin or request.user.is_facilitator),
+            "headers": _sort_headers(request.GET, form),
+            "can_create": may_manage,
+            "can_see_calendar": may_manage,
+            "can_bulk": may_manage,
+            "back": _back_query(request.GET.urlencode()),
         },
     )
+
+
+# --- Bulk actions on the list's ticked rows -----------------------------------------------
+
+# What a bulk page carries back to the list: its filters, its order and its page.
+LIST_PARAMS = (*PlacementFilterForm.base_fields, "after", "before", "n")
+BULK_TITLES = {"confirm": "Confirm placements", "cancel": "Cancel placements"}
+BULK_DONE = {"confirm": "Confirmed", "cancel": "Cancelled"}
+
+
+def _back_query(value: object) -> str:
+    """The list's query string a bulk page links back to: the list's own parameters,
+    one value each, nothing else."""
+    if not isinstance(value, str):
+        return ""
+    params = QueryDict(value[:2000])
+    kept = QueryDict(mutable=True)
+    for name in LIST_PARAMS:
+        if params.get(name):
+            kept[name] = params[name]
+    return kept.urlencode()
+
+
+def _selected_ids(params) -> list[int]:
+    """The ids a bulk action names, in order, once each: the ticked rows, and every row
+    of the page when "select all on this page" is ticked (without JavaScript, it does
+    not tick the rows). Anything not an id is left out."""
+    values = params.getlist("ids")
+    if params.get("all") == "1":
+        values += params.getlist("page_ids")
+    ids: list[int] = []
+    for value in values:
+        pk = id_param(value)
+        if pk is not None and pk not in ids:
+            ids.append(pk)
+    return ids
+
+
+def _bulk_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    action: str,
+    ids: list[int],
+    back: str,
+    form: StatusNoteForm | None = None,
+    error: str = "",
+) -> HttpResponse:
+    """The confirmation page of a bulk action: what will happen to each selected
+    placement, which are refused and why; nothing has changed yet."""
+    problem, rows = "", []
+    if action not in (*services.BULK_ACTIONS, "export"):
+        problem = "Choose what to do with the selected placements: confirm, cancel or export."
+    elif not ids:
+        problem = "Select at least one placement on the list."
+    elif len(ids) > services.MAX_BULK:
+        problem = f"Select at most {services.MAX_BULK} placements at once."
+    elif action in services.BULK_ACTIONS:
+        rows = services.placements_bulk_plan(
+            placements=placements_manageable_by(request.user),
+            ids=ids,
+            action=action,
+            changed_by=request.user,
+        )
+    accepted = [row for row in rows if row.accepted]
+    return render(
+        request,
+        "placements/bulk.html",
+        {
+            "action": action,
+            "title": BULK_TITLES.get(action, "Selected placements"),
+            "problem": problem,
+            "error": error,
+            "rows": rows,
+            "accepted": accepted,
+            "refused": len(rows) - len(accepted),
+            "form": form or StatusNoteForm(cancelling=action == "cancel"),
+            "back": back,
+        },
+    )
+
+
+@require_GET
+def placement_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The list's ticked rows (`ids`) and what to do with them (`action`): exported as
+    CSV at once, or, to confirm or cancel them, the confirmation page listing what will
+    happen to each and which are refused, before anything changes."""
+    require_role(request.user, "facilitator")
+    action = request.GET.get("action", "")
+    ids = _selected_ids(request.GET)
+    if action == "export" and 0 < len(ids) <= services.MAX_BULK:
+        return _export_selected(request, ids)
+    return _bulk_page(request, action=action, ids=ids, back=_back_query(request.GET.get("back")))
+
+
+def _export_selected(request: AuthenticatedHttpRequest, ids: list[int]) -> HttpResponse:
+    """The selected placements as the list's CSV export (ISO dates). An id the person
+    may not see answers 404: nothing of it is written."""
+    placements = placements_visible_to(request.user).filter(pk__in=ids)
+    if placements.count() != len(ids):
+        raise Http404("No such placement among yours.")
+    audit_record(request, AuditAction.VIEW, model=Placement, pk="export")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response)
+    writer.writerow(list(EXPORT_COLUMNS))
+    for row in placement_export_rows(placements.order_by("start_date", "pk")):
+        writer.writerow(spreadsheet_row(row))
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="placements-selected-{stamp}.csv"'
+    return response
+
+
+@require_POST
+def placement_bulk_apply(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Apply a bulk action the confirmation page showed, to its accepted rows, all or
+    nothing. An id outside the person's placements answers 404; a row that changed since
+    (another facilitator took the last place) refuses the whole action, and the
+    confirmation page comes back with the row's reason."""
+    require_role(request.user, "facilitator")
+    action = request.POST.get("action", "")
+    ids = _selected_ids(request.POST)
+    back = _back_query(request.POST.get("back"))
+    if action not in services.BULK_ACTIONS or not 0 < len(ids) <= services.MAX_BULK:
+        return _bulk_page(request, action=action, ids=ids, back=back)
+    manageable = placements_manageable_by(request.user)
+    if manageable.filter(pk__in=ids).count() != len(ids):
+        raise Http404("No such placement among those you manage.")
+    form = StatusNoteForm(request.POST, cancelling=action == "cancel")
+    if not form.is_valid():
+        return _bulk_page(request, action=action, ids=ids, back=back, form=form)
+    try:
+        done = services.placements_bulk_apply(
+            placements=manageable,
+            ids=ids,
+            action=action,
+            changed_by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        reason = " ".join(error.messages)
+        return _bulk_page(
+            request,
+            action=action,
+            ids=ids,
+            back=back,
+            form=form,
+            error=f"Nothing was changed: {reason} Check the placements again below.",
+        )
+    for placement in done:
+        audit_record(request, AuditAction.CHANGE, placement)
+    messages.success(request, f"{BULK_DONE[action]} {len(done)} placement{'s' * (len(done) != 1)}.")
+    return redirect(reverse("placements:list") + (f"?{back}" if back else ""))
 
 
 class _Echo:
@@ -204,6 +400,9 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a status to move the placement to.")
+    elif form.cleaned_data["to_status"] == PlacementStatus.CANCELLED:
+        # A cancellation needs its reason: its own page asks for it.
+        return redirect("placements:cancel", pk=pk)
     else:
         try:
             services.placement_transition(
@@ -220,18 +419,49 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     return redirect("placements:detail", pk=pk)
 
 
+@require_http_methods(["GET", "POST"])
+def placement_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Cancel one placement, after saying why: the reason goes in its history."""
+    _manageable_or_403(request, pk)
+    placement = get_object_or_404(
+        Placement.objects.select_related("student__user", "site", "unit"), pk=pk
+    )
+    if not placement.is_open:
+        messages.error(
+            request, f"A {placement.get_status_display().lower()} placement cannot be cancelled."
+        )
+        return redirect("placements:detail", pk=pk)
+    form = StatusNoteForm(request.POST or None, cancelling=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.placement_cancel(
+                placement=placement, changed_by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            audit_record(request, AuditAction.CHANGE, placement)
+            messages.success(request, "Placement cancelled.")
+            return redirect("placements:detail", pk=pk)
+    return render(request, "placements/cancel.html", {"placement": placement, "form": form})
+
+
 # --- Capacity ---------------------------------------------------------------------------
 
 
 @require_GET
 def capacity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
-    page = capacity_page(
-        Capacity.objects.filter(site__in=sites_facilitated_by(request.user)),
-        number=request.GET.get("page"),
-        per_page=PAGE_SIZE,
+    capacities = Capacity.objects.filter(site__in=sites_facilitated_by(request.user))
+    over = request.GET.get("over") == "1"
+    if over:
+        capacities = capacities.over_held()
+    page = capacity_page(capacities, number=request.GET.get("page"), per_page=PAGE_SIZE)
+    return render(
+        request,
+        "placements/capacity_list.html",
+        {"page": page, "over": over, "query": "over=1" if over else ""},
     )
-    return render(request, "placements/capacity_list.html", {"page": page})
 
 
 @require_http_methods(["GET", "POST"])

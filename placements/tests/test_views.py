@@ -683,6 +683,10 @@ class TestAccessMatrix:
         "detail": (True, "get", {"facilitator": 200, "outsider": 404, "student": 200}),
         "edit": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         "transition": (True, "post", {"facilitator": 302, "outsider": 404, "student": 403}),
+        "cancel": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
+        # Without a selection: the page says to select placements.
+        "bulk": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "bulk_apply": (False, "post", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
