@@ -32,7 +32,12 @@ from placements.models import (
     Student,
 )
 from placements.selectors import capacities_for, placements_holding
-from placements.signals import placement_activated, placements_activated
+from placements.signals import (
+    placement_activated,
+    placement_cancelled,
+    placement_confirmed,
+    placements_activated,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -498,7 +503,9 @@ def placement_transition(
 ) -> Placement:
     """Move a placement one step along its lifecycle (PLACEMENT_TRANSITIONS) and record
     who did it and when. Confirming takes a place within the site's capacity; becoming
-    active creates the student's follow-up interview in the same transaction."""
+    active creates the student's follow-up interview in the same transaction. Confirming
+    and cancelling (with `note` as the reason) are announced in the transaction too, so
+    the emails they cause are queued with the change or not at all."""
     # Lock the row: two people pressing "confirm" and "cancel" at once apply one after the
     # other, and the second sees the status the first left.
     current = Placement.objects.select_for_update().get(pk=placement.pk)
@@ -513,6 +520,10 @@ def placement_transition(
     )
     if to_status == PlacementStatus.ACTIVE:
         placement_activated.send(sender=Placement, placement=current)
+    elif to_status == PlacementStatus.CONFIRMED:
+        placement_confirmed.send(sender=Placement, placement=current)
+    elif to_status == PlacementStatus.CANCELLED:
+        placement_cancelled.send(sender=Placement, placement=current, reason=note)
     placement.status = current.status
     placement.updated_at = current.updated_at
     placements_changed()
