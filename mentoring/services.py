@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
-from mentoring.cache import sessions_changed
+from mentoring.cache import sessions_changed, teams_changed
 from mentoring.signals import team_changed
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Site
@@ -121,6 +121,7 @@ def team_set(
         result.append(assignment)
     before = {mentor_id: a.role for mentor_id, a in existing.items()}
     if before != wanted:
+        teams_changed()
         team_changed.send(
             sender=Placement,
             placement=placement,
@@ -144,6 +145,7 @@ def mentor_remove(*, assignment: MentorAssignment, by: User) -> None:
             [f"{assignment.mentor} cannot be removed: the team would break a rule."] + problems
         )
     assignment.delete()
+    teams_changed()
     team_changed.send(
         sender=Placement, placement=placement, removed_mentor_ids=[assignment.mentor_id]
     )

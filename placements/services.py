@@ -921,6 +921,8 @@ def capacity_create(
         raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
     _check_places_cover_holders(capacity)
     capacity.save()
+    # The facilitator's to-do list counts over-held capacities under this version.
+    placements_changed()
     return capacity
 
 
@@ -944,4 +946,6 @@ def capacity_update(
         raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
     _check_places_cover_holders(capacity)
     capacity.save()
+    # The facilitator's to-do list counts over-held capacities under this version.
+    placements_changed()
     return capacity
