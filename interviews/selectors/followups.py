@@ -63,7 +63,7 @@ def followup_due_q(due: str, today: date) -> Q:
 
 
 def _no_counts() -> dict:
-    return dict.fromkeys(["total", "next30", "overdue", *FollowUpStatus.values], 0)
+    return dict.fromkeys(["total", *DUE_FILTERS, *FollowUpStatus.values], 0)
 
 
 def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
@@ -83,10 +83,12 @@ def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
         FollowUp.objects.open()
         .filter(site__in=sites, due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS))
         .aggregate(
+            next7=Count("pk", filter=_due_window_q("next7", today)),
             next30=Count("pk", filter=Q(due_on__gte=today)),
             overdue=Count("pk", filter=Q(due_on__lt=today)),
         )
     )
+    counts["next7"] += windows["next7"]
     counts["next30"] += windows["next30"]
     counts["overdue"] += windows["overdue"]
 
@@ -136,14 +138,16 @@ def _followup_counts(
         .values_list("status")
         .annotate(
             n=Count("pk"),
+            next7=Count("pk", filter=_due_window_q("next7", today)),
             next30=Count("pk", filter=_due_window_q("next30", today)),
             overdue=Count("pk", filter=_due_window_q("overdue", today)),
         )
     )
-    for status, n, next30, overdue in elsewhere:
+    for status, n, next7, next30, overdue in elsewhere:
         counts[status] += n
         counts["total"] += n
         if status in OPEN_FOLLOWUP_STATUSES:
+            counts["next7"] += next7
             counts["next30"] += next30
             counts["overdue"] += overdue
     return counts
@@ -260,8 +264,7 @@ def followup_page(
         per_page=per_page,
         query=query,
         rows=_rows,
-        # A window the kept counts do not hold (next7) is counted by the database.
-        count=None if status and due else counts.get(status or due or "total"),
+        count=None if status and due else counts[status or due or "total"],
     )
 
 
