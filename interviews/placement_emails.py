@@ -35,6 +35,12 @@ REMINDER_HOUR = 9
 # What a placement that holds its place is: the only ones whose team or start is news.
 _UNDER_WAY = (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE)
 
+# The emails that carry the placement's dates as a calendar file, and how.
+_CALENDAR_METHODS: dict[str, str] = {
+    ReminderKind.PLACEMENT_CONFIRMED: ics.REQUEST,
+    ReminderKind.PLACEMENT_CANCELLED: ics.CANCEL,
+}
+
 SUBJECTS: dict[str, str] = {
     ReminderKind.PLACEMENT_CONFIRMED: "Placement confirmed: {student} at {site}, from {start}",
     ReminderKind.PLACEMENT_CANCELLED: "Placement cancelled: {student} at {site}, from {start}",
@@ -203,10 +209,7 @@ def placement_message(*, reminder: Reminder, placement: Placement) -> EmailMessa
         to=[recipient.email],
         headers={"Message-ID": reminder.message_id},
     )
-    method = {
-        ReminderKind.PLACEMENT_CONFIRMED: ics.REQUEST,
-        ReminderKind.PLACEMENT_CANCELLED: ics.CANCEL,
-    }.get(reminder.kind)
+    method = _CALENDAR_METHODS.get(reminder.kind)
     if method:
         part = MIMEText(ics.placement_ics(placement, method=method).decode(), "calendar", "utf-8")
         part.set_param("method", method)
