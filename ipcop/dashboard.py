@@ -29,6 +29,7 @@ class TodoLine:
 # The apps' to-do lines, in the order they are shown: "app.panels.function", each
 # called with the user and returning a list of TodoLine.
 TODO_SOURCES = [
+    "sites.panels.facilitator_todo",
     "placements.panels.facilitator_todo",
     "mentoring.panels.facilitator_todo",
     "interviews.panels.facilitator_todo",
