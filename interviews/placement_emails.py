@@ -119,6 +119,17 @@ def placement_emails_team_changed(*, placement: Placement, removed_mentor_ids=()
     _queue(placement, ReminderKind.PLACEMENT_TEAM, recipients, timezone.now())
 
 
+def placement_emails_dates_changed(*, placement: Placement) -> None:
+    """Move the student's waiting week-before reminder with the placement's start; drop
+    it when that day has passed (the start is less than a week away)."""
+    waiting = placement.reminders.unsent().filter(kind=ReminderKind.PLACEMENT_STARTS_SOON)
+    at = starts_soon_at(placement)
+    if at <= timezone.now():
+        waiting.delete()
+    else:
+        waiting.update(send_at=at, attempts=0, last_error="")
+
+
 # --- Sending (the sweep) ---------------------------------------------------------------
 
 
@@ -159,7 +170,8 @@ def is_obsolete(reminder: Reminder, placement: Placement | None) -> bool:
 
 def moved_start(reminder: Reminder, placement: Placement) -> datetime.datetime | None:
     """The new time of the student's reminder when the placement's start moved later
-    since it was queued; None when it is due as planned."""
+    without the services (placement_emails_dates_changed), as an admin's edit does;
+    None when it is due as planned."""
     if reminder.kind != ReminderKind.PLACEMENT_STARTS_SOON:
         return None
     planned = starts_soon_at(placement)

@@ -22,6 +22,7 @@ from placements.signals import (
     placement_activated,
     placement_cancelled,
     placement_confirmed,
+    placement_dates_changed,
     placements_activated,
 )
 from sites.models import Site
@@ -72,6 +73,11 @@ def placement_confirmed_emails(sender, *, placement, **kwargs) -> None:
 def placement_cancelled_emails(sender, *, placement, **kwargs) -> None:
     # The reason is the cancellation's note, read when the email goes out.
     placement_emails.placement_emails_cancelled(placement=placement)
+
+
+@receiver(placement_dates_changed, dispatch_uid="interviews.placement_dates_changed_emails")
+def placement_dates_changed_emails(sender, *, placement, **kwargs) -> None:
+    placement_emails.placement_emails_dates_changed(placement=placement)
 
 
 @receiver(team_changed, dispatch_uid="interviews.team_changed_emails")

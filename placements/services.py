@@ -36,6 +36,7 @@ from placements.signals import (
     placement_activated,
     placement_cancelled,
     placement_confirmed,
+    placement_dates_changed,
     placements_activated,
 )
 
@@ -481,6 +482,9 @@ def placement_update(
     if moved and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
         _check_capacity(placement)
     placement.save()
+    dates = (before["start_date"], before["end_date"]) != (start_date, end_date)
+    if dates and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
+        placement_dates_changed.send(sender=Placement, placement=placement)
     placements_changed()
     return placement
 

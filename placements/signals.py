@@ -17,3 +17,7 @@ placement_confirmed = Signal()
 # Sent inside the status change's transaction with `placement` and `reason` (the note of
 # the change, the empty string when none was given) when a placement is cancelled.
 placement_cancelled = Signal()
+
+# Sent inside the edit's transaction with `placement` when a confirmed or active
+# placement's dates change (the student's week-before reminder moves with its start).
+placement_dates_changed = Signal()

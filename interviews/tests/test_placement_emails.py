@@ -19,7 +19,7 @@ from mentoring.models import MentorRole
 from mentoring.services import mentor_remove, team_set
 from mentoring.tests.factories import MentorAssignmentFactory
 from placements.models import Placement
-from placements.services import placement_cancel, placement_confirm
+from placements.services import placement_cancel, placement_confirm, placement_update
 from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
 from sites.tests.factories import SiteFactory, UnitFactory
 
@@ -349,3 +349,38 @@ class RefusingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("the mail server refused")
+
+
+def test_moving_a_confirmed_placement_moves_the_week_before_reminder(people):
+    placement = people["placement"]
+    placement_confirm(placement=placement, changed_by=people["facilitator"])
+    earlier = timezone.localdate() + datetime.timedelta(days=10)
+    placement_update(
+        placement=placement,
+        site=placement.site,
+        unit=placement.unit,
+        start_date=earlier,
+        end_date=earlier + datetime.timedelta(days=20),
+        model=placement.model,
+        contact=placement.contact,
+        notes="",
+        changed_by=people["facilitator"],
+    )
+    row = Reminder.objects.get(placement=placement, kind=KINDS.PLACEMENT_STARTS_SOON)
+    assert timezone.localtime(row.send_at).date() == earlier - datetime.timedelta(days=7)
+    # Moved to start within a week: the confirmation already said when.
+    soon = timezone.localdate() + datetime.timedelta(days=3)
+    placement_update(
+        placement=placement,
+        site=placement.site,
+        unit=placement.unit,
+        start_date=soon,
+        end_date=soon + datetime.timedelta(days=20),
+        model=placement.model,
+        contact=placement.contact,
+        notes="",
+        changed_by=people["facilitator"],
+    )
+    assert not Reminder.objects.filter(
+        placement=placement, kind=KINDS.PLACEMENT_STARTS_SOON
+    ).exists()
