@@ -33,7 +33,13 @@ from placements.models import (
     Student,
 )
 from placements.selectors import capacities_for, placements_holding
-from placements.signals import placement_activated, placements_activated
+from placements.signals import (
+    placement_activated,
+    placement_cancelled,
+    placement_confirmed,
+    placement_dates_changed,
+    placements_activated,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -477,6 +483,9 @@ def placement_update(
     if moved and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
         _check_capacity(placement)
     placement.save()
+    dates = (before["start_date"], before["end_date"]) != (start_date, end_date)
+    if dates and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
+        placement_dates_changed.send(sender=Placement, placement=placement)
     placements_changed()
     return placement
 
@@ -499,7 +508,9 @@ def placement_transition(
 ) -> Placement:
     """Move a placement one step along its lifecycle (PLACEMENT_TRANSITIONS) and record
     who did it and when. Confirming takes a place within the site's capacity; becoming
-    active creates the student's follow-up interview in the same transaction."""
+    active creates the student's follow-up interview in the same transaction. Confirming
+    and cancelling (with `note` as the reason) are announced in the transaction too, so
+    the emails they cause are queued with the change or not at all."""
     # Lock the row: two people pressing "confirm" and "cancel" at once apply one after the
     # other, and the second sees the status the first left.
     current = Placement.objects.select_for_update().get(pk=placement.pk)
@@ -514,6 +525,10 @@ def placement_transition(
     )
     if to_status == PlacementStatus.ACTIVE:
         placement_activated.send(sender=Placement, placement=current)
+    elif to_status == PlacementStatus.CONFIRMED:
+        placement_confirmed.send(sender=Placement, placement=current)
+    elif to_status == PlacementStatus.CANCELLED:
+        placement_cancelled.send(sender=Placement, placement=current, reason=note)
     placement.status = current.status
     placement.updated_at = current.updated_at
     placements_changed()
@@ -911,6 +926,8 @@ def capacity_create(
         raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
     _check_places_cover_holders(capacity)
     capacity.save()
+    # The facilitator's to-do list counts over-held capacities under this version.
+    placements_changed()
     return capacity
 
 
@@ -934,6 +951,8 @@ def capacity_update(
         raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
     _check_places_cover_holders(capacity)
     capacity.save()
+    # The facilitator's to-do list counts over-held capacities under this version.
+    placements_changed()
     return capacity
 
 
