@@ -692,6 +692,7 @@ class TestAccessMatrix:
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         "import": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "import_confirm": (False, "post", {"facilitator": 302, "preceptor": 403, "student": 403}),
+        "import_template": ("template", "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         # Another person's import job is not theirs to see, whatever their role.
         "import_job": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
         "import_job_status": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
@@ -716,6 +717,8 @@ class TestAccessMatrix:
             args = [ImportJobFactory(owner=facilitator).pk]
         elif needs_pk == "site":
             args = [site_a.pk]
+        elif needs_pk == "template":
+            args = ["students", "csv"]
         else:
             args = [placement.pk] if needs_pk else []
         url = reverse(f"placements:{name}", args=args)
