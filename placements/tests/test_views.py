@@ -692,7 +692,11 @@ class TestAccessMatrix:
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         "import": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "import_confirm": (False, "post", {"facilitator": 302, "preceptor": 403, "student": 403}),
-        "import_template": ("template", "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "import_template": (
+            "template",
+            "get",
+            {"facilitator": 200, "preceptor": 403, "student": 403},
+        ),
         # Another person's import job is not theirs to see, whatever their role.
         "import_job": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
         "import_job_status": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
