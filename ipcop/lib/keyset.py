@@ -7,7 +7,9 @@ counts at most `count_limit` + 1 rows, and the page says "more than 1,000" beyon
 
 The order must be two fields, a non-unique key and the primary key as the tie-breaker,
 both ascending or both descending, with an index on them (e.g. `-start_date, -id`).
-The rows are model instances or dicts that include "pk" (e.g. from `.values()`).
+A list may put a boolean `rank` before them (e.g. closed follow-ups after the open
+ones), with an index on the three. The rows are model instances or dicts that include
+"pk" (e.g. from `.values()`) and the rank, if any.
 """
 
 from __future__ import annotations
@@ -42,16 +44,23 @@ class KeysetPage:
         return len(self.object_list)
 
 
-def parse_cursor(value: str | None):
-    """A cursor is "<ISO date>_<id>"; anything else is ignored (the first page)."""
+def parse_cursor(value: str | None, *, ranked: bool = False):
+    """A cursor is "<ISO date>_<id>", or "<0|1>_<ISO date>_<id>" in a ranked list;
+    anything else is ignored (the first page)."""
     if not value:
         return None
+    rank: tuple[bool, ...] = ()
+    if ranked:
+        flag, _, value = value.partition("_")
+        if flag not in ("0", "1"):
+            return None
+        rank = (flag == "1",)
     key, _, pk = value.partition("_")
     number = id_param(pk)
     if number is None:
         return None
     try:
-        return datetime.date.fromisoformat(key), number
+        return *rank, datetime.date.fromisoformat(key), number
     except ValueError:
         return None
 
@@ -65,12 +74,23 @@ def _value(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
-def _after(field: str, descending: bool, key, pk) -> Q:
-    # `field <= key` (or >=) is a range condition the index scan starts from; the OR only
-    # drops the few rows that share the cursor's key.
-    if descending:
-        return Q(**{f"{field}__lte": key}) & (Q(**{f"{field}__lt": key}) | Q(pk__lt=pk))
-    return Q(**{f"{field}__gte": key}) & (Q(**{f"{field}__gt": key}) | Q(pk__gt=pk))
+def _after(fields: tuple[str, ...], descending: bool, cursor: tuple) -> Q:
+    """The rows after `cursor` (the values of `fields`, the last being "pk") in the
+    order of `fields`. `field <= key` (or >=) is a range condition the index scan starts
+    from; the OR only drops the few rows that share the cursor's key."""
+    op = "lt" if descending else "gt"
+    (field, *rest), (value, *rest_values) = fields, cursor
+    if not rest:
+        return Q(**{f"{field}__{op}": value})
+    return Q(**{f"{field}__{op}e": value}) & (
+        Q(**{f"{field}__{op}": value}) | _after(tuple(rest), descending, tuple(rest_values))
+    )
+
+
+def _cursor_text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value.isoformat() if isinstance(value, datetime.date) else str(value)
 
 
 def keyset_page(
@@ -84,6 +104,7 @@ def keyset_page(
     count_limit: int | None = None,
     rows: Callable[[QuerySet[Any, Any]], Iterable[Any]] | None = None,
     count: int | None = None,
+    rank: str | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
@@ -96,25 +117,34 @@ def keyset_page(
     joins for every row of the list (~2 ms for 100,000 placements). The count is taken
     without `rows`, so its joins do not slow the count either. `count`, when the caller
     already knows how many rows the list has (e.g. from counts it shows anyway), is used
-    instead of counting again."""
+    instead of counting again. `rank`, the name of a boolean the queryset annotates or
+    aliases, puts the rows where it is false before the others (after them if
+    `descending`)."""
     count_limit = count_limit or COUNT_LIMIT
-    order = (f"-{field}", "-pk") if descending else (field, "pk")
-    reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
-    after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
+    fields = (rank, field, "pk") if rank else (field, "pk")
+    ascending_order = fields
+    descending_order = tuple(f"-{name}" for name in fields)
+    order = descending_order if descending else ascending_order
+    reverse_order = ascending_order if descending else descending_order
+    after = parse_cursor(params.get("after"), ranked=bool(rank))
+    before = parse_cursor(params.get("before"), ranked=bool(rank))
     number = positive_int(params.get("n"))
 
-    def fetch(page_queryset: QuerySet, page_order: tuple[str, str]) -> list:
+    def key(row) -> tuple:
+        return tuple(_value(row, name) for name in fields)
+
+    def fetch(page_queryset: QuerySet, page_order: tuple[str, ...]) -> list:
         """At most `per_page` + 1 rows in `page_order`, returned in the list's order."""
         page = page_queryset.order_by(*page_order)[: per_page + 1]
         found = list(rows(page) if rows else page)
-        found.sort(key=lambda row: (_value(row, field), _value(row, "pk")), reverse=descending)
+        found.sort(key=key, reverse=descending)
         return found
 
     if before is not None:
         # The rows nearest before the cursor.
-        found = fetch(queryset.filter(_after(field, not descending, *before)), reverse_order)
+        found = fetch(queryset.filter(_after(fields, not descending, before)), reverse_order)
     elif after is not None:
-        found = fetch(queryset.filter(_after(field, descending, *after)), order)
+        found = fetch(queryset.filter(_after(fields, descending, after)), order)
     else:
         found = fetch(queryset, order)
     found, has_next, has_previous = cut_page(found, per_page=per_page, after=after, before=before)
@@ -136,7 +166,7 @@ def keyset_page(
         has_next=has_next,
         has_previous=has_previous,
         query=query,
-        key=lambda row: (_value(row, field), _value(row, "pk")),
+        key=key,
         counted=counted,
         count_limit=count_limit,
     )
@@ -164,13 +194,13 @@ def assemble_page(
     count_limit: int,
 ) -> KeysetPage:
     """The KeysetPage of the rows `found` for a page: its links carry the cursors of its
-    first and last rows (`key(row)` is a row's (date, pk)) after the rest of the `query`;
-    `counted` is the list's count, read up to `count_limit` + 1 rows."""
+    first and last rows (`key(row)` is a row's ([rank,] date, pk)) after the rest of the
+    `query`; `counted` is the list's count, read up to `count_limit` + 1 rows."""
 
     def link(direction: str, row, page_number: int) -> str:
-        value, pk = key(row)
+        cursor = "_".join(_cursor_text(value) for value in key(row))
         prefix = f"{query}&" if query else ""
-        return f"{prefix}{direction}={value.isoformat()}_{pk}&n={page_number}"
+        return f"{prefix}{direction}={cursor}&n={page_number}"
 
     return KeysetPage(
         object_list=found,
