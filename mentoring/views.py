@@ -37,7 +37,7 @@ from ipcop.permissions import (
 from placements.models import Student
 
 from . import selectors, services
-from .forms import DateRangeForm, ReflectionForm, SessionForm, TeamForm
+from .forms import DateRangeForm, ReflectionForm, SessionFilterForm, SessionForm, TeamForm
 from .models import CompetencyDomain, MentorAssignment, SessionStudent
 
 PAGE_SIZE = 25
@@ -269,17 +269,17 @@ def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    sessions = sessions_visible_to(request.user)
-    site_id = _int_param(request, "site")
-    query = ""
-    if site_id is not None:
-        sessions = sessions.filter(site_id=site_id)
-        query = f"site={site_id}"
+    form = SessionFilterForm(request.GET or None, user=request.user)
+    sessions = sessions_visible_to(request.user).matching(**form.filters if form.is_bound else {})
+    query = request.GET.copy()
+    for cursor_param in ("after", "before", "n"):
+        query.pop(cursor_param, None)
     return render(
         request,
         "mentoring/session_list.html",
         {
-            "page": selectors.sessions_page(sessions, params=request.GET, query=query),
+            "form": form,
+            "page": selectors.sessions_page(sessions, params=request.GET, query=query.urlencode()),
             "matrix_sites": sites_facilitated_by(request.user).only("pk", "name")[:50],
             "can_log": request.user.is_admin
             or request.user.is_preceptor
