@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, cast
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from placements.models import Placement, Student
 from sites.models import Site
 
 from .models import Activity
+from .services import REFLECTION_EMPTY
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -118,11 +120,18 @@ class TeamForm(forms.Form):
 class ReflectionForm(forms.Form):
     reflection = forms.CharField(
         label="Your reflection",
-        required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="A few lines on what you learned about other professions' roles.",
+        error_messages={"required": REFLECTION_EMPTY},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page's heading labels the field: its label would say the same words again.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.form_show_labels = False
 
 
 class DateRangeForm(forms.Form):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,7 +37,7 @@ from placements.models import Student
 
 from . import selectors, services
 from .forms import DateRangeForm, ReflectionForm, SessionFilterForm, SessionForm, TeamForm
-from .models import CompetencyDomain, MentorAssignment, SessionStudent
+from .models import CompetencyDomain, MentorAssignment, MentoringSession, SessionStudent
 
 PAGE_SIZE = 25
 
@@ -169,17 +168,27 @@ def _manageable_session(request, pk):
 
 @require_http_methods(["GET"])
 def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    session = _visible_session(request, pk)
+    return _session_page(request, _visible_session(request, pk))
+
+
+def _session_page(
+    request: AuthenticatedHttpRequest,
+    session: MentoringSession,
+    reflection_form: ReflectionForm | None = None,
+) -> HttpResponse:
+    """The session's page; `reflection_form`, a refused reflection, shown with its errors."""
     attendance = list(
         session.attendance.select_related("student__user", "student__program__profession").order_by(
             "student__user__full_name"
         )
     )
     own = next((row for row in attendance if row.student.user_id == request.user.pk), None)
-    reflection_form = ReflectionForm(initial={"reflection": own.reflection}) if own else None
+    if own and reflection_form is None:
+        reflection_form = ReflectionForm(initial={"reflection": own.reflection})
     readable = session_reflections_readable_by(request.user, session)
     for row in attendance:
-        row.shown_reflection = row.reflection if readable or row is own else ""
+        # The student's own reflection is in their form, not repeated above it.
+        row.shown_reflection = row.reflection if readable and row is not own else ""
     return render(
         request,
         "mentoring/session_detail.html",
@@ -257,14 +266,11 @@ def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 attendance=attendance, by=request.user, reflection=form.cleaned_data["reflection"]
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Reflection saved.")
-    else:
-        # An ErrorList yields its messages as str.
-        problems = cast("list[str]", form.errors.get("reflection", ["Check your reflection."]))
-        messages.error(request, " ".join(problems))
-    return redirect("mentoring:session_detail", pk=session.pk)
+            return redirect("mentoring:session_detail", pk=session.pk)
+    return _session_page(request, session, reflection_form=form)
 
 
 @require_http_methods(["GET"])

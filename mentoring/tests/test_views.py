@@ -506,3 +506,25 @@ def test_nobody_role_less_sees_nothing(client, session, student):
     client_for(client, nobody)
     assert client.get(reverse("mentoring:learning_record", args=[student.pk])).status_code == 404
     assert client.get(reverse("mentoring:session_detail", args=[session.pk])).status_code == 404
+
+
+def test_an_empty_reflection_is_refused_with_a_message(client, session, student):
+    SessionStudent.objects.filter(session=session).update(reflection="Kept as it was.")
+    url = reverse("mentoring:session_reflect", args=[session.pk])
+    for blank in ("", "   \n "):
+        response = client_for(client, student.user).post(url, {"reflection": blank})
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Write your reflection before saving it" in page
+        assert "Reflection saved" not in page
+        assert 'href="#id_reflection"' in page  # the error summary links to the field
+    assert SessionStudent.objects.get(session=session).reflection == "Kept as it was."
+
+
+def test_the_reflection_heading_and_text_appear_once(client, session, student):
+    SessionStudent.objects.filter(session=session).update(reflection="OT explained seating.")
+    client_for(client, student.user)
+    page = client.get(reverse("mentoring:session_detail", args=[session.pk])).content.decode()
+    assert page.count("Your reflection") == 1
+    assert page.count("OT explained seating.") == 1
+    assert '<label for="id_reflection">Your reflection</label>' in page

@@ -370,9 +370,11 @@ def test_student_sees_placement_and_mentors_and_adds_a_reflection(page, mentorin
     page.get_by_label("Your reflection").fill("The pharmacist showed me why dose timing matters.")
     _submit(page, "Save reflection")
     expect(page.get_by_role("alert")).to_have_text("Reflection saved.")
-    expect(page.locator("blockquote.reflection")).to_have_text(
+    # Shown once: in the student's own form, not again above it.
+    expect(page.get_by_label("Your reflection")).to_have_value(
         "The pharmacist showed me why dose timing matters."
     )
+    expect(page.locator("blockquote.reflection")).to_have_count(0)
 
 
 # --- Admin ----------------------------------------------------------------------------
