@@ -177,7 +177,7 @@ def _session_page(
     reflection_form: ReflectionForm | None = None,
 ) -> HttpResponse:
     """The session's page; `reflection_form`, a refused reflection, shown with its errors."""
-    attendance = list(
+    attendance: list = list(  # rows get the reflection each viewer is shown
         session.attendance.select_related("student__user", "student__program__profession").order_by(
             "student__user__full_name"
         )
