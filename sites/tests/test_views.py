@@ -520,3 +520,26 @@ def test_cop_search_ignores_nul_characters(client_for, facilitator, cop):
     response = client_for(facilitator).get(reverse("sites:cop_list"), {"q": "4 West\x00"})
     assert response.status_code == 200
     assert [c.name for c in response.context["page_obj"]] == ["4 West CoP"]
+
+
+# --- A new CoP's first meeting -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "flagged"), [(0, False), (59, False), (60, True), (200, True)])
+def test_a_new_cop_is_not_flagged_for_no_meeting_until_60_days_after_it_started(
+    client_for, facilitator, site_a, age, flagged
+):
+    new = CommunityOfPracticeFactory(
+        site=site_a, name="New CoP", started_on=TODAY - datetime.timedelta(days=age)
+    )
+    InitiativeFactory(community=new, in_progress=True)  # only the meeting rule is tested
+    badge = "no meeting in 60 days"
+    c = client_for(facilitator)
+    assert (badge in c.get(reverse("sites:cop_list")).content.decode()) is flagged
+    assert (badge in c.get(reverse("sites:detail", args=[site_a.pk])).content.decode()) is flagged
+    detail = c.get(reverse("sites:cop_detail", args=[new.pk])).content.decode()
+    assert ("No meeting in the last 60 days" in detail) is flagged
+    context = panels.facilitator(facilitator)
+    assert ([c["name"] for c in context["attention"]] == ["New CoP"]) is flagged
+    body = render_to_string("sites/panels/facilitator.html", {"ctx": context, "panel_id": 1})
+    assert (badge in body) is flagged
