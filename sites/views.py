@@ -250,10 +250,19 @@ def cop_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if q:
         communities = communities.filter(name__icontains=q)
     rows = selectors.cop_list(communities)
+    # Where the person may start a CoP: the first few of their sites (a new CoP belongs to
+    # a site); beyond those, the sites list leads to the others.
+    new_at = (
+        list(sites_facilitated_by(request.user).only("pk", "name").order_by("name", "pk")[:11])
+        if request.user.is_admin or request.user.is_facilitator
+        else []
+    )
     return render(
         request,
         "sites/cop_list.html",
         {
+            "new_at": new_at[:10],
+            "new_at_more": len(new_at) > 10,
             "q": q,
             "page_obj": _page(request, rows, PAGE_SIZE),
             "query": _query_without(request, "page"),
