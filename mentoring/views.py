@@ -382,6 +382,17 @@ def learning_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
     page = Paginator(record.sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A session links to its page only for a viewer who may open it (another site's
+    # facilitator reading a transferred student's record may not): no link to a 404.
+    # The student opens every session they attended.
+    ids = [row["session_id"] for row in page.object_list]
+    openable = (
+        set(ids)
+        if student.user_id == request.user.pk and request.user.is_student
+        else set(sessions_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    )
+    for row in page.object_list:
+        row["openable"] = row["session_id"] in openable
     return render(
         request,
         "mentoring/learning_record.html",

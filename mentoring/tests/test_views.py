@@ -528,3 +528,42 @@ def test_the_reflection_heading_and_text_appear_once(client, session, student):
     assert page.count("Your reflection") == 1
     assert page.count("OT explained seating.") == 1
     assert '<label for="id_reflection">Your reflection</label>' in page
+
+
+# --- No dead ends ------------------------------------------------------------------------
+
+
+def test_record_links_only_to_sessions_the_viewer_may_open(
+    client, placement, team, student, facilitator, site_b
+):
+    from mentoring.tests.factories import MentoringSessionFactory
+    from placements.models import PlacementStatus
+    from placements.tests.factories import PlacementFactory
+
+    here = services.session_log(
+        logged_by=team[0],
+        site=placement.site,
+        held_on=timezone.localdate(),
+        duration_minutes=60,
+        activity=Activity.SHADOWING,
+        students=[student],
+    )
+    earlier = PlacementFactory(
+        student=student,
+        site=site_b,
+        start_date=timezone.localdate() - datetime.timedelta(days=200),
+        end_date=timezone.localdate() - datetime.timedelta(days=150),
+        status=PlacementStatus.COMPLETED,
+    )
+    elsewhere = MentoringSessionFactory(placement=earlier, with_attendance=True)
+    record = reverse("mentoring:learning_record", args=[student.pk])
+    client.force_login(facilitator)
+    assert client.get(reverse("mentoring:session_detail", args=[elsewhere.pk])).status_code == 404
+    html = client.get(record).content.decode()
+    assert reverse("mentoring:session_detail", args=[here.pk]) in html
+    assert reverse("mentoring:session_detail", args=[elsewhere.pk]) not in html
+    assert elsewhere.held_on.isoformat() in html  # listed, without a link
+    client.force_login(student.user)  # the student opens both
+    html = client.get(record).content.decode()
+    assert reverse("mentoring:session_detail", args=[elsewhere.pk]) in html
+    assert client.get(reverse("mentoring:session_detail", args=[elsewhere.pk])).status_code == 200

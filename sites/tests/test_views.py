@@ -579,3 +579,15 @@ def test_the_communities_list_query_count_with_the_new_community_button(
 def test_the_site_page_links_to_its_learning_matrix(client_for, facilitator, site_a):
     page = client_for(facilitator).get(reverse("sites:detail", args=[site_a.pk])).content.decode()
     assert f'href="{reverse("mentoring:site_matrix", args=[site_a.pk])}"' in page
+
+
+def test_a_student_in_no_community_is_not_offered_the_communities_list(client_for, cop):
+    from placements.tests.factories import StudentFactory
+
+    nav_link = f'href="{reverse("sites:cop_list")}"'
+    student = StudentFactory().user
+    assert nav_link not in client_for(student).get(reverse("home")).content.decode()
+    MembershipFactory(community=cop, person=student)
+    assert nav_link in client_for(student).get(reverse("home")).content.decode()
+    preceptor = UserFactory(preceptor=True)  # may be added to one: the list stays offered
+    assert nav_link in client_for(preceptor).get(reverse("home")).content.decode()
