@@ -223,6 +223,8 @@ class SessionFilterForm(forms.Form):
     @cached_property
     def filters(self) -> dict:
         """The filters given, by field name (an invalid one is left out)."""
+        if not self.is_bound:
+            return {}
         self.is_valid()  # fills cleaned_data with the valid fields only
         return {
             name: value

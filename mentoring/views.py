@@ -276,7 +276,7 @@ def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SessionFilterForm(request.GET or None, user=request.user)
-    sessions = sessions_visible_to(request.user).matching(**form.filters if form.is_bound else {})
+    sessions = sessions_visible_to(request.user).matching(**form.filters)
     query = request.GET.copy()
     for cursor_param in ("after", "before", "n"):
         query.pop(cursor_param, None)

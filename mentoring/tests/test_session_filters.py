@@ -164,3 +164,11 @@ def test_notes_search_reads_the_gin_index(facilitator, placement, team):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = sessions.explain()
     assert "session_notes_search_idx" in plan
+
+
+def test_the_list_without_parameters_is_every_visible_session(client, facilitator, sessions):
+    made, elsewhere, _ = sessions
+    client.force_login(facilitator)
+    response = client.get(URL)
+    assert listed(response) == {s.pk for s in made} | {elsewhere.pk}
+    assert "No session matches" not in response.content.decode()
