@@ -188,7 +188,9 @@ def test_facilitator_runs_a_community_from_creation_to_the_outcomes_report(page,
     record = page.locator(
         "section", has=page.get_by_role("heading", name=re.compile("Interview record"))
     )
-    expect(record).to_contain_text(f"Interviewed on {today:%Y-%m-%d}")
+    # The recorded day replaces the scheduled one at the top of the page.
+    expect(page.locator("dl")).to_contain_text(f"Interviewed on {today.day} {today:%b %Y}")
+    expect(page.locator("dt").filter(has_text=re.compile("^Interview$"))).to_have_count(0)
     expect(record).to_contain_text("Communication within teams")
 
     page.get_by_role("link", name="Add a quote").click()
