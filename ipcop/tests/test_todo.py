@@ -105,7 +105,7 @@ def test_each_line_counts_the_facilitators_own_sites_only(
     page = response.content.decode()
     assert "Needing attention" in page
     assert "<strong>3</strong> requested placements awaiting confirmation" in page
-    assert "?status=requested" in page and "?over=1" in page and "?due=next7" in page
+    assert "?status=requested" in page and "?over=1" in page and "?due=week" in page
 
 
 def test_the_lines_link_to_pages_that_show_the_job(client, facilitator, site_a):

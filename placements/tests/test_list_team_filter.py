@@ -41,9 +41,7 @@ def teams(site_a, nursing_program):
     return {"complete": complete, "no_team": no_team, "own": own_profession, "trad": traditional}
 
 
-def test_incomplete_lists_only_the_placements_whose_team_is_incomplete(
-    client, facilitator, teams
-):
+def test_incomplete_lists_only_the_placements_whose_team_is_incomplete(client, facilitator, teams):
     client.force_login(facilitator)
     page = client.get(LIST, {"team": "incomplete"}).content.decode()
     assert "Bea Noteam" in page and "Cy Ownprofession" in page
@@ -61,9 +59,7 @@ def test_a_bad_team_value_is_reported_and_ignored(client, facilitator, teams):
     assert "Alma Complete" in page and "Bea Noteam" in page
 
 
-def test_the_filter_costs_no_extra_query(
-    client, facilitator, teams, django_assert_max_num_queries
-):
+def test_the_filter_costs_no_extra_query(client, facilitator, teams, django_assert_max_num_queries):
     client.force_login(facilitator)
     client.get(LIST)
     with django_assert_max_num_queries(12):
