@@ -65,7 +65,7 @@ def _populate(site, owner):
         period_end=_days(-10),
         places=1,
     )
-    for due in (-10, -1, 3, 20):
+    for due in (-10, -1, 0, 20):  # 0: due today is due this week, whatever the day
         FollowUpFactory(placement=PlacementFactory(site=site, completed=True), due_on=_days(due))
     _job(owner)
     _job(owner, status=ImportJobStatus.DONE)
