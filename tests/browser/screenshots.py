@@ -38,7 +38,9 @@ def _pages():
     return [
         ("facilitator-home", FACILITATOR_EMAIL, "/", both),
         ("cop-board", FACILITATOR_EMAIL, f"/sites/cops/{cop.pk}/", both),
-        ("placements", FACILITATOR_EMAIL, "/placements/", desktop),
+        ("placements", FACILITATOR_EMAIL, "/placements/", both),
+        ("placement-calendar", FACILITATOR_EMAIL, f"/placements/calendar/{site.pk}/", desktop),
+        ("followups", FACILITATOR_EMAIL, "/interviews/followups/", desktop),
         ("site-matrix", FACILITATOR_EMAIL, f"/mentoring/sites/{site.pk}/matrix/", desktop),
         ("followup", FACILITATOR_EMAIL, f"/interviews/followups/{followup.pk}/", desktop),
         ("outcomes-report", FACILITATOR_EMAIL, "/interviews/report/", desktop),
