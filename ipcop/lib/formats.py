@@ -50,22 +50,22 @@ def _format(value: _Value, fmt: str, *, with_time: bool) -> str:
 
 
 def human_date(value: _Value) -> str:
-    """"4 Dec 2026" (a datetime's date in the current time zone)."""
+    """ "4 Dec 2026" (a datetime's date in the current time zone)."""
     return _format(value, DATE, with_time=False)
 
 
 def weekday_date(value: _Value) -> str:
-    """"Fri 4 Dec 2026": for the dates someone has to be somewhere."""
+    """ "Fri 4 Dec 2026": for the dates someone has to be somewhere."""
     return _format(value, WEEKDAY_DATE, with_time=False)
 
 
 def human_datetime(value: _Value) -> str:
-    """"4 Dec 2026, 14:30" (a plain date shows without a time)."""
+    """ "4 Dec 2026, 14:30" (a plain date shows without a time)."""
     return _format(value, DATE, with_time=True)
 
 
 def weekday_datetime(value: _Value) -> str:
-    """"Fri 4 Dec 2026, 14:30": an appointment."""
+    """ "Fri 4 Dec 2026, 14:30": an appointment."""
     return _format(value, WEEKDAY_DATE, with_time=True)
 
 
@@ -91,9 +91,8 @@ def tel_uri(number: str, *, country_code: str) -> str:
         digits = digits[2:]
     if len(digits) < 3:
         return ""
-    if international:
-        uri = f"tel:+{digits}"
-    elif country_code == "1" and len(digits) == 11 and digits.startswith("1"):
+    national_with_country = country_code == "1" and len(digits) == 11 and digits[0] == "1"
+    if international or national_with_country:
         uri = f"tel:+{digits}"
     elif country_code == "1" and len(digits) == 10:
         uri = f"tel:+1{digits}"
