@@ -54,10 +54,8 @@ def _column_labels(matrix: SiteMatrix | None) -> list[str]:
     when a phone shows a student's row as a card; empty strings without the matrix."""
     if not matrix:
         return []
-    names = [profession.name for profession in matrix.professions]
-    names += [
-        f"{framework.name}: {d.name}" for framework, domains in matrix.frameworks for d in domains
-    ]
+    names = [f"With {profession.name}" for profession in matrix.professions]
+    names += [domain.name for _, domains in matrix.frameworks for domain in domains]
     return [format_html(' data-label="{}"', name) for name in names]
 
 
