@@ -13,6 +13,9 @@ import pytest
 from django.core.management import call_command
 
 from ipcop.demo.loader import ADMIN_EMAIL, FACILITATOR_EMAIL, PRECEPTOR_EMAIL, STUDENT_EMAIL
+from mentoring.models import MentoringSession
+from placements.models import Placement
+from sites.models import Site
 from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import (
     Scanner,
@@ -98,6 +101,15 @@ class PhoneScanner(Scanner):
 def test_no_page_of_any_role_is_wider_than_a_phone(browser, live_server):
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     world = _world()
+    # Words longer than a phone is wide, where people type free text or long addresses.
+    long_word = "Interprofessionalcollaboration" * 4
+    MentoringSession.objects.filter(
+        pk__in=[world["session"].pk, world["student_session"].pk]
+    ).update(notes=f"See {long_word} notes")
+    Placement.objects.filter(pk=world["placement"].pk).update(notes=long_word)
+    Site.objects.filter(pk=world["site"].pk).update(
+        address=f"Building {long_word}", phone="780 555 0199 ext. 12"
+    )
     scanners: list[PhoneScanner] = []
 
     def scanner(who, email=None):
@@ -112,6 +124,16 @@ def test_no_page_of_any_role_is_wider_than_a_phone(browser, live_server):
     _preceptor_pages(scanner("preceptor", PRECEPTOR_EMAIL), world)
     _student_pages(scanner("student", STUDENT_EMAIL), world)
     _admin_pages(scanner("admin", ADMIN_EMAIL), world)
+
+    # Phone numbers are tap-to-call links, on the site's page and on the student's cards.
+    facilitator = scanners[1]
+    facilitator.page.goto(f"/sites/{world['site'].pk}/")
+    assert facilitator.page.locator('a[href="tel:+17805550199;ext=12"]').inner_text() == (
+        "780 555 0199 ext. 12"
+    )
+    student = scanners[3]
+    student.page.goto("/")
+    assert student.page.locator('a[href^="tel:+"]').count() >= 1
 
     problems = [problem for s in scanners for problem in s.problems]
     scanned = sum(s.scanned for s in scanners)
