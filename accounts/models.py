@@ -96,6 +96,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name"]
+        indexes = [
+            # The placements list sorted by student: people by name, then each one's
+            # placements, from the cursor on.
+            models.Index(fields=["full_name", "id"], name="user_full_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email

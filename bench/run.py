@@ -372,6 +372,7 @@ def extra_pages(people: dict[str, User], menus: list[Page]) -> list[Page]:
         Page("site", "facilitator", "/sites/1/"),
         Page("CoP", "facilitator", "/sites/cops/1/"),
         Page("site matrix", "facilitator", "/mentoring/sites/1/matrix/"),
+        Page("placement calendar, one site", "facilitator", "/placements/calendar/1/"),
         Page("outcomes report, one site", "facilitator",
              f"/interviews/report/?site=1&start={start.isoformat()}&end={today.isoformat()}"),
         Page("placement", "facilitator", f"/placements/{placement.pk}/"),

@@ -57,15 +57,19 @@ def _alive(pid: int) -> bool:
 
 def _let_the_server_user_reach_its_binaries() -> None:
     """Run as root, the server runs as the user `pgserver`, which must reach the binaries
-    in this virtualenv: add o+x (traverse only) to the folders above them that lack it (a
+    in this virtualenv: add g+x,o+x (traverse only) to the folders above them that lack it (a
     checkout cloned into `mktemp -d`, mode 0700, otherwise hides them). pgserver does the
     same, with o+rx, for the folders above the data."""
     if os.geteuid() != 0:
         return
-    for folder in Path(POSTGRES_BIN_PATH).resolve().parents:
+    binaries = Path(POSTGRES_BIN_PATH).absolute()
+    # Both the path the server is started by (through a symlinked virtualenv, say) and the
+    # real one must be traversable. Group too: pgserver switches the user but keeps root's
+    # group, so a root-owned folder is judged by its group bits.
+    for folder in {*binaries.parents, *binaries.resolve().parents}:
         mode = folder.stat().st_mode
-        if not mode & 0o001:
-            folder.chmod(mode | 0o001)
+        if mode & 0o011 != 0o011:
+            folder.chmod(mode | 0o011)
 
 
 def _forget_dead_users(pgdata: Path) -> None:

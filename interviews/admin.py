@@ -189,11 +189,21 @@ class QuoteAdmin(ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ModelAdmin):
-    list_display = ("kind", "recipient", "followup", "send_at", "sent_at", "attempts")
+    list_display = ("kind", "recipient", "followup", "placement", "send_at", "sent_at", "attempts")
     list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
-    list_select_related = ("recipient", "followup__participant")
-    search_fields = ("recipient__full_name", "recipient__email", "followup__participant__full_name")
-    autocomplete_fields = ("followup", "recipient")
+    list_select_related = (
+        "recipient",
+        "followup__participant",
+        "placement__student__user",
+        "placement__site",
+    )
+    search_fields = (
+        "recipient__full_name",
+        "recipient__email",
+        "followup__participant__full_name",
+        "placement__student__user__full_name",
+    )
+    autocomplete_fields = ("followup", "placement", "recipient")
     readonly_fields = ("created_at",)
     date_hierarchy = "send_at"
     show_full_result_count = False

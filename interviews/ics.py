@@ -78,3 +78,28 @@ def feed_ics(followups: Iterable[FollowUp], *, name: str) -> bytes:
     for followup in followups:
         calendar.add_component(interview_event(followup))
     return calendar.to_ical()
+
+
+def placement_ics(placement, *, method: str) -> bytes:
+    """An iTIP message for a placement's dates: one all-day event from its first day to its
+    last (DTEND is the day after, as all-day events end), at the site's address. Its UID
+    stays the placement's, so a cancellation removes the event a confirmation added."""
+    calendar = _calendar(method)
+    event = Event()
+    event.add("uid", f"placement-{placement.pk}@ipcop")
+    # A cancellation supersedes the confirmation the calendar already holds.
+    event.add("sequence", 1 if method == CANCEL else 0)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", placement.start_date)
+    event.add("dtend", placement.end_date + timedelta(days=1))
+    where = placement.unit.name if placement.unit is not None else ""
+    event.add("summary", f"Placement at {placement.site.name}" + (f", {where}" if where else ""))
+    address = ", ".join(part for part in (placement.site.address, placement.site.city) if part)
+    event.add("location", address or placement.site.name)
+    event.add(
+        "description", f"{placement.get_model_display()} placement of {placement.student.user}."
+    )
+    event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
+    event.add("transp", "TRANSPARENT")
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -299,6 +299,19 @@ class ReminderKind(models.TextChoices):
     OVERDUE_1 = "overdue_1", "Overdue (1st weekly notice)"
     OVERDUE_2 = "overdue_2", "Overdue (2nd weekly notice)"
     OVERDUE_3 = "overdue_3", "Overdue (3rd weekly notice)"
+    # A placement's emails to its student, mentors and site contact (interviews.receivers).
+    PLACEMENT_CONFIRMED = "placement_confirmed", "Placement confirmed"
+    PLACEMENT_CANCELLED = "placement_cancelled", "Placement cancelled"
+    PLACEMENT_TEAM = "placement_team", "Placement's mentoring team changed"
+    PLACEMENT_STARTS_SOON = "placement_starts", "Placement starts in a week (student)"
+
+
+PLACEMENT_REMINDER_KINDS = (
+    ReminderKind.PLACEMENT_CONFIRMED,
+    ReminderKind.PLACEMENT_CANCELLED,
+    ReminderKind.PLACEMENT_TEAM,
+    ReminderKind.PLACEMENT_STARTS_SOON,
+)
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -310,9 +323,19 @@ class ReminderQuerySet(models.QuerySet):
 
 
 class Reminder(models.Model):
-    """One email that must go out once. The row is the truth; the broker only wakes the sweep."""
+    """One email that must go out once. The row is the truth; the broker only wakes the sweep.
+    It is about a follow-up or about a placement, never both."""
 
-    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="reminders")
+    followup = models.ForeignKey(
+        FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    placement = models.ForeignKey(
+        "placements.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
@@ -330,7 +353,25 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["followup", "recipient", "kind"], name="reminder_once_per_recipient_kind"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(followup__isnull=False, placement__isnull=True)
+                | Q(followup__isnull=True, placement__isnull=False),
+                name="reminder_of_followup_or_placement",
+            ),
+            # A placement is confirmed, cancelled and starts once: one email each.
+            models.UniqueConstraint(
+                fields=["placement", "recipient", "kind"],
+                condition=Q(placement__isnull=False) & ~Q(kind="placement_team"),
+                name="placement_reminder_once",
+            ),
+            # Its team may change again and again: one email waits per person at a time,
+            # and it shows the team as it is when it goes out.
+            models.UniqueConstraint(
+                fields=["placement", "recipient"],
+                condition=Q(kind="placement_team", sent_at__isnull=True),
+                name="placement_team_reminder_pending_once",
+            ),
         ]
         indexes = [
             # The sweep's "unsent reminders due now": WHERE sent_at IS NULL AND send_at <= now.
@@ -343,6 +384,10 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} at {self.send_at}"
+
+    @property
+    def is_about_placement(self) -> bool:
+        return self.kind in PLACEMENT_REMINDER_KINDS
 
     @property
     def message_id(self) -> str:

@@ -1,7 +1,10 @@
 """The interviews app's panels on the home dashboard (see ipcop/dashboard.py)."""
 
+from django.urls import reverse
+
 from interviews.models import FollowUpStatus
 from interviews.selectors.followups import followup_panel_counts
+from ipcop.dashboard import TodoLine
 from ipcop.permissions import sites_facilitated_by
 
 
@@ -14,3 +17,29 @@ def facilitator(user) -> dict:
         "overdue": counts["overdue"],
         "scheduled": counts[FollowUpStatus.SCHEDULED],
     }
+
+
+def facilitator_todo(user) -> list[TodoLine]:
+    """The facilitator's follow-up to-do lines (ipcop.dashboard.TODO_SOURCES): the open
+    follow-ups at their sites that are overdue, and those due in the next week, from the
+    cached counts the follow-ups panel and list show."""
+    counts = followup_panel_counts(user, managed_sites=sites_facilitated_by(user))
+    followups = reverse("interviews:followup_list")
+    overdue, week = counts["overdue"], counts["next7"]
+    return [
+        TodoLine(
+            count=overdue,
+            text="follow-up interview overdue" if overdue == 1 else "follow-up interviews overdue",
+            url=f"{followups}?due=overdue",
+            urgent=True,
+        ),
+        TodoLine(
+            count=week,
+            text=(
+                "follow-up interview due this week"
+                if week == 1
+                else "follow-up interviews due this week"
+            ),
+            url=f"{followups}?due=next7",
+        ),
+    ]

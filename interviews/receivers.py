@@ -1,12 +1,15 @@
 """The interviews app's part in what lower apps announce: a new CoP member and a student
-starting a placement are each due a follow-up; an erased person's interview words go; a
-change of a site's facilitators changes whose follow-up counts are whose."""
+starting a placement are each due a follow-up; a placement confirmed, cancelled or given
+another mentoring team is emailed to those concerned (rows of the reminders' outbox,
+written in the change's transaction); an erased person's interview words go; a change of
+a site's facilitators changes whose follow-up counts are whose."""
 
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import person_erased
+from interviews import placement_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
 from interviews.services import (
@@ -14,7 +17,14 @@ from interviews.services import (
     followup_for_placement,
     followups_for_placements,
 )
-from placements.signals import placement_activated, placements_activated
+from mentoring.signals import team_changed
+from placements.signals import (
+    placement_activated,
+    placement_cancelled,
+    placement_confirmed,
+    placement_dates_changed,
+    placements_activated,
+)
 from sites.models import Site
 from sites.signals import membership_started
 
@@ -52,3 +62,26 @@ def erase_person(sender, *, person, **kwargs) -> None:
 def facilitators_changed(sender, *, action, **kwargs) -> None:
     if action.startswith("post_"):
         followups_changed()
+
+
+@receiver(placement_confirmed, dispatch_uid="interviews.placement_confirmed_emails")
+def placement_confirmed_emails(sender, *, placement, **kwargs) -> None:
+    placement_emails.placement_emails_confirmed(placement=placement)
+
+
+@receiver(placement_cancelled, dispatch_uid="interviews.placement_cancelled_emails")
+def placement_cancelled_emails(sender, *, placement, **kwargs) -> None:
+    # The reason is the cancellation's note, read when the email goes out.
+    placement_emails.placement_emails_cancelled(placement=placement)
+
+
+@receiver(placement_dates_changed, dispatch_uid="interviews.placement_dates_changed_emails")
+def placement_dates_changed_emails(sender, *, placement, **kwargs) -> None:
+    placement_emails.placement_emails_dates_changed(placement=placement)
+
+
+@receiver(team_changed, dispatch_uid="interviews.team_changed_emails")
+def team_changed_emails(sender, *, placement, removed_mentor_ids=(), **kwargs) -> None:
+    placement_emails.placement_emails_team_changed(
+        placement=placement, removed_mentor_ids=removed_mentor_ids
+    )

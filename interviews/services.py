@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
-from interviews import ics
+from interviews import ics, placement_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import (
     CalendarFeed,
@@ -46,6 +46,7 @@ from interviews.models import (
     ReminderKind,
     Theme,
 )
+from placements.models import Placement
 from sites.models import Site
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ def _claim_due(now: datetime, batch_size: int) -> list[Reminder]:
 # the sweep turns thousands of rows into model instances.
 _REMINDER_EMAIL_FIELDS = (
     "kind",
+    "send_at",
     "attempts",
     "recipient__full_name",
     "recipient__email",
@@ -209,6 +211,8 @@ _REMINDER_EMAIL_FIELDS = (
     "followup__participant__full_name",
     "followup__participant__email",
     "followup__site__name",
+    # A placement's email reads its placement apart (placement_emails.placements_for_emails).
+    "placement",
 )
 
 
@@ -239,8 +243,37 @@ def reminders_send_due(*, now: datetime | None = None, max_batches: int = 50) ->
     return sent
 
 
+def _settle_placement_reminders(
+    reminders: list[Reminder],
+) -> tuple[list[Reminder], dict[int, Placement]]:
+    """The placements the batch's placement emails show (three queries), and the batch
+    without the emails that have nothing left to say (deleted) or whose placement's
+    start moved later (their time moved with it)."""
+    ids = [r.placement_id for r in reminders if r.placement_id is not None]
+    if not ids:
+        return reminders, {}
+    placements = placement_emails.placements_for_emails(ids)
+    keep, obsolete = [], []
+    for reminder in reminders:
+        if reminder.placement_id is None:
+            keep.append(reminder)
+            continue
+        placement = placements.get(reminder.placement_id)
+        if placement_emails.is_obsolete(reminder, placement):
+            obsolete.append(reminder.pk)
+        elif placement is not None and (later := placement_emails.moved_start(reminder, placement)):
+            Reminder.objects.filter(pk=reminder.pk).update(send_at=later)
+        else:
+            keep.append(reminder)
+    Reminder.objects.filter(pk__in=obsolete).delete()
+    return keep, placements
+
+
 def _send_batch(reminders: list[Reminder]) -> int:
-    messages = [reminder_message(reminder=reminder) for reminder in reminders]
+    reminders, placements = _settle_placement_reminders(reminders)
+    if not reminders:
+        return 0
+    messages = [reminder_message(reminder=r, placements=placements) for r in reminders]
     mail = get_connection()
     try:
         mail.open()
@@ -294,10 +327,20 @@ def _absolute(path: str) -> str:
     return _setting("SITE_URL", "").rstrip("/") + path
 
 
-def reminder_message(*, reminder: Reminder) -> EmailMessage:
+def reminder_message(
+    *, reminder: Reminder, placements: dict[int, Placement] | None = None
+) -> EmailMessage:
     """One reminder's email. Its Message-ID is derived from the reminder's id, so a second
-    copy (after a crash between sending and marking) is recognisable."""
+    copy (after a crash between sending and marking) is recognisable. A placement's email
+    shows its placement from `placements` (read for the batch) or read here."""
+    if reminder.placement_id is not None:
+        if placements is None or reminder.placement_id not in placements:
+            placements = placement_emails.placements_for_emails([reminder.placement_id])
+        return placement_emails.placement_message(
+            reminder=reminder, placement=placements[reminder.placement_id]
+        )
     followup = reminder.followup
+    assert followup is not None  # a reminder is about a follow-up or about a placement
     if reminder.recipient_id == followup.participant_id:
         # The participant never gets the facilitators' link, only the time and place.
         link = ""

@@ -40,6 +40,7 @@ from interviews.selectors.report import (
     outcomes_report_rows,
     report_site_choices,
 )
+from interviews.selectors.report_charts import outcomes_charts
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -427,7 +428,12 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "interviews/report.html",
-        {"form": form, "report": outcomes, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "report": outcomes,
+            "charts": outcomes_charts(outcomes) if outcomes else None,
+            "query": request.GET.urlencode(),
+        },
     )
 
 

@@ -250,6 +250,10 @@ if FOLLOWUP_DELAY_MONTHS < 1:
 # The address people reach IPCoP at, for absolute links in emails (reminders, invitations).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 SESSION_EDIT_WINDOW = timedelta(days=env.int("SESSION_EDIT_WINDOW_DAYS", default=14))
+# The organisation that issues statements (a preceptor's mentoring hours) and reports.
+ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="IPCoP").strip()
+if not ORGANISATION_NAME:
+    raise ImproperlyConfigured("ORGANISATION_NAME must not be empty.")
 
 # --- Security. HTTPS settings default on when DEBUG is off.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -7,3 +7,9 @@ from ipcop.lib.cache import DataVersion
 _SESSIONS = DataVersion("mentoring:sessions-version")
 sessions_version = _SESSIONS.current
 sessions_changed = _SESSIONS.changed
+
+# The mentoring teams: the facilitator's to-do list (mentoring.panels.facilitator_todo).
+# The team services bump it; the admin's edits wait for the cache entry to expire.
+_TEAMS = DataVersion("mentoring:teams-version")
+teams_version = _TEAMS.current
+teams_changed = _TEAMS.changed

@@ -1,11 +1,33 @@
 """The mentoring app's panels on the home dashboard (see ipcop/dashboard.py)."""
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery, Value
+import datetime
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from placements.models import Student
+from ipcop.dashboard import TodoLine
+from ipcop.permissions import placements_manageable_by
+from mentoring.cache import teams_version
+from placements.cache import placements_version
+from placements.models import PlacementModel, PlacementStatus, Student
 
-from .models import MentoringSession, SessionStudent
+from .models import MentorAssignment, MentoringSession, MentorRole, SessionStudent
 from .selectors import placements_mentored_now
 
 PANEL_ROWS = 50
@@ -77,3 +99,71 @@ def preceptor_placements(user) -> list[dict]:
             "last_session",
         )[:PANEL_ROWS]
     )
+
+
+# The to-do list looks this far ahead for placements whose team is not complete.
+TEAM_DUE_DAYS = 14
+TODO_ROWS = 5
+# Cached under the placements and teams versions; this bounds a write that bypasses them.
+TODO_CACHE_SECONDS = 300
+
+
+def team_complete_q() -> Q:
+    """A placement's mentoring team is complete (mentoring.services.team_problems): a
+    primary preceptor and, in the IP-mentoring model, a mentor of another profession
+    than the student's (Placement.profession)."""
+    team = MentorAssignment.objects.filter(placement=OuterRef("pk"))
+    primary = Exists(team.filter(role=MentorRole.PRIMARY))
+    other_profession = Exists(team.exclude(profession=OuterRef("profession")))
+    return Q(primary) & (Q(model=PlacementModel.TRADITIONAL) | Q(other_profession))
+
+
+def facilitator_todo(user) -> list[TodoLine]:
+    """The facilitator's mentoring to-do line (ipcop.dashboard.TODO_SOURCES): requested
+    or confirmed placements at their sites starting in the next TEAM_DUE_DAYS days
+    without a complete mentoring team, with the first few linked to their team's page."""
+    today = timezone.localdate()
+    until = today + datetime.timedelta(days=TEAM_DUE_DAYS)
+    scope = "all" if user.is_admin else user.pk
+    key = f"mentoring:todo:{placements_version()}:{teams_version()}:{scope}:{today.isoformat()}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(
+            placements_manageable_by(user)
+            .filter(
+                status__in=[PlacementStatus.REQUESTED, PlacementStatus.CONFIRMED],
+                start_date__gte=today,
+                start_date__lte=until,
+            )
+            .exclude(team_complete_q())
+            .annotate(
+                student_name=_student("user__full_name"),
+                site_name=F("site__name"),
+                total=Window(Count("pk")),
+            )
+            .order_by("start_date", "pk")
+            .values("pk", "start_date", "student_name", "site_name", "total")[:TODO_ROWS]
+        )
+        cache.set(key, rows, TODO_CACHE_SECONDS)
+    count = rows[0]["total"] if rows else 0
+    query = urlencode(
+        {"start_from": today.isoformat(), "start_to": until.isoformat(), "sort": "start"}
+    )
+    return [
+        TodoLine(
+            count=count,
+            text=(
+                "placement starting in the next 14 days without a complete mentoring team"
+                if count == 1
+                else "placements starting in the next 14 days without a complete mentoring team"
+            ),
+            url=f"{reverse('placements:list')}?{query}",
+            items=tuple(
+                (
+                    f"{row['student_name']} at {row['site_name']}, from {date_format(row['start_date'], 'j M Y')}",
+                    reverse("mentoring:team_edit", args=[row["pk"]]),
+                )
+                for row in rows
+            ),
+        )
+    ]

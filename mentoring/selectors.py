@@ -20,7 +20,6 @@ from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     BooleanField,
-    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -29,7 +28,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Sum,
 )
 from django.utils import timezone
 
@@ -441,10 +439,13 @@ def site_matrix(site: Site, students) -> SiteMatrix:
 
 
 def mentoring_hours(user: User, start: datetime.date, end: datetime.date) -> dict:
-    """A preceptor's mentoring between two dates (inclusive): sessions they logged or were
-    present at, by the students' profession. A session with students of two professions
-    counts once under each, and once in the total. The rows by profession are summed here
-    from the sessions' attendance (a few hundred rows a year): a session counts once per
+    """A preceptor's interprofessional mentoring between two dates (inclusive): sessions
+    they logged or were present at, by the students' profession, in minutes. Mentoring a
+    student of the preceptor's own profession is not interprofessional: those students
+    are left out of the rows and the totals, and summed apart (`own_profession`) so the
+    statement can say what it left out. A session with students of two other professions
+    counts once under each, and once in the totals. The rows are summed here from the
+    sessions' attendance (a few hundred rows a year): a session counts once per
     profession however many of its students share it, which one GROUP BY cannot say."""
     # Each part of the UNION read from its index with the dates (an OR, or the dates
     # outside it, would have PostgreSQL read every session of the period).
@@ -458,28 +459,39 @@ def mentoring_hours(user: User, start: datetime.date, end: datetime.date) -> dic
             .order_by()
         )
     )
-    sessions = MentoringSession.objects.filter(pk__in=own)
     by_profession: dict[int, dict] = {}
+    ip_sessions: dict[int, int] = {}
+    ip_students: set[int] = set()
+    same_sessions: dict[int, int] = {}
+    sessions = MentoringSession.objects.filter(pk__in=own)
     for session, minutes, student, profession in SessionStudent.objects.filter(
         session__in=sessions.values("pk")
     ).values_list(
         "session", "session__duration_minutes", "student", "student__program__profession"
     ):
+        if user.profession_id is not None and profession == user.profession_id:
+            same_sessions[session] = minutes
+            continue
         row = by_profession.setdefault(profession, {"sessions": {}, "students": set()})
         row["sessions"][session] = minutes
         row["students"].add(student)
+        ip_sessions[session] = minutes
+        ip_students.add(student)
     rows = [
         {
             "profession": profession,
             "sessions": len(by_profession[profession.pk]["sessions"]),
             "students": len(by_profession[profession.pk]["students"]),
-            "hours": round(sum(by_profession[profession.pk]["sessions"].values()) / 60, 1),
+            "minutes": sum(by_profession[profession.pk]["sessions"].values()),
         }
         for profession in Profession.objects.filter(pk__in=list(by_profession)).order_by("name")
     ]
-    totals = sessions.aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+    # A session with students of the own and of another profession is interprofessional.
+    only_own = {pk: m for pk, m in same_sessions.items() if pk not in ip_sessions}
     return {
         "rows": rows,
-        "sessions": totals["sessions"] or 0,
-        "hours": round((totals["minutes"] or 0) / 60, 1),
+        "sessions": len(ip_sessions),
+        "students": len(ip_students),
+        "minutes": sum(ip_sessions.values()),
+        "own_profession": {"sessions": len(only_own), "minutes": sum(only_own.values())},
     }

@@ -17,7 +17,8 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from ipcop.lib.formats import human_date
-from mentoring.cache import sessions_changed
+from mentoring.cache import sessions_changed, teams_changed
+from mentoring.signals import team_changed
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Site
 
@@ -83,7 +84,7 @@ def team_set(
 
     Refuses a team that breaks the rules (a primary preceptor; in the IP-mentoring model at
     least one mentor of another profession than the student's). Kept assignments keep their
-    original date; removed ones are deleted.
+    original date; removed ones are deleted. A change is announced (`team_changed`).
     """
     mentors = [m for m in dict.fromkeys(mentors) if m.pk != primary.pk]
     members = [(primary, MentorRole.PRIMARY)] + [(m, MentorRole.IP_MENTOR) for m in mentors]
@@ -119,6 +120,14 @@ def team_set(
         assignment.full_clean(validate_constraints=False)
         assignment.save()
         result.append(assignment)
+    before = {mentor_id: a.role for mentor_id, a in existing.items()}
+    if before != wanted:
+        teams_changed()
+        team_changed.send(
+            sender=Placement,
+            placement=placement,
+            removed_mentor_ids=[pk for pk in before if pk not in wanted],
+        )
     return result
 
 
@@ -137,6 +146,10 @@ def mentor_remove(*, assignment: MentorAssignment, by: User) -> None:
             [f"{assignment.mentor} cannot be removed: the team would break a rule."] + problems
         )
     assignment.delete()
+    teams_changed()
+    team_changed.send(
+        sender=Placement, placement=placement, removed_mentor_ids=[assignment.mentor_id]
+    )
 
 
 # --- Sessions --------------------------------------------------------------------------

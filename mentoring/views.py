@@ -7,6 +7,7 @@ import csv
 import datetime
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -475,5 +476,6 @@ def recognition(request: AuthenticatedHttpRequest) -> HttpResponse:
             "statement": statement,
             "today": today,
             "action": reverse("mentoring:recognition"),
+            "organisation": settings.ORGANISATION_NAME,
         },
     )

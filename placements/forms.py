@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from functools import cached_property
 from typing import cast
 
@@ -9,7 +11,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils.http import urlencode
 
+from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import ModelChoiceField, rendering_key
 from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
@@ -22,7 +27,7 @@ from placements.models import (
     PlacementStatus,
     Student,
 )
-from placements.selectors import program_choices, unit_choices
+from placements.selectors import LIST_SORTS, program_choices, unit_choices
 from sites.models import Site, Unit
 
 
@@ -39,7 +44,16 @@ class PlacementFilterForm(forms.Form):
     are offered for the chosen site only: a province has thousands, and a unit means
     little without its site."""
 
-    SORTS = (("-start", "Start date, latest first"), ("start", "Start date, earliest first"))
+    SORTS = (
+        ("-start", "Start date, latest first"),
+        ("start", "Start date, earliest first"),
+        ("student", "Student, A to Z"),
+        ("-student", "Student, Z to A"),
+        ("site", "Site, A to Z"),
+        ("-site", "Site, Z to A"),
+        ("status", "Status, A to Z"),
+        ("-status", "Status, Z to A"),
+    )
     ANY = ("", "Any")
 
     q = forms.CharField(label="Student", required=False, help_text="Name, email or number")
@@ -93,10 +107,19 @@ class PlacementFilterForm(forms.Form):
         return rendering_key(self)
 
     @property
-    def descending(self) -> bool:
-        """The list's order: latest start first unless "earliest first" is chosen."""
+    def ordering(self) -> str:
+        """The list's order as chosen ("-start", latest start first, unless another)."""
         self.is_valid()
-        return self.cleaned_data.get("sort") != "start"
+        return self.cleaned_data.get("sort") or "-start"
+
+    @property
+    def sort_key(self) -> str:
+        """The column the list is sorted by (a key of selectors.LIST_SORTS)."""
+        return self.ordering.removeprefix("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.ordering.startswith("-")
 
     def filters(self) -> dict:
         """The valid filters by field name (an invalid one is left out)."""
@@ -109,7 +132,7 @@ class PlacementFilterForm(forms.Form):
 
     def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
         """`placements` as the list shows them: filtered, in the list's order."""
-        order = ("-start_date", "-id") if self.descending else ("start_date", "id")
+        order = LIST_SORTS[self.sort_key].order(self.descending)
         return placements.matching(**self.filters()).order_by(*order)
 
 
@@ -206,6 +229,27 @@ class TransitionForm(forms.Form):
     note = forms.CharField(max_length=255, required=False)
 
 
+class StatusNoteForm(forms.Form):
+    """The note a status change writes in the placement's history: optional, except
+    the reason for cancelling (one placement, or many at once)."""
+
+    note = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255})
+    )
+
+    def __init__(self, *args, cancelling: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["note"]
+        field.required = cancelling
+        if cancelling:
+            field.label = "Reason for cancelling"
+            field.help_text = "Shown in the placement's history."
+            field.error_messages["required"] = "Give the reason for cancelling."
+        else:
+            field.label = "Note (optional)"
+            field.help_text = "Shown in each placement's history."
+
+
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label="What the file holds", choices=list(KINDS.items()))
     file = forms.FileField(
@@ -249,3 +293,132 @@ class CapacityForm(forms.ModelForm):
         self.fields["unit"].queryset = Unit.objects.filter(site__in=sites).select_related("site")
         self.fields["unit"].label_from_instance = lambda unit: f"{unit.site} — {unit.name}"
         self.fields["unit"].help_text = "Leave empty for places anywhere at the site."
+
+
+def add_months(month: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` after (or before) `month`'s."""
+    year, index = divmod(month.month - 1 + months, 12)
+    return datetime.date(month.year + year, index + 1, 1)
+
+
+class MonthInput(forms.TextInput):
+    input_type = "month"
+
+
+class CalendarForm(forms.Form):
+    """The placement calendar's period and filters, from the query string. An invalid
+    value is reported next to its field and the calendar shows without it (the current
+    month, three months, no filter), as the placements list does with its filters."""
+
+    MONTHS = ((1, "1 month"), (2, "2 months"), (3, "3 months"), (6, "6 months"))
+    DEFAULT_MONTHS = 3
+    ANY = ("", "Any")
+
+    start = forms.CharField(
+        label="From month",
+        required=False,
+        widget=MonthInput(),
+        help_text="Year and month, such as 2026-12.",
+    )
+    months = forms.TypedChoiceField(
+        label="Months shown", choices=MONTHS, coerce=int, required=False, empty_value=None
+    )
+    program = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    profession = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        programs = program_choices()
+        self.program_professions = {pk: profession for pk, _, profession, _ in programs}
+        professions = sorted({(prof, name) for _, _, prof, name in programs}, key=lambda p: p[1])
+        self.labels: dict[str, dict[int, str]] = {
+            "program": {pk: label for pk, label, _, _ in programs},
+            "profession": dict(professions),
+        }
+        self.fields["program"].choices = [self.ANY, *self.labels["program"].items()]
+        self.fields["profession"].choices = [self.ANY, *professions]
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+
+    def clean_start(self) -> datetime.date | None:
+        value = self.cleaned_data["start"].strip()
+        if not value:
+            return None
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value)
+        month = int(match[2]) if match else 0
+        if match is None or not 1 <= month <= 12:
+            raise ValidationError("Give a month as year and month, such as 2026-12.")
+        first = datetime.date(int(match[1]), month, 1)
+        # The last month shown must still be a plausible date too (six months later).
+        if first < EARLIEST or first.year >= LATEST.year:
+            raise ValidationError(
+                f"Give a month between {EARLIEST:%Y-%m} and {LATEST.year - 1}-12."
+            )
+        return first
+
+    def clean(self):
+        data = super().clean()
+        program, profession = data.get("program"), data.get("profession")
+        if (
+            program is not None
+            and profession is not None
+            and self.program_professions.get(program) != profession
+        ):
+            self.add_error("profession", "This program's students are of another profession.")
+        return data
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    @classmethod
+    def for_query(cls, query: QueryDict, *, today: datetime.date) -> CalendarForm:
+        """The form of a query string; without a period, this month and DEFAULT_MONTHS,
+        so that the fields show the period on screen."""
+        data = query.copy()
+        data.setdefault("start", f"{today:%Y-%m}")
+        data.setdefault("months", str(cls.DEFAULT_MONTHS))
+        return cls(data)
+
+    def period(self, today: datetime.date) -> tuple[datetime.date, int]:
+        """The first month and the number of months shown: the valid ones asked for,
+        else this month and DEFAULT_MONTHS."""
+        self.is_valid()
+        first = self.cleaned_data.get("start") or today.replace(day=1)
+        return first, self.cleaned_data.get("months") or self.DEFAULT_MONTHS
+
+    def filters(self) -> dict:
+        """`program_id` and `profession_id` for placements.selectors.site_calendar (an
+        invalid one is left out)."""
+        self.is_valid()
+        program = self.cleaned_data.get("program")
+        profession = self.cleaned_data.get("profession")
+        if profession is None and program is not None:
+            # A program's places are those of its profession.
+            profession = self.program_professions[program]
+        return {"program_id": program, "profession_id": profession}
+
+    def link(self, month: datetime.date, *, today: datetime.date) -> str | None:
+        """The query string of the calendar from `month` with the same number of months
+        and the valid filters (a bad value is not carried on); None past the dates the
+        calendar may show."""
+        if month < EARLIEST or month.year >= LATEST.year:
+            return None
+        _, months = self.period(today)
+        kept: dict[str, str | int] = {"start": f"{month:%Y-%m}", "months": months}
+        for name in ("program", "profession"):
+            if self.cleaned_data.get(name) is not None:
+                kept[name] = self.cleaned_data[name]
+        return "?" + urlencode(kept)
+
+    def filter_labels(self) -> list[str]:
+        """The program and profession chosen, in words (the printed page has no form)."""
+        self.is_valid()
+        return [
+            self.labels[name][self.cleaned_data[name]]
+            for name in ("program", "profession")
+            if self.cleaned_data.get(name) is not None
+        ]

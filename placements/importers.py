@@ -56,7 +56,7 @@ from placements.models import (
     Student,
 )
 from placements.services import PlacementBatch, StudentBatch
-from sites.models import Unit
+from sites.models import Site, Unit
 
 # What one request checks and imports in a few seconds (`make bench` times it).
 MAX_BYTES = 1_000_000
@@ -196,7 +196,8 @@ def parse_file(
     if content.startswith(ZIP_SIGNATURES):
         records, unit = _xlsx_records(content, max_rows, max_unpacked), "row"
     else:
-        records, unit = _csv_records(_csv_text(content)), "line"
+        text = _csv_text(content)
+        records, unit = _csv_records(text, _separator(text, kind)), "line"
     # Closing the records stops reading (and closes the workbook) when a check fails early.
     with contextlib.closing(records):
         return _rows(records, kind, unit, max_rows)
@@ -212,10 +213,44 @@ def _csv_text(content: bytes) -> str:
         ) from error
 
 
-def _csv_records(text: str) -> Generator[tuple[int, list[str]], None, None]:
+# What spreadsheets write between cells: a comma; a semicolon where the comma is the
+# decimal mark (Excel in French, German...); a tab ("Text (tab-delimited)").
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _separator(text: str, kind: str) -> str:
+    """The separator of the CSV text: the one that splits its first line into the most
+    column names of `kind` (a comma when none does better; when none names a column, the
+    one that splits it into the most cells). A first line that none of them splits into
+    several cells, and that is not itself a column name, is no table."""
+    # The header is short: only the start of a large file is split into lines.
+    first = next(iter(text[:65536].splitlines()), "")
+    known = {column.name for column in COLUMNS[kind]}
+    best, best_known, widest, widest_separator = ",", 0, 1, ","
+    for separator in SEPARATORS:
+        cells = next(csv.reader([first], delimiter=separator), [])
+        found = sum(1 for cell in cells if _normalise_header(cell) in known)
+        if len(cells) > widest:
+            widest, widest_separator = len(cells), separator
+        if found > best_known:
+            best, best_known = separator, found
+    if not best_known:
+        # No known name: the header's cells, however split, are named as unknown columns.
+        best = widest_separator
+    if first.strip() and not best_known and widest == 1:
+        raise ImportFileError(
+            "The first line does not name the columns: IPCoP found no column names "
+            "separated by commas, semicolons or tabs. Save the sheet as “CSV UTF-8” or as "
+            "an Excel workbook (.xlsx), with the column names in the first row, or start "
+            "from a template below."
+        )
+    return best
+
+
+def _csv_records(text: str, separator: str = ",") -> Generator[tuple[int, list[str]], None, None]:
     """Each record of the CSV text with the line it starts on (a quoted cell may span
     lines); blank lines are records of no cells, so they are counted."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     line = 0
     try:
         for cells in reader:
@@ -365,6 +400,34 @@ class RowError(Exception):
     """A reason this row cannot be imported, in the words shown to the person."""
 
 
+class RowErrors(Exception):
+    """Every reason found in one row (each cell checked on its own), so a person fixes a
+    row once rather than once per mistake."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+class _Problems:
+    """The reasons found in one row so far: `check` runs one check and notes its
+    RowError instead of stopping; `stop` raises them all, if any."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def check(self, judge: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return judge(*args)
+        except RowError as error:
+            self.messages.append(str(error))
+            return None
+
+    def stop(self) -> None:
+        if self.messages:
+            raise RowErrors(self.messages)
+
+
 def _date(row: dict, column: str) -> datetime.date:
     value = row.get(column, "")
     if not value:
@@ -422,6 +485,8 @@ class _Importer:
                 self.row(row, result)
             except RowError as error:
                 result.errors.append(str(error))
+            except RowErrors as errors:
+                result.errors.extend(errors.messages)
             except ValidationError as error:
                 result.errors.extend(_messages(error))
             if progress is not None and done % PROGRESS_EVERY == 0:
@@ -510,27 +575,40 @@ class StudentImporter(_Importer):
                 "an admin can enrol them"
             )
 
-    def row(self, row: dict, result: RowResult) -> None:
+    def _email(self, row: dict) -> str:
         email = normalise_email(row.get("email", ""))
         if not email:
             raise RowError("email is empty")
         if problem := confusable_error(email):
             raise RowError(problem)
-        program = self._program(row)
-        self.once((email, program.pk), result.line)
-        cohort_year = None
-        if row.get("cohort_year"):
-            try:
-                cohort_year = int(row["cohort_year"])
-            except ValueError:
-                raise RowError(f"cohort_year “{row['cohort_year']}” is not a year") from None
-            if not 1900 <= cohort_year <= 2200:
-                raise RowError(f"cohort_year “{row['cohort_year']}” is not a year")
+        return email
+
+    @staticmethod
+    def _cohort_year(row: dict) -> int | None:
+        if not row.get("cohort_year"):
+            return None
+        try:
+            cohort_year = int(row["cohort_year"])
+        except ValueError:
+            raise RowError(f"cohort_year “{row['cohort_year']}” is not a year") from None
+        if not 1900 <= cohort_year <= 2200:
+            raise RowError(f"cohort_year “{row['cohort_year']}” is not a year")
+        return cohort_year
+
+    def row(self, row: dict, result: RowResult) -> None:
+        problems = _Problems()
+        email = problems.check(self._email, row)
+        program = problems.check(self._program, row)
+        cohort_year = problems.check(self._cohort_year, row)
+        if email and program:
+            problems.check(self.once, (email, program.pk), result.line)
+            new = self.batch.enrolment(email, program) is None
+            if new and not row.get("full_name") and self.batch.account(email) is None:
+                problems.messages.append("full_name is empty")
+        problems.stop()
         student = self.batch.enrolment(email, program)
         if student is None:
             self._check_may_change(email)
-            if not row.get("full_name") and self.batch.account(email) is None:
-                raise RowError("full_name is empty")
             self.batch.enrol(
                 email=email,
                 full_name=clean_header_text(row.get("full_name", "")),
@@ -638,8 +716,7 @@ class PlacementImporter(_Importer):
             raise RowError(f"“{email or number}” is enrolled in several programs: add the program")
         return found[0]
 
-    def row(self, row: dict, result: RowResult) -> None:
-        student = self._student(row)
+    def _site(self, row: dict) -> Site:
         site_name = row.get("site", "")
         if not site_name:
             raise RowError("site is empty")
@@ -647,31 +724,54 @@ class PlacementImporter(_Importer):
         if site is None:
             # A site the person does not manage reads as unknown: its existence is not leaked.
             raise RowError(f"unknown site “{site_name}”")
-        unit = None
-        if row.get("unit"):
-            units = [unit for unit in self.units[site.pk] if _same(unit.name, row["unit"])]
-            exact = [unit for unit in units if unit.name == row["unit"]]
-            if not units:
-                raise RowError(f"unknown unit “{row['unit']}” at {site}")
-            if len(units) > 1 and len(exact) != 1:
-                raise RowError(
-                    f"“{row['unit']}” names several units at {site}: write its exact name"
-                )
-            unit = exact[0] if len(units) > 1 else units[0]
-        start, end = _date(row, "start_date"), _date(row, "end_date")
-        if end < start:
-            raise RowError("end_date is before start_date")
+        return site
+
+    def _unit(self, row: dict, site: Site) -> Unit | None:
+        if not row.get("unit"):
+            return None
+        units = [unit for unit in self.units[site.pk] if _same(unit.name, row["unit"])]
+        exact = [unit for unit in units if unit.name == row["unit"]]
+        if not units:
+            raise RowError(f"unknown unit “{row['unit']}” at {site}")
+        if len(units) > 1 and len(exact) != 1:
+            raise RowError(f"“{row['unit']}” names several units at {site}: write its exact name")
+        return exact[0] if len(units) > 1 else units[0]
+
+    def _model(self, row: dict) -> str:
         model = self.MODELS.get(row.get("model", "").lower() or PlacementModel.IP_MENTORING)
         if model is None:
             raise RowError(f"unknown model “{row['model']}” (ip_mentoring or traditional)")
+        return model
+
+    def _status(self, row: dict) -> str:
         status = (row.get("status") or PlacementStatus.REQUESTED).lower()
         if status not in self.STATUSES:
             raise RowError(f"unknown status “{row['status']}” (requested, confirmed or active)")
-        contact = None
-        if row.get("contact_email"):
-            contact = self.contacts.get(normalise_email(row["contact_email"]))
-            if contact is None:
-                raise RowError(f"unknown contact “{row['contact_email']}”")
+        return status
+
+    def _contact(self, row: dict):
+        if not row.get("contact_email"):
+            return None
+        contact = self.contacts.get(normalise_email(row["contact_email"]))
+        if contact is None:
+            raise RowError(f"unknown contact “{row['contact_email']}”")
+        return contact
+
+    def row(self, row: dict, result: RowResult) -> None:
+        problems = _Problems()
+        student = problems.check(self._student, row)
+        site = problems.check(self._site, row)
+        unit = problems.check(self._unit, row, site) if site else None
+        start = problems.check(_date, row, "start_date")
+        end = problems.check(_date, row, "end_date")
+        if start and end and end < start:
+            problems.messages.append("end_date is before start_date")
+        model = problems.check(self._model, row)
+        status = problems.check(self._status, row)
+        contact = problems.check(self._contact, row)
+        problems.stop()
+        # stop() raised unless each of these was read (this tells the type checker).
+        assert student and site and start and end and model and status
         notes = row.get("notes", "")
         self.once((student.pk, site.pk, start), result.line)
 
@@ -721,6 +821,42 @@ class PlacementImporter(_Importer):
             what.append(f"status → {PlacementStatus(status).label.lower()}")
         result.action = "update"
         result.summary = f"{label}: {', '.join(what)}"
+
+
+# The person of the templates' example rows: the students template enrols them, so the
+# placements template, imported after it, places them.
+EXAMPLE_EMAIL = "alex.example@example.org"
+
+
+def template_rows(kind: str, *, sites, today: datetime.date) -> list[list[str]]:
+    """A file of `kind` to fill in: its columns and one example row, which imports as it
+    is (a program and a site from IPCoP: the first program by name, the first of `sites`,
+    the sites the person may place students at). Returns the rows of cells."""
+    program = Program.objects.order_by("name", "institution", "pk").first()
+    program_name = program.name if program else "BScN"
+    if kind == "students":
+        example = {
+            "email": EXAMPLE_EMAIL,
+            "full_name": "Alex Example",
+            "program": program_name,
+            "institution": program.institution if program else "",
+            "student_number": "",
+            "cohort_year": str(today.year),
+        }
+    else:
+        site = sites.order_by("name", "pk").only("name").first()
+        start = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        example = {
+            "student_email": EXAMPLE_EMAIL,
+            "program": program_name,
+            "site": site.name if site else "Your site",
+            "start_date": start.isoformat(),
+            "end_date": (start + datetime.timedelta(days=27)).isoformat(),
+            "model": PlacementModel.IP_MENTORING,
+            "status": PlacementStatus.REQUESTED,
+        }
+    names = [column.name for column in COLUMNS[kind]]
+    return [names, [example.get(name, "") for name in names]]
 
 
 IMPORTERS: dict[str, type[StudentImporter | PlacementImporter]] = {

@@ -292,6 +292,13 @@ class Placement(models.Model):
                 include=["site", "status", "profession"],
                 name="placement_start_id_idx",
             ),
+            # The placements list sorted by status, in its keyset order (status, id); the
+            # site and profession answer the scope and those filters from the index.
+            models.Index(
+                fields=["status", "id"],
+                include=["site", "profession"],
+                name="placement_status_id_idx",
+            ),
             # The placements list of a few sites (a local facilitator's): each site's rows
             # in the list's order, read from the index alone.
             models.Index(fields=["site", "-start_date", "-id"], name="placement_site_start_idx"),
@@ -370,6 +377,11 @@ class CapacityQuerySet(models.QuerySet):
         )
         used = holding.order_by().values("site").annotate(n=Count("pk")).values("n")
         return self.annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), 0))
+
+    def over_held(self):
+        """Capacities held by more placements than they offer places (lowered since, or
+        from before the rule), with `used`."""
+        return self.with_used().filter(used__gt=F("places"))
 
 
 class Capacity(models.Model):

@@ -5,12 +5,26 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef
+from django.core.cache import cache
+from django.db.models import Count, F, OuterRef, Window
 from django.db.models.functions import JSONObject
+from django.urls import reverse
+from django.utils import timezone
 
-from ipcop.permissions import placements_visible_to
+from ipcop.dashboard import TodoLine
+from ipcop.permissions import (
+    import_jobs_visible_to,
+    placements_manageable_by,
+    placements_visible_to,
+    sites_facilitated_by,
+)
 from mentoring.models import MentorAssignment, MentorRole
-from placements.models import PlacementModel, PlacementStatus
+from placements.cache import placements_version
+from placements.models import Capacity, PlacementModel, PlacementStatus
+
+# The to-do counts are cached under the version of the placements data (placements.cache),
+# which the services bump; this bounds how long a write that bypasses them goes unseen.
+TODO_CACHE_SECONDS = 300
 
 CLOSED = (PlacementStatus.COMPLETED, PlacementStatus.CANCELLED)
 STATUS_LABELS = dict(PlacementStatus.choices)
@@ -71,3 +85,74 @@ def student(user, *, today: datetime.date | None = None) -> dict:
     # Most recent first: the past list grows, the latest matters most.
     past.reverse()
     return {"current": current, "upcoming": upcoming, "past": past}
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def facilitator_todo(user) -> list[TodoLine]:
+    """The facilitator's placements to-do lines (ipcop.dashboard.TODO_SOURCES): requested
+    placements to confirm and capacities holding more placements than they offer at their
+    sites (cached), and their own imports awaiting confirmation."""
+    scope = "all" if user.is_admin else user.pk
+    key = f"placements:todo:{placements_version()}:{scope}:{timezone.localdate().isoformat()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = {
+            "requested": placements_manageable_by(user)
+            .filter(status=PlacementStatus.REQUESTED)
+            .count(),
+            # As the capacity list shows them (its `over` filter): more places held than offered.
+            "over": Capacity.objects.filter(site__in=sites_facilitated_by(user))
+            .with_used()
+            .filter(used__gt=F("places"))
+            .count(),
+        }
+        cache.set(key, counts, TODO_CACHE_SECONDS)
+    requested, over = counts["requested"], counts["over"]
+    # Not cached: one read of the person's own few jobs, which change without a version.
+    # The newest with how many there are (a window count), in one query.
+    jobs = list(
+        import_jobs_visible_to(user)
+        .owned_by(user)
+        .awaiting_confirmation()
+        .annotate(total=Window(Count("pk")))
+        .order_by("-created_at", "-id")
+        .values_list("pk", "total")[:1]
+    )
+    job_count = jobs[0][1] if jobs else 0
+    # One job: its own page, where it is confirmed; several: the imports page lists them.
+    jobs_url = (
+        reverse("placements:import_job", args=[jobs[0][0]])
+        if job_count == 1
+        else reverse("placements:import")
+    )
+    return [
+        TodoLine(
+            count=requested,
+            text=_plural(
+                requested,
+                "requested placement awaiting confirmation",
+                "requested placements awaiting confirmation",
+            ),
+            url=reverse("placements:list") + f"?status={PlacementStatus.REQUESTED}&sort=start",
+        ),
+        TodoLine(
+            count=over,
+            text=_plural(
+                over,
+                "capacity holding more placements than its places",
+                "capacities holding more placements than their places",
+            ),
+            url=reverse("placements:capacity_list") + "?over=1",
+            urgent=True,
+        ),
+        TodoLine(
+            count=job_count,
+            text=_plural(
+                job_count, "import awaiting your confirmation", "imports awaiting your confirmation"
+            ),
+            url=jobs_url,
+        ),
+    ]

@@ -4,14 +4,16 @@ ipcop.permissions (e.g. `placements_visible_to(user)`), so who sees what is deci
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Profession
-from ipcop.lib.keyset import KeysetPage, keyset_page
+from ipcop.lib.keyset import DATE_KEY, TEXT_KEY, CursorKey, KeysetPage, keyset_page
 from placements.models import (
     Capacity,
     CapacityQuerySet,
@@ -19,6 +21,7 @@ from placements.models import (
     PlacementModel,
     PlacementStatus,
     Program,
+    Student,
 )
 from sites.models import Site, Unit
 
@@ -131,13 +134,41 @@ LIST_NAMES = {
 
 
 def placement_list_rows(page: QuerySet[Placement]) -> list[dict]:
-    """The rows of a page of the list (`page`: the page's placements, ordered and cut):
-    the names are joined to these rows only, not to the whole list."""
-    rows = list(Placement.objects.filter(pk__in=page).values(*LIST_FIELDS, **LIST_NAMES))
+    """The rows of a page of the list (`page`: the page's placements, ordered and cut),
+    in the page's order: the names are joined to these rows only, not to the whole list."""
+    rows = list(
+        Placement.objects.filter(pk__in=page)
+        .order_by(*page.query.order_by)
+        .values(*LIST_FIELDS, **LIST_NAMES)
+    )
     for row in rows:
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
         row["model_label"] = MODEL_LABELS.get(row["model"], row["model"])
     return rows
+
+
+class ListSort:
+    """One order of the placements list: the field it sorts by (then by id), the name
+    of that value in a row, and how a cursor holds it."""
+
+    def __init__(self, field: str, row_key: str, key: CursorKey):
+        self.field, self.row_key, self.key = field, row_key, key
+
+    def order(self, descending: bool) -> tuple[str, str]:
+        return (f"-{self.field}", "-id") if descending else (self.field, "id")
+
+
+# The list's orders by the column headers' names. Each reads one index from the cursor
+# on: start placement_start_id_idx (or, for a few sites, placement_site_start_idx);
+# status placement_status_id_idx; student the people's names (user_full_name_idx), then
+# each student's placements (placement_student_idx); site the sites' names (unique),
+# then each site's placements (placement_site_start_idx).
+LIST_SORTS = {
+    "start": ListSort("start_date", "start_date", DATE_KEY),
+    "student": ListSort("student__user__full_name", "student_name", TEXT_KEY),
+    "site": ListSort("site__name", "site_name", TEXT_KEY),
+    "status": ListSort("status", "status", TEXT_KEY),
+}
 
 
 def placement_list_page(
@@ -148,15 +179,22 @@ def placement_list_page(
     per_page: int,
     query: str = "",
     count_limit: int | None = None,
+    sort: str = "start",
 ) -> KeysetPage:
-    """The page of `placements` (the visible placements, filtered) that `params`
-    (request.GET: `after`/`before` a cursor, `n`) points at, by start date and id, with
-    the list's count up to `count_limit`. Each row is a dict (`placement_list_rows`).
-    Both read placement_start_id_idx (or, for a few sites, placement_site_start_idx)
-    from the cursor, so page 200 costs what page 1 costs."""
+    """The page of `placements` (the visible placements, filtered, in the order of
+    `sort` and `descending`) that `params` (request.GET: `after`/`before` a cursor, `n`)
+    points at, with the list's count up to `count_limit`. Each row is a dict
+    (`placement_list_rows`). Each order reads its index from the cursor (LIST_SORTS),
+    so page 200 costs what page 1 costs."""
+    order = LIST_SORTS[sort]
     return keyset_page(
         placements,
-        field="start_date",
+        field=order.field,
+        row_key=order.row_key,
+        key=order.key,
+        # Counted along the start-date index, whatever the order: counting in the order
+        # of people's names would walk the names of everyone who is not a student too.
+        count_order=LIST_SORTS["start"].order(True),
         descending=descending,
         params=params,
         per_page=per_page,
@@ -209,3 +247,249 @@ def program_choices() -> list[tuple[int, str, int, str]]:
 def unit_choices(site_id: int) -> list[tuple[int, str]]:
     """A site's units as (id, name), by name."""
     return list(Unit.objects.filter(site_id=site_id).order_by("name").values_list("pk", "name"))
+
+
+# --- The placement calendar ----------------------------------------------------------------
+
+# The statuses the calendar shows: a cancelled placement has left the site.
+CALENDAR_STATUSES = (
+    PlacementStatus.REQUESTED,
+    PlacementStatus.CONFIRMED,
+    PlacementStatus.ACTIVE,
+    PlacementStatus.COMPLETED,
+)
+
+
+@dataclass(frozen=True)
+class CalendarWeek:
+    """One column: Monday to Sunday."""
+
+    start: datetime.date
+    end: datetime.date
+
+
+@dataclass
+class CalendarCell:
+    """One cell of a row: `span` weeks wide. `kind` names what the cell says, for its
+    style (the text says it too): a placement's status, or for places "free", "full",
+    "over" or "unlimited"; "" for an empty cell."""
+
+    span: int = 1
+    kind: str = ""
+    held: int = 0
+    places: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(self.places - self.held, 0)
+
+    @property
+    def over(self) -> int:
+        return max(self.held - self.places, 0)
+
+
+@dataclass
+class CalendarPlacement:
+    pk: int
+    student_name: str
+    program_name: str
+    start_date: datetime.date
+    end_date: datetime.date
+    status: str
+    status_label: str
+    cells: list[CalendarCell]
+
+
+@dataclass
+class CalendarProfession:
+    """One profession in one unit (or the whole site): its places per week, when a
+    capacity limits them, and its placements."""
+
+    name: str
+    places: list[CalendarCell] | None
+    placements: list[CalendarPlacement] = field(default_factory=list)
+    # No capacity of this unit, but the whole site's places count its placements.
+    site_wide: bool = False
+
+
+@dataclass
+class CalendarGroup:
+    """A unit, or the whole site (`unit_id` None): the site-wide places and the
+    placements in no unit."""
+
+    unit_id: int | None
+    name: str
+    professions: list[CalendarProfession]
+
+
+@dataclass
+class SiteCalendar:
+    weeks: list[CalendarWeek]
+    groups: list[CalendarGroup]
+    quiet_units: list[str]  # units with neither placement nor capacity in the period
+
+    @property
+    def start(self) -> datetime.date:
+        return self.weeks[0].start
+
+    @property
+    def end(self) -> datetime.date:
+        return self.weeks[-1].end
+
+    @property
+    def months(self) -> list[tuple[datetime.date, int]]:
+        """The column groups of the header: each month (its first day) and how many of
+        the weeks fall in it, a week counting in its Monday's month (the first week in
+        the first month, though it may begin in the one before)."""
+        first_month = self.weeks[0].end.replace(day=1)
+        spans: dict[datetime.date, int] = {}
+        for week in self.weeks:
+            month = max(week.start.replace(day=1), first_month)
+            spans[month] = spans.get(month, 0) + 1
+        return list(spans.items())
+
+
+def calendar_weeks(first_month: datetime.date, months: int) -> list[CalendarWeek]:
+    """The weeks, Monday to Sunday, that cover `months` months from `first_month`."""
+    year, month = divmod(first_month.month - 1 + months, 12)
+    last_day = datetime.date(first_month.year + year, month + 1, 1) - datetime.timedelta(days=1)
+    monday = first_month - datetime.timedelta(days=first_month.weekday())
+    weeks = []
+    while monday <= last_day:
+        weeks.append(CalendarWeek(monday, monday + datetime.timedelta(days=6)))
+        monday += datetime.timedelta(weeks=1)
+    return weeks
+
+
+def _placement_cells(weeks: list[CalendarWeek], start, end, status: str) -> list[CalendarCell]:
+    """Empty cells before and after one cell spanning the weeks the placement covers."""
+    covered = [i for i, week in enumerate(weeks) if week.start <= end and week.end >= start]
+    first, last = covered[0], covered[-1]
+    return (
+        [CalendarCell() for _ in range(first)]
+        + [CalendarCell(span=last - first + 1, kind=status)]
+        + [CalendarCell() for _ in range(len(weeks) - last - 1)]
+    )
+
+
+def _places_cells(weeks: list[CalendarWeek], capacities: list[dict]) -> list[CalendarCell]:
+    """Each week's places: of the capacities in force that week, the one with the fewest
+    places free, as it is the one that would refuse a placement (services._check_capacity).
+    A capacity's places are held by every placement overlapping its period, so a week
+    shows the held places of the whole period, as confirming counts them."""
+    cells = []
+    for week in weeks:
+        in_force = [
+            c for c in capacities if c["period_start"] <= week.end and c["period_end"] >= week.start
+        ]
+        if not in_force:
+            cells.append(CalendarCell(kind="unlimited"))
+            continue
+        tightest = min(in_force, key=lambda c: (c["places"] - c["used"], c["period_start"]))
+        held, places = tightest["used"], tightest["places"]
+        kind = "over" if held > places else "full" if held == places else "free"
+        cells.append(CalendarCell(kind=kind, held=held, places=places))
+    return cells
+
+
+def site_calendar(
+    *,
+    site: Site,
+    placements: QuerySet[Placement],
+    first_month: datetime.date,
+    months: int,
+    program_id: int | None = None,
+    profession_id: int | None = None,
+) -> SiteCalendar:
+    """Who is placed where at `site`, week by week over `months` months from
+    `first_month`, against the places each capacity offers: grouped by unit (the
+    whole site first), then by profession. `placements` are those the person may see
+    (ipcop.permissions); `program_id` and `profession_id` narrow both the placements and
+    the places (a program's places are its profession's).
+
+    Three reads whatever the number of placements: the site's units, its placements
+    overlapping the period (placement_site_start_idx), and its capacities overlapping
+    the period with the places each holds (`with_used`, placement_holding_idx)."""
+    weeks = calendar_weeks(first_month, months)
+    start, end = weeks[0].start, weeks[-1].end
+    if program_id is not None and profession_id is None:
+        profession_id = (
+            Program.objects.filter(pk=program_id).values_list("profession_id", flat=True).first()
+        )
+
+    units = dict(Unit.objects.filter(site=site).order_by("name", "pk").values_list("pk", "name"))
+    shown = placements.filter(
+        site=site, status__in=CALENDAR_STATUSES, start_date__lte=end, end_date__gte=start
+    )
+    if program_id is not None:
+        shown = shown.filter(student__program_id=program_id)
+    if profession_id is not None:
+        shown = shown.filter(profession_id=profession_id)
+    # The names by subqueries, each a lookup by id for the rows shown: joined, the
+    # planner may read the whole students table to hash it.
+    enrolment = Student.objects.filter(pk=OuterRef("student_id")).order_by()
+    rows = shown.values(
+        "pk",
+        "unit_id",
+        "start_date",
+        "end_date",
+        "status",
+        "profession_id",
+        student_name=Subquery(enrolment.values("user__full_name")),
+        program_name=Subquery(enrolment.values("program__name")),
+        profession_name=_name_of(Profession, "profession_id"),
+    ).order_by("student_name", "start_date", "pk")
+    capacities = Capacity.objects.filter(site=site, period_start__lte=end, period_end__gte=start)
+    if profession_id is not None:
+        capacities = capacities.filter(profession_id=profession_id)
+
+    # (unit or None, profession id) → the profession's places and placements there.
+    blocks: dict[tuple[int | None, int], CalendarProfession] = {}
+    limits: dict[tuple[int | None, int], list[dict]] = {}
+    names: dict[int, str] = {}
+    for capacity in capacities.with_used().values(
+        "unit_id",
+        "profession_id",
+        "period_start",
+        "period_end",
+        "places",
+        "used",
+        profession_name=F("profession__name"),
+    ):
+        key = (capacity["unit_id"], capacity["profession_id"])
+        limits.setdefault(key, []).append(capacity)
+        names[capacity["profession_id"]] = capacity["profession_name"]
+    for key, limiting in limits.items():
+        blocks[key] = CalendarProfession(names[key[1]], _places_cells(weeks, limiting))
+    for row in rows:
+        # A unit of another site (never written by the forms or the import) shows with
+        # the whole site rather than not at all.
+        key = (row["unit_id"] if row["unit_id"] in units else None, row["profession_id"])
+        if key not in blocks:
+            blocks[key] = CalendarProfession(row["profession_name"], None)
+        blocks[key].placements.append(
+            CalendarPlacement(
+                pk=row["pk"],
+                student_name=row["student_name"],
+                program_name=row["program_name"],
+                start_date=row["start_date"],
+                end_date=row["end_date"],
+                status=row["status"],
+                status_label=STATUS_LABELS.get(row["status"], row["status"]),
+                cells=_placement_cells(weeks, row["start_date"], row["end_date"], row["status"]),
+            )
+        )
+
+    for (unit, profession), block in blocks.items():
+        block.site_wide = unit is not None and block.places is None and (None, profession) in limits
+    groups = []
+    for unit_id, name in [(None, "Whole site"), *units.items()]:
+        professions = sorted(
+            (block for (unit, _), block in blocks.items() if unit == unit_id),
+            key=lambda block: block.name,
+        )
+        if professions:
+            groups.append(CalendarGroup(unit_id, name, professions))
+    busy = {unit for unit, _ in blocks}
+    quiet = [name for pk, name in units.items() if pk not in busy]
+    return SiteCalendar(weeks=weeks, groups=groups, quiet_units=quiet)

@@ -7,6 +7,7 @@ Views, the CSV import and the admin call these, so each rule lives here once.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import math
 from collections.abc import Collection, Iterable
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.identifiers import normalise_email
@@ -33,7 +34,13 @@ from placements.models import (
     Student,
 )
 from placements.selectors import capacities_for, placements_holding
-from placements.signals import placement_activated, placements_activated
+from placements.signals import (
+    placement_activated,
+    placement_cancelled,
+    placement_confirmed,
+    placement_dates_changed,
+    placements_activated,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -477,6 +484,9 @@ def placement_update(
     if moved and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
         _check_capacity(placement)
     placement.save()
+    dates = (before["start_date"], before["end_date"]) != (start_date, end_date)
+    if dates and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
+        placement_dates_changed.send(sender=Placement, placement=placement)
     placements_changed()
     return placement
 
@@ -499,7 +509,9 @@ def placement_transition(
 ) -> Placement:
     """Move a placement one step along its lifecycle (PLACEMENT_TRANSITIONS) and record
     who did it and when. Confirming takes a place within the site's capacity; becoming
-    active creates the student's follow-up interview in the same transaction."""
+    active creates the student's follow-up interview in the same transaction. Confirming
+    and cancelling (with `note` as the reason) are announced in the transaction too, so
+    the emails they cause are queued with the change or not at all."""
     # Lock the row: two people pressing "confirm" and "cancel" at once apply one after the
     # other, and the second sees the status the first left.
     current = Placement.objects.select_for_update().get(pk=placement.pk)
@@ -514,6 +526,10 @@ def placement_transition(
     )
     if to_status == PlacementStatus.ACTIVE:
         placement_activated.send(sender=Placement, placement=current)
+    elif to_status == PlacementStatus.CONFIRMED:
+        placement_confirmed.send(sender=Placement, placement=current)
+    elif to_status == PlacementStatus.CANCELLED:
+        placement_cancelled.send(sender=Placement, placement=current, reason=note)
     placement.status = current.status
     placement.updated_at = current.updated_at
     placements_changed()
@@ -911,6 +927,8 @@ def capacity_create(
         raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
     _check_places_cover_holders(capacity)
     capacity.save()
+    # The facilitator's to-do list counts over-held capacities under this version.
+    placements_changed()
     return capacity
 
 
@@ -934,4 +952,143 @@ def capacity_update(
         raise ValidationError({"unit": f"{unit.name} is not a unit of {site}."})
     _check_places_cover_holders(capacity)
     capacity.save()
+    # The facilitator's to-do list counts over-held capacities under this version.
+    placements_changed()
     return capacity
+
+
+# --- Many placements at once (the list's bulk actions) -------------------------------------
+
+# The status a bulk action moves each placement to, by the action's name.
+BULK_ACTIONS: dict[str, str] = {
+    "confirm": PlacementStatus.CONFIRMED,
+    "cancel": PlacementStatus.CANCELLED,
+}
+MAX_BULK = 100  # placements per bulk action: four pages of the list
+NOT_YOURS = "No such placement among those you manage."
+
+
+@dataclasses.dataclass
+class BulkRow:
+    """One selected placement in a bulk action's plan: the placement (None for an id
+    outside the person's placements) and why it is refused ("" when it is accepted)."""
+
+    pk: int
+    placement: Placement | None
+    refusal: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return not self.refusal
+
+
+def _bulk_order(placement: Placement) -> tuple[datetime.date, int]:
+    # Earlier placements take places first, as a facilitator confirming them one by one
+    # down the calendar would.
+    return (placement.start_date, placement.pk)
+
+
+def _bulk_confirm_refusals(selected: list[Placement], changed_by: User | None) -> dict[int, str]:
+    """Why each of `selected` (requested placements, in the order they would be
+    confirmed) could not be confirmed, judged by a PlacementBatch: each sees the places
+    the ones before it take."""
+    batch = PlacementBatch(
+        students=[p.student for p in selected],
+        sites=[p.site for p in selected],
+        changed_by=changed_by,
+        period=(min(p.start_date for p in selected), max(p.end_date for p in selected)),
+    )
+    in_batch = {p.pk: p for rows in batch.placements_of.values() for p in rows}
+    refusals: dict[int, str] = {}
+    for placement in selected:
+        judged = in_batch[placement.pk]
+        try:
+            batch._check_no_overlap(judged)
+            batch._record(judged, batch._advance(judged, PlacementStatus.CONFIRMED))
+        except ValidationError as error:
+            refusals[placement.pk] = " ".join(error.messages)
+    return refusals
+
+
+def placements_bulk_plan(
+    *,
+    placements: QuerySet[Placement],
+    ids: Collection[int],
+    action: str,
+    changed_by: User | None = None,
+) -> list[BulkRow]:
+    """What `placements_bulk_apply` would do to each of `ids`, changing nothing: each
+    row accepted, or refused with the reason (not found, wrong status, overlapping
+    another placement of the student, no place left). `placements` are those the person
+    may change: an id outside them is refused as not found, whether or not it exists.
+    The rows come in the order they would be applied (by start date), then the ids not
+    found; confirmations are judged in that order, each seeing the places the ones
+    before it take, against state read in a few queries (`PlacementBatch`)."""
+    to_status = BULK_ACTIONS[action]
+    found = sorted(
+        placements.filter(pk__in=list(ids)).select_related(
+            "student__user", "student__program", "site", "unit"
+        ),
+        key=_bulk_order,
+    )
+    rows, movable = [], []
+    for placement in found:
+        row = BulkRow(pk=placement.pk, placement=placement)
+        try:
+            _check_transition(placement.status, to_status)
+        except ValidationError as error:
+            row.refusal = " ".join(error.messages)
+        else:
+            movable.append(placement)
+        rows.append(row)
+    if to_status == PlacementStatus.CONFIRMED and movable:
+        refusals = _bulk_confirm_refusals(movable, changed_by)
+        for row in rows:
+            row.refusal = row.refusal or refusals.get(row.pk, "")
+    known = {row.pk for row in rows}
+    rows += [BulkRow(pk=pk, placement=None, refusal=NOT_YOURS) for pk in ids if pk not in known]
+    return rows
+
+
+class BulkRefused(ValidationError):
+    """A bulk action that cannot be applied as a whole: `pk` names the placement."""
+
+    def __init__(self, message: str, *, pk: int):
+        super().__init__(message)
+        self.pk = pk
+
+
+@transaction.atomic
+def placements_bulk_apply(
+    *,
+    placements: QuerySet[Placement],
+    ids: Collection[int],
+    action: str,
+    changed_by: User | None,
+    note: str = "",
+) -> list[Placement]:
+    """Confirm or cancel each of `ids` (`BULK_ACTIONS`) through `placement_confirm` or
+    `placement_cancel`, with `note` on each one's history, all or nothing. The order is
+    the plan's (by start date). Any placement outside `placements` (those the person may
+    change) or that its service refuses (it changed since the plan was shown) raises
+    BulkRefused and nothing is changed. A cancellation needs its reason in `note`."""
+    to_status = BULK_ACTIONS.get(action)
+    if to_status is None:
+        raise ValidationError(f"Unknown action {action!r}.")
+    note = note.strip()
+    if to_status == PlacementStatus.CANCELLED and not note:
+        raise ValidationError({"note": "Give the reason for cancelling."})
+    wanted = set(ids)
+    # Locked in id order, so two bulk actions over the same rows queue rather than deadlock.
+    selected = list(placements.filter(pk__in=wanted).select_for_update(of=("self",)).order_by("pk"))
+    missing = wanted - {p.pk for p in selected}
+    if missing:
+        raise BulkRefused(NOT_YOURS, pk=min(missing))
+    service = placement_confirm if to_status == PlacementStatus.CONFIRMED else placement_cancel
+    done = []
+    for placement in sorted(selected, key=_bulk_order):
+        try:
+            done.append(service(placement=placement, changed_by=changed_by, note=note))
+        except ValidationError as error:
+            raise BulkRefused(" ".join(error.messages), pk=placement.pk) from error
+    return done

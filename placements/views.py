@@ -1,5 +1,5 @@
 """Placement pages: list and CSV export, detail with its lifecycle, create and edit,
-capacity, and the CSV import (upload → preview → confirm)."""
+capacity, the placement calendar, and the CSV import (upload → preview → confirm)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,21 +20,25 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
-from ipcop.lib.spreadsheet import spreadsheet_row
+from ipcop.lib.spreadsheet import spreadsheet_row, xlsx_workbook
 from ipcop.permissions import (
     import_jobs_visible_to,
     placements_manageable_by,
     placements_visible_to,
     require_role,
     sites_facilitated_by,
+    sites_visible_to,
 )
 from placements import importers, services
 from placements.forms import (
+    CalendarForm,
     CapacityForm,
     ImportUploadForm,
     PlacementFilterForm,
     PlacementForm,
+    StatusNoteForm,
     TransitionForm,
+    add_months,
 )
 from placements.models import (
     PLACEMENT_TRANSITIONS,
@@ -50,6 +55,7 @@ from placements.selectors import (
     capacity_page,
     placement_export_rows,
     placement_list_page,
+    site_calendar,
 )
 
 PAGE_SIZE = 25  # as the sites and CoP lists: a phone screen or two
@@ -64,12 +70,51 @@ TRANSITION_LABELS = {
 }
 
 
+CURSOR_PARAMS = ("page", "after", "before", "n")
+
+
 def _list_query(params) -> str:
     """The list's query string without its cursor: the filters, kept in the links."""
     query = params.copy()
-    for cursor_param in ("page", "after", "before", "n"):
+    for cursor_param in CURSOR_PARAMS:
         query.pop(cursor_param, None)
     return query.urlencode()
+
+
+# The sortable columns of the list, by their sort key (selectors.LIST_SORTS): a first
+# click sorts names A to Z, and start dates latest first, as the list opens.
+SORTABLE_COLUMNS = {"student": "Student", "site": "Site", "start": "Start", "status": "Status"}
+
+
+def _sort_headers(params, form: PlacementFilterForm) -> dict[str, dict]:
+    """Each sortable column's header: the link that sorts by it (the other way round
+    when it already does), keeping the filters and starting from the first page, and
+    its `aria-sort`."""
+    query = params.copy()
+    for name in (*CURSOR_PARAMS, "sort"):
+        query.pop(name, None)
+    headers = {}
+    for key, label in SORTABLE_COLUMNS.items():
+        current = form.sort_key == key
+        if current:
+            sort = key if form.descending else f"-{key}"
+        else:
+            sort = "-start" if key == "start" else key
+        query["sort"] = sort
+        aria_sort = ""
+        if current:
+            aria_sort = "descending" if form.descending else "ascending"
+        if key == "start":
+            hint = "latest first" if sort.startswith("-") else "earliest first"
+        else:
+            hint = "Z to A" if sort.startswith("-") else "A to Z"
+        headers[key] = {
+            "label": label,
+            "query": query.urlencode(),
+            "aria_sort": aria_sort,
+            "hint": f"sort {hint}",
+        }
+    return headers
 
 
 @require_GET
@@ -79,11 +124,13 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = _list_query(request.GET)
     page = placement_list_page(
         form.filter(placements_visible_to(request.user)),
+        sort=form.sort_key,
         descending=form.descending,
         params=request.GET,
         per_page=PAGE_SIZE,
         query=query,
     )
+    may_manage = bool(request.user.is_admin or request.user.is_facilitator)
     return render(
         request,
         "placements/list.html",
@@ -91,9 +138,164 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query,
-            "can_create": bool(request.user.is_admin or request.user.is_facilitator),
+            "headers": _sort_headers(request.GET, form),
+            "can_create": may_manage,
+            "can_see_calendar": may_manage,
+            "can_bulk": may_manage,
+            "back": _back_query(request.GET.urlencode()),
         },
     )
+
+
+# --- Bulk actions on the list's ticked rows -----------------------------------------------
+
+# What a bulk page carries back to the list: its filters, its order and its page.
+LIST_PARAMS = (*PlacementFilterForm.base_fields, "after", "before", "n")
+BULK_TITLES = {"confirm": "Confirm placements", "cancel": "Cancel placements"}
+BULK_DONE = {"confirm": "Confirmed", "cancel": "Cancelled"}
+
+
+def _back_query(value: object) -> str:
+    """The list's query string a bulk page links back to: the list's own parameters,
+    one value each, nothing else."""
+    if not isinstance(value, str):
+        return ""
+    params = QueryDict(value[:2000])
+    kept = QueryDict(mutable=True)
+    for name in LIST_PARAMS:
+        if params.get(name):
+            kept[name] = params[name]
+    return kept.urlencode()
+
+
+def _selected_ids(params) -> list[int]:
+    """The ids a bulk action names, in order, once each: the ticked rows, and every row
+    of the page when "select all on this page" is ticked (without JavaScript, it does
+    not tick the rows). Anything not an id is left out."""
+    values = params.getlist("ids")
+    if params.get("all") == "1":
+        values += params.getlist("page_ids")
+    ids: list[int] = []
+    for value in values:
+        pk = id_param(value)
+        if pk is not None and pk not in ids:
+            ids.append(pk)
+    return ids
+
+
+def _bulk_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    action: str,
+    ids: list[int],
+    back: str,
+    form: StatusNoteForm | None = None,
+    error: str = "",
+) -> HttpResponse:
+    """The confirmation page of a bulk action: what will happen to each selected
+    placement, which are refused and why; nothing has changed yet."""
+    problem, rows = "", []
+    if action not in (*services.BULK_ACTIONS, "export"):
+        problem = "Choose what to do with the selected placements: confirm, cancel or export."
+    elif not ids:
+        problem = "Select at least one placement on the list."
+    elif len(ids) > services.MAX_BULK:
+        problem = f"Select at most {services.MAX_BULK} placements at once."
+    elif action in services.BULK_ACTIONS:
+        rows = services.placements_bulk_plan(
+            placements=placements_manageable_by(request.user),
+            ids=ids,
+            action=action,
+            changed_by=request.user,
+        )
+    accepted = [row for row in rows if row.accepted]
+    return render(
+        request,
+        "placements/bulk.html",
+        {
+            "action": action,
+            "title": BULK_TITLES.get(action, "Selected placements"),
+            "problem": problem,
+            "error": error,
+            "rows": rows,
+            "accepted": accepted,
+            "refused": len(rows) - len(accepted),
+            "form": form or StatusNoteForm(cancelling=action == "cancel"),
+            "back": back,
+        },
+    )
+
+
+@require_GET
+def placement_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The list's ticked rows (`ids`) and what to do with them (`action`): exported as
+    CSV at once, or, to confirm or cancel them, the confirmation page listing what will
+    happen to each and which are refused, before anything changes."""
+    require_role(request.user, "facilitator")
+    action = request.GET.get("action", "")
+    ids = _selected_ids(request.GET)
+    if action == "export" and 0 < len(ids) <= services.MAX_BULK:
+        return _export_selected(request, ids)
+    return _bulk_page(request, action=action, ids=ids, back=_back_query(request.GET.get("back")))
+
+
+def _export_selected(request: AuthenticatedHttpRequest, ids: list[int]) -> HttpResponse:
+    """The selected placements as the list's CSV export (ISO dates). An id the person
+    may not see answers 404: nothing of it is written."""
+    placements = placements_visible_to(request.user).filter(pk__in=ids)
+    if placements.count() != len(ids):
+        raise Http404("No such placement among yours.")
+    audit_record(request, AuditAction.VIEW, model=Placement, pk="export")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response)
+    writer.writerow(list(EXPORT_COLUMNS))
+    for row in placement_export_rows(placements.order_by("start_date", "pk")):
+        writer.writerow(spreadsheet_row(row))
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="placements-selected-{stamp}.csv"'
+    return response
+
+
+@require_POST
+def placement_bulk_apply(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Apply a bulk action the confirmation page showed, to its accepted rows, all or
+    nothing. An id outside the person's placements answers 404; a row that changed since
+    (another facilitator took the last place) refuses the whole action, and the
+    confirmation page comes back with the row's reason."""
+    require_role(request.user, "facilitator")
+    action = request.POST.get("action", "")
+    ids = _selected_ids(request.POST)
+    back = _back_query(request.POST.get("back"))
+    if action not in services.BULK_ACTIONS or not 0 < len(ids) <= services.MAX_BULK:
+        return _bulk_page(request, action=action, ids=ids, back=back)
+    manageable = placements_manageable_by(request.user)
+    if manageable.filter(pk__in=ids).count() != len(ids):
+        raise Http404("No such placement among those you manage.")
+    form = StatusNoteForm(request.POST, cancelling=action == "cancel")
+    if not form.is_valid():
+        return _bulk_page(request, action=action, ids=ids, back=back, form=form)
+    try:
+        done = services.placements_bulk_apply(
+            placements=manageable,
+            ids=ids,
+            action=action,
+            changed_by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        reason = " ".join(error.messages)
+        return _bulk_page(
+            request,
+            action=action,
+            ids=ids,
+            back=back,
+            form=form,
+            error=f"Nothing was changed: {reason} Check the placements again below.",
+        )
+    for placement in done:
+        audit_record(request, AuditAction.CHANGE, placement)
+    messages.success(request, f"{BULK_DONE[action]} {len(done)} placement{'s' * (len(done) != 1)}.")
+    return redirect(reverse("placements:list") + (f"?{back}" if back else ""))
 
 
 class _Echo:
@@ -198,6 +400,9 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a status to move the placement to.")
+    elif form.cleaned_data["to_status"] == PlacementStatus.CANCELLED:
+        # A cancellation needs its reason: its own page asks for it.
+        return redirect("placements:cancel", pk=pk)
     else:
         try:
             services.placement_transition(
@@ -214,18 +419,49 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     return redirect("placements:detail", pk=pk)
 
 
+@require_http_methods(["GET", "POST"])
+def placement_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Cancel one placement, after saying why: the reason goes in its history."""
+    _manageable_or_403(request, pk)
+    placement = get_object_or_404(
+        Placement.objects.select_related("student__user", "site", "unit"), pk=pk
+    )
+    if not placement.is_open:
+        messages.error(
+            request, f"A {placement.get_status_display().lower()} placement cannot be cancelled."
+        )
+        return redirect("placements:detail", pk=pk)
+    form = StatusNoteForm(request.POST or None, cancelling=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.placement_cancel(
+                placement=placement, changed_by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            audit_record(request, AuditAction.CHANGE, placement)
+            messages.success(request, "Placement cancelled.")
+            return redirect("placements:detail", pk=pk)
+    return render(request, "placements/cancel.html", {"placement": placement, "form": form})
+
+
 # --- Capacity ---------------------------------------------------------------------------
 
 
 @require_GET
 def capacity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_role(request.user, "facilitator")
-    page = capacity_page(
-        Capacity.objects.filter(site__in=sites_facilitated_by(request.user)),
-        number=request.GET.get("page"),
-        per_page=PAGE_SIZE,
+    capacities = Capacity.objects.filter(site__in=sites_facilitated_by(request.user))
+    over = request.GET.get("over") == "1"
+    if over:
+        capacities = capacities.over_held()
+    page = capacity_page(capacities, number=request.GET.get("page"), per_page=PAGE_SIZE)
+    return render(
+        request,
+        "placements/capacity_list.html",
+        {"page": page, "over": over, "query": "over=1" if over else ""},
     )
-    return render(request, "placements/capacity_list.html", {"page": page})
 
 
 @require_http_methods(["GET", "POST"])
@@ -251,6 +487,64 @@ def capacity_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> H
             messages.success(request, "Capacity saved.")
             return redirect("placements:capacity_list")
     return render(request, "placements/capacity_form.html", {"form": form, "capacity": capacity})
+
+
+# --- Calendar ---------------------------------------------------------------------------
+
+CALENDAR_SITES_PAGE_SIZE = 50  # site names only: a long column of links is still quick to scan
+
+
+@require_GET
+def calendar_sites(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The sites whose placement calendar the person may open: those they facilitate."""
+    require_role(request.user, "facilitator")
+    sites = sites_facilitated_by(request.user).order_by("name", "pk").only("pk", "name", "zone")
+    page = Paginator(sites, CALENDAR_SITES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "placements/calendar_sites.html", {"page": page})
+
+
+def _calendar_site(request: AuthenticatedHttpRequest, site_id: int):
+    """The site if the person facilitates it (all for admins), as the site page and the
+    capacity list; else 404 for a site they cannot see, 403 for one they can (a student
+    placed there, a mentor): the calendar names every student placed at the site."""
+    site = sites_facilitated_by(request.user).only("pk", "name").filter(pk=site_id).first()
+    if site is not None:
+        return site
+    if not sites_visible_to(request.user).filter(pk=site_id).exists():
+        raise Http404("No such site.")
+    raise PermissionDenied("Only the site's facilitators see its placement calendar.")
+
+
+@require_GET
+def site_calendar_view(request: AuthenticatedHttpRequest, site_id: int) -> HttpResponse:
+    site = _calendar_site(request, site_id)
+    today = timezone.localdate()
+    form = CalendarForm.for_query(request.GET, today=today)
+    first_month, months = form.period(today)
+    calendar = site_calendar(
+        site=site,
+        placements=placements_manageable_by(request.user),
+        first_month=first_month,
+        months=months,
+        **form.filters(),
+    )
+    return render(
+        request,
+        "placements/calendar.html",
+        {
+            "site": site,
+            "form": form,
+            "calendar": calendar,
+            "first_month": first_month,
+            "last_month": add_months(first_month, months - 1),
+            "months": months,
+            "filter_labels": form.filter_labels(),
+            "previous_url": form.link(add_months(first_month, -months), today=today),
+            "next_url": form.link(add_months(first_month, months), today=today),
+            "this_month_url": form.link(today.replace(day=1), today=today),
+            "columns": len(calendar.weeks) + 1,
+        },
+    )
 
 
 # --- Import -----------------------------------------------------------------------------
@@ -290,8 +584,42 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "placements/import_upload.html",
-        {"form": form, "columns": importers.COLUMNS, "recent": recent},
+        {"form": form, "columns": importers.COLUMNS, "kinds": importers.KINDS, "recent": recent},
     )
+
+
+TEMPLATE_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@require_GET
+def import_template(request: AuthenticatedHttpRequest, kind: str, file_format: str) -> HttpResponse:
+    """A file to fill in for an import of `kind`: its columns and one example row (with a
+    program and one of the person's sites), as CSV or as an Excel workbook whose second
+    sheet explains the columns."""
+    require_role(request.user, "facilitator")
+    if kind not in importers.COLUMNS or file_format not in TEMPLATE_FORMATS:
+        raise Http404("No such template.")
+    rows = importers.template_rows(
+        kind, sites=sites_facilitated_by(request.user), today=timezone.localdate()
+    )
+    response = HttpResponse(content_type=TEMPLATE_FORMATS[file_format])
+    response["Content-Disposition"] = f'attachment; filename="ipcop-{kind}-template.{file_format}"'
+    if file_format == "csv":
+        # With a byte order mark, as Excel's own "CSV UTF-8": Excel then reads accents right.
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        for row in rows:
+            writer.writerow(spreadsheet_row(row))
+        return response
+    help_rows = [["column", "required", "meaning"]] + [
+        [column.name, "yes" if column.required else "no", column.help]
+        for column in importers.COLUMNS[kind]
+    ]
+    response.write(xlsx_workbook([(importers.KINDS[kind], rows), ("Columns explained", help_rows)]))
+    return response
 
 
 def _import_preview(request, job: ImportJob, result: importers.ImportResult) -> HttpResponse:

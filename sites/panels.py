@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
+from ipcop.dashboard import TodoLine
 from ipcop.permissions import communities_manageable_by, sites_facilitated_by
 from placements.models import Placement
 from sites.cache import activity_version
@@ -43,18 +44,41 @@ def facilitator(user) -> dict:
     status, and recent activity; admins see every site."""
     today = timezone.localdate()
     since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
-    scope = "all" if user.is_admin else user.pk
-    key = f"sites:facilitator-panel:{activity_version()}:{scope}:{today.isoformat()}"
-    activity = cache.get(key)
-    if activity is None:
-        activity = _activity(user, today)
-        cache.set(key, activity, CACHE_SECONDS)
+    activity = _cached_activity(user, today)
     return {
         **_sites(user),
         **activity,
         "attention_since": since,
         "attention_days": MEETING_ATTENTION_DAYS,
     }
+
+
+def facilitator_todo(user) -> list[TodoLine]:
+    """The facilitator's CoP to-do line (ipcop.dashboard.TODO_SOURCES): the open CoPs at
+    their sites needing attention, from the panel's cached reads; it links to the panel's
+    list of them below."""
+    count = _cached_activity(user, timezone.localdate())["attention_count"]
+    return [
+        TodoLine(
+            count=count,
+            text=(
+                "community of practice needing attention"
+                if count == 1
+                else "communities of practice needing attention"
+            ),
+            url="#communities-attention",
+        )
+    ]
+
+
+def _cached_activity(user, today: datetime.date) -> dict:
+    scope = "all" if user.is_admin else user.pk
+    key = f"sites:facilitator-panel:{activity_version()}:{scope}:{today.isoformat()}"
+    activity = cache.get(key)
+    if activity is None:
+        activity = _activity(user, today)
+        cache.set(key, activity, CACHE_SECONDS)
+    return activity
 
 
 def _sites(user) -> dict:

@@ -32,6 +32,7 @@ COUNTS_CACHE_SECONDS = 300
 
 # The list's "due" filter: named windows relative to today.
 DUE_FILTERS = {
+    "next7": "Due in the next 7 days",
     "next30": "Due in the next 30 days",
     "overdue": "Overdue",
 }
@@ -39,7 +40,12 @@ DUE_FILTERS = {
 STATUS_LABELS = dict(FollowUpStatus.choices)
 
 
+WEEK_DAYS = 7
+
+
 def _due_window_q(due: str, today: date) -> Q:
+    if due == "next7":
+        return Q(due_on__gte=today, due_on__lte=today + timedelta(days=WEEK_DAYS))
     if due == "next30":
         return Q(due_on__gte=today, due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS))
     if due == "overdue":
@@ -58,7 +64,7 @@ def followup_due_q(due: str, today: date) -> Q:
 
 
 def _no_counts() -> dict:
-    return dict.fromkeys(["total", "next30", "overdue", *FollowUpStatus.values], 0)
+    return dict.fromkeys(["total", *DUE_FILTERS, *FollowUpStatus.values], 0)
 
 
 def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
@@ -78,10 +84,12 @@ def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
         FollowUp.objects.open()
         .filter(site__in=sites, due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS))
         .aggregate(
+            next7=Count("pk", filter=_due_window_q("next7", today)),
             next30=Count("pk", filter=Q(due_on__gte=today)),
             overdue=Count("pk", filter=Q(due_on__lt=today)),
         )
     )
+    counts["next7"] += windows["next7"]
     counts["next30"] += windows["next30"]
     counts["overdue"] += windows["overdue"]
 
@@ -131,14 +139,16 @@ def _followup_counts(
         .values_list("status")
         .annotate(
             n=Count("pk"),
+            next7=Count("pk", filter=_due_window_q("next7", today)),
             next30=Count("pk", filter=_due_window_q("next30", today)),
             overdue=Count("pk", filter=_due_window_q("overdue", today)),
         )
     )
-    for status, n, next30, overdue in elsewhere:
+    for status, n, next7, next30, overdue in elsewhere:
         counts[status] += n
         counts["total"] += n
         if status in OPEN_FOLLOWUP_STATUSES:
+            counts["next7"] += next7
             counts["next30"] += next30
             counts["overdue"] += overdue
     return counts

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from interviews.cache import followups_version, records_version
@@ -81,7 +81,12 @@ class OutcomesReport:
     exposure: dict = field(default_factory=dict)
     professions_met: list[dict] = field(default_factory=list)
     domains_covered: list[dict] = field(default_factory=list)
+    # Students by how many other professions they met: (label, students), 0 first.
+    professions_met_per_student: list[tuple[str, int]] = field(default_factory=list)
     followups: dict = field(default_factory=dict)
+    # Per month of the due dates, first to last month with any: month (its first day),
+    # due, completed, declined, missed, open, rate (completed per due, in %).
+    followups_by_month: list[dict] = field(default_factory=list)
     themes: list[ThemeCount] = field(default_factory=list)
     quotes: list[QuoteRow] = field(default_factory=list)
 
@@ -290,20 +295,68 @@ def _exposure(report: OutcomesReport, sites: list[int]) -> None:
     # Each student who met a profession is one (student, profession) pair.
     pairs = sum(row["students"] for row in report.professions_met)
     report.exposure["avg_professions"] = pairs / students
+    _professions_met_per_student(report, sites, placed)
+
+
+# The distribution's last bar: this many other professions or more.
+MET_MANY = 5
+
+
+def _professions_met_per_student(report: OutcomesReport, sites: list[int], placed) -> None:
+    """How many students met 0, 1, 2... other professions (MET_MANY or more in one bar),
+    counted in the database from the same counts as the exposure; the students who met
+    none are those in sessions that are not in any other bar."""
+    per_student = (
+        StudentSiteProfession.objects.filter(Exists(placed), site__in=sites)
+        .exclude(profession=F("student__program__profession"))
+        .order_by()
+        .values("student")
+        .annotate(met=Count("profession", distinct=True))
+    )
+    bins = per_student.aggregate(
+        **{
+            f"met_{n}": Count("student", filter=Q(met=n) if n < MET_MANY else Q(met__gte=n))
+            for n in range(1, MET_MANY + 1)
+        }
+    )
+    counts = [bins[f"met_{n}"] or 0 for n in range(1, MET_MANY + 1)]
+    none = max(report.exposure["students"] - sum(counts), 0)
+    labels = [str(n) for n in range(MET_MANY)] + [f"{MET_MANY} or more"]
+    report.professions_met_per_student = list(zip(labels, [none, *counts], strict=True))
 
 
 def _followups(report: OutcomesReport, sites: list[int]) -> None:
-    """The follow-ups due in the period, but cancelled ones, by status
-    (followup_site_status_due_idx alone)."""
-    by_status = dict(
+    """The follow-ups due in the period, but cancelled ones, by month and status
+    (followup_site_status_due_idx alone), and in all."""
+    counts = (
         FollowUp.objects.filter(
             site__in=sites, status__in=_DUE, due_on__gte=report.start, due_on__lte=report.end
         )
+        .annotate(month=TruncMonth("due_on"))
         .order_by()
-        .values_list("status")
+        .values_list("month", "status")
         .annotate(n=Count("*"))
     )
-    report.followups = {
+    by_month: dict[date, dict[str, int]] = {}
+    for month, status, n in counts:
+        by_month.setdefault(month, {})[status] = n
+    report.followups = _followup_counts(
+        {status: sum(statuses.get(status, 0) for statuses in by_month.values()) for status in _DUE}
+    )
+    report.followups_by_month = []
+    if by_month:
+        # Months between the first and the last with a follow-up due appear with none.
+        month, last = min(by_month), max(by_month)
+        while month <= last:
+            row = _followup_counts(by_month.get(month, {}))
+            row["month"] = month
+            row["rate"] = round(100 * row["completed"] / row["due"]) if row["due"] else None
+            report.followups_by_month.append(row)
+            month = (month + timedelta(days=32)).replace(day=1)
+
+
+def _followup_counts(by_status: dict[str, int]) -> dict:
+    return {
         "due": sum(by_status.values()),
         "completed": by_status.get(FollowUpStatus.COMPLETED, 0),
         "declined": by_status.get(FollowUpStatus.DECLINED, 0),
@@ -377,7 +430,8 @@ def outcomes_report_cached(*, sites: dict[int, str], start: date, end: date) -> 
         records_version(),
     )
     scope = hashlib.sha256(repr(sorted(sites.items())).encode()).hexdigest()[:32]
-    key = f"interviews:report:{scope}:{start}:{end}:" + ":".join(map(str, versions))
+    # The key's version names the report's shape: a new field makes older entries unread.
+    key = f"interviews:report:v2:{scope}:{start}:{end}:" + ":".join(map(str, versions))
     report = cache.get(key)
     if report is None:
         report = outcomes_report(sites=sites, start=start, end=end)
@@ -385,52 +439,86 @@ def outcomes_report_cached(*, sites: dict[int, str], start: date, end: date) -> 
     return report
 
 
+# The CSV's columns: one row per fact, each column of one type. The period's dates (ISO)
+# are on every row, so the files of several periods can be stacked; a dimension is named
+# in one column and its value given in the next; `value` is always a number.
+REPORT_CSV_COLUMNS = [
+    "period_start", "period_end", "section", "measure",
+    "dimension", "dimension_value", "dimension_2", "dimension_2_value", "value",
+]  # fmt: skip
+
+
 def outcomes_report_rows(report: OutcomesReport) -> list[list]:
-    """The report flattened for CSV: section, item, detail, value."""
-    rows: list[list] = [["section", "item", "detail", "value"]]
-    rows.append(["period", "start", "", report.start.isoformat()])
-    rows.append(["period", "end", "", report.end.isoformat()])
+    """The report's numbers for CSV in a tidy shape (REPORT_CSV_COLUMNS): one row per
+    fact. The summary's sentences and the quotes are text, not facts: they are on the
+    page (and its print)."""
+    period = [report.start.isoformat(), report.end.isoformat()]
+    rows: list[list] = [list(REPORT_CSV_COLUMNS)]
+
+    def fact(section, measure, value, dimension="", item="", dimension_2="", item_2=""):
+        rows.append([*period, section, measure, dimension, item, dimension_2, item_2, value])
+
     for name in report.site_names:
-        rows.append(["sites", name, "", ""])
-    for paragraph in report.results_paragraphs():
-        rows.append(["results", "summary", "", paragraph])
+        fact("scope", "sites", 1, "site", name)
+    fact("communities", "communities", report.community_count)
     for community in report.communities:
-        rows.append(
-            ["communities of practice", community.name, community.site, community.initiatives]
-        )
+        for measure in ("members", "initiatives"):
+            fact(
+                "communities",
+                measure,
+                getattr(community, measure),
+                "community",
+                community.name,
+                "site",
+                community.site,
+            )
     statuses = dict(report.initiative_statuses)
     for entry in report.initiatives_by_theme:
         for status, n in entry["by_status"].items():
-            if n:
-                rows.append(["initiatives", entry["label"], statuses.get(status, status), n])
+            fact(
+                "initiatives",
+                "initiatives",
+                n,
+                "theme",
+                entry["label"],
+                "status",
+                statuses.get(status, status),
+            )
     for row in report.placements_by_model:
-        rows.append(["placements by model", row["label"], "placements", row["placements"]])
-        rows.append(["placements by model", row["label"], "students", row["students"]])
-    rows.append(["IP exposure", "students in sessions", "", report.exposure.get("students") or 0])
-    rows.append(
-        [
-            "IP exposure",
-            "other professions met per student (mean)",
-            "",
-            round(report.exposure.get("avg_professions") or 0, 2),
-        ]
+        for measure in ("placements", "students"):
+            fact("placements", measure, row[measure], "model", row["label"])
+    fact("exposure", "students_in_sessions", report.exposure.get("students") or 0)
+    fact(
+        "exposure",
+        "other_professions_met_per_student_mean",
+        round(report.exposure.get("avg_professions") or 0, 2),
     )
+    for label, n in report.professions_met_per_student:
+        fact("exposure", "students", n, "other_professions_met", label)
     for row in report.professions_met:
-        rows.append(["professions met", row["profession"], "students", row["students"]])
+        fact("exposure", "students", row["students"], "profession_met", row["profession"])
     for row in report.domains_covered:
-        rows.append(["domains covered", row["domain"], "students", row["students"]])
-    for key in ("due", "completed", "declined", "missed", "open"):
-        rows.append(["follow-ups", key, "", report.followups.get(key, 0)])
-    rows.append(
-        [
-            "follow-ups",
-            "completion rate (%)",
-            "",
-            "" if report.completion_rate is None else report.completion_rate,
-        ]
-    )
+        for measure in ("students", "sessions"):
+            fact(
+                "exposure",
+                measure,
+                row[measure],
+                "domain",
+                row["domain"],
+                "framework",
+                row["framework"],
+            )
+    statuses_due = ("due", "completed", "declined", "missed", "open")
+    for key in statuses_due:
+        fact("follow_ups", key, report.followups.get(key, 0))
+    if report.completion_rate is not None:
+        fact("follow_ups", "completion_rate_percent", report.completion_rate)
+    for month in report.followups_by_month:
+        when = month["month"].isoformat()
+        for key in statuses_due:
+            fact("follow_ups", key, month[key], "month", when)
+        if month["rate"] is not None:
+            fact("follow_ups", "completion_rate_percent", month["rate"], "month", when)
     for theme in report.themes:
-        rows.append(["interview themes", theme.name, "interviews", theme.interviews])
-    for quote in report.quotes:
-        rows.append(["publishable quotes", quote.speaker_role, quote.theme, quote.text])
+        fact("interviews", "interviews", theme.interviews, "theme", theme.name)
     return rows

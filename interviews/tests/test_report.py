@@ -255,6 +255,10 @@ def test_exposure_of_the_students_placed_in_the_period_from_the_counts_mentoring
         {"profession": "Social work", "students": 1},
     ]
     assert report.exposure["avg_professions"] == 4 / 4
+    # Cam met no other profession, Bea and Pia one, Ann two.
+    assert report.professions_met_per_student == [
+        ("0", 1), ("1", 2), ("2", 1), ("3", 0), ("4", 0), ("5 or more", 0),
+    ]  # fmt: skip
     first, second, third = mentoring["domains"]
     framework = first.framework.name
     # Most students first, then by name and framework.
@@ -298,6 +302,19 @@ def test_follow_ups_due_in_the_period_by_status_without_cancelled_ones(site_a, s
     report = report_of(site_a)
     assert report.followups == {"due": 5, "completed": 1, "declined": 1, "missed": 1, "open": 2}
     assert report.completion_rate == 20
+    # By month of the due date, the months between with none.
+    by_month = [
+        (row["month"], row["due"], row["completed"], row["declined"], row["missed"],
+         row["open"], row["rate"])
+        for row in report.followups_by_month
+    ]  # fmt: skip
+    assert by_month == [
+        (date(2025, 1, 1), 4, 1, 1, 1, 1, 25),
+        (date(2025, 2, 1), 0, 0, 0, 0, 0, None),
+        (date(2025, 3, 1), 0, 0, 0, 0, 0, None),
+        (date(2025, 4, 1), 0, 0, 0, 0, 0, None),
+        (date(2025, 5, 1), 1, 0, 0, 0, 1, 0),
+    ]
 
 
 def test_themes_and_publishable_quotes_of_the_consented_interviews_in_the_period(site_a, site_b):
@@ -381,7 +398,32 @@ def test_summary_and_csv_say_what_the_sections_show(mentoring, communities, site
         "Of 1 follow-up interviews due, 1 were completed (100%).",
     ]
     rows = outcomes_report_rows(report)
-    assert rows[0] == ["section", "item", "detail", "value"]
-    assert ["IP exposure", "students in sessions", "", 4] in rows
-    assert ["professions met", "Pharmacy", "students", 2] in rows
-    assert ["follow-ups", "completion rate (%)", "", 100] in rows
+    assert rows[0] == selectors.REPORT_CSV_COLUMNS
+    period = [START.isoformat(), END.isoformat()]
+    assert [*period, "exposure", "students_in_sessions", "", "", "", "", 4] in rows
+    assert [*period, "exposure", "students", "profession_met", "Pharmacy", "", "", 2] in rows
+    assert [*period, "follow_ups", "completion_rate_percent", "", "", "", "", 100] in rows
+    month = [*period, "follow_ups", "completed", "month", "2025-01-01", "", "", 1]
+    assert month in rows
+    theme_status = ["theme", "Communication", "status", "Implemented"]
+    assert [*period, "initiatives", "initiatives", *theme_status, 1] in rows
+
+
+def test_csv_is_tidy_one_typed_fact_a_row(mentoring, communities, site_a):
+    """One row per fact: the same columns on every row, the period as ISO dates on each,
+    text in the dimensions and a number in `value`, and no row twice."""
+    FollowUpFactory(placement=PlacementFactory(site=site_a), completed=True, due_on=START)
+    ThemeFactory()
+    rows = outcomes_report_rows(report_of(site_a))
+    header, facts = rows[0], rows[1:]
+    assert len(facts) > 20
+    for row in facts:
+        assert len(row) == len(header)
+        assert date.fromisoformat(row[0]) == START and date.fromisoformat(row[1]) == END
+        assert all(isinstance(cell, str) for cell in row[2:8])
+        assert isinstance(row[8], int | float) and not isinstance(row[8], bool)
+        assert row[2] and row[3]
+    keys = [tuple(row[2:8]) for row in facts]
+    assert len(keys) == len(set(keys))
+    months = [row[5] for row in facts if row[4] == "month"]
+    assert months and all(date.fromisoformat(month).day == 1 for month in months)

@@ -105,6 +105,7 @@ def counted(followups, today) -> dict:
     is_open = [f for f in rows if f.status in OPEN_FOLLOWUP_STATUSES]
     end = today + timedelta(days=DUE_WINDOW_DAYS)
     counts["next30"] = sum(today <= f.due_on <= end for f in is_open)
+    counts["next7"] = sum(today <= f.due_on <= today + timedelta(days=7) for f in is_open)
     counts["overdue"] = sum(f.due_on < today for f in is_open)
     return counts
 
@@ -177,6 +178,7 @@ def test_tab_counts_match_the_list_filters_for_every_status_and_due_window(
         {},
         {"status": "pending"},
         {"due": "next30"},
+        {"due": "next7"},
         {"due": "overdue"},
         {"status": "scheduled", "due": "next30"},
         {"site": "b"},

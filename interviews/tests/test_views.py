@@ -473,9 +473,13 @@ def test_report_csv_export(client_for, facilitator, site_a):
     response = client_for(facilitator).get(url("report_csv"))
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["section", "item", "detail", "value"]
-    sections = {row[0] for row in rows[1:]}
-    assert {"follow-ups", "interview themes", "publishable quotes", "initiatives"} <= sections
+    assert rows[0] == [
+        "period_start", "period_end", "section", "measure",
+        "dimension", "dimension_value", "dimension_2", "dimension_2_value", "value",
+    ]  # fmt: skip
+    assert all(len(row) == 9 for row in rows)
+    sections = {row[2] for row in rows[1:]}
+    assert {"follow_ups", "interviews", "initiatives", "communities"} <= sections
     assert client_for(facilitator).get(url("report_csv"), {"start": "abc"}).status_code == 400
 
 

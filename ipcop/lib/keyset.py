@@ -7,7 +7,13 @@ counts at most `count_limit` + 1 rows, and the page says "more than 1,000" beyon
 
 The order must be two fields, a non-unique key and the primary key as the tie-breaker,
 both ascending or both descending, with an index on them (e.g. `-start_date, -id`).
-The rows are model instances or dicts that include "pk" (e.g. from `.values()`).
+The key may be a related row's field (`student__user__full_name`), read through an index
+on that table's column. The rows are model instances or dicts that include "pk" (e.g.
+from `.values()`) and the key (under `row_key`, by default the field's name).
+
+The key is a date (`DATE_KEY`) or text (`TEXT_KEY`). Text is compared in the database's
+collation, which Python cannot reproduce: for a text key, the rows of a page are kept in
+the order the database returns them (a `rows` function must keep the page's order).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 
@@ -42,16 +49,42 @@ class KeysetPage:
         return len(self.object_list)
 
 
-def parse_cursor(value: str | None):
-    """A cursor is "<ISO date>_<id>"; anything else is ignored (the first page)."""
+MAX_TEXT_KEY = 255  # longer than any name a list sorts by
+
+
+def _text_key(value: str) -> str:
+    # PostgreSQL refuses NUL in text; a longer value is no name of ours.
+    if "\x00" in value or len(value) > MAX_TEXT_KEY:
+        raise ValueError(value)
+    return value
+
+
+@dataclass(frozen=True)
+class CursorKey:
+    """How a list's sort key is written into a cursor and read back from one
+    (`parse` raises ValueError for a value that is not a key), and whether Python
+    orders its values as the database does."""
+
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str]
+    python_order: bool
+
+
+DATE_KEY = CursorKey(datetime.date.fromisoformat, datetime.date.isoformat, python_order=True)
+TEXT_KEY = CursorKey(_text_key, str, python_order=False)
+
+
+def parse_cursor(value: str | None, key: CursorKey = DATE_KEY):
+    """A cursor is "<key>_<id>" (the key may hold "_" itself); anything else is ignored
+    (the first page)."""
     if not value:
         return None
-    key, _, pk = value.partition("_")
+    text, _, pk = value.rpartition("_")
     number = id_param(pk)
     if number is None:
         return None
     try:
-        return datetime.date.fromisoformat(key), number
+        return key.parse(text), number
     except ValueError:
         return None
 
@@ -84,6 +117,9 @@ def keyset_page(
     count_limit: int | None = None,
     rows: Callable[[QuerySet[Any, Any]], Iterable[Any]] | None = None,
     count: int | None = None,
+    key: CursorKey = DATE_KEY,
+    row_key: str | None = None,
+    count_order: tuple[str, ...] | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
@@ -96,18 +132,30 @@ def keyset_page(
     joins for every row of the list (~2 ms for 100,000 placements). The count is taken
     without `rows`, so its joins do not slow the count either. `count`, when the caller
     already knows how many rows the list has (e.g. from counts it shows anyway), is used
-    instead of counting again."""
+    instead of counting again.
+
+    `key` says how the cursor holds the key (a date, or text), `row_key` under which
+    name a row holds it (by default `field`). `count_order`, if given, is the order the
+    count reads instead of the list's: an index of the table itself, for a list sorted
+    by another table's column (the count is the same in any order)."""
     count_limit = count_limit or COUNT_LIMIT
+    row_key = row_key or field
     order = (f"-{field}", "-pk") if descending else (field, "pk")
     reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
-    after, before = parse_cursor(params.get("after")), parse_cursor(params.get("before"))
+    after = parse_cursor(params.get("after"), key)
+    before = parse_cursor(params.get("before"), key)
     number = positive_int(params.get("n"))
 
     def fetch(page_queryset: QuerySet, page_order: tuple[str, str]) -> list:
         """At most `per_page` + 1 rows in `page_order`, returned in the list's order."""
         page = page_queryset.order_by(*page_order)[: per_page + 1]
         found = list(rows(page) if rows else page)
-        found.sort(key=lambda row: (_value(row, field), _value(row, "pk")), reverse=descending)
+        if key.python_order:
+            found.sort(
+                key=lambda row: (_value(row, row_key), _value(row, "pk")), reverse=descending
+            )
+        elif page_order is reverse_order:
+            found.reverse()  # read nearest the cursor first, shown in the list's order
         return found
 
     if before is not None:
@@ -129,16 +177,18 @@ def keyset_page(
     else:
         # Counted in the list's order, so the count reads the page's index too (an
         # unordered LIMIT lets PostgreSQL scan the table until it has enough rows).
-        counted = queryset.values("pk")[: count_limit + 1].count()
+        counted_in = queryset.order_by(*count_order) if count_order else queryset
+        counted = counted_in.values("pk")[: count_limit + 1].count()
     return assemble_page(
         found,
         number=number,
         has_next=has_next,
         has_previous=has_previous,
         query=query,
-        key=lambda row: (_value(row, field), _value(row, "pk")),
+        key=lambda row: (_value(row, row_key), _value(row, "pk")),
         counted=counted,
         count_limit=count_limit,
+        cursor_key=key,
     )
 
 
@@ -162,15 +212,18 @@ def assemble_page(
     key: Callable,
     counted: int,
     count_limit: int,
+    cursor_key: CursorKey = DATE_KEY,
 ) -> KeysetPage:
     """The KeysetPage of the rows `found` for a page: its links carry the cursors of its
-    first and last rows (`key(row)` is a row's (date, pk)) after the rest of the `query`;
-    `counted` is the list's count, read up to `count_limit` + 1 rows."""
+    first and last rows (`key(row)` is a row's (key, pk), written by `cursor_key`) after
+    the rest of the `query`; `counted` is the list's count, read up to `count_limit` + 1
+    rows."""
 
     def link(direction: str, row, page_number: int) -> str:
         value, pk = key(row)
         prefix = f"{query}&" if query else ""
-        return f"{prefix}{direction}={value.isoformat()}_{pk}&n={page_number}"
+        cursor = f"{cursor_key.format(value)}_{pk}"
+        return prefix + urlencode({direction: cursor, "n": page_number})
 
     return KeysetPage(
         object_list=found,

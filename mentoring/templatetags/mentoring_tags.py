@@ -5,6 +5,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ipcop.lib.durations import hours_minutes
 from ipcop.permissions import placements_manageable_by
 from mentoring.selectors import SiteMatrix
 from mentoring.services import team_problems
@@ -72,3 +73,9 @@ def matrix_cells(row: dict, matrix: SiteMatrix | None = None) -> SafeString:
     labels += [""] * (len(counts) - len(labels))
     cells = [_cell(n, label) for n, label in zip(counts, labels, strict=False)]
     return mark_safe("".join(cells))  # noqa: S308  # nosec: integers, fixed markup, escaped labels
+
+
+@register.filter
+def hm(minutes: int | None) -> str:
+    """Minutes as h:mm, as a statement of hours shows them."""
+    return hours_minutes(minutes)

@@ -164,15 +164,43 @@ def test_recognition_counts_hours_by_student_profession(record_data, student, ph
     )
     statement = selectors.mentoring_hours(record_data, today - datetime.timedelta(days=30), today)
     rows = {
-        r["profession"].code: (r["sessions"], r["students"], r["hours"]) for r in statement["rows"]
+        r["profession"].code: (r["sessions"], r["students"], r["minutes"])
+        for r in statement["rows"]
     }
+    # The preceptor is a nurse: mentoring nursing students is not interprofessional.
     assert rows == {
-        "medicine": (1, 1, 0.8),  # 48 min
-        "nursing": (4, 1, 5.0),  # 60 + 30 + 90 + 120 min
-        "pharmacy": (1, 1, 2.0),  # the shared 120 min
+        "medicine": (1, 1, 48),
+        "pharmacy": (1, 1, 120),  # the shared session, which had a nursing student too
     }
-    assert statement["sessions"] == 5
-    assert statement["hours"] == round((60 + 30 + 90 + 48 + 120) / 60, 1)
+    assert statement["sessions"] == 2
+    assert statement["students"] == 2
+    assert statement["minutes"] == 48 + 120
+    # The three sessions with the nursing student alone are summed apart.
+    assert statement["own_profession"] == {"sessions": 3, "minutes": 60 + 30 + 90}
+
+
+def test_recognition_counts_own_profession_students_as_not_interprofessional(
+    placement, preceptor, pharmacist, student
+):
+    """A nurse mentoring a nursing student is not interprofessional; a pharmacist
+    mentoring the same student is."""
+    today = timezone.localdate()
+    for mentor in (preceptor, pharmacist):
+        services.session_log(
+            logged_by=mentor,
+            site=placement.site,
+            held_on=today,
+            duration_minutes=95,
+            activity=Activity.SHADOWING,
+            students=[student],
+        )
+    period = (today - datetime.timedelta(days=7), today)
+    nurse = selectors.mentoring_hours(preceptor, *period)
+    assert (nurse["rows"], nurse["sessions"], nurse["minutes"]) == ([], 0, 0)
+    assert nurse["own_profession"] == {"sessions": 1, "minutes": 95}
+    other = selectors.mentoring_hours(pharmacist, *period)
+    assert [(r["profession"].code, r["minutes"]) for r in other["rows"]] == [("nursing", 95)]
+    assert (other["sessions"], other["students"], other["minutes"]) == (1, 1, 95)
 
 
 def test_recognition_ignores_sessions_outside_the_range_and_of_others(record_data, outsider):
@@ -180,7 +208,13 @@ def test_recognition_ignores_sessions_outside_the_range_and_of_others(record_dat
     empty = selectors.mentoring_hours(
         record_data, today + datetime.timedelta(days=1), today + datetime.timedelta(days=9)
     )
-    assert empty == {"rows": [], "sessions": 0, "hours": 0.0}
+    assert empty == {
+        "rows": [],
+        "sessions": 0,
+        "students": 0,
+        "minutes": 0,
+        "own_profession": {"sessions": 0, "minutes": 0},
+    }
     assert (
         selectors.mentoring_hours(outsider, today - datetime.timedelta(days=30), today)["sessions"]
         == 0

@@ -462,10 +462,64 @@ def test_placement_team_tag_shows_team_and_manage_link_for_facilitator(
 # --- Recognition -----------------------------------------------------------------------
 
 
-def test_preceptor_statement_shows_hours(client, session, team):
-    response = client_for(client, team[0]).get(reverse("mentoring:recognition"))
+def test_preceptor_statement_shows_hours(client, placement, team, student, settings):
+    """Hours as h:mm with a total under each column, the organisation's name and a block
+    for the preceptor's and a facilitator's signatures."""
+    settings.ORGANISATION_NAME = "Rehab Health Services"
+    pharmacist = team[1]
+    for minutes in (95, 50):
+        services.session_log(
+            logged_by=pharmacist,
+            site=placement.site,
+            held_on=timezone.localdate(),
+            duration_minutes=minutes,
+            activity=Activity.SHADOWING,
+            students=[student],
+        )
+    response = client_for(client, pharmacist).get(reverse("mentoring:recognition"))
     assert response.status_code == 200
-    assert response.context["statement"]["hours"] == 1.0
+    assert response.context["statement"]["minutes"] == 145
+    page = response.content.decode()
+    assert '<td class="text-end">2:25</td>' in page  # the nursing row: 95 + 50 min
+    assert '<td class="text-end statement-sessions">2</td>' in page
+    assert '<td class="text-end statement-students">1</td>' in page
+    assert '<td class="text-end statement-hours">2:25</td>' in page
+    assert "Rehab Health Services" in page
+    assert "Signature and verification" in page
+    for role in ("Preceptor", "Facilitator (verified by)"):
+        assert f'<th scope="row">{role}</th>' in page
+    assert "data-print" in page and "js/print.js" in page
+
+
+def test_statement_leaves_out_the_mentors_own_profession(client, session, team):
+    """The nurse's session with a nursing student is not interprofessional mentoring."""
+    response = client_for(client, team[0]).get(reverse("mentoring:recognition"))
+    statement = response.context["statement"]
+    assert (statement["sessions"], statement["minutes"]) == (0, 0)
+    page = response.content.decode()
+    assert '<td class="text-end statement-hours">0:00</td>' in page
+    assert "1 session, 1:00 h:mm with such students only" in page
+
+
+def test_statement_queries_do_not_grow_with_sessions(
+    client, placement, team, student, django_assert_max_num_queries
+):
+    pharmacist = team[1]
+    client_for(client, pharmacist)
+    url = reverse("mentoring:recognition")
+    for count in (10, 200):
+        MentoringSession.objects.all().delete()
+        for _ in range(count):
+            services.session_log(
+                logged_by=pharmacist,
+                site=placement.site,
+                held_on=timezone.localdate(),
+                duration_minutes=30,
+                activity=Activity.SHADOWING,
+                students=[student],
+            )
+        with django_assert_max_num_queries(8):
+            assert client.get(url).status_code == 200
 
 
 def test_statement_bad_dates_give_messages(client, team, placement):

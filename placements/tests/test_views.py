@@ -685,6 +685,10 @@ class TestAccessMatrix:
         "detail": (True, "get", {"facilitator": 200, "outsider": 404, "student": 200}),
         "edit": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         "transition": (True, "post", {"facilitator": 302, "outsider": 404, "student": 403}),
+        "cancel": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
+        # Without a selection: the page says to select placements.
+        "bulk": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "bulk_apply": (False, "post", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
@@ -693,6 +697,9 @@ class TestAccessMatrix:
         # Another person's import job is not theirs to see, whatever their role.
         "import_job": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
         "import_job_status": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
+        "calendar_sites": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        # The student placed at site A sees the site, not its calendar of everyone placed.
+        "calendar": ("site", "get", {"facilitator": 200, "outsider": 404, "student": 403}),
     }
 
     def test_every_url_of_the_app_is_in_the_matrix(self):
@@ -709,6 +716,8 @@ class TestAccessMatrix:
             args = [CapacityFactory(site=site_a).pk]
         elif needs_pk == "job":
             args = [ImportJobFactory(owner=facilitator).pk]
+        elif needs_pk == "site":
+            args = [site_a.pk]
         else:
             args = [placement.pk] if needs_pk else []
         url = reverse(f"placements:{name}", args=args)

@@ -160,4 +160,4 @@ def test_facilitator_panel_query_count_is_constant(facilitator, django_assert_ma
         html = render_to_string(
             "sites/panels/facilitator.html", {"ctx": panels.facilitator(facilitator), "panel_id": 1}
         )
-    assert "Needing attention" in html
+    assert "Communities needing attention" in html

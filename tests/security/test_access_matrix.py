@@ -89,6 +89,14 @@ MATRIX = {
     "password_reset_confirm": ((OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK)),
     "password_reset_done": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
     "readyz": ((NOT_READY,) * 8, _),
+    # Without a selection the bulk page says to select placements; another site's ids are
+    # refused on it (test_bulk_actions) and answer 404 when applied.
+    "placements:bulk": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:bulk_apply": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, NF, GO)),
+    "placements:cancel": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
+    # The calendar names every student placed at the site: its facilitators and admins.
+    "placements:calendar": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:calendar_sites": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:capacity_create": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, OK, GO)),
     "placements:capacity_edit": ((GO, NO, NO, NO, NO, OK, NF, OK), (GO, NO, NO, NO, NO, GO, NF, GO)),
     "placements:capacity_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -98,6 +106,7 @@ MATRIX = {
     "placements:export": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
     "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, GO)),
+    "placements:import_template": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     # An import job is its owner's (the facilitator of A's, or of B's); admins see all.
     "placements:import_job": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import_job_status": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
@@ -169,6 +178,7 @@ def url_for(name: str, world, side) -> str:
         "sites:initiative_edit": [s.initiative.pk], "sites:initiative_move": [s.initiative.pk],
         "placements:detail": [s.placement.pk], "placements:edit": [s.placement.pk],
         "placements:transition": [s.placement.pk], "placements:capacity_edit": [s.capacity.pk],
+        "placements:cancel": [s.placement.pk], "placements:calendar": [s.site.pk],
         "placements:import_job": [s.import_job.pk],
         "placements:import_job_status": [s.import_job.pk],
         "mentoring:session_detail": [s.session.pk], "mentoring:session_edit": [s.session.pk],
@@ -176,6 +186,7 @@ def url_for(name: str, world, side) -> str:
         "mentoring:team_edit": [s.placement.pk], "mentoring:team_remove": [s.mentor.pk],
         "mentoring:learning_record": [s.student.pk], "mentoring:site_matrix": [s.site.pk],
         "mentoring:site_matrix_csv": [s.site.pk],
+        "placements:import_template": ["placements", "xlsx"],
         "interviews:followup_detail": [s.followup.pk],
         "interviews:followup_schedule": [s.followup.pk],
         "interviews:followup_close": [s.followup.pk],
@@ -223,6 +234,9 @@ def post_data(name: str, world, side) -> dict:
                             "start_date": s.placement.start_date, "end_date": later,
                             "model": "traditional", "notes": "changed"},
         "placements:transition": {"to_status": "completed"},
+        "placements:cancel": {"note": "Cancelled in the access matrix"},
+        "placements:bulk_apply": {"action": "cancel", "ids": [s.placement.pk],
+                                  "note": "Cancelled in the access matrix"},
         "placements:capacity_create": {"site": s.site.pk, "profession": s.capacity.profession_id,
                                        "period_start": later, "period_end": later, "places": 3},
         "placements:capacity_edit": {"site": s.site.pk, "profession": s.capacity.profession_id,

@@ -14,6 +14,7 @@ from ipcop.lib.spreadsheet import spreadsheet_row, spreadsheet_safe
 from placements.importers import MAX_JOB_BYTES
 from placements.models import ImportJob, Placement, Student
 from placements.tests.factories import PlacementFactory
+from sites.models import CommunityOfPractice
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +61,10 @@ def test_site_matrix_export_defuses_formulas(client_as, world):
 
 def test_outcomes_report_export_defuses_formulas(client_as, world):
     Quote.objects.filter(pk=world.a.quote.pk).update(text=FORMULA, may_publish=True)
+    CommunityOfPractice.objects.filter(pk=world.a.cop.pk).update(name=FORMULA)
     response = client_as(world.a.facilitator).get(reverse("interviews:report_csv"))
     assert response.status_code == 200
+    assert "'" + FORMULA in cells(response)  # the community's rows
     assert FORMULA not in cells(response)
 
 
