@@ -480,10 +480,12 @@ def test_preceptor_statement_shows_hours(client, placement, team, student, setti
     assert response.status_code == 200
     assert response.context["statement"]["minutes"] == 145
     page = response.content.decode()
-    assert '<td class="text-end">2:25</td>' in page  # the nursing row: 95 + 50 min
-    assert '<td class="text-end statement-sessions">2</td>' in page
-    assert '<td class="text-end statement-students">1</td>' in page
-    assert '<td class="text-end statement-hours">2:25</td>' in page
+    assert (
+        '<td class="text-end" data-label="Hours (h:mm)">2:25</td>' in page
+    )  # the nursing row: 95 + 50 min
+    assert '<td class="text-end statement-sessions" data-label="Sessions">2</td>' in page
+    assert '<td class="text-end statement-students" data-label="Students">1</td>' in page
+    assert '<td class="text-end statement-hours" data-label="Hours (h:mm)">2:25</td>' in page
     assert "Rehab Health Services" in page
     assert "Signature and verification" in page
     for role in ("Preceptor", "Facilitator (verified by)"):
@@ -497,7 +499,7 @@ def test_statement_leaves_out_the_mentors_own_profession(client, session, team):
     statement = response.context["statement"]
     assert (statement["sessions"], statement["minutes"]) == (0, 0)
     page = response.content.decode()
-    assert '<td class="text-end statement-hours">0:00</td>' in page
+    assert '<td class="text-end statement-hours" data-label="Hours (h:mm)">0:00</td>' in page
     assert "1 session, 1:00 h:mm with such students only" in page
 
 
