@@ -5,7 +5,7 @@ import uuid
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 
 from ipcop.lib.dates import validate_plausible_date
 
@@ -51,6 +51,16 @@ class FollowUpStatus(models.TextChoices):
 
 
 OPEN_FOLLOWUP_STATUSES = (FollowUpStatus.PENDING, FollowUpStatus.SCHEDULED)
+
+# False for an open follow-up: the list shows the open ones (the overdue first, by due
+# date) before those already closed. The list orders by it and its index is built on it.
+# A CASE, not NOT (status IN ...): compared with a cursor's value, the NOT would take
+# the comparison as its operand.
+FOLLOWUP_CLOSED = Case(
+    When(status__in=OPEN_FOLLOWUP_STATUSES, then=Value(False)),
+    default=Value(True),
+    output_field=models.BooleanField(),
+)
 
 
 class InterviewMode(models.TextChoices):
@@ -177,7 +187,16 @@ class FollowUp(models.Model):
             # columns that decide who sees a row are included, so a person's rows are
             # picked from the index entries as they are read, not from the table.
             models.Index(fields=["due_on", "id"], include=_VISIBILITY, name="followup_due_id_idx"),
-            # The list filtered by status, in the same order.
+            # The unfiltered list: open follow-ups first, each part in due date order
+            # (ORDER BY closed, due_on, id LIMIT 51; selectors.followups.followup_page).
+            models.Index(
+                FOLLOWUP_CLOSED,
+                F("due_on"),
+                F("id"),
+                include=_VISIBILITY,
+                name="followup_open_first_due_idx",
+            ),
+            # The list filtered by status, in the due date order.
             models.Index(
                 fields=["status", "due_on", "id"],
                 include=_VISIBILITY,

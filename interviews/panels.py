@@ -21,11 +21,11 @@ def facilitator(user) -> dict:
 
 def facilitator_todo(user) -> list[TodoLine]:
     """The facilitator's follow-up to-do lines (ipcop.dashboard.TODO_SOURCES): the open
-    follow-ups at their sites that are overdue, and those due in the next week, from the
+    follow-ups at their sites that are overdue, and those due this week, from the
     cached counts the follow-ups panel and list show."""
     counts = followup_panel_counts(user, managed_sites=sites_facilitated_by(user))
     followups = reverse("interviews:followup_list")
-    overdue, week = counts["overdue"], counts["next7"]
+    overdue, week = counts["overdue"], counts["week"]
     return [
         TodoLine(
             count=overdue,
@@ -40,6 +40,6 @@ def facilitator_todo(user) -> list[TodoLine]:
                 if week == 1
                 else "follow-up interviews due this week"
             ),
-            url=f"{followups}?due=next7",
+            url=f"{followups}?due=week",
         ),
     ]

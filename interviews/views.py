@@ -230,9 +230,9 @@ def record_interview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         messages.info(request, "Record the participant's consent first.")
         return redirect("interviews:record_consent", pk=followup.pk)
     initial = {
-        "conducted_on": record.conducted_on
-        or (followup.scheduled_at and timezone.localdate(followup.scheduled_at))
-        or timezone.localdate(),
+        # Usually recorded on the day it took place; a planned day in the future would
+        # be refused.
+        "conducted_on": record.conducted_on or timezone.localdate(),
         "notes": record.notes,
         "themes": list(record.themes.all()),
     }

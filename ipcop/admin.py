@@ -164,10 +164,14 @@ class StackedInline(InlineChoicesMixin, admin.StackedInline):
 
 
 class TriggerKeptAdmin(ModelAdmin):
-    """Counts PostgreSQL triggers keep (e.g. follow-ups per site and status): shown for
-    checking, never written here, as the triggers own them."""
+    """Counts PostgreSQL triggers keep (e.g. follow-ups per site and status): never
+    written here, as the triggers own them. Internal, so left out of the admin's index
+    (its pages still answer, for checking a count by its address)."""
 
     actions = None
+
+    def has_module_permission(self, request) -> bool:
+        return False
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, cast
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
+from ipcop.lib import dates
 from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField
+from ipcop.lib.params import id_param
+from ipcop.permissions import sites_visible_to, students_visible_to
+from placements.models import Placement, Student
+from sites.models import Site
 
 from .models import Activity
+from .services import REFLECTION_EMPTY
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -112,11 +120,18 @@ class TeamForm(forms.Form):
 class ReflectionForm(forms.Form):
     reflection = forms.CharField(
         label="Your reflection",
-        required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="A few lines on what you learned about other professions' roles.",
+        error_messages={"required": REFLECTION_EMPTY},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page's heading labels the field: its label would say the same words again.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.form_show_labels = False
 
 
 class DateRangeForm(forms.Form):
@@ -128,3 +143,91 @@ class DateRangeForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", "The end date is before the start date.")
         return data
+
+
+class StudentFilterField(ModelChoiceField[Student]):
+    def label_from_instance(self, obj):
+        return f"{obj.user.full_name or obj.user.email} ({obj.program.profession})"
+
+
+class SessionFilterForm(forms.Form):
+    """The sessions list's filters, applied by `MentoringSession.objects.matching` (by the
+    same names). Sites and students are those the person may see. An invalid value is
+    reported next to its field and that filter is left out."""
+
+    q = forms.CharField(
+        label="Notes mention",
+        required=False,
+        max_length=200,
+        help_text='Words from the notes; "a phrase" in quotes, -word to leave out.',
+    )
+    site: ModelChoiceField[Site] = ModelChoiceField(
+        queryset=None, required=False, empty_label="Any site"
+    )
+    student = StudentFilterField(queryset=None, required=False, empty_label="Any student")
+    activity = forms.ChoiceField(choices=[("", "Any activity"), *Activity.choices], required=False)
+    held_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    held_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(ModelChoiceField, self.fields["site"]).queryset = (
+            sites_visible_to(user).only("pk", "name").order_by("name", "pk")
+        )
+        cast(ModelChoiceField, self.fields["student"]).queryset = self._students(user)
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+
+    def _students(self, user: User):
+        """The students offered: all the person may see, unless that may be a province's
+        (admins, facilitators): then those placed at the chosen site, as the placements
+        list offers units. A student given without a site (a shared link) still filters."""
+        students = (
+            students_visible_to(user)
+            .select_related("user", "program__profession")
+            .order_by("user__full_name", "pk")
+        )
+        if not (user.is_admin or user.is_facilitator):
+            return students
+        site_id = id_param(self["site"].data or "")
+        if site_id is not None:
+            return students.filter(
+                pk__in=Placement.objects.filter(site_id=site_id).values("student")
+            )
+        self.fields["student"].help_text = "Choose a site and filter to list its students."
+        student_id = id_param(self["student"].data or "")
+        return students.filter(pk=student_id) if student_id else students.none()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    def clean(self):
+        data = super().clean()
+        for name in ("held_from", "held_to"):
+            value = data.get(name)
+            if value is not None and not dates.is_plausible(value):
+                self.add_error(name, f"Give a date between {dates.EARLIEST} and {dates.LATEST}.")
+        start, end = data.get("held_from"), data.get("held_to")
+        if start and end and end < start:
+            self.add_error("held_to", "The end of the period is before its start.")
+        return data
+
+    @cached_property
+    def filters(self) -> dict:
+        """The filters given, by field name (an invalid one is left out)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # fills cleaned_data with the valid fields only
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name in self.fields and value not in (None, "")
+        }

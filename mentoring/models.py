@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import models
 from django.db.models import Q
 
@@ -15,6 +18,7 @@ from .triggers import counts_triggers
 if TYPE_CHECKING:
     from accounts.models import User
     from placements.models import Student
+    from sites.models import Site
 
 
 class CompetencyFramework(models.Model):
@@ -105,9 +109,45 @@ class Activity(models.TextChoices):
     DEBRIEF = "debrief", "Debrief"
 
 
+# The notes as words (English stemming: "assessed" finds "assessment"). The sessions
+# list's search reads them through session_notes_search_idx, built on this expression.
+NOTES_SEARCH = SearchVector("notes", config="english")
+
+
 class MentoringSessionQuerySet(models.QuerySet):
     def at_sites(self, sites):
         return self.filter(site__in=sites)
+
+    def matching(
+        self,
+        *,
+        q: str = "",
+        site: Site | None = None,
+        student: Student | None = None,
+        activity: str = "",
+        held_from: datetime.date | None = None,
+        held_to: datetime.date | None = None,
+    ):
+        """The sessions list's filters (mentoring.forms.SessionFilterForm, by the same
+        names): words of the notes (`q`, as a web search engine reads them: "quoted
+        phrase", or, -word), a site, a student present, an activity, a date range."""
+        sessions = self
+        if site is not None:
+            sessions = sessions.filter(site=site)
+        if student is not None:
+            sessions = sessions.filter(
+                pk__in=SessionStudent.objects.filter(student=student).values("session")
+            )
+        if activity:
+            sessions = sessions.filter(activity=activity)
+        if held_from is not None:
+            sessions = sessions.filter(held_on__gte=held_from)
+        if held_to is not None:
+            sessions = sessions.filter(held_on__lte=held_to)
+        if q:
+            words = SearchQuery(q, config="english", search_type="websearch")
+            sessions = sessions.alias(notes_search=NOTES_SEARCH).filter(notes_search=words)
+        return sessions
 
     def logged_by(self, user):
         return self.filter(logged_by=user)
@@ -156,6 +196,8 @@ class MentoringSession(models.Model):
             models.Index(
                 fields=["logged_by", "-held_on", "-id"], name="session_logger_held_id_idx"
             ),
+            # The sessions list's search of the notes (MentoringSessionQuerySet.matching).
+            GinIndex(NOTES_SEARCH, name="session_notes_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(

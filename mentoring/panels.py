@@ -6,12 +6,10 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.db.models import (
     Count,
-    Exists,
     F,
     IntegerField,
     Max,
     OuterRef,
-    Q,
     Subquery,
     Value,
     Window,
@@ -25,10 +23,10 @@ from ipcop.dashboard import TodoLine
 from ipcop.permissions import placements_manageable_by
 from mentoring.cache import teams_version
 from placements.cache import placements_version
-from placements.models import PlacementModel, PlacementStatus, Student
+from placements.models import PlacementStatus, Student
 
-from .models import MentorAssignment, MentoringSession, MentorRole, SessionStudent
-from .selectors import placements_mentored_now
+from .models import MentoringSession, SessionStudent
+from .selectors import placements_mentored_now, team_complete_q
 
 PANEL_ROWS = 50
 
@@ -108,16 +106,6 @@ TODO_ROWS = 5
 TODO_CACHE_SECONDS = 300
 
 
-def team_complete_q() -> Q:
-    """A placement's mentoring team is complete (mentoring.services.team_problems): a
-    primary preceptor and, in the IP-mentoring model, a mentor of another profession
-    than the student's (Placement.profession)."""
-    team = MentorAssignment.objects.filter(placement=OuterRef("pk"))
-    primary = Exists(team.filter(role=MentorRole.PRIMARY))
-    other_profession = Exists(team.exclude(profession=OuterRef("profession")))
-    return Q(primary) & (Q(model=PlacementModel.TRADITIONAL) | Q(other_profession))
-
-
 def facilitator_todo(user) -> list[TodoLine]:
     """The facilitator's mentoring to-do line (ipcop.dashboard.TODO_SOURCES): requested
     or confirmed placements at their sites starting in the next TEAM_DUE_DAYS days
@@ -147,7 +135,12 @@ def facilitator_todo(user) -> list[TodoLine]:
         cache.set(key, rows, TODO_CACHE_SECONDS)
     count = rows[0]["total"] if rows else 0
     query = urlencode(
-        {"start_from": today.isoformat(), "start_to": until.isoformat(), "sort": "start"}
+        {
+            "start_from": today.isoformat(),
+            "start_to": until.isoformat(),
+            "team": "incomplete",
+            "sort": "start",
+        }
     )
     return [
         TodoLine(

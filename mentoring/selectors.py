@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.models import Profession, User
 from ipcop.lib.keyset import COUNT_LIMIT, KeysetPage, keyset_page
-from placements.models import Placement, PlacementStatus, Student
+from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Membership, Site
 
 from .models import (
@@ -42,6 +42,7 @@ from .models import (
     CompetencyFramework,
     MentorAssignment,
     MentoringSession,
+    MentorRole,
     SessionProfessional,
     SessionStudent,
     StudentSiteDomain,
@@ -495,3 +496,13 @@ def mentoring_hours(user: User, start: datetime.date, end: datetime.date) -> dic
         "minutes": sum(ip_sessions.values()),
         "own_profession": {"sessions": len(only_own), "minutes": sum(only_own.values())},
     }
+
+
+def team_complete_q() -> Q:
+    """A placement's mentoring team is complete (mentoring.services.team_problems): a
+    primary preceptor and, in the IP-mentoring model, a mentor of another profession
+    than the student's (Placement.profession)."""
+    team = MentorAssignment.objects.filter(placement=OuterRef("pk"))
+    primary = Exists(team.filter(role=MentorRole.PRIMARY))
+    other_profession = Exists(team.exclude(profession=OuterRef("profession")))
+    return Q(primary) & (Q(model=PlacementModel.TRADITIONAL) | Q(other_profession))

@@ -381,11 +381,17 @@ def session_delete(*, session: MentoringSession) -> None:
     sessions_changed()
 
 
+REFLECTION_EMPTY = "Write your reflection before saving it: it is empty."
+
+
 def session_reflect(*, attendance: SessionStudent, by: User, reflection: str) -> SessionStudent:
-    """A student's short reflection on a session they attended; the preceptor sees it."""
+    """A student's short reflection on a session they attended; the preceptor sees it.
+    An empty one is refused: saving nothing is a slip, not a reflection."""
     if attendance.student.user_id != by.pk:
         raise PermissionDenied("Only the student who attended can write this reflection.")
     reflection = reflection.strip()
+    if not reflection:
+        raise ValidationError({"reflection": [REFLECTION_EMPTY]})
     if len(reflection) > REFLECTION_MAX_CHARS:
         raise ValidationError(
             {"reflection": [f"Keep the reflection under {REFLECTION_MAX_CHARS} characters."]}

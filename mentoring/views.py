@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -38,8 +37,8 @@ from ipcop.permissions import (
 from placements.models import Student
 
 from . import selectors, services
-from .forms import DateRangeForm, ReflectionForm, SessionForm, TeamForm
-from .models import CompetencyDomain, MentorAssignment, SessionStudent
+from .forms import DateRangeForm, ReflectionForm, SessionFilterForm, SessionForm, TeamForm
+from .models import CompetencyDomain, MentorAssignment, MentoringSession, SessionStudent
 
 PAGE_SIZE = 25
 
@@ -170,17 +169,27 @@ def _manageable_session(request, pk):
 
 @require_http_methods(["GET"])
 def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    session = _visible_session(request, pk)
-    attendance = list(
+    return _session_page(request, _visible_session(request, pk))
+
+
+def _session_page(
+    request: AuthenticatedHttpRequest,
+    session: MentoringSession,
+    reflection_form: ReflectionForm | None = None,
+) -> HttpResponse:
+    """The session's page; `reflection_form`, a refused reflection, shown with its errors."""
+    attendance: list = list(  # rows get the reflection each viewer is shown
         session.attendance.select_related("student__user", "student__program__profession").order_by(
             "student__user__full_name"
         )
     )
     own = next((row for row in attendance if row.student.user_id == request.user.pk), None)
-    reflection_form = ReflectionForm(initial={"reflection": own.reflection}) if own else None
+    if own and reflection_form is None:
+        reflection_form = ReflectionForm(initial={"reflection": own.reflection})
     readable = session_reflections_readable_by(request.user, session)
     for row in attendance:
-        row.shown_reflection = row.reflection if readable or row is own else ""
+        # The student's own reflection is in their form, not repeated above it.
+        row.shown_reflection = row.reflection if readable and row is not own else ""
     return render(
         request,
         "mentoring/session_detail.html",
@@ -258,29 +267,26 @@ def session_reflect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 attendance=attendance, by=request.user, reflection=form.cleaned_data["reflection"]
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            attach_service_errors(form, error)
         else:
             messages.success(request, "Reflection saved.")
-    else:
-        # An ErrorList yields its messages as str.
-        problems = cast("list[str]", form.errors.get("reflection", ["Check your reflection."]))
-        messages.error(request, " ".join(problems))
-    return redirect("mentoring:session_detail", pk=session.pk)
+            return redirect("mentoring:session_detail", pk=session.pk)
+    return _session_page(request, session, reflection_form=form)
 
 
 @require_http_methods(["GET"])
 def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    sessions = sessions_visible_to(request.user)
-    site_id = _int_param(request, "site")
-    query = ""
-    if site_id is not None:
-        sessions = sessions.filter(site_id=site_id)
-        query = f"site={site_id}"
+    form = SessionFilterForm(request.GET or None, user=request.user)
+    sessions = sessions_visible_to(request.user).matching(**form.filters)
+    query = request.GET.copy()
+    for cursor_param in ("after", "before", "n"):
+        query.pop(cursor_param, None)
     return render(
         request,
         "mentoring/session_list.html",
         {
-            "page": selectors.sessions_page(sessions, params=request.GET, query=query),
+            "form": form,
+            "page": selectors.sessions_page(sessions, params=request.GET, query=query.urlencode()),
             "matrix_sites": sites_facilitated_by(request.user).only("pk", "name")[:50],
             "can_log": request.user.is_admin
             or request.user.is_preceptor
@@ -377,6 +383,17 @@ def learning_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     audit_record(request, AuditAction.VIEW, student)
     record = selectors.learning_record(student)
     page = Paginator(record.sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A session links to its page only for a viewer who may open it (another site's
+    # facilitator reading a transferred student's record may not): no link to a 404.
+    # The student opens every session they attended.
+    ids = [row["session_id"] for row in page.object_list]
+    openable = (
+        set(ids)
+        if student.user_id == request.user.pk and request.user.is_student
+        else set(sessions_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    )
+    for row in page.object_list:
+        row["openable"] = row["session_id"] in openable
     return render(
         request,
         "mentoring/learning_record.html",

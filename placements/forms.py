@@ -18,6 +18,7 @@ from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import ModelChoiceField, rendering_key
 from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
+from mentoring.selectors import team_complete_q
 from placements.importers import COLUMNS, KINDS, MAX_JOB_BYTES, MAX_JOB_ROWS, MAX_ROWS
 from placements.models import (
     Capacity,
@@ -65,6 +66,13 @@ class PlacementFilterForm(forms.Form):
     model = forms.ChoiceField(choices=[ANY, *PlacementModel.choices], required=False)
     start_from = forms.DateField(label="Starts on or after", required=False, widget=DateInput())
     start_to = forms.DateField(label="Starts on or before", required=False, widget=DateInput())
+    team = forms.ChoiceField(
+        label="Mentoring team",
+        choices=[ANY, ("incomplete", "Incomplete")],
+        required=False,
+        help_text="Incomplete: no primary preceptor or, in IP mentoring, no mentor of "
+        "another profession.",
+    )
     sort = forms.ChoiceField(choices=SORTS, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -127,13 +135,17 @@ class PlacementFilterForm(forms.Form):
         return {
             name: self.cleaned_data[name]
             for name in self.fields
-            if name != "sort" and name in self.cleaned_data
+            if name not in ("sort", "team") and name in self.cleaned_data
         }
 
     def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
         """`placements` as the list shows them: filtered, in the list's order."""
         order = LIST_SORTS[self.sort_key].order(self.descending)
-        return placements.matching(**self.filters()).order_by(*order)
+        matching = placements.matching(**self.filters())
+        if self.cleaned_data.get("team") == "incomplete":
+            # The team rule is the mentoring app's (the to-do list links here with it).
+            matching = matching.exclude(team_complete_q())
+        return matching.order_by(*order)
 
 
 def _int_or_none(value) -> int | None:

@@ -319,8 +319,10 @@ def _check_unit_at_site(placement: Placement) -> None:
 
 
 def _overlap_error(clash: Placement) -> ValidationError:
+    status = clash.get_status_display().lower()
+    article = "an" if status[:1] in "aeiou" else "a"  # "an active placement"
     return ValidationError(
-        f"The student already has a {clash.get_status_display().lower()} placement at "
+        f"The student already has {article} {status} placement at "
         f"{clash.site} from {human_date(clash.start_date)} to {human_date(clash.end_date)}; "
         "the dates overlap."
     )

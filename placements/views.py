@@ -119,6 +119,13 @@ def _sort_headers(params, form: PlacementFilterForm) -> dict[str, dict]:
 
 @require_GET
 def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    if not (user.is_admin or user.is_facilitator or user.is_preceptor):
+        # A student's own placements, a few: no coordinator's filters or export.
+        page = placement_list_page(
+            placements_visible_to(user), descending=True, params=request.GET, per_page=PAGE_SIZE
+        )
+        return render(request, "placements/list.html", {"page": page, "own_only": True})
     # Always bound: every filter is optional, so an empty query is a valid "no filter".
     form = PlacementFilterForm(request.GET, user=request.user)
     query = _list_query(request.GET)

@@ -143,21 +143,35 @@ class CommunityOfPracticeQuerySet(models.QuerySet):
         initiative."""
         return self.open().filter(needs_attention_q(today))
 
+    def with_no_recent_meeting(self, today: datetime.date):
+        """`no_recent_meeting`: whether `no_recent_meeting_q` holds (for the badge)."""
+        return self.annotate(
+            no_recent_meeting=models.Case(
+                models.When(no_recent_meeting_q(today), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
     def with_member_count(self):
         """`member_count`: members who have not left (counted from the partial unique index
         of current memberships; only for the CoPs a page shows)."""
         return self.annotate(member_count=count_subquery(Membership.objects.current(), "community"))
 
 
-def needs_attention_q(today: datetime.date) -> Q:
-    """The attention rule over a CoP's activity columns: no meeting in the last
-    MEETING_ATTENTION_DAYS days, or no active initiative."""
+def no_recent_meeting_q(today: datetime.date) -> Q:
+    """No meeting in the last MEETING_ATTENTION_DAYS days, of a CoP started at least that
+    long ago: a new CoP has until then to hold its first meeting."""
     since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
-    return (
-        Q(last_meeting_on__isnull=True)
-        | Q(last_meeting_on__lt=since)
-        | Q(active_initiative_count=0)
+    return Q(started_on__lte=since) & (
+        Q(last_meeting_on__isnull=True) | Q(last_meeting_on__lt=since)
     )
+
+
+def needs_attention_q(today: datetime.date) -> Q:
+    """The attention rule over a CoP's activity columns: no recent meeting
+    (`no_recent_meeting_q`), or no active initiative."""
+    return no_recent_meeting_q(today) | Q(active_initiative_count=0)
 
 
 class CommunityOfPractice(models.Model):
@@ -212,6 +226,13 @@ class CommunityOfPractice(models.Model):
                 and field.attname not in deferred
             ]
         super().save(*args, **kwargs)
+
+    def has_no_recent_meeting(self, today: datetime.date) -> bool:
+        """`no_recent_meeting_q` for this CoP."""
+        since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
+        return self.started_on <= since and (
+            self.last_meeting_on is None or self.last_meeting_on < since
+        )
 
 
 # The columns of a CoP that only the triggers (and counters_recount) write.

@@ -43,12 +43,10 @@ def facilitator(user) -> dict:
     """Their sites and open CoPs, the CoPs needing attention, initiatives by theme and
     status, and recent activity; admins see every site."""
     today = timezone.localdate()
-    since = today - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
     activity = _cached_activity(user, today)
     return {
         **_sites(user),
         **activity,
-        "attention_since": since,
         "attention_days": MEETING_ATTENTION_DAYS,
     }
 
@@ -111,10 +109,16 @@ def _activity(user, today: datetime.date) -> dict:
     )
     needing_attention = list(
         open_communities.filter(attention)
+        .with_no_recent_meeting(today)
         .order_by("last_meeting_on", "name", "pk")
-        .values("pk", "name", "site_name", "last_meeting_on", "active_initiative_count")[
-            :PANEL_ROWS
-        ]
+        .values(
+            "pk",
+            "name",
+            "site_name",
+            "last_meeting_on",
+            "active_initiative_count",
+            "no_recent_meeting",
+        )[:PANEL_ROWS]
     )
     themes = (
         Initiative.objects.filter(community__in=communities)

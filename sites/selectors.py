@@ -7,6 +7,7 @@ row's foreign key, a column `.only()` leaves out, which costs a query per row.""
 from __future__ import annotations
 
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from sites.models import (
     CommunityOfPractice,
@@ -38,6 +39,7 @@ def cop_list(communities: CommunityOfPracticeQuerySet) -> QuerySet[CommunityOfPr
     members and activity columns."""
     return (
         communities.with_member_count()
+        .with_no_recent_meeting(timezone.localdate())
         .annotate(site_name=F("site__name"))
         .only("name", "status", "last_meeting_on", "active_initiative_count")
         .order_by("site__name", "name", "pk")
@@ -57,6 +59,7 @@ def site_communities(site: Site) -> QuerySet[CommunityOfPractice]:
     return (
         CommunityOfPractice.objects.filter(site=site)
         .with_member_count()
+        .with_no_recent_meeting(timezone.localdate())
         .only("name", "status", "last_meeting_on", "active_initiative_count")
         .order_by("name", "pk")
     )

@@ -4,7 +4,6 @@ call sites.services; reading pages keep a constant number of queries."""
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 
 from django.contrib import messages
@@ -148,7 +147,6 @@ def site_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 request, selectors.site_initiatives(site), PAGE_SIZE, "initiatives_page"
             ),
             "initiatives_query": _query_without(request, "initiatives_page"),
-            "attention_since": _attention_since(),
             "attention_days": MEETING_ATTENTION_DAYS,
         },
     )
@@ -242,10 +240,6 @@ def unit_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Communities of practice -------------------------------------------------------------
 
 
-def _attention_since():
-    return timezone.localdate() - datetime.timedelta(days=MEETING_ATTENTION_DAYS)
-
-
 @require_GET
 def cop_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every CoP the person may read: facilitators their sites' CoPs, members their own."""
@@ -256,14 +250,22 @@ def cop_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if q:
         communities = communities.filter(name__icontains=q)
     rows = selectors.cop_list(communities)
+    # Where the person may start a CoP: the first few of their sites (a new CoP belongs to
+    # a site); beyond those, the sites list leads to the others.
+    new_at = (
+        list(sites_facilitated_by(request.user).only("pk", "name").order_by("name", "pk")[:11])
+        if request.user.is_admin or request.user.is_facilitator
+        else []
+    )
     return render(
         request,
         "sites/cop_list.html",
         {
+            "new_at": new_at[:10],
+            "new_at_more": len(new_at) > 10,
             "q": q,
             "page_obj": _page(request, rows, PAGE_SIZE),
             "query": _query_without(request, "page"),
-            "attention_since": _attention_since(),
             "attention_days": MEETING_ATTENTION_DAYS,
         },
     )
@@ -307,7 +309,6 @@ def cop_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         }
         for status, label in InitiativeStatus.choices
     ]
-    since = _attention_since()
     return render(
         request,
         "sites/cop_detail.html",
@@ -323,8 +324,7 @@ def cop_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ),
             "meetings_query": _query_without(request, "meetings_page"),
             "board": board,
-            "no_recent_meeting": community.last_meeting_on is None
-            or community.last_meeting_on < since,
+            "no_recent_meeting": community.has_no_recent_meeting(timezone.localdate()),
             "attention_days": MEETING_ATTENTION_DAYS,
         },
     )

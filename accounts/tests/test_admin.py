@@ -373,3 +373,20 @@ def test_admin_looking_at_an_interview_record_is_audited(admin_client):
     assert event.action == AuditAction.VIEW
     assert event.object_id == str(record.pk)
     assert event.site_id == record.followup.site_id
+
+
+def test_the_internal_counter_tables_are_not_in_the_admin_index(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    for name in ("followupcount", "studentsiteprofession", "studentsitedomain"):
+        assert f"/{name}/" not in page, name
+    assert "/mentoringsession/" in page  # the others are still listed
+    # Still readable by address, for checking a count.
+    assert admin_client.get(reverse("admin:interviews_followupcount_changelist")).status_code == 200
+
+
+def test_the_users_list_shows_roles_in_one_column(admin_client):
+    UserFactory(email="nora@example.org", facilitator=True, preceptor=True)
+    page = admin_client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "column-roles" in page and "facilitator, preceptor" in page
+    for column in ("is_facilitator", "is_preceptor", "is_student", "is_staff"):
+        assert f"column-{column}" not in page

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from interviews.cache import followups_version
 from interviews.models import (
+    FOLLOWUP_CLOSED,
     OPEN_FOLLOWUP_STATUSES,
     FollowUp,
     FollowUpCount,
@@ -32,20 +33,32 @@ COUNTS_CACHE_SECONDS = 300
 
 # The list's "due" filter: named windows relative to today.
 DUE_FILTERS = {
-    "next7": "Due in the next 7 days",
+    "week": "Due this week",
     "next30": "Due in the next 30 days",
     "overdue": "Overdue",
 }
 
 STATUS_LABELS = dict(FollowUpStatus.choices)
 
+# The badge each status is shown in (the label, not the colour, carries the meaning).
+STATUS_BADGES = {
+    FollowUpStatus.PENDING: "text-bg-light border",
+    FollowUpStatus.SCHEDULED: "text-bg-primary",
+    FollowUpStatus.COMPLETED: "text-bg-success",
+}
 
-WEEK_DAYS = 7
+
+def week_of(today: date) -> tuple[date, date]:
+    """The Monday and the Sunday of the week of `today`."""
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
 
 
 def _due_window_q(due: str, today: date) -> Q:
-    if due == "next7":
-        return Q(due_on__gte=today, due_on__lte=today + timedelta(days=WEEK_DAYS))
+    if due == "week":
+        # From today to Sunday: what is due earlier this week is overdue, its own tab.
+        _, sunday = week_of(today)
+        return Q(due_on__gte=today, due_on__lte=sunday)
     if due == "next30":
         return Q(due_on__gte=today, due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS))
     if due == "overdue":
@@ -80,18 +93,14 @@ def _count_at_sites(counts: dict, sites: QuerySet[Site], today: date) -> None:
     for status, total in kept:
         counts[status] += total
         counts["total"] += total
+    # The week ends at the latest 6 days from today, inside the 30-day window.
     windows = (
         FollowUp.objects.open()
         .filter(site__in=sites, due_on__lte=today + timedelta(days=DUE_WINDOW_DAYS))
-        .aggregate(
-            next7=Count("pk", filter=_due_window_q("next7", today)),
-            next30=Count("pk", filter=Q(due_on__gte=today)),
-            overdue=Count("pk", filter=Q(due_on__lt=today)),
-        )
+        .aggregate(**{due: Count("pk", filter=_due_window_q(due, today)) for due in DUE_FILTERS})
     )
-    counts["next7"] += windows["next7"]
-    counts["next30"] += windows["next30"]
-    counts["overdue"] += windows["overdue"]
+    for due in DUE_FILTERS:
+        counts[due] += windows[due]
 
 
 def _cached(key: str, count) -> dict:
@@ -136,21 +145,19 @@ def _followup_counts(
     elsewhere = (
         involving.exclude(site__in=sites)
         .order_by()
-        .values_list("status")
+        .values("status")
         .annotate(
             n=Count("pk"),
-            next7=Count("pk", filter=_due_window_q("next7", today)),
-            next30=Count("pk", filter=_due_window_q("next30", today)),
-            overdue=Count("pk", filter=_due_window_q("overdue", today)),
+            **{due: Count("pk", filter=_due_window_q(due, today)) for due in DUE_FILTERS},
         )
     )
-    for status, n, next7, next30, overdue in elsewhere:
-        counts[status] += n
-        counts["total"] += n
+    for row in elsewhere:
+        status = row["status"]
+        counts[status] += row["n"]
+        counts["total"] += row["n"]
         if status in OPEN_FOLLOWUP_STATUSES:
-            counts["next7"] += next7
-            counts["next30"] += next30
-            counts["overdue"] += overdue
+            for due in DUE_FILTERS:
+                counts[due] += row[due]
     return counts
 
 
@@ -175,7 +182,8 @@ def followup_panel_counts(
 
 
 # What a row of the list shows, formatted: "pk", "due_on", "due" (YYYY-MM-DD), "status"
-# (its label), "participant", "follows", "site", "interview" ("YYYY-MM-DD HH:MM with
+# (its label), "badge" (its badge's classes), "closed" (the list's rank), "overdue" (open and
+# due before today), "participant", "follows", "site", "interview" ("YYYY-MM-DD HH:MM with
 # <interviewer>" in local time, or ""). Dicts: a template reads them a key at a time, and
 # Django's date filter cost as much as the rest of the rows.
 FollowUpRow = dict
@@ -186,7 +194,7 @@ def _name(full_name: str | None, email: str | None) -> str:
     return full_name or email or ""
 
 
-def _rows(page: QuerySet[FollowUp]) -> list[FollowUpRow]:
+def _rows(page: QuerySet[FollowUp], today: date) -> list[FollowUpRow]:
     """The rows of a page (at most a page and one of the list's follow-ups, by id): the
     page's ids are found from the list's index alone (it holds the columns that decide
     who sees a row), and the names are joined to those rows only."""
@@ -209,6 +217,9 @@ def _rows(page: QuerySet[FollowUp]) -> list[FollowUpRow]:
             "due_on": due_on,
             "due": due_on.isoformat(),
             "status": STATUS_LABELS.get(status, status),
+            "badge": STATUS_BADGES.get(status, "text-bg-secondary"),
+            "closed": status not in OPEN_FOLLOWUP_STATUSES,
+            "overdue": status in OPEN_FOLLOWUP_STATUSES and due_on < today,
             "participant": _name(participant, participant_email),
             "follows": "Placement" if placement_id else "CoP membership",
             "site": site,
@@ -245,7 +256,8 @@ def followup_page(
     today: date | None = None,
 ) -> KeysetPage:
     """The page of `visible` (`followups_visible_to(user)`), filtered, that `params` (request.GET)
-    points at, in due date order (keyset pagination on followup_due_id_idx, or
+    points at, in due date order, the open follow-ups first when neither a status nor a
+    due window filters them (keyset pagination on followup_open_first_due_idx, or
     followup_status_due_id_idx and followup_open_due_id_idx when filtered). `counts`
     (`followup_counts` at the same site) give the list's size unless both a status and a
     due window filter it; then it is counted, up to the cap."""
@@ -257,6 +269,11 @@ def followup_page(
         followups = followups.filter(status=status)
     if due:
         followups = followups.filter(followup_due_q(due, today))
+    # A status or a due window keeps only open or only closed follow-ups: the rank would
+    # be the same for every row, and the filter's own index gives the order.
+    ranked = not status and not due
+    if ranked:
+        followups = followups.alias(closed=FOLLOWUP_CLOSED)
     return keyset_page(
         followups,
         field="due_on",
@@ -264,8 +281,9 @@ def followup_page(
         params=params,
         per_page=per_page,
         query=query,
-        rows=_rows,
+        rows=lambda page: _rows(page, today),
         count=None if status and due else counts[status or due or "total"],
+        rank="closed" if ranked else None,
     )
 
 

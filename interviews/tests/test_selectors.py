@@ -20,6 +20,7 @@ from interviews.selectors.followups import (
     followup_counts,
     followup_page,
     followup_panel_counts,
+    week_of,
 )
 from interviews.tests.factories import FollowUpFactory
 from ipcop import permissions
@@ -105,8 +106,9 @@ def counted(followups, today) -> dict:
     is_open = [f for f in rows if f.status in OPEN_FOLLOWUP_STATUSES]
     end = today + timedelta(days=DUE_WINDOW_DAYS)
     counts["next30"] = sum(today <= f.due_on <= end for f in is_open)
-    counts["next7"] = sum(today <= f.due_on <= today + timedelta(days=7) for f in is_open)
     counts["overdue"] = sum(f.due_on < today for f in is_open)
+    _, sunday = week_of(today)
+    counts["week"] = sum(today <= f.due_on <= sunday for f in is_open)
     return counts
 
 
@@ -178,8 +180,8 @@ def test_tab_counts_match_the_list_filters_for_every_status_and_due_window(
         {},
         {"status": "pending"},
         {"due": "next30"},
-        {"due": "next7"},
         {"due": "overdue"},
+        {"due": "week"},
         {"status": "scheduled", "due": "next30"},
         {"site": "b"},
         {"site": "b", "status": "pending", "due": "overdue"},
@@ -199,7 +201,13 @@ def test_walking_the_pages_forward_and_back_lists_every_visible_follow_up_in_ord
         expected = expected.filter(status=status)
     if due:
         expected = expected.filter(selectors.followup_due_q(due, every_kind))
-    expected = list(expected.order_by("due_on", "pk").values_list("pk", flat=True))
+    # Unfiltered, the open follow-ups come first.
+    ranked = not status and not due
+    expected = sorted(
+        expected.values_list("pk", "status", "due_on"),
+        key=lambda row: (ranked and row[1] not in OPEN_FOLLOWUP_STATUSES, row[2], row[0]),
+    )
+    expected = [pk for pk, _, _ in expected]
     counts = followup_counts(
         user,
         managed_sites=permissions.sites_facilitated_by(user),

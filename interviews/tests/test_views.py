@@ -537,3 +537,103 @@ def test_report_rejects_a_site_not_among_the_persons_with_the_other_errors(
     response = client_for(facilitator).get(url("report"), {"site": site_a.pk})
     assert response.context["report"].site_names == ["Site A"]
     assert f'<option value="{site_a.pk}" selected>Site A</option>' in response.content.decode()
+
+
+# --- The coordinator's list and page ---------------------------------------------------
+
+
+def test_list_shows_open_followups_first_overdue_at_the_top(client_for, facilitator, site_a):
+    today = timezone.localdate()
+    done = FollowUpFactory(
+        placement=PlacementFactory(site=site_a), completed=True, due_on=today - timedelta(200)
+    )
+    later = FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=today + timedelta(40))
+    overdue = FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=today - timedelta(3))
+    response = client_for(facilitator).get(url("followup_list"))
+    rows = response.context["page"].object_list
+    assert [row["pk"] for row in rows] == [overdue.pk, later.pk, done.pk]
+    page = response.content.decode()
+    # Overdue said in words, not by colour alone; statuses as badges.
+    assert page.count(">Overdue</span>") == 1
+    assert '<span class="badge text-bg-success">Completed</span>' in page
+
+
+def test_list_pages_open_first_by_keyset_forwards_and_back(
+    client_for, facilitator, site_a, monkeypatch
+):
+    from interviews import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    make_followups(site_a, 8)
+    FollowUp.objects.filter(pk__in=FollowUp.objects.order_by("pk").values("pk")[:3]).update(
+        status=FollowUpStatus.DECLINED
+    )
+    expected = [
+        pk
+        for _, _, pk in sorted(
+            (status not in ("pending", "scheduled"), due_on, pk)
+            for pk, status, due_on in FollowUp.objects.values_list("pk", "status", "due_on")
+        )
+    ]
+    c = client_for(facilitator)
+    seen, response = [], c.get(url("followup_list"))
+    while True:
+        page = response.context["page"]
+        seen += [row["pk"] for row in page]
+        if not page.has_next:
+            break
+        response = c.get(url("followup_list") + "?" + page.next_query)
+    assert seen == expected
+    back = c.get(url("followup_list") + "?" + page.previous_query).context["page"]
+    assert [row["pk"] for row in back] == expected[3:6]
+
+
+def test_list_due_this_week_tab(client_for, facilitator, site_a):
+    from interviews.selectors.followups import week_of
+
+    today = timezone.localdate()
+    _, sunday = week_of(today)
+    this_week = FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=sunday)
+    FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=sunday + timedelta(1))
+    FollowUpFactory(placement=PlacementFactory(site=site_a), completed=True, due_on=today)
+    # Due yesterday is overdue (its own tab), not due this week.
+    FollowUpFactory(placement=PlacementFactory(site=site_a), due_on=today - timedelta(1))
+    response = client_for(facilitator).get(url("followup_list"), {"due": "week"})
+    assert [row["pk"] for row in response.context["page"]] == [this_week.pk]
+    assert response.context["counts"]["week"] == 1
+    assert "Due this week" in response.content.decode()
+
+
+def test_detail_shows_the_participants_contact_details(client_for, facilitator, followup):
+    participant = followup.participant
+    participant.phone = "403 555 0100"
+    participant.save()
+    page = client_for(facilitator).get(url("followup_detail", followup.pk)).content.decode()
+    assert f'href="mailto:{participant.email}"' in page
+    assert 'href="tel:4035550100"' in page and "403 555 0100" in page
+
+
+def test_schedule_form_offers_the_person_scheduling_as_interviewer(
+    client_for, facilitator, followup
+):
+    form = client_for(facilitator).get(url("followup_schedule", followup.pk)).context["form"]
+    assert form["interviewer"].value() == facilitator.pk
+
+
+def test_recorded_interview_shows_one_date_the_recorded_one(client_for, facilitator, record):
+    followup = record.followup
+    record.conducted_on = followup.scheduled_at.date() + timedelta(days=2)
+    record.save()
+    page = client_for(facilitator).get(url("followup_detail", followup.pk)).content.decode()
+    assert record.conducted_on.strftime("%-d %b %Y") in page
+    assert "Interviewed on" in page and page.count("Interviewed on") == 1
+    # The planned day and time are gone.
+    assert '<dt class="col-sm-3">Interview</dt>' not in page
+    assert timezone.localtime(followup.scheduled_at).strftime(", %H:%M") not in page
+
+
+def test_record_form_date_defaults_to_today(client_for, facilitator, site_a):
+    followup = FollowUpFactory(placement=PlacementFactory(site=site_a), scheduled=True)
+    InterviewRecordFactory(followup=followup, consent_given=True, conducted_on=None)
+    response = client_for(facilitator).get(url("record_interview", followup.pk))
+    assert response.context["form"]["conducted_on"].value() == timezone.localdate()

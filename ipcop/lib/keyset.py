@@ -14,6 +14,9 @@ from `.values()`) and the key (under `row_key`, by default the field's name).
 The key is a date (`DATE_KEY`) or text (`TEXT_KEY`). Text is compared in the database's
 collation, which Python cannot reproduce: for a text key, the rows of a page are kept in
 the order the database returns them (a `rows` function must keep the page's order).
+
+A list may put a boolean `rank` before the key (e.g. closed follow-ups after the open
+ones), with an index on the three; its rows then include the rank too.
 """
 
 from __future__ import annotations
@@ -74,17 +77,23 @@ DATE_KEY = CursorKey(datetime.date.fromisoformat, datetime.date.isoformat, pytho
 TEXT_KEY = CursorKey(_text_key, str, python_order=False)
 
 
-def parse_cursor(value: str | None, key: CursorKey = DATE_KEY):
-    """A cursor is "<key>_<id>" (the key may hold "_" itself); anything else is ignored
-    (the first page)."""
+def parse_cursor(value: str | None, key: CursorKey = DATE_KEY, *, ranked: bool = False):
+    """A cursor is "<key>_<id>" (the key may hold "_" itself), or "<0|1>_<key>_<id>" in a
+    ranked list; anything else is ignored (the first page)."""
     if not value:
         return None
+    rank: tuple[bool, ...] = ()
+    if ranked:
+        flag, _, value = value.partition("_")
+        if flag not in ("0", "1"):
+            return None
+        rank = (flag == "1",)
     text, _, pk = value.rpartition("_")
     number = id_param(pk)
     if number is None:
         return None
     try:
-        return key.parse(text), number
+        return *rank, key.parse(text), number
     except ValueError:
         return None
 
@@ -98,12 +107,17 @@ def _value(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
-def _after(field: str, descending: bool, key, pk) -> Q:
-    # `field <= key` (or >=) is a range condition the index scan starts from; the OR only
-    # drops the few rows that share the cursor's key.
-    if descending:
-        return Q(**{f"{field}__lte": key}) & (Q(**{f"{field}__lt": key}) | Q(pk__lt=pk))
-    return Q(**{f"{field}__gte": key}) & (Q(**{f"{field}__gt": key}) | Q(pk__gt=pk))
+def _after(fields: tuple[str, ...], descending: bool, cursor: tuple) -> Q:
+    """The rows after `cursor` (the values of `fields`, the last being "pk") in the
+    order of `fields`. `field <= key` (or >=) is a range condition the index scan starts
+    from; the OR only drops the few rows that share the cursor's key."""
+    op = "lt" if descending else "gt"
+    (field, *rest), (value, *rest_values) = fields, cursor
+    if not rest:
+        return Q(**{f"{field}__{op}": value})
+    return Q(**{f"{field}__{op}e": value}) & (
+        Q(**{f"{field}__{op}": value}) | _after(tuple(rest), descending, tuple(rest_values))
+    )
 
 
 def keyset_page(
@@ -120,6 +134,7 @@ def keyset_page(
     key: CursorKey = DATE_KEY,
     row_key: str | None = None,
     count_order: tuple[str, ...] | None = None,
+    rank: str | None = None,
 ) -> KeysetPage:
     """The page of `queryset` that `params` (request.GET) points at: `after=<cursor>`
     (the rows following it), `before=<cursor>` (the rows preceding it) or neither (the
@@ -137,32 +152,38 @@ def keyset_page(
     `key` says how the cursor holds the key (a date, or text), `row_key` under which
     name a row holds it (by default `field`). `count_order`, if given, is the order the
     count reads instead of the list's: an index of the table itself, for a list sorted
-    by another table's column (the count is the same in any order)."""
+    by another table's column (the count is the same in any order). `rank`, the name of a
+    boolean the queryset annotates or aliases, puts the rows where it is false before the
+    others (after them if `descending`)."""
     count_limit = count_limit or COUNT_LIMIT
-    row_key = row_key or field
-    order = (f"-{field}", "-pk") if descending else (field, "pk")
-    reverse_order = (field, "pk") if descending else (f"-{field}", "-pk")
-    after = parse_cursor(params.get("after"), key)
-    before = parse_cursor(params.get("before"), key)
+    fields = (rank, field, "pk") if rank else (field, "pk")
+    row_fields = (rank, row_key or field, "pk") if rank else (row_key or field, "pk")
+    ascending_order = fields
+    descending_order = tuple(f"-{name}" for name in fields)
+    order = descending_order if descending else ascending_order
+    reverse_order = ascending_order if descending else descending_order
+    after = parse_cursor(params.get("after"), key, ranked=bool(rank))
+    before = parse_cursor(params.get("before"), key, ranked=bool(rank))
     number = positive_int(params.get("n"))
 
-    def fetch(page_queryset: QuerySet, page_order: tuple[str, str]) -> list:
+    def row_cursor(row) -> tuple:
+        return tuple(_value(row, name) for name in row_fields)
+
+    def fetch(page_queryset: QuerySet, page_order: tuple[str, ...]) -> list:
         """At most `per_page` + 1 rows in `page_order`, returned in the list's order."""
         page = page_queryset.order_by(*page_order)[: per_page + 1]
         found = list(rows(page) if rows else page)
         if key.python_order:
-            found.sort(
-                key=lambda row: (_value(row, row_key), _value(row, "pk")), reverse=descending
-            )
+            found.sort(key=row_cursor, reverse=descending)
         elif page_order is reverse_order:
             found.reverse()  # read nearest the cursor first, shown in the list's order
         return found
 
     if before is not None:
         # The rows nearest before the cursor.
-        found = fetch(queryset.filter(_after(field, not descending, *before)), reverse_order)
+        found = fetch(queryset.filter(_after(fields, not descending, before)), reverse_order)
     elif after is not None:
-        found = fetch(queryset.filter(_after(field, descending, *after)), order)
+        found = fetch(queryset.filter(_after(fields, descending, after)), order)
     else:
         found = fetch(queryset, order)
     found, has_next, has_previous = cut_page(found, per_page=per_page, after=after, before=before)
@@ -185,7 +206,7 @@ def keyset_page(
         has_next=has_next,
         has_previous=has_previous,
         query=query,
-        key=lambda row: (_value(row, row_key), _value(row, "pk")),
+        key=row_cursor,
         counted=counted,
         count_limit=count_limit,
         cursor_key=key,
@@ -215,14 +236,15 @@ def assemble_page(
     cursor_key: CursorKey = DATE_KEY,
 ) -> KeysetPage:
     """The KeysetPage of the rows `found` for a page: its links carry the cursors of its
-    first and last rows (`key(row)` is a row's (key, pk), written by `cursor_key`) after
-    the rest of the `query`; `counted` is the list's count, read up to `count_limit` + 1
-    rows."""
+    first and last rows (`key(row)` is a row's ([rank,] key, pk), the key written by
+    `cursor_key`) after the rest of the `query`; `counted` is the list's count, read up to
+    `count_limit` + 1 rows."""
 
     def link(direction: str, row, page_number: int) -> str:
-        value, pk = key(row)
+        *rank, value, pk = key(row)
         prefix = f"{query}&" if query else ""
-        cursor = f"{cursor_key.format(value)}_{pk}"
+        flags = "".join("1_" if flag else "0_" for flag in rank)
+        cursor = f"{flags}{cursor_key.format(value)}_{pk}"
         return prefix + urlencode({direction: cursor, "n": page_number})
 
     return KeysetPage(

@@ -8,13 +8,16 @@ from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"Home", "Communities"}
-STAFF = {"Sites", "Placements", "Capacity", "Import", "Log a session", "Sessions"}
-STAFF |= {"Follow-ups", "Outcomes"}
+EVERYONE = {"Home"}
+# Communities: to those who start or may be added to a CoP, and to anyone in one (a
+# student or a person with no role sees it once they are a member).
+STAFF = {"Communities", "Sites", "Placements", "Capacity", "Import", "Log a session"}
+STAFF |= {"Sessions", "Follow-ups", "Outcomes"}
 EXPECTED = {
     "no-role": EVERYONE,
     "is_facilitator": EVERYONE | STAFF,
-    "is_preceptor": EVERYONE | {"Placements", "Log a session", "Sessions", "Mentoring hours"},
+    "is_preceptor": EVERYONE
+    | {"Communities", "Placements", "Log a session", "Sessions", "Mentoring hours"},
     "is_student": EVERYONE | {"Sessions", "My IP learning record"},
     "is_staff": EVERYONE | STAFF | {"Admin"},
 }

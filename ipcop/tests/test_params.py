@@ -26,6 +26,17 @@ def test_good_values_pass_within_bounds():
     assert parse_cursor("9999-12-31_5") is not None  # a date PostgreSQL can compare
 
 
+@pytest.mark.parametrize("value", ["2_2026-01-01_5", "2026-01-01_5", "true_2026-01-01_5", "1_"])
+def test_ranked_cursors_need_a_0_or_1_rank(value):
+    assert parse_cursor(value, ranked=True) is None
+
+
+def test_ranked_cursor_reads_rank_date_and_id():
+    import datetime
+
+    assert parse_cursor("1_2026-01-02_5", ranked=True) == (True, datetime.date(2026, 1, 2), 5)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "name",
@@ -37,6 +48,7 @@ def test_good_values_pass_within_bounds():
         "after=2026-01-01_99999999999999999999&n=99999999999999999999",
         "before=0001-01-01_1&n=²",
         "after=9999-12-31_9223372036854775807",
+        "after=1_2026-01-01_99999999999999999999&before=7_x_1",
         "site=99999999999999999999&unit=²&program=٣&page=99999999999999999999",
     ],
 )

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 # save, and in tests the save's SAVEPOINT and RELEASE): the bounds leave no room for a
 # per-row query.
 HOME_QUERIES = 7
-RECORD_QUERIES = 12  # includes the audit event of looking at a student's record
+# Includes the audit event of looking at a student's record, and, for a student, whether
+# the navigation offers the communities (they are in one).
+RECORD_QUERIES = 13
 MATRIX_QUERIES = 12
 CSV_QUERIES = 12
 LIST_QUERIES = 10  # a facilitator's: their sessions elsewhere, the page, names, count
@@ -111,3 +113,16 @@ def test_session_list_queries_are_constant(
         with django_assert_max_num_queries(LIST_QUERIES):
             response = client.get(f"{url}?{page.next_query}")
         assert len(response.context["page"].object_list) == 25
+
+
+@pytest.mark.parametrize("sessions", [10, 200])
+def test_learning_record_read_by_a_facilitator_queries_are_constant(
+    client, django_assert_max_num_queries, placement, team, facilitator, student, sessions
+):
+    bulk_sessions(count=sessions, placements=[placement], logged_by=team[0])
+    client.force_login(facilitator)
+    # As the student's, less the navigation's question, plus which of the page's sessions
+    # the reader may open (their sessions at other sites, read first, then the page's).
+    with django_assert_max_num_queries(RECORD_QUERIES + 1):
+        response = client.get(reverse("mentoring:learning_record", args=[student.pk]))
+    assert response.context["record"].total_sessions == sessions

@@ -286,3 +286,10 @@ def test_overlong_reflection_is_refused(placement, team, student):
         services.session_reflect(
             attendance=session.attendance.get(), by=student.user, reflection="x" * 2001
         )
+
+
+def test_an_empty_reflection_is_refused(placement, team, student):
+    row = log(team[0], placement.site, [student]).attendance.get()
+    with pytest.raises(ValidationError) as error:
+        services.session_reflect(attendance=row, by=student.user, reflection="  ")
+    assert "Write your reflection" in error.value.message_dict["reflection"][0]

@@ -564,3 +564,64 @@ def test_nobody_role_less_sees_nothing(client, session, student):
     client_for(client, nobody)
     assert client.get(reverse("mentoring:learning_record", args=[student.pk])).status_code == 404
     assert client.get(reverse("mentoring:session_detail", args=[session.pk])).status_code == 404
+
+
+def test_an_empty_reflection_is_refused_with_a_message(client, session, student):
+    SessionStudent.objects.filter(session=session).update(reflection="Kept as it was.")
+    url = reverse("mentoring:session_reflect", args=[session.pk])
+    for blank in ("", "   \n "):
+        response = client_for(client, student.user).post(url, {"reflection": blank})
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Write your reflection before saving it" in page
+        assert "Reflection saved" not in page
+        assert 'href="#id_reflection"' in page  # the error summary links to the field
+    assert SessionStudent.objects.get(session=session).reflection == "Kept as it was."
+
+
+def test_the_reflection_heading_and_text_appear_once(client, session, student):
+    SessionStudent.objects.filter(session=session).update(reflection="OT explained seating.")
+    client_for(client, student.user)
+    page = client.get(reverse("mentoring:session_detail", args=[session.pk])).content.decode()
+    assert page.count("Your reflection") == 1
+    assert page.count("OT explained seating.") == 1
+    assert '<label for="id_reflection">Your reflection</label>' in page
+
+
+# --- No dead ends ------------------------------------------------------------------------
+
+
+def test_record_links_only_to_sessions_the_viewer_may_open(
+    client, placement, team, student, facilitator, site_b
+):
+    from mentoring.tests.factories import MentoringSessionFactory
+    from placements.models import PlacementStatus
+    from placements.tests.factories import PlacementFactory
+
+    here = services.session_log(
+        logged_by=team[0],
+        site=placement.site,
+        held_on=timezone.localdate(),
+        duration_minutes=60,
+        activity=Activity.SHADOWING,
+        students=[student],
+    )
+    earlier = PlacementFactory(
+        student=student,
+        site=site_b,
+        start_date=timezone.localdate() - datetime.timedelta(days=200),
+        end_date=timezone.localdate() - datetime.timedelta(days=150),
+        status=PlacementStatus.COMPLETED,
+    )
+    elsewhere = MentoringSessionFactory(placement=earlier, with_attendance=True)
+    record = reverse("mentoring:learning_record", args=[student.pk])
+    client.force_login(facilitator)
+    assert client.get(reverse("mentoring:session_detail", args=[elsewhere.pk])).status_code == 404
+    html = client.get(record).content.decode()
+    assert reverse("mentoring:session_detail", args=[here.pk]) in html
+    assert reverse("mentoring:session_detail", args=[elsewhere.pk]) not in html
+    assert elsewhere.held_on.isoformat() in html  # listed, without a link
+    client.force_login(student.user)  # the student opens both
+    html = client.get(record).content.decode()
+    assert reverse("mentoring:session_detail", args=[elsewhere.pk]) in html
+    assert client.get(reverse("mentoring:session_detail", args=[elsewhere.pk])).status_code == 200

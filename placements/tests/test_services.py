@@ -448,3 +448,21 @@ class TestStudents:
                 student_number=student.student_number,
             )
         assert not Student.objects.filter(user__email="other@example.org").exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(PlacementStatus.ACTIVE, "an active"), (PlacementStatus.CONFIRMED, "a confirmed")],
+)
+def test_the_overlap_message_takes_the_right_article(student, site_a, site_b, status, words):
+    PlacementFactory(
+        student=student,
+        site=site_a,
+        start_date=D(2030, 1, 6),
+        end_date=D(2030, 4, 1),
+        status=status,
+    )
+    with pytest.raises(ValidationError, match=f"already has {words} placement at"):
+        services.placement_create(
+            student=student, site=site_b, start_date=D(2030, 2, 1), end_date=D(2030, 3, 1)
+        )

@@ -694,6 +694,11 @@ class TestAccessMatrix:
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         "import": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "import_confirm": (False, "post", {"facilitator": 302, "preceptor": 403, "student": 403}),
+        "import_template": (
+            "template",
+            "get",
+            {"facilitator": 200, "preceptor": 403, "student": 403},
+        ),
         # Another person's import job is not theirs to see, whatever their role.
         "import_job": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
         "import_job_status": ("job", "get", {"facilitator": 200, "outsider": 404, "student": 404}),
@@ -718,6 +723,8 @@ class TestAccessMatrix:
             args = [ImportJobFactory(owner=facilitator).pk]
         elif needs_pk == "site":
             args = [site_a.pk]
+        elif needs_pk == "template":
+            args = ["students", "csv"]
         else:
             args = [placement.pk] if needs_pk else []
         url = reverse(f"placements:{name}", args=args)
@@ -733,3 +740,36 @@ class TestAccessMatrix:
         for persona, status in expected.items():
             client.force_login(personas[persona])
             assert getattr(client, method)(url, data).status_code == status, persona
+
+
+# --- A student's own list ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_a_student_sees_their_own_placements_without_filters_or_export(
+    client, student, site_a, rows, django_assert_max_num_queries
+):
+    mine = [
+        PlacementFactory(
+            student=student,
+            site=site_a,
+            start_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=60 * n),
+            end_date=datetime.date(2020, 1, 20) + datetime.timedelta(days=60 * n),
+        )
+        for n in range(rows)
+    ]
+    PlacementFactory(site=site_a)  # another student's
+    client.force_login(student.user)
+    # Session, user, the navigation's communities question, the page and its rows, and
+    # the session's save (an UPDATE in a savepoint).
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("placements:list"))
+    page = response.content.decode()
+    assert "My placements" in page
+    assert "Export these rows" not in page and "Filter placements" not in page
+    from placements import views
+
+    shown = response.context["page"]
+    assert shown.count == rows
+    assert {row["pk"] for row in shown} <= {p.pk for p in mine}
+    assert len(shown) == min(rows, views.PAGE_SIZE)

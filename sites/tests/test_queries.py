@@ -29,7 +29,7 @@ ROWS = [10, 200]
 # idle-timeout save in its savepoint (5 queries). The same bound holds at 10 and 200 rows.
 SITE_LIST_QUERIES = 7  # the count and the page
 SITE_PAGE_QUERIES = 13  # the site and 6 reads, and the capacity fragment of placements (2)
-COP_LIST_QUERIES = 7  # the count and the page
+COP_LIST_QUERIES = 8  # the count, the page and the sites to start a CoP at
 COP_PAGE_QUERIES = 12  # the CoP and 6 reads
 PANEL_QUERIES = 5  # on a cold cache (a warm one: 1, test_panels.py)
 

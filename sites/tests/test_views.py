@@ -520,3 +520,74 @@ def test_cop_search_ignores_nul_characters(client_for, facilitator, cop):
     response = client_for(facilitator).get(reverse("sites:cop_list"), {"q": "4 West\x00"})
     assert response.status_code == 200
     assert [c.name for c in response.context["page_obj"]] == ["4 West CoP"]
+
+
+# --- A new CoP's first meeting -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "flagged"), [(0, False), (59, False), (60, True), (200, True)])
+def test_a_new_cop_is_not_flagged_for_no_meeting_until_60_days_after_it_started(
+    client_for, facilitator, site_a, age, flagged
+):
+    new = CommunityOfPracticeFactory(
+        site=site_a, name="New CoP", started_on=TODAY - datetime.timedelta(days=age)
+    )
+    InitiativeFactory(community=new, in_progress=True)  # only the meeting rule is tested
+    badge = "no meeting in 60 days"
+    c = client_for(facilitator)
+    assert (badge in c.get(reverse("sites:cop_list")).content.decode()) is flagged
+    assert (badge in c.get(reverse("sites:detail", args=[site_a.pk])).content.decode()) is flagged
+    detail = c.get(reverse("sites:cop_detail", args=[new.pk])).content.decode()
+    assert ("No meeting in the last 60 days" in detail) is flagged
+    context = panels.facilitator(facilitator)
+    assert ([c["name"] for c in context["attention"]] == ["New CoP"]) is flagged
+    body = render_to_string("sites/panels/facilitator.html", {"ctx": context, "panel_id": 1})
+    assert (badge in body) is flagged
+
+
+# --- No dead ends ------------------------------------------------------------------------
+
+
+def test_the_communities_list_offers_a_new_community_to_those_who_may_start_one(
+    client_for, facilitator, site_a, cop, admin_user
+):
+    page = client_for(facilitator).get(reverse("sites:cop_list")).content.decode()
+    assert f'href="{reverse("sites:cop_create", args=[site_a.pk])}">New community</a>' in page
+    # Several sites: one link per site, under the one button.
+    SiteFactory(name="Site Z", facilitators=[facilitator])
+    page = client_for(facilitator).get(reverse("sites:cop_list")).content.decode()
+    assert page.count(">New community</button>") == 1 and "Site Z</a>" in page
+    member = MembershipFactory(community=cop).person
+    page = client_for(member).get(reverse("sites:cop_list")).content.decode()
+    assert "New community" not in page
+
+
+@pytest.mark.parametrize("sites", [1, 12])
+def test_the_communities_list_query_count_with_the_new_community_button(
+    client_for, admin_user, sites, django_assert_max_num_queries
+):
+    for n in range(sites):
+        CommunityOfPracticeFactory(site=SiteFactory(name=f"Site {n:02d}"))
+    c = client_for(admin_user)
+    # Session, user, the sites to start one at, the page's CoPs and their count, and the
+    # session's save (an UPDATE in a savepoint).
+    with django_assert_max_num_queries(8):
+        page = c.get(reverse("sites:cop_list")).content.decode()
+    assert ("Another site…" in page) is (sites > 10)
+
+
+def test_the_site_page_links_to_its_learning_matrix(client_for, facilitator, site_a):
+    page = client_for(facilitator).get(reverse("sites:detail", args=[site_a.pk])).content.decode()
+    assert f'href="{reverse("mentoring:site_matrix", args=[site_a.pk])}"' in page
+
+
+def test_a_student_in_no_community_is_not_offered_the_communities_list(client_for, cop):
+    from placements.tests.factories import StudentFactory
+
+    nav_link = f'href="{reverse("sites:cop_list")}"'
+    student = StudentFactory().user
+    assert nav_link not in client_for(student).get(reverse("home")).content.decode()
+    MembershipFactory(community=cop, person=student)
+    assert nav_link in client_for(student).get(reverse("home")).content.decode()
+    preceptor = UserFactory(preceptor=True)  # may be added to one: the list stays offered
+    assert nav_link in client_for(preceptor).get(reverse("home")).content.decode()

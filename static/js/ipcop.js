@@ -47,3 +47,35 @@
   }
   window.addEventListener("resize", onResize);
 })();
+
+// Forms: after a failed submit, the error summary at the top of the form takes focus, so
+// a screen reader reads the problems first and a keyboard user starts from their links
+// (GOV.UK's error summary). A link moves focus to its field and shows the field's label.
+(function () {
+  "use strict";
+
+  function focusField(event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!field) return;
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + field.id + "']");
+    var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
+    (legend || label || field).scrollIntoView();
+    field.focus({ preventScroll: true });
+  }
+
+  function focusSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    summary.addEventListener("click", focusField);
+    summary.focus();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusSummary);
+  } else {
+    focusSummary();
+  }
+})();

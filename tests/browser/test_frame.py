@@ -24,7 +24,8 @@ def test_login_form_in_error_state_is_accessible_and_says_why(page, facilitator)
     page.get_by_label("Email").fill("fran@ipcop.example")
     page.get_by_label("Password").fill("wrong-password")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("alert").first.inner_text().startswith("Please enter a correct email")
+    summary = page.get_by_role("alert").first.inner_text()
+    assert summary.startswith("There is a problem") and "Please enter a correct email" in summary
     assert serious_violations(page) == []
 
 
