@@ -418,6 +418,13 @@ def _report(request: AuthenticatedHttpRequest) -> tuple[ReportForm, OutcomesRepo
 @require_GET
 def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, outcomes = _report(request)
+    if outcomes is not None:
+        # Empty date inputs show the period the report covers (by default the last year).
+        shown = request.GET.copy()
+        for name, day in (("start", outcomes.start), ("end", outcomes.end)):
+            if not shown.get(name):
+                shown[name] = day.isoformat()
+        form.data = shown
     return render(
         request,
         "interviews/report.html",

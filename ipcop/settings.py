@@ -84,7 +84,12 @@ TEMPLATES: list[dict[str, Any]] = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["django.templatetags.static"],
+            # The date and phone filters every page uses, without a load tag in each.
+            "builtins": [
+                "django.templatetags.static",
+                "accounts.templatetags.date_tags",
+                "accounts.templatetags.phone_tags",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -144,6 +149,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = env.str("TIME_ZONE", default="America/Edmonton")
+# The country code a phone number written without one gets in its tap-to-call link.
+PHONE_COUNTRY_CODE = env.str("PHONE_COUNTRY_CODE", default="1")
+if not PHONE_COUNTRY_CODE.isdigit():
+    raise ImproperlyConfigured("PHONE_COUNTRY_CODE must be digits, e.g. 1 or 44.")
 USE_I18N = True
 USE_TZ = True
 

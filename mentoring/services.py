@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
+from ipcop.lib.formats import human_date
 from mentoring.cache import sessions_changed, teams_changed
 from mentoring.signals import team_changed
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
@@ -203,7 +204,7 @@ def _validate_session(
             names = ", ".join(str(s.user) for s in missing)
             errors["students"] = [
                 (
-                    f"Not placed at {site} on {held_on:%Y-%m-%d}: {names}. Only students with "
+                    f"Not placed at {site} on {human_date(held_on)}: {names}. Only students with "
                     "a placement at this site covering that date can be recorded."
                 )
             ]

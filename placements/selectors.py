@@ -272,12 +272,14 @@ class CalendarWeek:
 class CalendarCell:
     """One cell of a row: `span` weeks wide. `kind` names what the cell says, for its
     style (the text says it too): a placement's status, or for places "free", "full",
-    "over" or "unlimited"; "" for an empty cell."""
+    "over" or "unlimited"; "" for an empty cell. A places cell knows its `week`, which
+    labels it when a phone shows the row as a card."""
 
     span: int = 1
     kind: str = ""
     held: int = 0
     places: int = 0
+    week: CalendarWeek | None = None
 
     @property
     def free(self) -> int:
@@ -383,12 +385,12 @@ def _places_cells(weeks: list[CalendarWeek], capacities: list[dict]) -> list[Cal
             c for c in capacities if c["period_start"] <= week.end and c["period_end"] >= week.start
         ]
         if not in_force:
-            cells.append(CalendarCell(kind="unlimited"))
+            cells.append(CalendarCell(kind="unlimited", week=week))
             continue
         tightest = min(in_force, key=lambda c: (c["places"] - c["used"], c["period_start"]))
         held, places = tightest["used"], tightest["places"]
         kind = "over" if held > places else "full" if held == places else "free"
-        cells.append(CalendarCell(kind=kind, held=held, places=places))
+        cells.append(CalendarCell(kind=kind, held=held, places=places, week=week))
     return cells
 
 

@@ -20,6 +20,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.identifiers import normalise_email
+from ipcop.lib.formats import human_date
 from placements.cache import placements_changed
 from placements.models import (
     HOLDING_STATUSES,
@@ -322,7 +323,7 @@ def _overlap_error(clash: Placement) -> ValidationError:
     article = "an" if status[:1] in "aeiou" else "a"  # "an active placement"
     return ValidationError(
         f"The student already has {article} {status} placement at "
-        f"{clash.site} from {clash.start_date:%Y-%m-%d} to {clash.end_date:%Y-%m-%d}; "
+        f"{clash.site} from {human_date(clash.start_date)} to {human_date(clash.end_date)}; "
         "the dates overlap."
     )
 
@@ -347,14 +348,14 @@ def _check_no_overlap(placement: Placement) -> None:
 def _no_place_left(capacity: Capacity, holders: list[Placement]) -> ValidationError:
     where = f"{capacity.site}" + (f", {capacity.unit.name}" if capacity.unit is not None else "")
     held_by = "; ".join(
-        f"{h.student.user} ({h.start_date:%Y-%m-%d} to {h.end_date:%Y-%m-%d}, "
+        f"{h.student.user} ({human_date(h.start_date)} to {human_date(h.end_date)}, "
         f"{h.get_status_display().lower()})"
         for h in holders
     )
     return ValidationError(
         f"No place left: {where} offers {capacity.places} "
         f"place{'s' if capacity.places != 1 else ''} for {capacity.profession} students "
-        f"from {capacity.period_start:%Y-%m-%d} to {capacity.period_end:%Y-%m-%d}, "
+        f"from {human_date(capacity.period_start)} to {human_date(capacity.period_end)}, "
         f"held by {held_by or 'nobody'}."
     )
 

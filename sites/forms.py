@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from accounts.forms import EmailIdentifierField
 from accounts.models import Profession, User
+from ipcop.lib.formats import human_date
 from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField, attach_service_errors
 from sites.models import (
     CommunityOfPractice,
@@ -267,7 +268,7 @@ class MembershipEndForm(forms.Form):
 class AttendeeChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         label = f"{obj.person} ({obj.profession})"
-        return label if obj.left_on is None else f"{label} — left {obj.left_on:%Y-%m-%d}"
+        return label if obj.left_on is None else f"{label} — left {human_date(obj.left_on)}"
 
 
 class MeetingForm(forms.Form):

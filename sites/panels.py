@@ -150,7 +150,9 @@ def _initiatives_table(counts: dict) -> dict:
         cells = [counts.get((theme, status), 0) for status in _STATUSES]
         total = sum(cells)
         if total:
-            rows.append({"theme": label, "cells": cells, "total": total})
+            # Each count with its status: a phone shows the table's rows as labelled cards.
+            by_status = list(zip(_STATUS_LABELS, cells, strict=True))
+            rows.append({"theme": label, "cells": cells, "by_status": by_status, "total": total})
     return {"statuses": _STATUS_LABELS, "rows": rows, "total": sum(counts.values())}
 
 

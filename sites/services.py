@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from ipcop.lib.formats import human_date
 from sites.cache import activity_changed
 from sites.models import (
     COP_COUNTERS,
@@ -174,7 +175,7 @@ def community_update(
     first_meeting = earliest_meeting.first()
     if first_meeting is not None and started_on > first_meeting:
         raise ValidationError(
-            {"started_on": f"The first meeting was on {first_meeting:%Y-%m-%d}; "
+            {"started_on": f"The first meeting was on {human_date(first_meeting)}; "
                            "the community cannot start after it."}
         )  # fmt: skip
     _set_fields(
@@ -215,14 +216,12 @@ def membership_add(
     )
     if latest is not None:
         if latest.left_on is None:
-            message = (
-                f"{person} is already a member of {community} (since {latest.joined_on:%Y-%m-%d})."
-            )
+            message = f"{person} is already a member of {community} (since {human_date(latest.joined_on)})."
             raise ValidationError({"person": message})
         if joined_on <= latest.left_on:
             raise ValidationError(
                 {"joined_on": f"{person} was a member of {community} until "
-                              f"{latest.left_on:%Y-%m-%d}: they can rejoin from the day after."}
+                              f"{human_date(latest.left_on)}: they can rejoin from the day after."}
             )  # fmt: skip
     if not person.is_active:
         raise ValidationError({"person": f"{person}'s account is deactivated."})
@@ -234,7 +233,7 @@ def membership_add(
         )  # fmt: skip
     if joined_on < community.started_on:
         raise ValidationError(
-            {"joined_on": f"The community started on {community.started_on:%Y-%m-%d}; "
+            {"joined_on": f"The community started on {human_date(community.started_on)}; "
                           "nobody can join before that."}
         )  # fmt: skip
     membership = Membership(
@@ -253,12 +252,12 @@ def membership_end(*, membership: Membership, left_on: datetime.date) -> Members
     the CoP's history is kept."""
     if membership.left_on is not None:
         raise ValidationError(
-            {"left_on": f"This membership already ended on {membership.left_on:%Y-%m-%d}."}
+            {"left_on": f"This membership already ended on {human_date(membership.left_on)}."}
         )
     if left_on < membership.joined_on:
         raise ValidationError(
             {
-                "left_on": f"A membership cannot end before it started ({membership.joined_on:%Y-%m-%d})."
+                "left_on": f"A membership cannot end before it started ({human_date(membership.joined_on)})."
             }
         )
     membership.left_on = left_on
@@ -291,7 +290,7 @@ def meeting_record(
         errors.setdefault("held_on", []).append("A meeting is recorded after it is held.")
     if held_on < community.started_on:
         errors.setdefault("held_on", []).append(
-            f"The community started on {community.started_on:%Y-%m-%d}; "
+            f"The community started on {human_date(community.started_on)}; "
             "a meeting cannot be held before that."
         )
     not_members = [
@@ -300,7 +299,7 @@ def meeting_record(
     if not_members:
         names = ", ".join(sorted(str(m.person) for m in not_members))
         errors.setdefault("attendees", []).append(
-            f"Not a member of this community on {held_on:%Y-%m-%d}: {names}."
+            f"Not a member of this community on {human_date(held_on)}: {names}."
         )
     if errors:
         raise ValidationError(errors)

@@ -18,6 +18,7 @@ from interviews.models import (
     FollowUpCount,
     FollowUpStatus,
 )
+from ipcop.lib.formats import weekday_datetime
 from ipcop.lib.keyset import KeysetPage, keyset_page
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ def _rows(page: QuerySet[FollowUp], today: date) -> list[FollowUpRow]:
             "participant": _name(participant, participant_email),
             "follows": "Placement" if placement_id else "CoP membership",
             "site": site,
-            "interview": f"{scheduled_at.astimezone(zone):%Y-%m-%d %H:%M} with "
+            "interview": f"{weekday_datetime(scheduled_at.astimezone(zone))} with "
             f"{_name(interviewer, interviewer_email)}"
             if scheduled_at
             else "",

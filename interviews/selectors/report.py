@@ -203,6 +203,10 @@ def _initiatives(report: OutcomesReport, sites: list[int]) -> None:
         entry["by_status"][status] = n
     for entry in by_theme.values():
         entry["counts"] = [entry["by_status"].get(s, 0) for s in InitiativeStatus.values]
+        # Each count with its status's name: a phone shows the rows as labelled cards.
+        entry["labelled_counts"] = [
+            (label, entry["by_status"].get(s, 0)) for s, label in InitiativeStatus.choices
+        ]
     report.initiatives_by_theme = sorted(by_theme.values(), key=lambda e: -e["total"])
     report.initiative_statuses = list(InitiativeStatus.choices)
     report.initiative_total = sum(e["total"] for e in by_theme.values())

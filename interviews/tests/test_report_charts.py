@@ -97,7 +97,9 @@ def table_rows(page: str, table_id: str) -> list[tuple[str, list[str]]]:
     assert table, f"no table {table_id}"
     body = table.group(0).split("<tbody>")[1]
     rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', body, re.S)
-    return [(html.unescape(head), re.findall(r"<td>(.*?)</td>", cells)) for head, cells in rows]
+    # Cells may carry the column's name (data-label) for a phone's stacked rows.
+    cell = r"<td(?: data-label=\"[^\"]*\")?>(.*?)</td>"
+    return [(html.unescape(head), re.findall(cell, cells)) for head, cells in rows]
 
 
 @pytest.fixture

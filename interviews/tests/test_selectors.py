@@ -263,7 +263,9 @@ def test_rows_name_people_sites_and_interviews_as_the_page_shows_them(site_a):
     rows = {row["pk"]: row for row in page}
     assert rows[named.pk]["participant"] == named.participant.full_name
     local = timezone.localtime(named.scheduled_at)
-    assert rows[named.pk]["interview"] == f"{local:%Y-%m-%d %H:%M} with {named.interviewer}"
+    # The appointment in the pages' date style: "Fri 4 Dec 2026, 14:30 with …".
+    when = f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    assert rows[named.pk]["interview"] == f"{when} with {named.interviewer}"
     assert rows[named.pk]["due"] == named.due_on.isoformat()
     assert rows[named.pk]["follows"] == "Placement"
     assert rows[named.pk]["status"] == "Scheduled"

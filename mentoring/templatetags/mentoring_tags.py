@@ -2,10 +2,12 @@
 the site matrix's cells."""
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from ipcop.lib.durations import hours_minutes
 from ipcop.permissions import placements_manageable_by
+from mentoring.selectors import SiteMatrix
 from mentoring.services import team_problems
 
 register = template.Library()
@@ -35,27 +37,42 @@ def placement_team(context, placement):
 
 
 # Markup without values.
-_GAP = mark_safe('<td class="matrix-gap">0</td>')  # nosec
-_OTHER_FRAMEWORK = mark_safe(  # nosec
-    '<td class="matrix-na"><span class="visually-hidden">not this student\'s framework</span>—</td>'
+_GAP = '<td class="matrix-gap"{label}>0</td>'
+_OTHER_FRAMEWORK = (
+    '<td class="matrix-na"{label}><span class="visually-hidden">not this student\'s framework'
+    "</span>—</td>"
 )
 
 
-def _cell(n: int | None) -> str:
+def _cell(n: int | None, label: str) -> str:
     if n is None:
-        return _OTHER_FRAMEWORK
-    return f"<td>{n:d}</td>" if n else _GAP  # a count: nothing to escape
+        return _OTHER_FRAMEWORK.format(label=label)
+    return f"<td{label}>{n:d}</td>" if n else _GAP.format(label=label)  # a count: no escaping
+
+
+def _column_labels(matrix: SiteMatrix | None) -> list[str]:
+    """Each count column's ` data-label="…"` attribute (escaped), which names the column
+    when a phone shows a student's row as a card; empty strings without the matrix."""
+    if not matrix:
+        return []
+    names = [f"With {profession.name}" for profession in matrix.professions]
+    names += [domain.name for _, domains in matrix.frameworks for domain in domains]
+    return [format_html(' data-label="{}"', name) for name in names]
 
 
 @register.filter
-def matrix_cells(row: dict) -> SafeString:
+def matrix_cells(row: dict, matrix: SiteMatrix | None = None) -> SafeString:
     """A site matrix row's count cells: with each profession met, then on each domain of
-    each framework shown (a gap at 0, a dash outside the student's framework). A page has
-    a thousand of them: rendered here in one go, not as a template variable and a
-    condition each. Counts are integers (`:d` refuses anything else)."""
-    cells = [_cell(n) for n in row["professions"]]
-    cells += [_cell(n) for counts in row["domains"] for n in counts]
-    return mark_safe("".join(cells))  # noqa: S308  # nosec: integers and fixed markup
+    each framework shown (a gap at 0, a dash outside the student's framework), each cell
+    labelled with its column's name when the matrix is given. A page has a thousand of
+    them: rendered here in one go, not as a template variable and a condition each.
+    Counts are integers (`:d` refuses anything else); the labels are escaped."""
+    counts = list(row["professions"])
+    counts += [n for domain_counts in row["domains"] for n in domain_counts]
+    labels = _column_labels(matrix)
+    labels += [""] * (len(counts) - len(labels))
+    cells = [_cell(n, label) for n, label in zip(counts, labels, strict=False)]
+    return mark_safe("".join(cells))  # noqa: S308  # nosec: integers, fixed markup, escaped labels
 
 
 @register.filter

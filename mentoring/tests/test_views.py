@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.template import Context, Template
@@ -6,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from ipcop.lib.formats import weekday_date
 from mentoring import services
 from mentoring.models import Activity, MentoringSession, SessionStudent
 from mentoring.tests.factories import default_domains
@@ -283,13 +285,13 @@ def test_record_lists_each_session_with_its_people_domains_and_reflection(
     )
     html = page.content.decode()
     detail = reverse("mentoring:session_detail", args=[logged.pk])
-    assert f'<a href="{detail}">{timezone.localdate():%Y-%m-%d}</a>' in html
-    assert "<td>Joint assessment or care planning</td>" in html
-    assert "<td>45</td>" in html
-    assert "<td>Site &lt;A&gt;</td>" in html  # escaped like the rest of the page
-    assert "<td>Nursing, Pharmacy</td>" in html  # by name, the logger included
-    assert f"<td>{domains[0].name}; {domains[1].name}</td>" in html
-    assert "<td>Yes</td>" in html
+    assert f'<a href="{detail}">{weekday_date(timezone.localdate())}</a>' in html
+    assert '<td data-label="Activity">Joint assessment or care planning</td>' in html
+    assert '<td data-label="Minutes">45</td>' in html
+    assert '<td data-label="Site">Site &lt;A&gt;</td>' in html  # escaped like the rest
+    assert '<td data-label="Professions">Nursing, Pharmacy</td>' in html  # the logger too
+    assert f'<td data-label="Domains">{domains[0].name}; {domains[1].name}</td>' in html
+    assert '<td data-label="Reflection">Yes</td>' in html
 
 
 def test_record_pages_its_sessions_newest_first(client, placement, team, student):
@@ -303,11 +305,11 @@ def test_record_pages_its_sessions_newest_first(client, placement, team, student
     detail = reverse("mentoring:session_detail", args=[newest[25].pk])
     assert detail not in first.content.decode()
     assert f'<a href="{detail}">' in second.content.decode()
-    assert second.content.decode().count('<td class="text-nowrap">') == 5
+    assert second.content.decode().count('<td class="text-nowrap" data-label="Date">') == 5
     assert "Page 2 of 2" in second.content.decode()
     # Out of range, malformed or huge: the last page, or the first.
     last = client.get(f"{url}?page=999").content.decode()
-    assert "Page 2 of 2" in last and last.count('<td class="text-nowrap">') == 5
+    assert "Page 2 of 2" in last and last.count('<td class="text-nowrap" data-label="Date">') == 5
     assert "Page 1 of 2" in client.get(f"{url}?page=abc").content.decode()
     assert client.get(f"{url}?page=99999999999999999999999").status_code == 200
 
@@ -348,8 +350,8 @@ def test_matrix_marks_gaps_and_other_frameworks(client, session, site_a, facilit
     assert html.count('<th scope="row">') == 2  # the cancelled placement's student is not listed
     record = reverse("mentoring:learning_record", args=[other.pk])
     assert f'<a href="{record}">&lt;Olga&gt;</a>' in html
-    assert "<td>1</td>" in html  # Sam met nursing (the logger) once
-    assert '<td class="matrix-gap">0</td>' in html
+    assert '<td data-label="With Nursing">1</td>' in html  # Sam met nursing (the logger) once
+    assert re.search(r'<td class="matrix-gap" data-label="[^"]+">0</td>', html)
     assert (
         html.count("not this student&#39;s framework") + html.count("not this student's framework")
         == 6 + 4
@@ -478,10 +480,12 @@ def test_preceptor_statement_shows_hours(client, placement, team, student, setti
     assert response.status_code == 200
     assert response.context["statement"]["minutes"] == 145
     page = response.content.decode()
-    assert '<td class="text-end">2:25</td>' in page  # the nursing row: 95 + 50 min
-    assert '<td class="text-end statement-sessions">2</td>' in page
-    assert '<td class="text-end statement-students">1</td>' in page
-    assert '<td class="text-end statement-hours">2:25</td>' in page
+    assert (
+        '<td class="text-end" data-label="Hours (h:mm)">2:25</td>' in page
+    )  # the nursing row: 95 + 50 min
+    assert '<td class="text-end statement-sessions" data-label="Sessions">2</td>' in page
+    assert '<td class="text-end statement-students" data-label="Students">1</td>' in page
+    assert '<td class="text-end statement-hours" data-label="Hours (h:mm)">2:25</td>' in page
     assert "Rehab Health Services" in page
     assert "Signature and verification" in page
     for role in ("Preceptor", "Facilitator (verified by)"):
@@ -495,7 +499,7 @@ def test_statement_leaves_out_the_mentors_own_profession(client, session, team):
     statement = response.context["statement"]
     assert (statement["sessions"], statement["minutes"]) == (0, 0)
     page = response.content.decode()
-    assert '<td class="text-end statement-hours">0:00</td>' in page
+    assert '<td class="text-end statement-hours" data-label="Hours (h:mm)">0:00</td>' in page
     assert "1 session, 1:00 h:mm with such students only" in page
 
 
@@ -616,7 +620,7 @@ def test_record_links_only_to_sessions_the_viewer_may_open(
     html = client.get(record).content.decode()
     assert reverse("mentoring:session_detail", args=[here.pk]) in html
     assert reverse("mentoring:session_detail", args=[elsewhere.pk]) not in html
-    assert elsewhere.held_on.isoformat() in html  # listed, without a link
+    assert weekday_date(elsewhere.held_on) in html  # listed, without a link
     client.force_login(student.user)  # the student opens both
     html = client.get(record).content.decode()
     assert reverse("mentoring:session_detail", args=[elsewhere.pk]) in html

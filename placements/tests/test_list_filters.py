@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
+from ipcop.lib.formats import weekday_date
 from placements.forms import PlacementFilterForm
 from placements.models import Program
 from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
@@ -100,7 +101,7 @@ class TestRows:
         assert f'<a href="{detail}">Sam Student</a>' in html
         assert 'BScN <span class="text-muted">(' in html
         assert "Site A, Unit 4B" in html
-        assert f">{placement.start_date.isoformat()}<" in html
+        assert f">{weekday_date(placement.start_date)}<" in html
         assert placement.get_model_display() in html
         assert '<span class="badge text-bg-success">Active</span>' in html
 

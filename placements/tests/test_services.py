@@ -253,7 +253,7 @@ class TestCapacity:
             services.placement_confirm(placement=second, changed_by=None)
         message = caught.value.messages[0]
         assert "offers 1 place for Nursing" in message
-        assert "Ann Holder (2030-01-06 to 2030-02-16, confirmed)" in message
+        assert "Ann Holder (6 Jan 2030 to 16 Feb 2030, confirmed)" in message
         second.refresh_from_db()
         assert second.status == PlacementStatus.REQUESTED
 

@@ -95,7 +95,10 @@ def test_the_template_shows_cards_now_and_upcoming_and_a_table_of_the_past(stude
     assert "Zed (" in html and "Amy (" in html
     assert '<a href="mailto:' in html and "Your program will tell you whom to contact." not in html
     assert '<caption class="visually-hidden">Your past placements</caption>' in html
-    assert "2029-11-13" in html  # a past placement's dates
+    assert "13 Nov 2029" in html  # a past placement's dates
+    # The site's and the contact's phone numbers are tap-to-call links.
+    assert '<a href="tel:+17805550100">780-555-0100</a>' in html
+    assert '<a href="tel:+17805550101">780-555-0101</a>' in html
 
 
 def test_a_student_without_placements_is_told_so():

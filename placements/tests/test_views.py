@@ -542,12 +542,14 @@ class TestSiteCapacityTag:
         rows = [line.strip() for line in html.split("<tr>")[2:]]
         # Site-wide: 3 places, 2 held (one in unit 4B, one without unit), 1 free.
         assert (
-            'Whole site</td>\n      <td class="text-end">3</td>\n      <td class="text-end">2</td>\n      <td class="text-end">1</td>'
-            in html
+            'Whole site</td>\n      <td class="text-end" data-label="Places">3</td>\n'
+            '      <td class="text-end" data-label="Used">2</td>\n'
+            '      <td class="text-end" data-label="Free">1</td>' in html
         )
         assert (
-            'Unit 4B</td>\n      <td class="text-end">1</td>\n      <td class="text-end">1</td>\n      <td class="text-end">0</td>'
-            in html
+            'Unit 4B</td>\n      <td class="text-end" data-label="Places">1</td>\n'
+            '      <td class="text-end" data-label="Used">1</td>\n'
+            '      <td class="text-end" data-label="Free">0</td>' in html
         )
         assert len(rows) == 2
 

@@ -76,7 +76,7 @@ def test_the_calendar_by_keyboard_reads_as_a_table(page, ward):
     expect(table.get_by_role("rowheader", name="Nursing: places")).to_be_visible()
     ana = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Ana Arnold"))
     expect(ana.get_by_role("cell")).to_have_text(
-        ["", "Confirmed 7 Jan 2030 to 15 Feb 2030", *[""] * 6], use_inner_text=True
+        ["", "Confirmed Mon 7 Jan 2030 to 15 Feb 2030", *[""] * 6], use_inner_text=True
     )
     places = table.get_by_role("row").filter(
         has=page.get_by_role("rowheader", name="Nursing: places")
@@ -111,23 +111,27 @@ def test_the_calendar_by_keyboard_reads_as_a_table(page, ward):
     expect(region).to_be_focused()
 
 
-def test_on_a_phone_the_table_scrolls_inside_its_region(phone_page, ward):
+def test_on_a_phone_each_row_is_a_card_and_nothing_scrolls_sideways(phone_page, ward):
     page = phone_page
     log_in(page, "fran@ipcop.example")
     page.goto(f"/placements/calendar/{ward.pk}/?start=2030-01&months=6")
     assert page.evaluate(OVERFLOW_JS) <= 0
     _shot(page, "calendar-phone")
+    # Not even inside the table's region: its rows are cards as wide as the screen.
     region = page.get_by_role("region", name="Placements and places at Royal Alexandra Hospital")
-    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
-    assert region.get_attribute("tabindex") == "0"
-    region.focus()
-    page.keyboard.press("ArrowRight")
-    for _ in range(50):
-        if region.evaluate("el => el.scrollLeft") > 0:
-            break
-        page.wait_for_timeout(100)
-    else:
-        pytest.fail("the arrow key did not scroll the table's region")
+    assert region.evaluate("el => el.scrollWidth <= el.clientWidth")
+    table = page.get_by_role("table")
+    ana = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Ana Arnold"))
+    expect(ana).to_contain_text("Confirmed Mon 7 Jan 2030 to 15 Feb 2030")
+    # Each week's places are labelled with their week, beside the count.
+    places = table.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="Nursing: places")
+    )
+    week = places.get_by_role("cell").nth(6)
+    assert week.evaluate("td => getComputedStyle(td, '::before').content") == (
+        '"Week of 11 Feb 2030"'
+    )
+    expect(week).to_have_text("2 of 3 held 1 free")
     assert serious_violations(page) == []
 
 
