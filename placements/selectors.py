@@ -488,7 +488,9 @@ def site_calendar(
     for unit_id, name in [(None, "Whole site"), *units.items()]:
         professions = sorted(
             (block for (unit, _), block in blocks.items() if unit == unit_id),
-            key=lambda block: block.name,
+            # A placement's profession is unknown only between a load with the triggers
+            # off and placements.services.counters_recount(): listed first, not a 500.
+            key=lambda block: block.name or "",
         )
         if professions:
             groups.append(CalendarGroup(unit_id, name, professions))

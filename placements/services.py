@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.identifiers import normalise_email
@@ -886,12 +886,38 @@ def placement_professions_refill() -> int:
     """Copy each placement's student's profession onto it where it differs (triggers keep
     Placement.profession; a bulk load with them off, or a check, calls this). Returns
     the number of placements corrected."""
-    profession = Subquery(
+    profession = _student_profession()
+    return Placement.objects.exclude(profession_id=profession).update(profession_id=profession)
+
+
+def _student_profession() -> Subquery:
+    return Subquery(
         Student.objects.filter(pk=OuterRef("student_id"))
         .order_by()
         .values("program__profession_id")
     )
-    return Placement.objects.exclude(profession_id=profession).update(profession_id=profession)
+
+
+def counters_recount() -> None:
+    """Put right what the placements app keeps denormalised (each placement's profession),
+    e.g. after a bulk load with the triggers off."""
+    placement_professions_refill()
+    placements_changed()
+
+
+def counters_check() -> list[str]:
+    """A line for each placement whose profession is not its student's (none when all
+    agree)."""
+    wrong = (
+        Placement.objects.annotate(expected=_student_profession())
+        .filter(~Q(profession_id=F("expected")) | Q(profession_id__isnull=True))
+        .order_by("pk")
+        .values_list("pk", "profession_id", "expected")
+    )
+    return [
+        f"Placement {pk}: profession is {actual}, its student's program gives {expected}"
+        for pk, actual, expected in wrong
+    ]
 
 
 def _check_places_cover_holders(capacity: Capacity) -> None:

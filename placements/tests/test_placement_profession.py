@@ -95,3 +95,22 @@ def test_the_refill_puts_right_what_a_load_without_triggers_left(programs):
     assert services.placement_professions_refill() == 2
     assert stored() == recounted()
     assert services.placement_professions_refill() == 0
+
+
+def test_the_counters_check_names_what_a_load_without_triggers_left_and_the_recount_fixes_it(
+    programs,
+):
+    """What the benchmark's data set builder and `make stress` call for every app."""
+    placements = [PlacementFactory(student=StudentFactory(program=program)) for program in programs]
+    assert services.counters_check() == []
+    with pgtrigger.ignore("placements.Placement:placement_profession_on_update"):
+        Placement.objects.filter(pk=placements[0].pk).update(profession=None)
+        Placement.objects.filter(pk=placements[1].pk).update(profession=programs[0].profession)
+    problems = services.counters_check()
+    assert [line.split(":")[0] for line in problems] == [
+        f"Placement {placements[0].pk}",
+        f"Placement {placements[1].pk}",
+    ]
+    services.counters_recount()
+    assert services.counters_check() == []
+    assert stored() == recounted()
