@@ -115,6 +115,10 @@ def _after(fields: tuple[str, ...], descending: bool, cursor: tuple) -> Q:
     (field, *rest), (value, *rest_values) = fields, cursor
     if not rest:
         return Q(**{f"{field}__{op}": value})
+    if isinstance(value, bool) and value is (op == "gt"):
+        # No rank comes after the last one: equality lets the index range start at the
+        # cursor's key within that rank instead of filtering the rank's rows from its start.
+        return Q(**{field: value}) & _after(tuple(rest), descending, tuple(rest_values))
     return Q(**{f"{field}__{op}e": value}) & (
         Q(**{f"{field}__{op}": value}) | _after(tuple(rest), descending, tuple(rest_values))
     )
