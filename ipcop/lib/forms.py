@@ -29,12 +29,20 @@ def rendering_key(form: forms.BaseForm, *extra: object) -> str:
         (
             name,
             data.getlist(name) if hasattr(data, "getlist") else data.get(name),
-            getattr(field, "choices", None),
+            _choices_state(field),
         )
         for name, field in form.fields.items()
     ]
     state.extend(extra)
     return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+def _choices_state(field: forms.Field) -> object:
+    choices = getattr(field, "choices", None)
+    if isinstance(choices, forms.models.ModelChoiceIterator):
+        # Its values and labels (read once for the request), not the iterator object.
+        return [(str(value), str(label)) for value, label in choices]
+    return choices
 
 
 class ListedChoiceIterator(forms.models.ModelChoiceIterator):
