@@ -138,6 +138,16 @@ class PlacementFilterForm(forms.Form):
             if name not in ("sort", "team") and name in self.cleaned_data
         }
 
+    @property
+    def in_use(self) -> int:
+        """How many filters have a valid value (the sort is not a filter)."""
+        self.is_valid()
+        return sum(
+            1
+            for name in self.fields
+            if name != "sort" and self.cleaned_data.get(name) not in (None, "")
+        )
+
     def filter(self, placements: PlacementQuerySet) -> QuerySet[Placement]:
         """`placements` as the list shows them: filtered, in the list's order."""
         order = LIST_SORTS[self.sort_key].order(self.descending)

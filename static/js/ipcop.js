@@ -79,3 +79,20 @@
     focusSummary();
   }
 })();
+
+// A list's filters on a phone: folded while none is in use, so the rows come first; the
+// summary ("Filters") opens them. Without JavaScript, or on a wider screen, they stay open.
+(function () {
+  "use strict";
+  function fold() {
+    if (!window.matchMedia("(max-width: 767.98px)").matches) return;
+    document.querySelectorAll("details[data-fold-on-phone]").forEach(function (details) {
+      details.removeAttribute("open");
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", fold);
+  } else {
+    fold();
+  }
+})();

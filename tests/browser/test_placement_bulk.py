@@ -134,3 +134,27 @@ def test_facilitator_on_a_phone_cancels_a_placement_with_a_reason(phone_page, co
     )
     assert Placement.objects.get(pk=placement.pk).status == PlacementStatus.CANCELLED
     assert page.evaluate(FITS_THE_PHONE)
+
+
+def test_on_a_phone_the_filters_fold_until_one_is_in_use(phone_page, page, coordinator_world):
+    # On a phone: the rows come first, the folded filters open from their summary.
+    log_in(phone_page, "fran@ipcop.example")
+    phone_page.goto("/placements/")
+    student = phone_page.get_by_label("Student", exact=True)
+    expect(student).to_be_hidden()
+    expect(phone_page.get_by_role("link", name="Abe Adams")).to_be_visible()
+    phone_page.locator("summary", has_text="Filters").focus()
+    phone_page.keyboard.press("Enter")
+    expect(student).to_be_visible()
+    student.fill("Abe")
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("button", name="Filter").click()
+    # A filter in use keeps them open, and the summary says so.
+    expect(phone_page.locator("summary")).to_have_text("Filters (1 in use)")
+    expect(student).to_be_visible()
+    assert phone_page.evaluate(FITS_THE_PHONE)
+
+    # On a desktop they stay open.
+    log_in(page, "fran@ipcop.example")
+    page.goto("/placements/")
+    expect(page.get_by_label("Student", exact=True)).to_be_visible()
