@@ -15,10 +15,10 @@ from accounts.models import User
 from interviews.models import FollowUpStatus, InterviewMode, Theme
 from interviews.selectors.followups import DUE_FILTERS
 from ipcop.lib import dates
-from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField, rendering_key
+from ipcop.lib.forms import FilterForm, ModelChoiceField, ModelMultipleChoiceField, rendering_key
 
 
-class FollowUpFilterForm(forms.Form):
+class FollowUpFilterForm(FilterForm):
     """The list's filters. An invalid value is reported next to its field and the
     filters are ignored."""
 
@@ -35,12 +35,6 @@ class FollowUpFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["site"]).choices = [("", "All my sites"), *site_choices]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
 
     @cached_property
     def rendering_key(self) -> str:

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from ipcop.lib import dates
-from ipcop.lib.forms import ModelChoiceField, ModelMultipleChoiceField, rendering_key
+from ipcop.lib.forms import FilterForm, ModelChoiceField, ModelMultipleChoiceField
 from ipcop.lib.params import id_param
 from ipcop.permissions import sites_visible_to, students_visible_to
 from placements.models import Placement, Student
@@ -150,7 +150,7 @@ class StudentFilterField(ModelChoiceField[Student]):
         return f"{obj.user.full_name or obj.user.email} ({obj.program.profession})"
 
 
-class SessionFilterForm(forms.Form):
+class SessionFilterForm(FilterForm):
     """The sessions list's filters, applied by `MentoringSession.objects.matching` (by the
     same names). Sites and students are those the person may see. An invalid value is
     reported next to its field and that filter is left out."""
@@ -209,16 +209,6 @@ class SessionFilterForm(forms.Form):
         self.fields["student"].help_text = "Choose a site and filter to list its students."
         student_id = id_param(self["student"].data or "")
         return students.filter(pk=student_id) if student_id else students.none()
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
-
-    @cached_property
-    def rendering_key(self) -> str:
-        return rendering_key(self)
 
     def clean(self):
         data = super().clean()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from functools import cached_property
 from typing import cast
 
 from django import forms
@@ -15,7 +14,7 @@ from django.http import QueryDict
 from django.utils.http import urlencode
 
 from ipcop.lib.dates import EARLIEST, LATEST
-from ipcop.lib.forms import ModelChoiceField, rendering_key
+from ipcop.lib.forms import FilterForm, ModelChoiceField
 from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, sites_facilitated_by
 from mentoring.selectors import team_complete_q
@@ -39,7 +38,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class PlacementFilterForm(forms.Form):
+class PlacementFilterForm(FilterForm):
     """The list's filters, one field each, applied by `Placement.objects.matching` (by
     the same names). An invalid value is reported next to its field and ignored. Units
     are offered for the chosen site only: a province has thousands, and a unit means
@@ -103,16 +102,6 @@ class PlacementFilterForm(forms.Form):
             units = Unit.objects.filter(pk=unit_id, site_id__in=self.site_names)
             for pk, name, unit_site_id in units.values_list("pk", "name", "site_id"):
                 field.choices = [self.ANY, (pk, f"{self.site_names[unit_site_id]} — {name}")]
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
-
-    @cached_property
-    def rendering_key(self) -> str:
-        return rendering_key(self)
 
     @property
     def ordering(self) -> str:
@@ -327,7 +316,7 @@ class MonthInput(forms.TextInput):
     input_type = "month"
 
 
-class CalendarForm(forms.Form):
+class CalendarForm(FilterForm):
     """The placement calendar's period and filters, from the query string. An invalid
     value is reported next to its field and the calendar shows without it (the current
     month, three months, no filter), as the placements list does with its filters."""
@@ -389,12 +378,6 @@ class CalendarForm(forms.Form):
         ):
             self.add_error("profession", "This program's students are of another profession.")
         return data
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
 
     @classmethod
     def for_query(cls, query: QueryDict, *, today: datetime.date) -> CalendarForm:

@@ -1,6 +1,7 @@
 """Form helpers shared by the apps' views."""
 
 import hashlib
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from django import forms
@@ -35,6 +36,22 @@ def rendering_key(form: forms.BaseForm, *extra: object) -> str:
     ]
     state.extend(extra)
     return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+class FilterForm(forms.Form):
+    """A list's GET filters, drawn by hand in Bootstrap's markup: a field whose value is
+    not valid is marked (`is-invalid`), and `rendering_key` names its fields' HTML for the
+    template cache."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    @cached_property
+    def rendering_key(self) -> str:
+        return rendering_key(self)
 
 
 def _choices_state(field: forms.Field) -> object:
