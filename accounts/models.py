@@ -82,6 +82,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_student = models.BooleanField(
         default=False, help_text="Set when the person is enrolled in a program."
     )
+    is_coordinator = models.BooleanField(
+        "program coordinator",
+        default=False,
+        help_text="Looks after programs at a school: their students, and requests for places.",
+    )
     is_staff = models.BooleanField(
         "admin", default=False, help_text="May log into Django admin (the admin role)."
     )
@@ -139,6 +144,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             roles.append("facilitator")
         if self.is_preceptor:
             roles.append("preceptor")
+        if self.is_coordinator:
+            roles.append("coordinator")
         if self.is_student:
             roles.append("student")
         return roles

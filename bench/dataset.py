@@ -44,7 +44,7 @@ from django.db import connection, models, transaction
 SCALE = int(os.environ.get("BENCH_SCALE", "1"))
 if SCALE < 1:
     raise SystemExit(f"BENCH_SCALE must be a whole number >= 1, not {SCALE}")
-DATASET_VERSION = f"province-v5-x{SCALE}"
+DATASET_VERSION = f"province-v6-x{SCALE}"
 
 SITES = 500 * SCALE
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
@@ -169,9 +169,10 @@ STEPS: list[tuple[str, str]] = [
     (
         "programs, students",
         f"""
-        INSERT INTO placements_program (id, name, institution, profession_id, framework_id)
-        SELECT g, p.name || ' program', CASE WHEN g <= 13 THEN 'University of Alberta'
-                                             ELSE 'University of Calgary' END,
+        INSERT INTO placements_institution (id, name)
+        VALUES (1, 'University of Alberta'), (2, 'University of Calgary');
+        INSERT INTO placements_program (id, name, institution_id, profession_id, framework_id)
+        SELECT g, p.name || ' program', CASE WHEN g <= 13 THEN 1 ELSE 2 END,
                p.id, CASE WHEN g <= 13 THEN NULL ELSE 2 END
         FROM generate_series(1, 26) g JOIN accounts_profession p ON p.id = ((g - 1) % 13) + 1;
         INSERT INTO placements_student (id, user_id, program_id, student_number, cohort_year)
@@ -476,6 +477,7 @@ SEQUENCED_TABLES = [
     "sites_membership",
     "sites_meeting",
     "sites_initiative",
+    "placements_institution",
     "placements_program",
     "placements_student",
     "placements_placement",

@@ -38,14 +38,14 @@ def students_file(facilitator) -> bytes:
 
     placed = list(
         Student.objects.filter(placements__site__in=sites_facilitated_by(facilitator))
-        .select_related("user", "program")
+        .select_related("user", "program__institution")
         .distinct()
         .order_by("pk")[:STUDENTS_PLACED]
     )
-    programs = list(Program.objects.order_by("pk"))
+    programs = list(Program.objects.select_related("institution").order_by("pk"))
     lines = ["email,full_name,program,institution,student_number,cohort_year"]
     lines += [
-        f"{s.user.email},{s.user.full_name},{s.program.name},{s.program.institution},"
+        f"{s.user.email},{s.user.full_name},{s.program.name},{s.program.institution.name},"
         f"{s.student_number},{(s.cohort_year or 2020) + 1}"
         for s in placed
     ]
@@ -53,7 +53,7 @@ def students_file(facilitator) -> bytes:
         program = programs[i % len(programs)]
         lines.append(
             f"bench-import-{i}@bench.example,Imported Person {i},{program.name},"
-            f"{program.institution},IMP{i:05d},2027"
+            f"{program.institution.name},IMP{i:05d},2027"
         )
     return ("\n".join(lines) + "\n").encode()
 

@@ -95,7 +95,7 @@ def seed(rng: random.Random) -> World:
     from mentoring.models import CompetencyDomain
     from mentoring.selectors import default_framework
     from placements import services as placements
-    from placements.models import Program
+    from placements.models import Institution, Program
     from sites import services as sites
 
     today = datetime.date.today()
@@ -140,7 +140,9 @@ def seed(rng: random.Random) -> World:
                 )
     programs = [
         Program.objects.create(
-            name=f"Stress program {p}", institution="Stress U", profession=professions[p]
+            name=f"Stress program {p}",
+            institution=Institution.objects.get_or_create(name="Stress U")[0],
+            profession=professions[p],
         )
         for p in range(3)
     ]

@@ -376,7 +376,11 @@ def site_matrix(site: Site, students) -> SiteMatrix:
     there): their sessions there with each profession met there, and per domain of their
     framework, from the counts the triggers keep. Five queries (the students among them),
     whatever the number of sessions."""
-    students = list(students.select_related("user", "program__profession", "program__framework"))
+    students = list(
+        students.select_related(
+            "user", "program__profession", "program__institution", "program__framework"
+        )
+    )
     # The domains of the students' frameworks and of the default one (for programs that
     # name none), default first: the columns.
     domains: dict[CompetencyFramework, list[CompetencyDomain]] = {}

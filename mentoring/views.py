@@ -376,7 +376,7 @@ def learning_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     student = get_visible_or_404(
         request,
         students_visible_to(request.user).select_related(
-            "user", "program__profession", "program__framework"
+            "user", "program__profession", "program__institution", "program__framework"
         ),
         pk=pk,
     )

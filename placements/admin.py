@@ -11,6 +11,7 @@ from placements.cache import placements_changed
 from .models import (
     Capacity,
     ImportJob,
+    Institution,
     Placement,
     PlacementStatus,
     PlacementStatusChange,
@@ -20,16 +21,38 @@ from .models import (
 from .services import placement_transition
 
 
+@admin.register(Institution)
+class InstitutionAdmin(ModelAdmin):
+    list_display = ("name", "program_count")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(program_count=Count("programs"))
+
+    @admin.display(description="programs", ordering="program_count")
+    def program_count(self, obj) -> int:
+        return obj.program_count
+
+
 @admin.register(Program)
 class ProgramAdmin(ModelAdmin):
     list_display = ("name", "institution", "profession", "framework", "student_count")
     list_filter = ("profession", "framework", "institution")
-    list_select_related = ("profession", "framework")
-    search_fields = ("name", "institution", "profession__name")
-    ordering = ("institution", "name")
+    list_select_related = ("institution", "profession", "framework")
+    search_fields = ("name", "institution__name", "profession__name")
+    ordering = ("institution__name", "name")
+    autocomplete_fields = ("institution",)
+    filter_horizontal = ("coordinators",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(student_count=Count("students"))
+        return (
+            super()
+            .get_queryset(request)
+            # Also for the autocomplete, whose labels name the institution (and a
+            # queryset already joined is not joined again by list_select_related).
+            .select_related("institution", "profession", "framework")
+            .annotate(student_count=Count("students"))
+        )
 
     @admin.display(description="students", ordering="student_count")
     def student_count(self, obj) -> int:
@@ -40,13 +63,13 @@ class ProgramAdmin(ModelAdmin):
 class StudentAdmin(ModelAdmin):
     list_display = ("user", "email", "program", "profession", "student_number", "cohort_year")
     list_filter = ("program__profession", "cohort_year", "program__institution")
-    list_select_related = ("user", "program__profession")
+    list_select_related = ("user", "program__institution", "program__profession")
     search_fields = (
         "user__full_name",
         "user__email",
         "student_number",
         "program__name",
-        "program__institution",
+        "program__institution__name",
     )
     autocomplete_fields = ("user", "program")
     # Tens of thousands of students a year.

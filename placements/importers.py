@@ -525,7 +525,9 @@ class StudentImporter(_Importer):
         emails = {normalise_email(row.get("email", "")) for row in rows} - {""}
         names = {row["program"] for row in rows if row.get("program")}
         self.programs = list(
-            Program.objects.filter(_any_name("name", names)).select_related("profession")
+            Program.objects.filter(_any_name("name", names)).select_related(
+                "profession", "institution"
+            )
         )
         self.batch = services.StudentBatch(
             emails=emails,
@@ -551,7 +553,7 @@ class StudentImporter(_Importer):
             program
             for program in self.programs
             if _same(program.name, name)
-            and (not institution or _same(program.institution, institution))
+            and (not institution or _same(program.institution.name, institution))
         ]
         if not found:
             raise RowError(
@@ -832,14 +834,18 @@ def template_rows(kind: str, *, sites, today: datetime.date) -> list[list[str]]:
     """A file of `kind` to fill in: its columns and one example row, which imports as it
     is (a program and a site from IPCoP: the first program by name, the first of `sites`,
     the sites the person may place students at). Returns the rows of cells."""
-    program = Program.objects.order_by("name", "institution", "pk").first()
+    program = (
+        Program.objects.select_related("institution")
+        .order_by("name", "institution__name", "pk")
+        .first()
+    )
     program_name = program.name if program else "BScN"
     if kind == "students":
         example = {
             "email": EXAMPLE_EMAIL,
             "full_name": "Alex Example",
             "program": program_name,
-            "institution": program.institution if program else "",
+            "institution": program.institution.name if program else "",
             "student_number": "",
             "cohort_year": str(today.year),
         }

@@ -10,11 +10,25 @@ from django.db.models.lookups import IsNull
 from ipcop.lib.dates import validate_plausible_date
 
 
+class Institution(models.Model):
+    """A school (a university or college) whose programs send students to placements.
+    Its program coordinators ask sites for places; its affiliation agreements with sites
+    let those places be confirmed."""
+
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Program(models.Model):
     """An education program of one profession at an institution."""
 
     name = models.CharField(max_length=200)
-    institution = models.CharField(max_length=200)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="programs")
     profession = models.ForeignKey(
         "accounts.Profession", on_delete=models.PROTECT, related_name="programs"
     )
@@ -27,9 +41,17 @@ class Program(models.Model):
         related_name="programs",
         help_text="Leave empty to use the default framework (CIHC 2010).",
     )
+    # The program coordinators who look after this program: they see its students and
+    # their placements anywhere, import its students and ask sites for places.
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="coordinated_programs",
+        limit_choices_to={"is_coordinator": True},
+    )
 
     class Meta:
-        ordering = ["institution", "name"]
+        ordering = ["institution__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["institution", "name"], name="program_unique")
         ]

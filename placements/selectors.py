@@ -211,7 +211,7 @@ EXPORT_COLUMNS = {
     "student_email": "student__user__email",
     "student_number": "student__student_number",
     "program": "student__program__name",
-    "institution": "student__program__institution",
+    "institution": "student__program__institution__name",
     "profession": "profession__name",
     "site": "site__name",
     "unit": "unit__name",
@@ -239,8 +239,8 @@ def program_choices() -> list[tuple[int, str, int, str]]:
     return [
         (pk, f"{name} — {institution}", profession_id, profession)
         for pk, name, institution, profession_id, profession in Program.objects.order_by(
-            "institution", "name"
-        ).values_list("pk", "name", "institution", "profession_id", "profession__name")
+            "institution__name", "name"
+        ).values_list("pk", "name", "institution__name", "profession_id", "profession__name")
     ]
 
 

@@ -335,7 +335,14 @@ def placement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     placement = get_visible_or_404(
         request,
         placements_visible_to(request.user)
-        .select_related("student__user", "student__program__profession", "site", "unit", "contact")
+        .select_related(
+            "student__user",
+            "student__program__profession",
+            "student__program__institution",
+            "site",
+            "unit",
+            "contact",
+        )
         .prefetch_related(
             Prefetch(
                 "status_changes",

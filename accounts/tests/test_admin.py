@@ -41,6 +41,7 @@ from placements.tests.factories import (
     ImportJobFactory,
     PlacementFactory,
     PlacementStatusChangeFactory,
+    ProgramFactory,
     StudentFactory,
 )
 from sites.tests.factories import (
@@ -157,6 +158,9 @@ ROW_MAKERS = {
     "sites.Membership": lambda: MembershipFactory(),
     "sites.Meeting": _meeting,
     "sites.Initiative": lambda: InitiativeFactory(implemented=True),
+    "placements.Institution": lambda: (
+        ProgramFactory(institution=f"Institution {next(_numbers)}").institution
+    ),
     "placements.Program": lambda: StudentFactory().program,
     "placements.Student": lambda: StudentFactory(),
     "placements.Placement": _placement,

@@ -67,6 +67,7 @@ from mentoring.models import (
 )
 from placements.models import (
     Capacity,
+    Institution,
     Placement,
     PlacementModel,
     PlacementStatus,
@@ -270,9 +271,19 @@ class _Loader:
     # People ----------------------------------------------------------------------------
     def load_people(self) -> None:
         world = self.world
+        names = sorted({spec.institution for spec in world.programs})
+        institutions = dict(
+            zip(
+                names,
+                _upsert(
+                    Institution, [{"name": n} for n in names], ("name",), Institution.objects.all()
+                ),
+                strict=True,
+            )
+        )
         programs = [
             {
-                "institution": spec.institution,
+                "institution": institutions[spec.institution],
                 "name": spec.name,
                 "profession": self.professions[spec.profession],
             }

@@ -10,6 +10,7 @@ from placements.models import (
     Capacity,
     ImportJob,
     ImportJobStatus,
+    Institution,
     Placement,
     PlacementModel,
     PlacementStatus,
@@ -27,9 +28,16 @@ class ProgramFactory(DjangoModelFactory):
         model = Program
 
     name = factory.Sequence(lambda n: f"Program {n}")
+    # An institution's name is enough: the row is found or made.
     institution = "University of Alberta"
     profession = factory.SubFactory(ProfessionFactory)
     framework = None
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        if isinstance(kwargs.get("institution"), str):
+            kwargs["institution"] = Institution.objects.get_or_create(name=kwargs["institution"])[0]
+        return kwargs
 
 
 class StudentFactory(DjangoModelFactory):
