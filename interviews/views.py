@@ -41,6 +41,7 @@ from interviews.selectors.report import (
     report_site_choices,
 )
 from interviews.selectors.report_charts import outcomes_charts
+from ipcop.lib.cache import content_key
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
@@ -108,6 +109,8 @@ def followup_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            # The rows render from these alone (their HTML is cached under them).
+            "rows_key": content_key(page.object_list),
             "counts": counts,
             "site_param": f"site={site}&" if site else "",
             "can_manage": request.user.is_admin or request.user.is_facilitator,

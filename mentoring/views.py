@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
+from ipcop.lib.cache import content_key
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row
@@ -281,12 +282,15 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.copy()
     for cursor_param in ("after", "before", "n"):
         query.pop(cursor_param, None)
+    page = selectors.sessions_page(sessions, params=request.GET, query=query.urlencode())
     return render(
         request,
         "mentoring/session_list.html",
         {
             "form": form,
-            "page": selectors.sessions_page(sessions, params=request.GET, query=query.urlencode()),
+            "page": page,
+            # The table renders from these alone (its HTML is cached under them).
+            "rows_key": content_key(page.object_list, bool(form.filters)),
             "matrix_sites": sites_facilitated_by(request.user).only("pk", "name")[:50],
             "can_log": request.user.is_admin
             or request.user.is_preceptor

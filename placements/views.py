@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.audit import audit_record, get_visible_or_404
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditAction
+from ipcop.lib.cache import content_key
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row, xlsx_workbook
@@ -125,7 +126,11 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         page = placement_list_page(
             placements_visible_to(user), descending=True, params=request.GET, per_page=PAGE_SIZE
         )
-        return render(request, "placements/list.html", {"page": page, "own_only": True})
+        return render(
+            request,
+            "placements/list.html",
+            {"page": page, "own_only": True, "rows_key": content_key(page.object_list)},
+        )
     # Always bound: every filter is optional, so an empty query is a valid "no filter".
     form = PlacementFilterForm(request.GET, user=request.user)
     query = _list_query(request.GET)
@@ -138,6 +143,7 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         query=query,
     )
     may_manage = bool(request.user.is_admin or request.user.is_facilitator)
+    headers = _sort_headers(request.GET, form)
     return render(
         request,
         "placements/list.html",
@@ -145,7 +151,9 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query,
-            "headers": _sort_headers(request.GET, form),
+            "headers": headers,
+            # The table renders from these alone (its HTML is cached under them).
+            "rows_key": content_key(page.object_list, headers, may_manage),
             "can_create": may_manage,
             "can_see_calendar": may_manage,
             "can_bulk": may_manage,
@@ -474,7 +482,13 @@ def capacity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "placements/capacity_list.html",
-        {"page": page, "over": over, "query": "over=1" if over else ""},
+        {
+            "page": page,
+            "over": over,
+            "query": "over=1" if over else "",
+            # The table renders from these alone (its HTML is cached under them).
+            "rows_key": content_key(page.object_list, over),
+        },
     )
 
 

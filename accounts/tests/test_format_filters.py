@@ -96,3 +96,19 @@ def test_missing_or_unreadable_dates_show_nothing():
         assert render("{{ d|human_date }}", d=value) == ""
         assert render("{{ d|weekday_datetime }}", d=value) == ""
     assert render('{{ d|human_date|default:"never" }}', d=None) == "never"
+
+
+def test_the_formats_agree_with_djangos_date_filter_on_every_day_of_a_year():
+    # The filters spell the names themselves (faster than Django's `date` filter, which
+    # looks each one up through the translation machinery); they must say the same.
+    from django.utils import dateformat
+
+    from ipcop.lib.formats import human_date, weekday_date, weekday_datetime
+
+    day = datetime.date(2027, 1, 1)
+    for _ in range(366):
+        assert human_date(day) == dateformat.format(day, "j M Y")
+        assert weekday_date(day) == dateformat.format(day, "D j M Y")
+        moment = datetime.datetime.combine(day, datetime.time(7, 5))
+        assert weekday_datetime(moment) == dateformat.format(moment, "D j M Y, H:i")
+        day += datetime.timedelta(days=1)

@@ -89,6 +89,9 @@ class OutcomesReport:
     followups_by_month: list[dict] = field(default_factory=list)
     themes: list[ThemeCount] = field(default_factory=list)
     quotes: list[QuoteRow] = field(default_factory=list)
+    # The cache key it was stored under (outcomes_report_cached): it names the data, so
+    # the page caches the report's HTML under it too.
+    key: str = ""
 
     @property
     def completion_rate(self) -> int | None:
@@ -431,10 +434,11 @@ def outcomes_report_cached(*, sites: dict[int, str], start: date, end: date) -> 
     )
     scope = hashlib.sha256(repr(sorted(sites.items())).encode()).hexdigest()[:32]
     # The key's version names the report's shape: a new field makes older entries unread.
-    key = f"interviews:report:v2:{scope}:{start}:{end}:" + ":".join(map(str, versions))
+    key = f"interviews:report:v3:{scope}:{start}:{end}:" + ":".join(map(str, versions))
     report = cache.get(key)
     if report is None:
         report = outcomes_report(sites=sites, start=start, end=end)
+        report.key = key
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
 

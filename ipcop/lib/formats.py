@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime
 import re
 
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
-DATE = "j M Y"
-WEEKDAY_DATE = "D j M Y"
-TIME = "H:i"
+# English only (the app's one language): formatting them here costs a fraction of
+# Django's `date` filter, which looks each name up through the translation machinery,
+# and a list page formats a few hundred dates.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _Value = datetime.date | datetime.datetime | str | None
 
@@ -38,35 +40,36 @@ def _as_date_or_datetime(value: _Value) -> datetime.date | None:
     return None
 
 
-def _format(value: _Value, fmt: str, *, with_time: bool) -> str:
+def _format(value: _Value, *, weekday: bool, with_time: bool) -> str:
     found = _as_date_or_datetime(value)
     if found is None:
         return ""
-    if isinstance(found, datetime.datetime) and not with_time:
-        found = found.date()
-    if isinstance(found, datetime.datetime):
-        fmt = f"{fmt}, {TIME}"
-    return dateformat.format(found, fmt)
+    text = f"{found.day} {_MONTHS[found.month - 1]} {found.year}"
+    if weekday:
+        text = f"{_WEEKDAYS[found.weekday()]} {text}"
+    if with_time and isinstance(found, datetime.datetime):
+        text = f"{text}, {found.hour:02d}:{found.minute:02d}"
+    return text
 
 
 def human_date(value: _Value) -> str:
     """ "4 Dec 2026" (a datetime's date in the current time zone)."""
-    return _format(value, DATE, with_time=False)
+    return _format(value, weekday=False, with_time=False)
 
 
 def weekday_date(value: _Value) -> str:
     """ "Fri 4 Dec 2026": for the dates someone has to be somewhere."""
-    return _format(value, WEEKDAY_DATE, with_time=False)
+    return _format(value, weekday=True, with_time=False)
 
 
 def human_datetime(value: _Value) -> str:
     """ "4 Dec 2026, 14:30" (a plain date shows without a time)."""
-    return _format(value, DATE, with_time=True)
+    return _format(value, weekday=False, with_time=True)
 
 
 def weekday_datetime(value: _Value) -> str:
     """ "Fri 4 Dec 2026, 14:30": an appointment."""
-    return _format(value, WEEKDAY_DATE, with_time=True)
+    return _format(value, weekday=True, with_time=True)
 
 
 # "ext. 12", "ext 12", "extension 12", "x12", "#12" after the number.
