@@ -12,9 +12,8 @@ from django.utils import timezone
 from ipcop.lib import dates
 from ipcop.lib.forms import FilterForm, ModelChoiceField, ModelMultipleChoiceField
 from ipcop.lib.params import id_param
-from ipcop.permissions import sites_visible_to, students_visible_to
+from ipcop.permissions import site_choices_for, students_visible_to
 from placements.models import Placement, Student
-from sites.models import Site
 
 from .models import Activity
 from .services import REFLECTION_EMPTY
@@ -161,9 +160,8 @@ class SessionFilterForm(FilterForm):
         max_length=200,
         help_text='Words from the notes; "a phrase" in quotes, -word to leave out.',
     )
-    site: ModelChoiceField[Site] = ModelChoiceField(
-        queryset=None, required=False, empty_label="Any site"
-    )
+    # The sites' ids and names, not Site objects: an admin's choice of 2,500 sites.
+    site = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     student = StudentFilterField(queryset=None, required=False, empty_label="Any student")
     activity = forms.ChoiceField(choices=[("", "Any activity"), *Activity.choices], required=False)
     held_from = forms.DateField(
@@ -175,9 +173,10 @@ class SessionFilterForm(FilterForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(ModelChoiceField, self.fields["site"]).queryset = (
-            sites_visible_to(user).only("pk", "name").order_by("name", "pk")
-        )
+        cast(forms.ChoiceField, self.fields["site"]).choices = [
+            ("", "Any site"),
+            *site_choices_for(user),
+        ]
         cast(ModelChoiceField, self.fields["student"]).queryset = self._students(user)
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
