@@ -215,6 +215,32 @@ def import_jobs_visible_to(user: User) -> ImportJobQuerySet:
     return ImportJob.objects.owned_by(user)
 
 
+def programs_for_student_import(user: User) -> QuerySet[Program] | None:
+    """The programs a person's student import may enrol students in: None (any program)
+    for admins and facilitators, whose import is bounded by their sites instead (new
+    people, and the people placed at their sites); for a program coordinator, the
+    programs they coordinate ("students of my programs": the existing accounts they may
+    change are those programs' students). Nobody else imports."""
+    if user.is_admin or has_role(user, "facilitator"):
+        return None
+    return programs_coordinated_by(user)
+
+
+def may_import(user: User) -> bool:
+    """Who imports files: admins and facilitators (students and placements), program
+    coordinators (students only: `import_kinds_for`)."""
+    return user.is_admin or has_role(user, "facilitator") or has_role(user, "coordinator")
+
+
+def import_kinds_for(user: User) -> tuple[str, ...]:
+    """What a person may import: placements at their sites need a facilitator."""
+    if user.is_admin or has_role(user, "facilitator"):
+        return ("students", "placements")
+    if has_role(user, "coordinator"):
+        return ("students",)
+    return ()
+
+
 def placements_opening_records(today: date | None = None) -> Q:
     """The placements that open their student's record, as a condition on Placement."""
     today = today or timezone.localdate()

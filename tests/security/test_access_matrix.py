@@ -109,13 +109,16 @@ MATRIX = {
     "placements:detail": ((GO, OK, NF, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     "placements:edit": ((GO, NO, NF, NO, NF, OK, NF, NO, NF, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
     "placements:export": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:import": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, NO, NO, NO, NO, OK, OK, NO, NO, OK)),
-    "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, NO, NO, GO)),
+    # A coordinator imports students (of their programs), never placements.
+    "placements:import": ((GO, NO, NO, NO, NO, OK, OK, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK, OK, OK)),
+    "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, GO, GO, GO)),
     "placements:import_template": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     # An import job is its owner's (the facilitator of A's, or of B's); admins see all.
     "placements:import_job": ((GO, NF, NF, NF, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     "placements:import_job_status": ((GO, NF, NF, NF, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     "placements:list": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    # A coordinator's students: those of their programs (the list holds no other's).
+    "placements:students": ((GO, NO, NO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     "placements:transition": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
     "sites:cop_create": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NO, GO)),
     "sites:cop_detail": ((GO, NF, NF, OK, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
