@@ -442,7 +442,7 @@ def test_the_data_files_hold_the_whole_world():
             "people.toml",
             'programs = ["uc-bn", "uc-bsw", "uc-md"]',
             'programs = ["uc-bn", "uc-bsw", "uc-dds"]',
-            'people.toml, coordinators[1] ("Bjorn Lindqvist").programs: \'uc-dds\' is not in '
+            "people.toml, coordinators[1] (\"Bjorn Lindqvist\").programs: 'uc-dds' is not in "
             "programs.toml",
             id="unknown program",
         ),

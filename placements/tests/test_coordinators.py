@@ -39,9 +39,7 @@ def other_student(other_program):
 
 
 def _students(program, n: int, prefix: str = "Bulk") -> list[Student]:
-    return [
-        StudentFactory(program=program, user__full_name=f"{prefix} {i:03d}") for i in range(n)
-    ]
+    return [StudentFactory(program=program, user__full_name=f"{prefix} {i:03d}") for i in range(n)]
 
 
 # --- Access ------------------------------------------------------------------------------
@@ -84,9 +82,7 @@ class TestAccess:
         assert closed not in visible
         assert not permissions.sites_facilitated_by(coordinator).exists()
 
-    def test_their_students_sessions_and_follow_ups_stay_the_sites(
-        self, coordinator, placement
-    ):
+    def test_their_students_sessions_and_follow_ups_stay_the_sites(self, coordinator, placement):
         session = MentoringSessionFactory(placement=placement, with_attendance=True)
         FollowUpFactory(placement=placement)
         assert not permissions.sessions_visible_to(coordinator).exists()
@@ -157,9 +153,7 @@ class TestStudentList:
         second = ProgramFactory(name="MN", institution="University of Alberta", profession=nursing)
         second.coordinators.add(coordinator)
         ana = StudentFactory(program=nursing_program, user__full_name="Ana Alvarez")
-        ben = StudentFactory(
-            program=second, user__full_name="Ben Brown", student_number="MN-0042"
-        )
+        ben = StudentFactory(program=second, user__full_name="Ben Brown", student_number="MN-0042")
         client.force_login(coordinator)
 
         def names(**params):
@@ -333,7 +327,7 @@ class TestImportScope:
     def test_imports_students_into_their_programs(self, client, coordinator, nursing_program):
         client.force_login(coordinator)
         page = client.get(reverse("placements:import")).content.decode()
-        assert "<h1 class=\"h2\">Import students</h1>" in page
+        assert '<h1 class="h2">Import students</h1>' in page
         response = upload(client, HEADER + "new@example.org,Nia New,BScN,,N1,2026\n")
         assert response.status_code == 200 and response.context["result"].ok
         response = client.post(
@@ -418,9 +412,7 @@ class TestImportScope:
         assert (job.status, job.bad_rows) == ("rejected", 1)
         assert "is not one of your programs" in str(job.rows)
 
-    def test_a_facilitators_import_is_not_limited_to_programs(
-        self, facilitator, other_program
-    ):
+    def test_a_facilitators_import_is_not_limited_to_programs(self, facilitator, other_program):
         assert permissions.programs_for_student_import(facilitator) is None
         rows = importers.parse_file(
             (HEADER + "c@example.org,C,BN,University of Calgary,,\n").encode(), "students"
