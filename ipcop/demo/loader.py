@@ -320,10 +320,15 @@ class _Loader:
             rows.append(
                 account(spec.address, spec.name, profession, is_facilitator=True, phone=spec.phone)
             )
-        for spec in world.coordinators:
-            profession = self.professions[spec.profession]
+        for coordinator in world.coordinators:
             rows.append(
-                account(spec.address, spec.name, profession, is_coordinator=True, phone=spec.phone)
+                account(
+                    coordinator.address,
+                    coordinator.name,
+                    self.professions[coordinator.profession],
+                    is_coordinator=True,
+                    phone=coordinator.phone,
+                )
             )
         for site in world.sites:
             for member in site.members:

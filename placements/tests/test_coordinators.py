@@ -38,7 +38,7 @@ def other_student(other_program):
     return StudentFactory(program=other_program, user__full_name="Olga Otherprogram")
 
 
-def _students(program, n: int, prefix: str = "Bulk") -> list[Student]:
+def _students(program, n: int, prefix: str = "Bulk") -> list:
     return [StudentFactory(program=program, user__full_name=f"{prefix} {i:03d}") for i in range(n)]
 
 
