@@ -43,8 +43,15 @@ class UserAdmin(BaseUserAdmin):
         (
             _("Roles"),
             {
-                "fields": ("is_facilitator", "is_preceptor", "is_student", "is_staff"),
-                "description": "A person may hold several roles at once.",
+                "fields": (
+                    "is_facilitator",
+                    "is_preceptor",
+                    "is_coordinator",
+                    "is_student",
+                    "is_staff",
+                ),
+                "description": "A person may hold several roles at once. A program "
+                "coordinator's programs are chosen on each program's page.",
             },
         ),
         (
@@ -77,6 +84,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = (
         "is_facilitator",
         "is_preceptor",
+        "is_coordinator",
         "is_student",
         "is_staff",
         "is_superuser",

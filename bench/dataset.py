@@ -13,6 +13,8 @@ shape; bump it when the shape changes and the next run rebuilds):
 - 15,000 clinicians (preceptors, users 1001–16000), 30 per site, 13 professions.
 - 2,000 CoPs (4 per site), 30,000 memberships (15 per CoP), 20,000 meetings, 6,000
   initiatives.
+- a program coordinator (user 1000 × SCALE) of programs 1–3 (about 5,800 students at
+  SCALE 1).
 - 50,000 students (users 100001–150000) in 26 programs; 100,000 placements (2 per
   student, 200 per site) over six years, each with a primary preceptor and an IP mentor
   and its status changes (~260,000).
@@ -44,7 +46,7 @@ from django.db import connection, models, transaction
 SCALE = int(os.environ.get("BENCH_SCALE", "1"))
 if SCALE < 1:
     raise SystemExit(f"BENCH_SCALE must be a whole number >= 1, not {SCALE}")
-DATASET_VERSION = f"province-v6-x{SCALE}"
+DATASET_VERSION = f"province-v7-x{SCALE}"
 
 SITES = 500 * SCALE
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
@@ -68,6 +70,8 @@ ZONE_FACILITATOR_ID = 2  # facilitates sites 1–100
 FIRST_LOCAL_FACILITATOR = ZONE_FACILITATOR_ID + SITES // SITES_PER_ZONE_FACILITATOR
 LOCAL_FACILITATORS = 200 * SCALE
 FIRST_CLINICIAN = 1001 + 1000 * (SCALE - 1)
+COORDINATOR_ID = FIRST_CLINICIAN - 1  # after the local facilitators at every scale
+COORDINATED_PROGRAMS = 3
 FIRST_STUDENT_USER = 100_000 * SCALE  # + student id
 assert FIRST_LOCAL_FACILITATOR + LOCAL_FACILITATORS <= FIRST_CLINICIAN
 assert FIRST_CLINICIAN + SITES * CLINICIANS_PER_SITE <= FIRST_STUDENT_USER
@@ -103,6 +107,11 @@ STEPS: list[tuple[str, str]] = [
                'Student ' || lpad(s::text, {max(6, len(str(STUDENTS)))}, '0'), '', false, false, true, false, true,
                now(), ((s - 1) % 13) + 1
         FROM generate_series(1, {STUDENTS}) s
+        UNION ALL
+        SELECT {COORDINATOR_ID}, '!', false, 'coordinator@bench.example', 'Bench Coordinator',
+               '', false, false, false, false, true, now(), 1;
+        -- A flag the INSERT above does not name (its temporary default is false).
+        UPDATE accounts_user SET is_coordinator = true WHERE id = {COORDINATOR_ID};
         """,
     ),
     (
@@ -179,6 +188,8 @@ STEPS: list[tuple[str, str]] = [
         SELECT s, {FIRST_STUDENT_USER} + s, ((s - 1) % 26) + 1, 'S' || lpad(s::text, {max(7, len(str(STUDENTS)))}, '0'),
                2020 + (s % 6)
         FROM generate_series(1, {STUDENTS}) s;
+        INSERT INTO placements_program_coordinators (program_id, user_id)
+        SELECT g, {COORDINATOR_ID} FROM generate_series(1, {COORDINATED_PROGRAMS}) g;
         """,
     ),
     (

@@ -1,9 +1,9 @@
 """`make bench`: build (or reuse) the province data set, serve the app with gunicorn as
 in production, and load with wrk every page each role reaches from its menu (the links
 of the main navigation on its home page, as a facilitator of a zone, a preceptor, a
-student and an admin) plus a few pages reached from those (a deep page of each long
-list, a filtered list, a site, a CoP, a detail page, the site matrix, a one-site
-report); time the reminder sweep, EXPLAIN the pages' queries, and write a section of
+student, a program coordinator and an admin) plus a few pages reached from those (a deep
+page of each long list, a filtered list, a site, a CoP, a detail page, the site matrix, a
+one-site report); time the reminder sweep, EXPLAIN the pages' queries, and write a section of
 docs/benchmarks.md.
 
 Environment: BENCH_SCALE (the data set times n, default 1, in its own database
@@ -172,6 +172,7 @@ def personas() -> dict[str, User]:
         "facilitator": User.objects.get(pk=dataset.ZONE_FACILITATOR_ID),
         "preceptor": User.objects.get(pk=dataset.FIRST_CLINICIAN),
         "student": User.objects.get(pk=dataset.FIRST_STUDENT_USER + 1),
+        "coordinator": User.objects.get(pk=dataset.COORDINATOR_ID),
         "admin": User.objects.get(pk=dataset.ADMIN_ID),
     }
 

@@ -59,6 +59,7 @@ PANELS = [
     Panel("facilitator", "sites/panels/facilitator.html", "sites.panels.facilitator"),
     Panel("facilitator", "interviews/panels/facilitator.html", "interviews.panels.facilitator"),
     Panel("preceptor", "mentoring/panels/preceptor.html", "mentoring.panels.preceptor"),
+    Panel("coordinator", "placements/panels/coordinator.html", "placements.panels.coordinator"),
     Panel("student", "placements/panels/student.html", "placements.panels.student"),
 ]
 

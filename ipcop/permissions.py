@@ -9,6 +9,11 @@ change it answers 403 (`require_role`, `PermissionDenied`).
 - Preceptors see the placements and students they mentor, the sessions they logged or
   took part in, and the CoPs they are members of; they change only their own sessions.
 - Students see only their own placements, sessions and follow-ups.
+- Program coordinators (at a school) see the students of the programs they coordinate,
+  those students' placements at any site and their IP learning record (a summary: no
+  session's notes, nor its students' reflections); they change nothing at a site. Every
+  active site is visible to them, as they choose where to ask for places. Mentoring
+  sessions and follow-ups are the site's: PRODUCT.md gives the school none of them.
 
 Interview records are confidential: only the site's facilitators and admins see them.
 """
@@ -37,6 +42,7 @@ from placements.models import (
     Placement,
     PlacementQuerySet,
     PlacementStatus,
+    Program,
     Student,
     StudentQuerySet,
 )
@@ -51,7 +57,7 @@ from sites.models import (
 if TYPE_CHECKING:
     from accounts.models import User
 
-ROLES = ("admin", "facilitator", "preceptor", "student")
+ROLES = ("admin", "facilitator", "preceptor", "coordinator", "student")
 
 
 def has_role(user: User, role: str) -> bool:
@@ -79,6 +85,22 @@ def _facilitated_site_ids(user: User) -> QuerySet:
     return Site.facilitators.through.objects.filter(user=user).values("site")
 
 
+def _coordinated_program_ids(user: User) -> QuerySet:
+    # A subquery on the through table, as _facilitated_site_ids.
+    return Program.coordinators.through.objects.filter(user=user).values("program")
+
+
+def programs_coordinated_by(user: User) -> QuerySet[Program]:
+    """The programs a person looks after as a program coordinator (all for admins)."""
+    if not user.is_authenticated:
+        return _none(Program)
+    if user.is_admin:
+        return Program.objects.all()
+    if has_role(user, "coordinator"):
+        return Program.objects.filter(pk__in=_coordinated_program_ids(user))
+    return _none(Program)
+
+
 # --- Sites and communities of practice -------------------------------------------------
 
 
@@ -93,12 +115,23 @@ def sites_facilitated_by(user: User) -> SiteQuerySet:
 
 def sites_visible_to(user: User) -> SiteQuerySet:
     """Sites a person may read: managed sites, plus sites where they are a CoP member,
-    mentor a student or are placed."""
+    mentor a student or are placed.
+
+    A program coordinator reads every active site: the school asks sites for places, and
+    a site's name, kind and zone are what a placement system shows every school (the
+    site's people, CoPs and calendar stay behind `sites_facilitated_by`). They also read
+    the sites, active or not, where their programs' students are placed."""
     if not user.is_authenticated:
         return _none(Site)
     if user.is_admin:
         return Site.objects.all()
     condition = Q(pk__in=Membership.objects.filter(person=user).values("community__site"))
+    if has_role(user, "coordinator"):
+        condition |= Q(is_active=True) | Q(
+            pk__in=Placement.objects.filter(
+                student__program__in=_coordinated_program_ids(user)
+            ).values("site")
+        )
     if has_role(user, "facilitator"):
         condition |= Q(pk__in=_facilitated_site_ids(user))
     if has_role(user, "preceptor"):
@@ -143,7 +176,8 @@ def placements_manageable_by(user: User) -> PlacementQuerySet:
 
 def placements_visible_to(user: User) -> PlacementQuerySet:
     """Facilitators: placements at their sites. Preceptors: placements they mentor.
-    Students: their own."""
+    Coordinators: their programs' students' placements, at any site (to read:
+    `placements_manageable_by` gives them none). Students: their own."""
     if not user.is_authenticated:
         return _none(Placement)
     if user.is_admin:
@@ -153,6 +187,10 @@ def placements_visible_to(user: User) -> PlacementQuerySet:
         condition |= Q(site__in=_facilitated_site_ids(user))
     if has_role(user, "preceptor"):
         condition |= Q(pk__in=MentorAssignment.objects.filter(mentor=user).values("placement"))
+    if has_role(user, "coordinator"):
+        condition |= Q(
+            student__in=Student.objects.filter(program__in=_coordinated_program_ids(user))
+        )
     if has_role(user, "student"):
         condition |= Q(student__user=user)
     return Placement.objects.filter(condition)
@@ -177,6 +215,32 @@ def import_jobs_visible_to(user: User) -> ImportJobQuerySet:
     return ImportJob.objects.owned_by(user)
 
 
+def programs_for_student_import(user: User) -> QuerySet[Program] | None:
+    """The programs a person's student import may enrol students in: None (any program)
+    for admins and facilitators, whose import is bounded by their sites instead (new
+    people, and the people placed at their sites); for a program coordinator, the
+    programs they coordinate ("students of my programs": the existing accounts they may
+    change are those programs' students). Nobody else imports."""
+    if user.is_admin or has_role(user, "facilitator"):
+        return None
+    return programs_coordinated_by(user)
+
+
+def may_import(user: User) -> bool:
+    """Who imports files: admins and facilitators (students and placements), program
+    coordinators (students only: `import_kinds_for`)."""
+    return user.is_admin or has_role(user, "facilitator") or has_role(user, "coordinator")
+
+
+def import_kinds_for(user: User) -> tuple[str, ...]:
+    """What a person may import: placements at their sites need a facilitator."""
+    if user.is_admin or has_role(user, "facilitator"):
+        return ("students", "placements")
+    if has_role(user, "coordinator"):
+        return ("students",)
+    return ()
+
+
 def placements_opening_records(today: date | None = None) -> Q:
     """The placements that open their student's record, as a condition on Placement."""
     today = today or timezone.localdate()
@@ -187,7 +251,8 @@ def placements_opening_records(today: date | None = None) -> Q:
 
 def students_visible_to(user: User) -> StudentQuerySet:
     """Students whose records (learning record, placements) a person may read: their own;
-    a facilitator's and a mentor's through a placement that opens the record."""
+    a facilitator's and a mentor's through a placement that opens the record; a program
+    coordinator's: every student of the programs they coordinate, placed or not."""
     if not user.is_authenticated:
         return _none(Student)
     if user.is_admin:
@@ -203,6 +268,10 @@ def students_visible_to(user: User) -> StudentQuerySet:
             opening.filter(
                 pk__in=MentorAssignment.objects.filter(mentor=user).values("placement")
             ).values("student")
+        )
+    if has_role(user, "coordinator"):
+        parts.append(
+            Student.objects.filter(program__in=_coordinated_program_ids(user)).values("pk")
         )
     if len(parts) == 1:
         return Student.objects.filter(user=user)

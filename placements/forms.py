@@ -16,7 +16,12 @@ from django.utils.http import urlencode
 from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import FilterForm, ModelChoiceField
 from ipcop.lib.params import id_param
-from ipcop.permissions import site_choices_for, sites_facilitated_by
+from ipcop.permissions import (
+    has_role,
+    programs_coordinated_by,
+    site_choices_for,
+    sites_facilitated_by,
+)
 from mentoring.selectors import team_complete_q
 from placements.importers import COLUMNS, KINDS, MAX_JOB_BYTES, MAX_JOB_ROWS, MAX_ROWS
 from placements.models import (
@@ -26,6 +31,7 @@ from placements.models import (
     PlacementQuerySet,
     PlacementStatus,
     Student,
+    StudentQuerySet,
 )
 from placements.selectors import LIST_SORTS, program_choices, unit_choices
 from sites.models import Site, Unit
@@ -78,8 +84,12 @@ class PlacementFilterForm(FilterForm):
         super().__init__(*args, **kwargs)
         self.site_names: dict[int, str] = dict(site_choices_for(user))
         self.fields["site"].choices = [self.ANY, *self.site_names.items()]
-        # A profession without a program has no students, so no placement to filter.
-        programs = program_choices()
+        # A profession without a program has no students, so no placement to filter. A
+        # coordinator's placements are all of their programs' students.
+        coordinator_only = has_role(user, "coordinator") and not (
+            user.is_admin or user.is_facilitator or user.is_preceptor
+        )
+        programs = program_choices(programs_coordinated_by(user) if coordinator_only else None)
         professions = sorted({(prof, name) for _, _, prof, name in programs}, key=lambda p: p[1])
         self.fields["program"].choices = [self.ANY, *((pk, label) for pk, label, _, _ in programs)]
         self.fields["profession"].choices = [self.ANY, *professions]
@@ -145,6 +155,41 @@ class PlacementFilterForm(FilterForm):
             # The team rule is the mentoring app's (the to-do list links here with it).
             matching = matching.exclude(team_complete_q())
         return matching.order_by(*order)
+
+
+class StudentFilterForm(FilterForm):
+    """The students list's filters: a search and a program (one of the person's). An
+    invalid value is reported next to its field and ignored."""
+
+    q = forms.CharField(
+        label="Student", required=False, max_length=200, help_text="Name, email or number"
+    )
+    program = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args, programs: list[tuple[int, str, int, str]], **kwargs):
+        """`programs`: the person's programs (`selectors.program_choices`)."""
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["program"]).choices = [
+            ("", "All my programs"),
+            *((pk, label) for pk, label, _, _ in programs),
+        ]
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+
+    @property
+    def in_use(self) -> int:
+        self.is_valid()
+        return sum(1 for name in self.fields if self.cleaned_data.get(name) not in (None, ""))
+
+    def filter(self, students: StudentQuerySet) -> StudentQuerySet:
+        """`students` as the list shows them: filtered by the valid fields."""
+        self.is_valid()  # fills cleaned_data with the valid fields only
+        if program := self.cleaned_data.get("program"):
+            students = students.filter(program_id=program)
+        if text := self.cleaned_data.get("q"):
+            students = students.matching(text)
+        return students
 
 
 def _int_or_none(value) -> int | None:
@@ -283,6 +328,13 @@ class ImportUploadForm(forms.Form):
                 f"The file is larger than {MAX_JOB_BYTES // 1_000_000} MB; split it."
             )
         return upload
+
+    def __init__(self, *args, kinds: tuple[str, ...] = tuple(KINDS), **kwargs):
+        """`kinds`: what the person may import (`ipcop.permissions.import_kinds_for`)."""
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            (kind, KINDS[kind]) for kind in kinds
+        ]
 
     @staticmethod
     def columns():

@@ -457,9 +457,10 @@ class _Importer:
 
     batch: StudentBatch | PlacementBatch
 
-    def __init__(self, user, sites):
+    def __init__(self, user, sites, programs: QuerySet[Program] | None = None):
         self.user = user
         self.sites = sites
+        self.programs_scope = programs
         self.seen: dict[tuple, int] = {}
 
     def once(self, key: tuple, line: int) -> None:
@@ -535,9 +536,22 @@ class StudentImporter(_Importer):
             student_numbers={row.get("student_number", "") for row in rows},
             lock=lock,
         )
-        # A facilitator may change only the people placed at their sites.
+        # A facilitator may change only the people placed at their sites; a coordinator,
+        # only their programs' students, and enrols into their programs only.
         self.placed_here: set[str] = set()
-        if not self.user.is_admin:
+        self.in_scope: set[int] | None = None
+        if self.programs_scope is not None:
+            self.in_scope = set(
+                self.programs_scope.filter(pk__in=[program.pk for program in self.programs])
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+            self.placed_here = set(
+                Student.objects.filter(user__email__in=emails, program__in=self.programs_scope)
+                .values_list("user__email", flat=True)
+                .distinct()
+            )
+        elif not self.user.is_admin:
             self.placed_here = set(
                 Placement.objects.filter(student__user__email__in=emails, site__in=self.sites)
                 .values_list("student__user__email", flat=True)
@@ -561,17 +575,28 @@ class StudentImporter(_Importer):
             )
         if len(found) > 1:
             raise RowError(f"program “{name}” exists at several institutions: add the institution")
+        if self.in_scope is not None and found[0].pk not in self.in_scope:
+            raise RowError(
+                f"program “{found[0]}” is not one of your programs: you import the students "
+                "of the programs you coordinate only"
+            )
         return found[0]
 
     def _check_may_change(self, email: str) -> None:
         """A facilitator imports only new people and students already placed at their
-        sites: any other existing account (another site's student, an admin, another
-        facilitator) is not theirs to enrol or change. (A row that changes nothing is let
+        sites, a coordinator only new people and their programs' students: any other
+        existing account (another site's student, an admin, another facilitator) is not
+        theirs to enrol or change. (A row that changes nothing is let
         through, so importing the same file again stays harmless; a person this file
         adds is new, whichever of their rows comes first.)"""
         if self.user.is_admin or email not in self.stored_accounts:
             return
         if email not in self.placed_here:
+            if self.in_scope is not None:
+                raise RowError(
+                    f"{email} already has an account and is not a student of your "
+                    "programs: an admin can enrol them"
+                )
             raise RowError(
                 f"{email} already has an account and no placement at your sites: "
                 "an admin can enrol them"
@@ -830,12 +855,16 @@ class PlacementImporter(_Importer):
 EXAMPLE_EMAIL = "alex.example@example.org"
 
 
-def template_rows(kind: str, *, sites, today: datetime.date) -> list[list[str]]:
+def template_rows(
+    kind: str, *, sites, today: datetime.date, programs: QuerySet[Program] | None = None
+) -> list[list[str]]:
     """A file of `kind` to fill in: its columns and one example row, which imports as it
-    is (a program and a site from IPCoP: the first program by name, the first of `sites`,
-    the sites the person may place students at). Returns the rows of cells."""
+    is (a program and a site from IPCoP: the first program by name, of `programs` if the
+    person's import is limited to those; the first of `sites`, the sites the person may
+    place students at). Returns the rows of cells."""
     program = (
-        Program.objects.select_related("institution")
+        (Program.objects.all() if programs is None else programs)
+        .select_related("institution")
         .order_by("name", "institution__name", "pk")
         .first()
     )
@@ -884,15 +913,18 @@ def run_import(
     sites,
     commit: bool,
     progress: Callable[[int], None] | None = None,
+    programs: QuerySet[Program] | None = None,
 ) -> ImportResult:
     """Judge every row as `user`, who may place students at `sites`
-    (`ipcop.permissions.sites_facilitated_by`); with `commit`, save them all, in one
-    transaction, only if every row passed. `progress(rows judged)` is called as it goes.
+    (`ipcop.permissions.sites_facilitated_by`) and enrol students in `programs` (None:
+    any; `ipcop.permissions.programs_for_student_import`); with `commit`, save them all,
+    in one transaction, only if every row passed. `progress(rows judged)` is called as it
+    goes.
 
     A preview reads and writes nothing, so it runs outside a transaction (a job's
     progress, written as it goes, is seen at once). The confirmation judges the rows with
     what they touch locked, in the transaction that saves them."""
-    importer = IMPORTERS[kind](user, sites)
+    importer = IMPORTERS[kind](user, sites, programs)
     if not commit:
         return ImportResult(kind=kind, rows=importer.run(rows, lock=False, progress=progress))
     with transaction.atomic():
@@ -929,6 +961,13 @@ UNSTARTED_AFTER = datetime.timedelta(minutes=2)
 
 # The sites a person may place students at (ipcop.permissions.sites_facilitated_by).
 SitesOf = Callable[[Any], QuerySet]
+# The programs a person may import students into, None for any
+# (ipcop.permissions.programs_for_student_import).
+ProgramsOf = Callable[[Any], "QuerySet[Program] | None"]
+
+
+def _programs_of(programs_of: ProgramsOf | None, owner) -> QuerySet[Program] | None:
+    return None if programs_of is None else programs_of(owner)
 
 
 def _limits(job: ImportJob) -> dict[str, int]:
@@ -981,7 +1020,13 @@ def _record_check(job: ImportJob, result: ImportResult) -> None:
 
 
 def import_job_start(
-    *, owner, kind: str, filename: str, content: bytes, sites
+    *,
+    owner,
+    kind: str,
+    filename: str,
+    content: bytes,
+    sites,
+    programs: QuerySet[Program] | None = None,
 ) -> tuple[ImportJob, ImportResult | None]:
     """Keep an uploaded file as an import job and check it (the preview): within this
     request when it is small enough (up to MAX_BYTES and MAX_ROWS), returning the full
@@ -1004,15 +1049,18 @@ def import_job_start(
         return job, None
     job.status = ImportJobStatus.CHECKING
     job.save()
-    result = run_import(kind, rows, user=owner, sites=sites, commit=False)
+    result = run_import(kind, rows, user=owner, sites=sites, commit=False, programs=programs)
     _record_check(job, result)
     _settle(job, ImportJobStatus.READY if result.ok else ImportJobStatus.REJECTED)
     return job, result
 
 
-def import_job_check(*, job_id: int, sites_of: SitesOf) -> None:
+def import_job_check(
+    *, job_id: int, sites_of: SitesOf, programs_of: ProgramsOf | None = None
+) -> None:
     """The worker's check of a queued job (the preview), counting the rows as it goes;
-    `sites_of(owner)` are the sites the job's owner may place students at. A job that is
+    `sites_of(owner)` are the sites the job's owner may place students at,
+    `programs_of(owner)` the programs they may import students into. A job that is
     not queued (checked already: a message delivered twice) is left as it is."""
     claimed = ImportJob.objects.filter(
         Q(status=ImportJobStatus.QUEUED)
@@ -1033,13 +1081,21 @@ def import_job_check(*, job_id: int, sites_of: SitesOf) -> None:
         ImportJob.objects.filter(pk=job_id).update(rows_done=done, updated_at=timezone.now())
 
     result = run_import(
-        job.kind, rows, user=job.owner, sites=sites_of(job.owner), commit=False, progress=progress
+        job.kind,
+        rows,
+        user=job.owner,
+        sites=sites_of(job.owner),
+        commit=False,
+        progress=progress,
+        programs=_programs_of(programs_of, job.owner),
     )
     _record_check(job, result)
     _settle(job, ImportJobStatus.READY if result.ok else ImportJobStatus.REJECTED)
 
 
-def import_job_confirm(*, job: ImportJob, invite: bool, sites_of: SitesOf) -> ImportResult | None:
+def import_job_confirm(
+    *, job: ImportJob, invite: bool, sites_of: SitesOf, programs_of: ProgramsOf | None = None
+) -> ImportResult | None:
     """The owner confirms a checked job: imported within this request when small (the
     result is returned), otherwise queued for the worker (None). Raises ValidationError
     when the job is not awaiting confirmation (imported already, refused, replaced)."""
@@ -1051,11 +1107,13 @@ def import_job_confirm(*, job: ImportJob, invite: bool, sites_of: SitesOf) -> Im
     if job.in_background:
         _enqueue("run_import_job", job.pk)
         return None
-    return import_job_run(job_id=job.pk, sites_of=sites_of)
+    return import_job_run(job_id=job.pk, sites_of=sites_of, programs_of=programs_of)
 
 
 @transaction.atomic
-def import_job_run(*, job_id: int, sites_of: SitesOf) -> ImportResult | None:
+def import_job_run(
+    *, job_id: int, sites_of: SitesOf, programs_of: ProgramsOf | None = None
+) -> ImportResult | None:
     """Import a confirmed job, in one transaction with the job's own row: its status
     says "done" exactly when its rows are saved, so a message delivered twice, or again
     after a crash, imports the file once. Returns None for a job not (or no longer)
@@ -1073,7 +1131,14 @@ def import_job_run(*, job_id: int, sites_of: SitesOf) -> ImportResult | None:
     except ImportFileError as error:  # checked before: only a change of limits gets here
         _settle(job, ImportJobStatus.FAILED, error=str(error))
         return None
-    result = run_import(job.kind, rows, user=job.owner, sites=sites_of(job.owner), commit=True)
+    result = run_import(
+        job.kind,
+        rows,
+        user=job.owner,
+        sites=sites_of(job.owner),
+        commit=True,
+        programs=_programs_of(programs_of, job.owner),
+    )
     if not result.committed:
         # Something changed since the check (e.g. another facilitator took the last place).
         _record_check(job, result)

@@ -6,8 +6,8 @@ import datetime
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Window
-from django.db.models.functions import JSONObject
+from django.db.models import Count, F, OuterRef, Subquery, Value, Window
+from django.db.models.functions import Coalesce, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,11 +16,18 @@ from ipcop.permissions import (
     import_jobs_visible_to,
     placements_manageable_by,
     placements_visible_to,
+    programs_coordinated_by,
     sites_facilitated_by,
 )
 from mentoring.models import MentorAssignment, MentorRole
 from placements.cache import placements_version
-from placements.models import Capacity, PlacementModel, PlacementStatus
+from placements.models import (
+    Capacity,
+    Placement,
+    PlacementModel,
+    PlacementStatus,
+    Student,
+)
 
 # The to-do counts are cached under the version of the placements data (placements.cache),
 # which the services bump; this bounds how long a write that bypasses them goes unseen.
@@ -156,3 +163,40 @@ def facilitator_todo(user) -> list[TodoLine]:
             url=jobs_url,
         ),
     ]
+
+
+# Placements a coordinator may still expect to start: asked for, or confirmed.
+UPCOMING = (PlacementStatus.REQUESTED, PlacementStatus.CONFIRMED)
+
+
+def _count(queryset, field: str) -> Coalesce:
+    """The number of `queryset`'s rows per `field` (an OuterRef'd row), as a subquery."""
+    counted = queryset.order_by().values(field).annotate(count=Count("pk")).values("count")
+    return Coalesce(Subquery(counted), Value(0))
+
+
+def coordinator(user, *, today: datetime.date | None = None) -> dict:
+    """A program coordinator's programs (by institution and name), each with its number
+    of students, of placements running now and of upcoming ones (requested or confirmed,
+    starting from today): one query."""
+    today = today or timezone.localdate()
+    placements = Placement.objects.filter(student__program=OuterRef("pk"))
+    programs = (
+        programs_coordinated_by(user)
+        .order_by("institution__name", "name", "pk")
+        .values(
+            "pk",
+            "name",
+            institution_name=F("institution__name"),
+            profession_name=F("profession__name"),
+            student_count=_count(Student.objects.filter(program=OuterRef("pk")), "program"),
+            active_count=_count(
+                placements.filter(status=PlacementStatus.ACTIVE), "student__program"
+            ),
+            upcoming_count=_count(
+                placements.filter(status__in=UPCOMING, start_date__gte=today),
+                "student__program",
+            ),
+        )
+    )
+    return {"programs": list(programs), "today": today}

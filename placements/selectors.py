@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Profession
 from ipcop.lib.keyset import DATE_KEY, TEXT_KEY, CursorKey, KeysetPage, keyset_page
@@ -230,15 +231,66 @@ def placement_export_rows(placements: QuerySet[Placement]) -> Iterator[tuple]:
     return placements.values_list(*EXPORT_COLUMNS.values()).iterator(chunk_size=2000)
 
 
+# --- The students list (a program coordinator's) --------------------------------------------
+
+
+def student_list_rows(page: QuerySet[Student]) -> list[dict]:
+    """The rows of a page of the students list (`page`: the page's students, ordered and
+    cut), in the page's order, each with its number of placements (not cancelled): the
+    names and counts are read for these rows only."""
+    placements = (
+        Placement.objects.filter(student=OuterRef("pk"))
+        .exclude(status=PlacementStatus.CANCELLED)
+        .order_by()
+        .values("student")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return list(
+        Student.objects.filter(pk__in=page)
+        .order_by(*page.query.order_by)
+        .values(
+            "pk",
+            "student_number",
+            "cohort_year",
+            "program_id",
+            name=F("user__full_name"),
+            email=F("user__email"),
+            program_name=F("program__name"),
+            institution_name=F("program__institution__name"),
+            placement_count=Coalesce(Subquery(placements), Value(0)),
+        )
+    )
+
+
+def student_list_page(
+    students: QuerySet[Student], *, params: Mapping, per_page: int, query: str = ""
+) -> KeysetPage:
+    """The page of `students` (the person's students, filtered) by name that `params`
+    (request.GET: `after`/`before` a cursor, `n`) points at; rows as `student_list_rows`."""
+    return keyset_page(
+        students,
+        field="user__full_name",
+        row_key="name",
+        key=TEXT_KEY,
+        descending=False,
+        params=params,
+        per_page=per_page,
+        query=query,
+        rows=student_list_rows,
+    )
+
+
 # --- The list filter's choices -------------------------------------------------------------
 
 
-def program_choices() -> list[tuple[int, str, int, str]]:
-    """Every program as (id, "name — institution", profession id, profession name), by
-    institution and name."""
+def program_choices(programs: QuerySet[Program] | None = None) -> list[tuple[int, str, int, str]]:
+    """The programs (`programs`, by default every one) as (id, "name — institution",
+    profession id, profession name), by institution and name."""
+    programs = Program.objects.all() if programs is None else programs
     return [
         (pk, f"{name} — {institution}", profession_id, profession)
-        for pk, name, institution, profession_id, profession in Program.objects.order_by(
+        for pk, name, institution, profession_id, profession in programs.order_by(
             "institution__name", "name"
         ).values_list("pk", "name", "institution__name", "profession_id", "profession__name")
     ]

@@ -5,7 +5,7 @@ placements.importers, which are enqueued once the job is committed."""
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from ipcop.permissions import has_role, sites_facilitated_by
+from ipcop.permissions import may_import, programs_for_student_import, sites_facilitated_by
 from placements import importers
 from placements.models import ImportJob
 
@@ -22,7 +22,7 @@ def _may_import(job_id: int) -> bool:
     if job is None:
         return False
     owner = job.owner
-    if owner.is_admin or has_role(owner, "facilitator"):
+    if may_import(owner):
         return True
     importers.import_job_fail(
         job_id=job_id, error="Your role no longer allows importing; nothing was imported."
@@ -36,7 +36,9 @@ def check_import(*, job_id: int) -> None:
     if not _may_import(job_id):
         return
     try:
-        importers.import_job_check(job_id=job_id, sites_of=sites_facilitated_by)
+        importers.import_job_check(
+            job_id=job_id, sites_of=sites_facilitated_by, programs_of=programs_for_student_import
+        )
     except SoftTimeLimitExceeded:
         importers.import_job_fail(job_id=job_id, error=TOO_LONG)
 
@@ -48,7 +50,9 @@ def run_import_job(*, job_id: int) -> None:
         return
     importers.import_job_started(job_id=job_id)
     try:
-        importers.import_job_run(job_id=job_id, sites_of=sites_facilitated_by)
+        importers.import_job_run(
+            job_id=job_id, sites_of=sites_facilitated_by, programs_of=programs_for_student_import
+        )
     except SoftTimeLimitExceeded:
         importers.import_job_fail(job_id=job_id, error=TOO_LONG)
 

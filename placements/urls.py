@@ -10,6 +10,7 @@ urlpatterns = [
     path("bulk/", views.placement_bulk, name="bulk"),
     path("bulk/apply/", views.placement_bulk_apply, name="bulk_apply"),
     path("new/", views.placement_create, name="create"),
+    path("students/", views.student_list, name="students"),
     path("<int:pk>/", views.placement_detail, name="detail"),
     path("<int:pk>/edit/", views.placement_edit, name="edit"),
     path("<int:pk>/status/", views.placement_transition, name="transition"),

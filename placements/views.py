@@ -24,8 +24,11 @@ from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row, xlsx_workbook
 from ipcop.permissions import (
     import_jobs_visible_to,
+    import_kinds_for,
     placements_manageable_by,
     placements_visible_to,
+    programs_coordinated_by,
+    programs_for_student_import,
     require_role,
     sites_facilitated_by,
     sites_visible_to,
@@ -38,6 +41,7 @@ from placements.forms import (
     PlacementFilterForm,
     PlacementForm,
     StatusNoteForm,
+    StudentFilterForm,
     TransitionForm,
     add_months,
 )
@@ -56,7 +60,9 @@ from placements.selectors import (
     capacity_page,
     placement_export_rows,
     placement_list_page,
+    program_choices,
     site_calendar,
+    student_list_page,
 )
 
 PAGE_SIZE = 25  # as the sites and CoP lists: a phone screen or two
@@ -121,7 +127,7 @@ def _sort_headers(params, form: PlacementFilterForm) -> dict[str, dict]:
 @require_GET
 def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    if not (user.is_admin or user.is_facilitator or user.is_preceptor):
+    if not (user.is_admin or user.is_facilitator or user.is_preceptor or user.is_coordinator):
         # A student's own placements, a few: no coordinator's filters or export.
         page = placement_list_page(
             placements_visible_to(user), descending=True, params=request.GET, per_page=PAGE_SIZE
@@ -160,6 +166,24 @@ def placement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "back": _back_query(request.GET.urlencode()),
         },
     )
+
+
+@require_GET
+def student_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A program coordinator's students: those of the programs they coordinate, by name,
+    each linking to their placements and their IP learning record."""
+    require_role(request.user, "coordinator")
+    programs = programs_coordinated_by(request.user)
+    # Always bound: every filter is optional, so an empty query is a valid "no filter".
+    form = StudentFilterForm(request.GET, programs=program_choices(programs))
+    query = _list_query(request.GET)
+    page = student_list_page(
+        form.filter(Student.objects.filter(program__in=programs)),
+        params=request.GET,
+        per_page=PAGE_SIZE,
+        query=query,
+    )
+    return render(request, "placements/student_list.html", {"form": form, "page": page})
 
 
 # --- Bulk actions on the list's ticked rows -----------------------------------------------
@@ -583,9 +607,11 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV or .xlsx file; its rows are checked by a full dry run and shown as a
     preview. The file waits in an import job until the person confirms. A file larger
     than a request may check (importers.MAX_BYTES, MAX_ROWS) is checked by the worker
-    while its job's page shows the progress."""
-    require_role(request.user, "facilitator")
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    while its job's page shows the progress. A program coordinator imports the students
+    of their programs (`programs_for_student_import`), not placements."""
+    require_role(request.user, "facilitator", "coordinator")
+    kinds = import_kinds_for(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -595,6 +621,7 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
                 filename=upload.name or "",
                 content=upload.read(),
                 sites=sites_facilitated_by(request.user),
+                programs=programs_for_student_import(request.user),
             )
         except importers.ImportFileError as error:
             form.add_error("file", str(error))
@@ -612,7 +639,13 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "placements/import_upload.html",
-        {"form": form, "columns": importers.COLUMNS, "kinds": importers.KINDS, "recent": recent},
+        {
+            "form": form,
+            "columns": {kind: importers.COLUMNS[kind] for kind in kinds},
+            "kinds": {kind: importers.KINDS[kind] for kind in kinds},
+            "recent": recent,
+            "coordinator_scope": "placements" not in kinds,
+        },
     )
 
 
@@ -627,11 +660,16 @@ def import_template(request: AuthenticatedHttpRequest, kind: str, file_format: s
     """A file to fill in for an import of `kind`: its columns and one example row (with a
     program and one of the person's sites), as CSV or as an Excel workbook whose second
     sheet explains the columns."""
-    require_role(request.user, "facilitator")
+    require_role(request.user, "facilitator", "coordinator")
     if kind not in importers.COLUMNS or file_format not in TEMPLATE_FORMATS:
         raise Http404("No such template.")
+    if kind not in import_kinds_for(request.user):
+        raise PermissionDenied("Only a site's facilitators import placements.")
     rows = importers.template_rows(
-        kind, sites=sites_facilitated_by(request.user), today=timezone.localdate()
+        kind,
+        sites=sites_facilitated_by(request.user),
+        today=timezone.localdate(),
+        programs=programs_for_student_import(request.user),
     )
     response = HttpResponse(content_type=TEMPLATE_FORMATS[file_format])
     response["Content-Disposition"] = f'attachment; filename="ipcop-{kind}-template.{file_format}"'
@@ -665,7 +703,7 @@ def _import_preview(request, job: ImportJob, result: importers.ImportResult) -> 
 
 @require_POST
 def import_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
-    require_role(request.user, "facilitator")
+    require_role(request.user, "facilitator", "coordinator")
     job = (
         import_jobs_visible_to(request.user)
         .owned_by(request.user)
@@ -679,7 +717,10 @@ def import_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "This preview has expired or was replaced; upload the file again."
             )
         result = importers.import_job_confirm(
-            job=job, invite=bool(request.POST.get("invite")), sites_of=sites_facilitated_by
+            job=job,
+            invite=bool(request.POST.get("invite")),
+            sites_of=sites_facilitated_by,
+            programs_of=programs_for_student_import,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -30,7 +30,8 @@ class ProfessionFactory(DjangoModelFactory):
 
 
 class UserFactory(DjangoModelFactory):
-    """A person with password "pass". Traits: facilitator, preceptor, admin, superuser."""
+    """A person with password "pass". Traits: facilitator, preceptor, coordinator, admin,
+    superuser."""
 
     class Meta:
         model = User
@@ -44,6 +45,7 @@ class UserFactory(DjangoModelFactory):
     class Params:
         facilitator = factory.Trait(is_facilitator=True)
         preceptor = factory.Trait(is_preceptor=True)
+        coordinator = factory.Trait(is_coordinator=True)
         admin = factory.Trait(is_staff=True)
         superuser = factory.Trait(is_staff=True, is_superuser=True)
 

@@ -94,6 +94,8 @@ ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 FACILITATOR_EMAIL = f"facilitator@{DEMO_DOMAIN}"
 PRECEPTOR_EMAIL = f"preceptor@{DEMO_DOMAIN}"
 STUDENT_EMAIL = f"student@{DEMO_DOMAIN}"
+# One program coordinator per institution of the demo that has one (people.toml).
+COORDINATOR_EMAILS = (f"coordinator@{DEMO_DOMAIN}", f"coordinator.calgary@{DEMO_DOMAIN}")
 
 IP = PlacementModel.IP_MENTORING
 TRAD = PlacementModel.TRADITIONAL
@@ -304,6 +306,7 @@ class _Loader:
                 "is_active": True,
                 "is_facilitator": False,
                 "is_preceptor": False,
+                "is_coordinator": False,
                 "is_student": False,
                 "is_staff": False,
                 "is_superuser": False,
@@ -316,6 +319,16 @@ class _Loader:
             profession = self.professions[spec.profession]
             rows.append(
                 account(spec.address, spec.name, profession, is_facilitator=True, phone=spec.phone)
+            )
+        for coordinator in world.coordinators:
+            rows.append(
+                account(
+                    coordinator.address,
+                    coordinator.name,
+                    self.professions[coordinator.profession],
+                    is_coordinator=True,
+                    phone=coordinator.phone,
+                )
             )
         for site in world.sites:
             for member in site.members:
@@ -333,6 +346,19 @@ class _Loader:
         emails = [row["email"] for row in rows]
         users = _upsert(User, rows, ("email",), User.objects.filter(email__in=emails))
         self.users = {user.email: user for user in users}
+        # The demo's programs have the coordinators people.toml gives them, and no other.
+        Coordination = Program.coordinators.through
+        _upsert(
+            Coordination,
+            [
+                {"program": self.programs[key], "user": self.users[spec.address]}
+                for spec in world.coordinators
+                for key in spec.programs
+            ],
+            ("program", "user"),
+            Coordination.objects.filter(program__in=list(self.programs.values())),
+            prune=True,
+        )
 
     # Sites, CoPs, memberships ----------------------------------------------------------
     def load_sites(self) -> None:
@@ -922,6 +948,7 @@ class _Loader:
                 ("facilitator", FACILITATOR_EMAIL, DEMO_PASSWORD),
                 ("preceptor", PRECEPTOR_EMAIL, DEMO_PASSWORD),
                 ("student", STUDENT_EMAIL, DEMO_PASSWORD),
+                *(("coordinator", email, DEMO_PASSWORD) for email in COORDINATOR_EMAILS),
             ],
             counts={
                 "sites": Site.objects.count(),
@@ -946,6 +973,10 @@ def _check_logins(world: World) -> None:
         ),
         PRECEPTOR_EMAIL: ("sites.toml", "a member who is a preceptor", preceptors),
         STUDENT_EMAIL: ("students.toml", "a student", {s.address for s in world.students}),
+        **{
+            email: ("people.toml", "a coordinator", {c.address for c in world.coordinators})
+            for email in COORDINATOR_EMAILS
+        },
     }
     for email, (file, who, emails) in accounts.items():
         if email not in emails:

@@ -73,6 +73,15 @@ class FacilitatorSpec(PersonSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CoordinatorSpec(PersonSpec):
+    """A program coordinator at a school: the programs they look after, by key."""
+
+    profession: str = field(metadata=PROFESSION)
+    programs: tuple[str, ...]  # keys, from programs.toml
+    phone: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class MemberSpec(PersonSpec):
     """A clinician or manager in a site's CoP; days are counted from today."""
 
@@ -167,6 +176,7 @@ class QuoteSpec:
 class PeopleFile:
     admin: PersonSpec
     facilitators: tuple[FacilitatorSpec, ...]
+    coordinators: tuple[CoordinatorSpec, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,6 +216,7 @@ class FollowUpsFile:
 class World:
     admin: PersonSpec
     facilitators: tuple[FacilitatorSpec, ...]
+    coordinators: tuple[CoordinatorSpec, ...]
     sites: tuple[SiteSpec, ...]
     programs: tuple[ProgramSpec, ...]
     students: tuple[StudentSpec, ...]
@@ -219,7 +230,7 @@ class World:
     @property
     def emails(self) -> dict[str, str]:
         """Everyone's email, by name."""
-        people = [self.admin, *self.facilitators, *self.students]
+        people = [self.admin, *self.facilitators, *self.coordinators, *self.students]
         people += [member for site in self.sites for member in site.members]
         return {person.name: person.address for person in people}
 
@@ -239,6 +250,7 @@ def read_world(directory: Path | None = None) -> World:
     world = World(
         admin=people.admin,
         facilitators=people.facilitators,
+        coordinators=people.coordinators,
         sites=sites.sites,
         programs=programs.programs,
         students=students.students,
@@ -361,6 +373,10 @@ def _check_references(world: World) -> None:
         ("people.toml", _entry("facilitators", i, f.name), f)
         for i, f in enumerate(world.facilitators)
     ]
+    people += [
+        ("people.toml", _entry("coordinators", i, c.name), c)
+        for i, c in enumerate(world.coordinators)
+    ]
     for i, site in enumerate(world.sites):
         people += [
             (
@@ -406,6 +422,11 @@ def _check_references(world: World) -> None:
                 )
 
     programs = {program.key for program in world.programs}
+    for i, coordinator in enumerate(world.coordinators):
+        where = _entry("coordinators", i, coordinator.name)
+        for key in coordinator.programs:
+            if key not in programs:
+                fail("people.toml", f"{where}.programs: {key!r} is not in programs.toml")
     for i, student in enumerate(world.students):
         where = _entry("students", i, student.name)
         if student.program not in programs:

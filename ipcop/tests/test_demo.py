@@ -50,7 +50,10 @@ LOGIN_EMAILS = {
     "facilitator": "facilitator@ipcop.example",
     "preceptor": "preceptor@ipcop.example",
     "student": "student@ipcop.example",
+    "coordinator": "coordinator@ipcop.example",
 }
+# The second institution's program coordinator, printed as a coordinator's login too.
+CALGARY_COORDINATOR = "coordinator.calgary@ipcop.example"
 
 
 def load_demo() -> str:
@@ -274,6 +277,29 @@ def test_demo_logins_show_each_role(demo_output):
     assert SessionStudent.objects.filter(placement=placement).count() >= 2
 
 
+def test_two_institutions_each_have_a_coordinator_who_sees_their_students(demo_output):
+    from ipcop.permissions import placements_visible_to, students_visible_to
+
+    assert CALGARY_COORDINATOR in demo_output
+    institutions = set()
+    for email in (LOGIN_EMAILS["coordinator"], CALGARY_COORDINATOR):
+        coordinator = User.objects.get(email=email)
+        assert coordinator.is_coordinator and not coordinator.is_facilitator
+        assert coordinator.check_password(DEMO_PASSWORD)
+        programs = Program.objects.filter(coordinators=coordinator)
+        assert programs.count() >= 3
+        # A coordinator looks after the programs of one institution.
+        assert programs.values("institution").distinct().count() == 1
+        institutions.add(programs.values_list("institution__name", flat=True).first())
+        students = students_visible_to(coordinator)
+        assert students.count() >= 5
+        assert set(students.values_list("program", flat=True)) <= set(
+            programs.values_list("pk", flat=True)
+        )
+        assert placements_visible_to(coordinator).filter(status=PlacementStatus.ACTIVE).exists()
+    assert institutions == {"University of Alberta", "University of Calgary"}
+
+
 def test_people_are_fictional_demo_accounts(demo_output):
     assert not User.objects.exclude(email__endswith="@ipcop.example").exists()
 
@@ -411,6 +437,14 @@ def test_the_data_files_hold_the_whole_world():
             "key = ua-bscn",
             "programs.toml: not valid TOML",
             id="not TOML",
+        ),
+        pytest.param(
+            "people.toml",
+            'programs = ["uc-bn", "uc-bsw", "uc-md"]',
+            'programs = ["uc-bn", "uc-bsw", "uc-dds"]',
+            "people.toml, coordinators[1] (\"Bjorn Lindqvist\").programs: 'uc-dds' is not in "
+            "programs.toml",
+            id="unknown program",
         ),
     ],
 )

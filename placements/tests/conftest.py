@@ -1,5 +1,6 @@
 """Personas for the placements tests: a facilitator of site A, a preceptor, a student
-placed at site A, an outsider facilitating site B, and an admin."""
+placed at site A, an outsider facilitating site B, the program coordinator of the
+student's program (BScN), and an admin."""
 
 import datetime
 
@@ -18,6 +19,14 @@ def nursing():
 @pytest.fixture
 def nursing_program(nursing):
     return ProgramFactory(name="BScN", institution="University of Alberta", profession=nursing)
+
+
+@pytest.fixture
+def coordinator(nursing_program):
+    """The program coordinator of BScN (the student's program)."""
+    user = UserFactory(coordinator=True, full_name="Cora Coordinator")
+    nursing_program.coordinators.add(user)
+    return user
 
 
 @pytest.fixture

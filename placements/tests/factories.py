@@ -22,10 +22,12 @@ from sites.tests.factories import SiteFactory
 
 
 class ProgramFactory(DjangoModelFactory):
-    """A program of one profession; framework empty means the default (CIHC 2010)."""
+    """A program of one profession; framework empty means the default (CIHC 2010).
+    `ProgramFactory(coordinators=[user])` makes the user one of its coordinators."""
 
     class Meta:
         model = Program
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Program {n}")
     # An institution's name is enough: the row is found or made.
@@ -38,6 +40,11 @@ class ProgramFactory(DjangoModelFactory):
         if isinstance(kwargs.get("institution"), str):
             kwargs["institution"] = Institution.objects.get_or_create(name=kwargs["institution"])[0]
         return kwargs
+
+    @factory.post_generation
+    def coordinators(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.coordinators.add(*extracted)
 
 
 class StudentFactory(DjangoModelFactory):

@@ -679,12 +679,33 @@ class TestAccessMatrix:
 
     # name: (needs a placement pk, method, {persona: status})
     MATRIX = {
-        "list": (False, "get", {"facilitator": 200, "preceptor": 200, "student": 200}),
+        "list": (
+            False,
+            "get",
+            {"facilitator": 200, "preceptor": 200, "student": 200, "coordinator": 200},
+        ),
+        "students": (
+            False,
+            "get",
+            {"facilitator": 403, "preceptor": 403, "student": 403, "coordinator": 200},
+        ),
         "export": (False, "get", {"facilitator": 200, "preceptor": 200, "student": 200}),
         "create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
-        "detail": (True, "get", {"facilitator": 200, "outsider": 404, "student": 200}),
-        "edit": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
-        "transition": (True, "post", {"facilitator": 302, "outsider": 404, "student": 403}),
+        "detail": (
+            True,
+            "get",
+            {"facilitator": 200, "outsider": 404, "student": 200, "coordinator": 200},
+        ),
+        "edit": (
+            True,
+            "get",
+            {"facilitator": 200, "outsider": 404, "student": 403, "coordinator": 403},
+        ),
+        "transition": (
+            True,
+            "post",
+            {"facilitator": 302, "outsider": 404, "student": 403, "coordinator": 403},
+        ),
         "cancel": (True, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
         # Without a selection: the page says to select placements.
         "bulk": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
@@ -692,7 +713,11 @@ class TestAccessMatrix:
         "capacity_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         "capacity_edit": (None, "get", {"facilitator": 200, "outsider": 404, "student": 403}),
-        "import": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "import": (
+            False,
+            "get",
+            {"facilitator": 200, "preceptor": 403, "student": 403, "coordinator": 200},
+        ),
         "import_confirm": (False, "post", {"facilitator": 302, "preceptor": 403, "student": 403}),
         "import_template": (
             "template",
@@ -714,7 +739,17 @@ class TestAccessMatrix:
 
     @pytest.mark.parametrize("name", sorted(MATRIX))
     def test_each_persona_gets_the_expected_answer(
-        self, client, name, facilitator, outsider, preceptor, student, placement, site_a, site_b
+        self,
+        client,
+        name,
+        facilitator,
+        outsider,
+        preceptor,
+        student,
+        placement,
+        site_a,
+        site_b,
+        coordinator,
     ):
         needs_pk, method, expected = self.MATRIX[name]
         if needs_pk is None:
@@ -736,6 +771,7 @@ class TestAccessMatrix:
             "outsider": outsider,
             "preceptor": preceptor,
             "student": student.user,
+            "coordinator": coordinator,
         }
         for persona, status in expected.items():
             client.force_login(personas[persona])

@@ -25,6 +25,7 @@ from interviews.models import FollowUp, FollowUpStatus, Theme
 from ipcop import permissions
 from ipcop.demo.loader import (
     ADMIN_EMAIL,
+    COORDINATOR_EMAILS,
     DEMO_PASSWORD,
     FACILITATOR_EMAIL,
     PRECEPTOR_EMAIL,
@@ -442,6 +443,24 @@ def _student_pages(s: Scanner, w) -> None:
     s.check("session page with a refused reflection")
 
 
+def _coordinator_pages(s: Scanner) -> None:
+    coordinator = User.objects.get(email=COORDINATOR_EMAILS[0])
+    student = permissions.students_visible_to(coordinator).order_by("pk").first()
+    placement = permissions.placements_visible_to(coordinator).order_by("pk").first()
+    assert student is not None and placement is not None
+    for url in [
+        "/",
+        "/placements/students/",
+        f"/placements/students/?program={student.program_id}&q=a",
+        "/placements/",
+        f"/placements/{placement.pk}/",
+        f"/mentoring/students/{student.pk}/record/",
+        "/placements/import/",
+    ]:
+        s.visit(url)
+    s.error_state("/placements/import/")
+
+
 def _anonymous_pages(s: Scanner) -> None:
     for url in [
         "/accounts/login/",
@@ -501,12 +520,14 @@ def test_every_page_passes_axe_fits_a_phone_and_has_one_h1(browser, live_server)
     _facilitator_pages(scanner("facilitator", email=FACILITATOR_EMAIL), world)
     _preceptor_pages(scanner("preceptor", email=PRECEPTOR_EMAIL), world)
     _student_pages(scanner("student", email=STUDENT_EMAIL), world)
+    _coordinator_pages(scanner("coordinator", email=COORDINATOR_EMAILS[0]))
     _admin_pages(scanner("admin", phone=False, email=ADMIN_EMAIL), world)
     # The full navigation bar shows on wide screens only: each role's home there too.
     for who, email in [
         ("facilitator", FACILITATOR_EMAIL),
         ("preceptor", PRECEPTOR_EMAIL),
         ("student", STUDENT_EMAIL),
+        ("coordinator", COORDINATOR_EMAILS[0]),
     ]:
         scanner(f"{who} (desktop)", phone=False, email=email).visit("/")
 

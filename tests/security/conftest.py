@@ -1,9 +1,11 @@
 """One small world for the security tests: two sites, and at each a facilitator, a placed
-student with a mentor, a CoP, a mentoring session, a follow-up with its interview record.
+student with a mentor, a CoP, a mentoring session, a follow-up with its interview record;
+each student in a program of their own, at an institution of its own, with its program
+coordinator.
 
-Site A's people are the personas ("student", "preceptor", "facilitator"); site B's rows
-are "elsewhere": another student's, a student the preceptor does not mentor, another
-site's."""
+Site A's people are the personas ("student", "preceptor", "facilitator", "coordinator");
+site B's rows are "elsewhere": another student's, a student the preceptor does not mentor,
+another site's, another program's."""
 
 import datetime
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from placements.tests.factories import (
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
+    ProgramFactory,
     StudentFactory,
 )
 from sites.tests.factories import (
@@ -57,13 +60,16 @@ class Side:
     quote: object
     capacity: object
     import_job: object  # the facilitator's file awaiting confirmation
+    coordinator: object  # the program coordinator of the student's program
 
 
 def build_side(name: str) -> Side:
     facilitator = UserFactory(facilitator=True, full_name=f"Facilitator {name}")
     site = SiteFactory(name=f"Site {name}", facilitators=[facilitator])
     unit = UnitFactory(site=site)
-    student = StudentFactory()
+    coordinator = UserFactory(coordinator=True, full_name=f"Coordinator {name}")
+    program = ProgramFactory(institution=f"Institution {name}", coordinators=[coordinator])
+    student = StudentFactory(program=program)
     start = timezone.localdate() - datetime.timedelta(days=10)
     placement = PlacementFactory(student=student, site=site, unit=unit, active=True,
                                  start_date=start)  # fmt: skip
@@ -92,6 +98,7 @@ def build_side(name: str) -> Side:
         quote=QuoteFactory(record=record),
         capacity=CapacityFactory(site=site, unit=unit),
         import_job=ImportJobFactory(owner=facilitator),
+        coordinator=coordinator,
     )
 
 
@@ -109,6 +116,7 @@ class World:
             "student": self.a.student.user,
             "preceptor": self.a.mentor.mentor,
             "facilitator": self.a.facilitator,
+            "coordinator": self.a.coordinator,
             "admin": self.admin,
         }[name]
 

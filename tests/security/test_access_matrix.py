@@ -6,8 +6,11 @@ staff; facilitators are not staff — an admin is an admin everywhere).
 
 Columns (see conftest): anonymous; the student on their own placement (A) and another
 student's (B); the preceptor on the student they mentor (A) and a student elsewhere (B);
-the facilitator at their site (A) and at another site (B); an admin. Another site's or
-person's object answers 404, a missing role 403, anonymous is sent to log in (302).
+the facilitator at their site (A) and at another site (B); the program coordinator on a
+student of their program (A) and a student of another program (B); an admin. Another
+site's, program's or person's object answers 404, a missing role 403, anonymous is sent
+to log in (302). A coordinator reads every active site (they choose where to ask for
+places), so a site's pages answer them 403 on either side, not 404.
 """
 
 import datetime
@@ -32,6 +35,8 @@ COLUMNS = (
     ("preceptor", "b"),
     ("facilitator", "a"),
     ("facilitator", "b"),
+    ("coordinator", "a"),
+    ("coordinator", "b"),
     ("admin", "a"),
 )
 OK, REDIRECT, FORBIDDEN, MISSING, NOT_ALLOWED = 200, 302, 403, 404, 405
@@ -40,96 +45,99 @@ NOT_READY = 503
 # Short names for the table: OK 200, GO a redirect (to log in for anonymous; after a
 # write, or a write refused with a message, for others), NO 403, NF 404, XX 405.
 GO, NO, NF, XX = REDIRECT, FORBIDDEN, MISSING, NOT_ALLOWED
-_ = (XX,) * 8  # this method is not allowed for anyone
+_ = (XX,) * 10  # this method is not allowed for anyone
 
 # name: (GET answers, POST answers), each in the order of COLUMNS:
-#              anon student    preceptor  facilitator admin
-#                    own other own other  own other
+#              anon student    preceptor  facilitator coordinator admin
+#                    own other own other  own other  own other
 # fmt: off
 MATRIX = {
-    "healthz": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
-    "home": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "invitation_accept": ((NF, NF, NF, NF, NF, NF, NF, NF), (NF, NF, NF, NF, NF, NF, NF, NF)),
-    "invitation_send": ((GO, NO, NO, NO, NO, OK, NF, OK), (GO, NO, NO, NO, NO, GO, NF, GO)),
-    "interviews:calendar_feed": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
-    "interviews:calendar_feed_manage": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, GO, GO)),
-    "interviews:followup_close": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NF, NF, GO, NF, GO)),
-    "interviews:followup_detail": ((GO, OK, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "interviews:followup_list": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "interviews:followup_schedule": ((GO, NO, NF, NF, NF, OK, NF, OK), (GO, NO, NF, NF, NF, OK, NF, OK)),
-    "interviews:quote_add": ((GO, NO, NF, NF, NF, OK, NF, OK), (GO, NO, NF, NF, NF, GO, NF, GO)),
-    "interviews:quote_delete": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NF, NF, GO, NF, GO)),
-    "interviews:record_consent": ((GO, NO, NF, NF, NF, OK, NF, OK), (GO, NO, NF, NF, NF, OK, NF, OK)),
-    "interviews:record_interview": ((GO, NO, NF, NF, NF, OK, NF, OK), (GO, NO, NF, NF, NF, GO, NF, GO)),
-    "interviews:report": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "interviews:report_csv": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
+    "healthz": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), _),
+    "home": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "invitation_accept": ((NF, NF, NF, NF, NF, NF, NF, NF, NF, NF), (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
+    "invitation_send": ((GO, NO, NO, NO, NO, OK, NF, NO, NO, OK), (GO, NO, NO, NO, NO, GO, NF, NO, NO, GO)),
+    "interviews:calendar_feed": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), _),
+    "interviews:calendar_feed_manage": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, NO, NO, NO, NO, GO, GO, NO, NO, GO)),
+    "interviews:followup_close": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NF, NF, GO, NF, NF, NF, GO)),
+    "interviews:followup_detail": ((GO, OK, NF, NF, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "interviews:followup_list": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "interviews:followup_schedule": ((GO, NO, NF, NF, NF, OK, NF, NF, NF, OK), (GO, NO, NF, NF, NF, OK, NF, NF, NF, OK)),
+    "interviews:quote_add": ((GO, NO, NF, NF, NF, OK, NF, NF, NF, OK), (GO, NO, NF, NF, NF, GO, NF, NF, NF, GO)),
+    "interviews:quote_delete": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NF, NF, GO, NF, NF, NF, GO)),
+    "interviews:record_consent": ((GO, NO, NF, NF, NF, OK, NF, NF, NF, OK), (GO, NO, NF, NF, NF, OK, NF, NF, NF, OK)),
+    "interviews:record_interview": ((GO, NO, NF, NF, NF, OK, NF, NF, NF, OK), (GO, NO, NF, NF, NF, GO, NF, NF, NF, GO)),
+    "interviews:report": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "interviews:report_csv": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     # The codebook is shared by every site: facilitators read it, admins change it.
-    "interviews:theme_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, NO, NO, GO)),
-    "interviews:theme_merge": ((GO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, OK)),
-    "interviews:theme_rename": ((GO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, GO)),
-    "login": ((OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK)),
-    "logout": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, GO, GO, GO, GO, GO, GO, GO)),
-    "mentoring:learning_record": ((GO, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:my_learning_record": ((GO, GO, GO, NF, NF, NF, NF, NF), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:recognition": ((GO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:session_delete": ((GO, NO, NF, OK, NF, OK, NF, OK), (GO, NO, NF, GO, NF, GO, NF, GO)),
-    "mentoring:session_detail": ((GO, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:session_edit": ((GO, NO, NF, OK, NF, OK, NF, OK), (GO, NO, NF, GO, NF, GO, NF, GO)),
-    "mentoring:session_list": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:session_log": ((GO, NO, NO, OK, OK, OK, OK, OK), (GO, NO, NO, GO, OK, GO, OK, OK)),
-    "mentoring:session_reflect": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, GO, NF, NF, NF, NF, NF, NF)),
-    "mentoring:site_matrix": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:site_matrix_csv": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "mentoring:team_edit": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
-    "mentoring:team_remove": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NO, NF, GO, NF, GO)),
-    "password_change": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, GO, GO, GO, GO, GO, GO, GO)),
-    "password_change_done": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "password_reset": ((OK, OK, OK, OK, OK, OK, OK, OK), (GO, GO, GO, GO, GO, GO, GO, GO)),
-    "password_reset_complete": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
-    "password_reset_confirm": ((OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK)),
-    "password_reset_done": ((OK, OK, OK, OK, OK, OK, OK, OK), _),
-    "readyz": ((NOT_READY,) * 8, _),
+    "interviews:theme_list": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, NO, NO, GO)),
+    "interviews:theme_merge": ((GO, NO, NO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, NO, NO, OK)),
+    "interviews:theme_rename": ((GO, NO, NO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, NO, NO, GO)),
+    "login": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    "logout": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, GO, GO, GO, GO, GO, GO, GO, GO, GO)),
+    "mentoring:learning_record": ((GO, OK, NF, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:my_learning_record": ((GO, GO, GO, NF, NF, NF, NF, NF, NF, NF), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:recognition": ((GO, NO, NO, OK, OK, NO, NO, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:session_delete": ((GO, NO, NF, OK, NF, OK, NF, NF, NF, OK), (GO, NO, NF, GO, NF, GO, NF, NF, NF, GO)),
+    "mentoring:session_detail": ((GO, OK, NF, OK, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:session_edit": ((GO, NO, NF, OK, NF, OK, NF, NF, NF, OK), (GO, NO, NF, GO, NF, GO, NF, NF, NF, GO)),
+    "mentoring:session_list": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:session_log": ((GO, NO, NO, OK, OK, OK, OK, NO, NO, OK), (GO, NO, NO, GO, OK, GO, OK, NO, NO, OK)),
+    "mentoring:session_reflect": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
+    "mentoring:site_matrix": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:site_matrix_csv": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "mentoring:team_edit": ((GO, NO, NF, NO, NF, OK, NF, NO, NF, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
+    "mentoring:team_remove": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
+    "password_change": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, GO, GO, GO, GO, GO, GO, GO, GO, GO)),
+    "password_change_done": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "password_reset": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, GO, GO, GO, GO, GO, GO, GO, GO, GO)),
+    "password_reset_complete": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), _),
+    "password_reset_confirm": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    "password_reset_done": ((OK, OK, OK, OK, OK, OK, OK, OK, OK, OK), _),
+    "readyz": ((NOT_READY,) * 10, _),
     # Without a selection the bulk page says to select placements; another site's ids are
     # refused on it (test_bulk_actions) and answer 404 when applied.
-    "placements:bulk": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:bulk_apply": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, NF, GO)),
-    "placements:cancel": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
+    "placements:bulk": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:bulk_apply": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, NF, NO, NO, GO)),
+    "placements:cancel": ((GO, NO, NF, NO, NF, OK, NF, NO, NF, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
     # The calendar names every student placed at the site: its facilitators and admins.
-    "placements:calendar": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:calendar_sites": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:capacity_create": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, OK, GO)),
-    "placements:capacity_edit": ((GO, NO, NO, NO, NO, OK, NF, OK), (GO, NO, NO, NO, NO, GO, NF, GO)),
-    "placements:capacity_list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:create": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, GO, OK, GO)),
-    "placements:detail": ((GO, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:edit": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
-    "placements:export": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:import": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
-    "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, GO)),
-    "placements:import_template": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:calendar": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:calendar_sites": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:capacity_create": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, NO, NO, NO, NO, GO, OK, NO, NO, GO)),
+    "placements:capacity_edit": ((GO, NO, NO, NO, NO, OK, NF, NO, NO, OK), (GO, NO, NO, NO, NO, GO, NF, NO, NO, GO)),
+    "placements:capacity_list": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:create": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, NO, NO, NO, NO, GO, OK, NO, NO, GO)),
+    "placements:detail": ((GO, OK, NF, OK, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:edit": ((GO, NO, NF, NO, NF, OK, NF, NO, NF, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
+    "placements:export": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    # A coordinator imports students (of their programs), never placements.
+    "placements:import": ((GO, NO, NO, NO, NO, OK, OK, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK, OK, OK)),
+    "placements:import_confirm": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, GO, GO, GO, GO)),
+    "placements:import_template": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     # An import job is its owner's (the facilitator of A's, or of B's); admins see all.
-    "placements:import_job": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:import_job_status": ((GO, NF, NF, NF, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:list": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "placements:transition": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NO, NF, GO, NF, GO)),
-    "sites:cop_create": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
-    "sites:cop_detail": ((GO, NF, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "sites:cop_edit": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, NF, NF, NO, NF, OK, NF, OK)),
-    "sites:cop_list": ((GO, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "sites:create": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, NO, NO, NO, NO, OK, OK, OK)),
-    "sites:detail": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "sites:edit": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, OK, NF, OK)),
-    "sites:initiative_create": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, NF, NF, NO, NF, GO, NF, GO)),
-    "sites:initiative_edit": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, NF, NF, NO, NF, GO, NF, GO)),
-    "sites:initiative_move": ((GO, XX, XX, XX, XX, XX, XX, XX), (GO, NF, NF, NO, NF, GO, NF, GO)),
-    "sites:list": ((GO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "sites:meeting_create": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, NF, NF, NO, NF, GO, NF, GO)),
-    "sites:meeting_detail": ((GO, NF, NF, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "sites:member_add": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, NF, NF, NO, NF, GO, NF, GO)),
-    "sites:member_candidates": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX)),
-    "sites:member_end": ((GO, NF, NF, NO, NF, OK, NF, OK), (GO, NF, NF, NO, NF, GO, NF, GO)),
-    "sites:unit_create": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
-    "sites:unit_edit": ((GO, NO, NF, NO, NF, OK, NF, OK), (GO, NO, NF, NO, NF, GO, NF, GO)),
+    "placements:import_job": ((GO, NF, NF, NF, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:import_job_status": ((GO, NF, NF, NF, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:list": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    # A coordinator's students: those of their programs (the list holds no other's).
+    "placements:students": ((GO, NO, NO, NO, NO, NO, NO, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:transition": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
+    "sites:cop_create": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NO, GO)),
+    "sites:cop_detail": ((GO, NF, NF, OK, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "sites:cop_edit": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, NF, NF, NO, NF, OK, NF, NF, NF, OK)),
+    "sites:cop_list": ((GO, OK, OK, OK, OK, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "sites:create": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, NO, NO, NO, NO, OK, OK, NO, NO, OK)),
+    "sites:detail": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "sites:edit": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, NO, NF, NO, NF, OK, NF, NO, NO, OK)),
+    "sites:initiative_create": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, NF, NF, NO, NF, GO, NF, NF, NF, GO)),
+    "sites:initiative_edit": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, NF, NF, NO, NF, GO, NF, NF, NF, GO)),
+    "sites:initiative_move": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NF, NF, NO, NF, GO, NF, NF, NF, GO)),
+    "sites:list": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "sites:meeting_create": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, NF, NF, NO, NF, GO, NF, NF, NF, GO)),
+    "sites:meeting_detail": ((GO, NF, NF, OK, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "sites:member_add": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, NF, NF, NO, NF, GO, NF, NF, NF, GO)),
+    "sites:member_candidates": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "sites:member_end": ((GO, NF, NF, NO, NF, OK, NF, NF, NF, OK), (GO, NF, NF, NO, NF, GO, NF, NF, NF, GO)),
+    "sites:unit_create": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NO, GO)),
+    "sites:unit_edit": ((GO, NO, NF, NO, NF, OK, NF, NO, NO, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NO, GO)),
 }
 # fmt: on
 
@@ -325,9 +333,11 @@ def admin_urls():
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
 
 
-@pytest.mark.parametrize("persona", ["anonymous", "student", "preceptor", "facilitator"])
+@pytest.mark.parametrize(
+    "persona", ["anonymous", "student", "preceptor", "facilitator", "coordinator"]
+)
 def test_only_staff_enter_django_admin(db, client_as, shared_world, persona):
-    """Facilitators are not staff: an admin is an admin of every site, so the admin has
+    """Facilitators and coordinators are not staff: an admin is an admin of every site, so the admin has
     no per-site rows to hide. Everyone else is sent to the admin's login."""
     client = client_as(shared_world.persona(persona))
     for url in admin_urls():
