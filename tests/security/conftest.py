@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -22,6 +23,7 @@ from interviews.tests.factories import (
 )
 from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
 from placements.tests.factories import (
+    AffiliationAgreementFactory,
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
@@ -57,6 +59,7 @@ class Side:
     quote: object
     capacity: object
     import_job: object  # the facilitator's file awaiting confirmation
+    agreement: object  # the site's affiliation agreement with the student's institution
 
 
 def build_side(name: str) -> Side:
@@ -92,6 +95,11 @@ def build_side(name: str) -> Side:
         quote=QuoteFactory(record=record),
         capacity=CapacityFactory(site=site, unit=unit),
         import_job=ImportJobFactory(owner=facilitator),
+        agreement=AffiliationAgreementFactory(
+            site=site,
+            institution=student.program.institution,
+            document=SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n"),
+        ),
     )
 
 
