@@ -21,7 +21,7 @@ def private_root(settings, tmp_path):
     return settings.PRIVATE_MEDIA_ROOT
 
 
-def Document(file=None):  # noqa: N802 - stands for a model with a private FileField
+def Document(file=None):
     """A row of a model with a private FileField, as the apps declare one (the affiliation
     agreement's document), its upload in `file`."""
     return AffiliationAgreement(document=file)

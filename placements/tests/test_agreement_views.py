@@ -291,9 +291,7 @@ class TestPlacementPage:
         ).exists()
 
 
-def test_the_facilitators_todo_counts_agreements_expiring_within_60_days(
-    facilitator, calgary_site
-):
+def test_the_facilitators_todo_counts_agreements_expiring_within_60_days(facilitator, calgary_site):
     today = datetime.date.today()
     AffiliationAgreementFactory(site=calgary_site, ends_on=today + datetime.timedelta(days=20))
     AffiliationAgreementFactory(site=calgary_site, ends_on=today + datetime.timedelta(days=90))

@@ -59,10 +59,11 @@ def request_at(nursing_program):
     return make
 
 
-def agreement(site=None, zone="", start=D(2030, 1, 1), end=D(2030, 12, 31), **kwargs):
-    return AffiliationAgreementFactory(
-        site=site, zone=zone, starts_on=start, ends_on=end, **kwargs
-    )
+YEAR_2030 = (D(2030, 1, 1), D(2030, 12, 31))
+
+
+def agreement(site=None, zone="", start=YEAR_2030[0], end=YEAR_2030[1], **kwargs):
+    return AffiliationAgreementFactory(site=site, zone=zone, starts_on=start, ends_on=end, **kwargs)
 
 
 class TestCover:
@@ -326,7 +327,9 @@ class TestAgreementServices:
                     institution=institution, site=site, zone=zone, starts_on=D(2030, 1, 1)
                 )
 
-    def test_a_new_document_replaces_the_old_file(self, settings, django_capture_on_commit_callbacks):
+    def test_a_new_document_replaces_the_old_file(
+        self, settings, django_capture_on_commit_callbacks
+    ):
         made = services.agreement_create(
             institution=ProgramFactory().institution,
             site=SiteFactory(),
