@@ -16,6 +16,8 @@ shape; bump it when the shape changes and the next run rebuilds):
 - 50,000 students (users 100001–150000) in 26 programs; 100,000 placements (2 per
   student, 200 per site) over six years, each with a primary preceptor and an IP mentor
   and its status changes (~260,000).
+- 30 affiliation agreements: each of the 2 institutions with each zone, open-ended, and
+  one site in 25 with its own, ending within 60 days.
 - 7,000 capacity rows: each site offers 4 professions site-wide and each unit 1, for the
   two halves of the current year.
 - 1,000,000 mentoring sessions (10 per placement), each with its student, 1–2
@@ -44,7 +46,7 @@ from django.db import connection, models, transaction
 SCALE = int(os.environ.get("BENCH_SCALE", "1"))
 if SCALE < 1:
     raise SystemExit(f"BENCH_SCALE must be a whole number >= 1, not {SCALE}")
-DATASET_VERSION = f"province-v6-x{SCALE}"
+DATASET_VERSION = f"province-v7-x{SCALE}"
 
 SITES = 500 * SCALE
 ZONES = ["south", "calgary", "central", "edmonton", "north"]
@@ -179,6 +181,23 @@ STEPS: list[tuple[str, str]] = [
         SELECT s, {FIRST_STUDENT_USER} + s, ((s - 1) % 26) + 1, 'S' || lpad(s::text, {max(7, len(str(STUDENTS)))}, '0'),
                2020 + (s % 6)
         FROM generate_series(1, {STUDENTS}) s;
+        """,
+    ),
+    (
+        "affiliation agreements",
+        f"""
+        -- Each institution has an open-ended agreement with every zone's health authority
+        -- (so every placement may be confirmed), and one site in 25 has its own agreement
+        -- ending within 60 days (the facilitators' to-do line).
+        INSERT INTO placements_affiliationagreement (id, institution_id, site_id, zone,
+            starts_on, ends_on, status, document, notes, created_at, updated_at)
+        SELECT row_number() OVER (ORDER BY i, z), i, NULL, z, current_date - 1500, NULL,
+               'active', '', '', now(), now()
+        FROM generate_series(1, 2) i, unnest(ARRAY{ZONES!r}) z
+        UNION ALL
+        SELECT 10 + s, 1 + s % 2, s, '', current_date - 700, current_date + 10 + s % 50,
+               'active', '', '', now(), now()
+        FROM generate_series(1, {SITES}, 25) s;
         """,
     ),
     (
@@ -478,6 +497,7 @@ SEQUENCED_TABLES = [
     "sites_meeting",
     "sites_initiative",
     "placements_institution",
+    "placements_affiliationagreement",
     "placements_program",
     "placements_student",
     "placements_placement",
