@@ -448,8 +448,10 @@ class AgreementForm(forms.Form):
     """An affiliation agreement, as an admin records it: its parties (the institution and
     one site or one health zone), dates, status, document and notes."""
 
-    institution = ModelChoiceField(queryset=Institution.objects.order_by("name"))
-    site = ModelChoiceField(
+    institution: ModelChoiceField[Institution] = ModelChoiceField(
+        queryset=Institution.objects.order_by("name")
+    )
+    site: ModelChoiceField[Site] = ModelChoiceField(
         queryset=Site.objects.order_by("name"),
         required=False,
         help_text="For an agreement with one site. Leave empty for a zone's.",

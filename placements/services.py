@@ -1247,7 +1247,7 @@ def _save_agreement(agreement: AffiliationAgreement, document, *, remove_documen
     if document is not None:
         agreement.document = document
     elif remove_document:
-        agreement.document = None  # type: ignore[assignment]  # FieldFile clears on None
+        agreement.document = None
     # Checks the document's size and kind by its content (the field's validator), the one
     # party and the dates (the check constraints).
     agreement.full_clean()

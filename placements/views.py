@@ -10,7 +10,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -431,7 +438,7 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     form = TransitionForm(request.POST)
     if not form.is_valid():
         if "override_reason" in form.errors:
-            messages.error(request, " ".join(form.errors["override_reason"]))
+            messages.error(request, " ".join(str(e) for e in form.errors["override_reason"]))
         else:
             messages.error(request, "Choose a status to move the placement to.")
     elif form.cleaned_data["to_status"] == PlacementStatus.CANCELLED:
@@ -809,7 +816,7 @@ def agreement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 @require_GET
-def agreement_document(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def agreement_document(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The agreement's signed document, to those who may read the agreement."""
     agreement = _agreement_of(request, pk)
     return private_file_response(

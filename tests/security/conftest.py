@@ -7,7 +7,7 @@ site's."""
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -97,7 +97,7 @@ def build_side(name: str) -> Side:
         import_job=ImportJobFactory(owner=facilitator),
         agreement=AffiliationAgreementFactory(
             site=site,
-            institution=student.program.institution,
+            institution=cast(Any, student).program.institution,
             document=SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n"),
         ),
     )
