@@ -389,6 +389,7 @@ class TestParallelConfirmation:
         self, nursing, nursing_program
     ):
         site = SiteFactory()
+        AffiliationAgreementFactory(site=site)
         CapacityFactory(
             site=site,
             profession=nursing,
