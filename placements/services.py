@@ -397,7 +397,9 @@ def _check_capacity(placement: Placement) -> None:
             raise _no_place_left(capacity, holders)
 
 
-def _no_agreement(placement: Placement, institution, agreements) -> ValidationError:
+def _no_agreement(
+    placement: Placement, institution, agreements, *, moving: bool = False
+) -> ValidationError:
     site = placement.site
     known = sorted(agreements, key=lambda a: a.starts_on)
     hint = ""
@@ -412,7 +414,11 @@ def _no_agreement(placement: Placement, institution, agreements) -> ValidationEr
         f"No affiliation agreement between {institution} and {site} (or the "
         f"{site.get_zone_display()} zone) is in force for the whole placement, from "
         f"{human_date(placement.start_date)} to {human_date(placement.end_date)}.{hint} "
-        "An admin may confirm it by overriding the agreement check, with a reason.",
+        + (
+            "Keep it where and when an agreement covers it."
+            if moving
+            else "An admin may confirm it by overriding the agreement check, with a reason."
+        ),
         code="no_agreement",
     )
 
@@ -451,6 +457,16 @@ def _check_agreement(placement: Placement, *, changed_by: User | None, override_
         )
     audit_by(changed_by, AuditAction.OVERRIDE, placement)
     return f"Agreement check overridden: {override_reason}"
+
+
+def _check_agreement_when_moving(placement: Placement) -> None:
+    """A confirmed or active placement moved to another site or other dates must stay
+    covered by agreements in force, as confirming it needed (no override here)."""
+    agreements = agreements_for_placement(placement)
+    if not agreements_cover(agreements, placement.start_date, placement.end_date):
+        raise _no_agreement(
+            placement, placement.student.program.institution, agreements, moving=True
+        )
 
 
 def _record_change(
@@ -545,6 +561,13 @@ def placement_update(
     _check_no_overlap(placement)
     moved = any(getattr(placement, name) != before[name] for name in _WHERE_AND_WHEN)
     if moved and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
+        # Moved to another site or other dates, it must be covered again, as when confirmed.
+        if (placement.site_id, placement.start_date, placement.end_date) != (
+            before["site_id"],
+            before["start_date"],
+            before["end_date"],
+        ):
+            _check_agreement_when_moving(placement)
         _check_capacity(placement)
     placement.save()
     dates = (before["start_date"], before["end_date"]) != (start_date, end_date)
@@ -821,9 +844,9 @@ class PlacementBatch:
             if len(holders) >= capacity.places:
                 raise _no_place_left(capacity, holders)
 
-    def _check_agreement(self, placement: Placement) -> None:
-        """`_check_agreement`, within the batch (no override: an admin overrides one
-        placement at a time, on its page)."""
+    def _check_agreement(self, placement: Placement, *, moving: bool = False) -> None:
+        """`_check_agreement` (or, `moving`, `_check_agreement_when_moving`) within the
+        batch; no override: an admin overrides one placement at a time, on its page."""
         site = placement.site
         student = placement.student
         agreements = [
@@ -834,7 +857,7 @@ class PlacementBatch:
             and (agreement.ends_on is None or agreement.ends_on >= placement.start_date)
         ]
         if not agreements_cover(agreements, placement.start_date, placement.end_date):
-            raise _no_agreement(placement, student.program.institution, agreements)
+            raise _no_agreement(placement, student.program.institution, agreements, moving=moving)
 
     def _advance(self, placement: Placement, to_status: str) -> list[tuple[str, str]]:
         """The steps `placement_advance_to` would take, each checked as
@@ -959,6 +982,8 @@ class PlacementBatch:
                     PlacementStatus.CONFIRMED,
                     PlacementStatus.ACTIVE,
                 ):
+                    if end_date != before["end_date"]:
+                        self._check_agreement(placement, moving=True)
                     self._check_capacity(placement)
             steps = self._advance(placement, to_status)
         except ValidationError:

@@ -362,3 +362,59 @@ class TestAgreementServices:
             running.pk: AgreementStatus.ACTIVE,
             open_ended.pk: AgreementStatus.ACTIVE,
         }
+
+
+class TestMoving:
+    def test_a_confirmed_placement_cannot_move_past_its_agreement(
+        self, bare_site, request_at, facilitator
+    ):
+        agreement(site=bare_site, end=D(2030, 4, 30))
+        placement = services.placement_confirm(
+            placement=request_at(bare_site), changed_by=facilitator
+        )
+        fields = {
+            "site": bare_site,
+            "unit": None,
+            "start_date": START,
+            "model": placement.model,
+            "contact": None,
+            "notes": "",
+        }
+        with pytest.raises(ValidationError, match="Keep it where and when an agreement covers"):
+            services.placement_update(placement=placement, end_date=D(2030, 5, 10), **fields)
+        services.placement_update(placement=placement, end_date=D(2030, 4, 30), **fields)
+        placement.refresh_from_db()
+        assert placement.end_date == D(2030, 4, 30)
+
+    def test_a_confirmed_placement_cannot_move_to_a_site_without_one(
+        self, site_a, bare_site, request_at, facilitator
+    ):
+        placement = services.placement_confirm(placement=request_at(site_a), changed_by=facilitator)
+        with pytest.raises(ValidationError, match="No affiliation agreement"):
+            services.placement_update(
+                placement=placement,
+                site=bare_site,
+                unit=None,
+                start_date=START,
+                end_date=END,
+                model=placement.model,
+                contact=None,
+                notes="",
+            )
+        placement.refresh_from_db()
+        assert placement.site == site_a
+
+    def test_a_requested_placement_moves_freely(self, bare_site, request_at):
+        placement = request_at(bare_site)
+        services.placement_update(
+            placement=placement,
+            site=bare_site,
+            unit=None,
+            start_date=START,
+            end_date=D(2030, 6, 1),
+            model=placement.model,
+            contact=None,
+            notes="",
+        )
+        placement.refresh_from_db()
+        assert placement.end_date == D(2030, 6, 1)
