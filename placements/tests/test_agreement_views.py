@@ -200,9 +200,7 @@ class TestCreateAndEdit:
         assert "judged by its content" in response.context["form"].errors["document"][0]
         assert not AffiliationAgreement.objects.exists()
 
-    def test_a_file_over_the_limit_is_refused_next_to_the_field(
-        self, client, admin_user, settings
-    ):
+    def test_a_file_over_the_limit_is_refused_next_to_the_field(self, client, admin_user, settings):
         settings.PRIVATE_UPLOAD_MAX_BYTES = 1024
         client.force_login(admin_user)
         data = self.data(document=SimpleUploadedFile("signed.pdf", PDF + b"0" * 2048))
@@ -218,9 +216,7 @@ class TestCreateAndEdit:
         stored = AffiliationAgreement.objects.get().document.name
         assert stored.startswith("agreements/") and stored.endswith(".pdf")
         assert "evil" not in stored and ".." not in stored
-        assert [p.parent.name for p in settings.PRIVATE_MEDIA_ROOT.rglob("*.pdf")] == [
-            "agreements"
-        ]
+        assert [p.parent.name for p in settings.PRIVATE_MEDIA_ROOT.rglob("*.pdf")] == ["agreements"]
 
     def test_both_a_site_and_a_zone_are_refused(self, client, admin_user, calgary_site):
         client.force_login(admin_user)
