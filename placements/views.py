@@ -369,12 +369,14 @@ def placement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     audit_record(request, AuditAction.VIEW, placement)
     can_manage = placements_manageable_by(request.user).filter(pk=pk).exists()
     transitions = []
-    # Whether an affiliation agreement covers it: for those who confirm placements.
+    # Whether an affiliation agreement covers it, while it is open: for those who confirm
+    # placements (a finished one's agreement may since have ended, as it should).
     has_agreement = None
     if can_manage:
         allowed = PLACEMENT_TRANSITIONS[placement.status]
         transitions = [(s, label) for s, label in TRANSITION_LABELS.items() if s in allowed]
-        has_agreement = services.placement_has_agreement(placement)
+        if placement.is_open:
+            has_agreement = services.placement_has_agreement(placement)
     return render(
         request,
         "placements/detail.html",
