@@ -4,7 +4,9 @@ The suite runs against PostgreSQL (DATABASE_URL, default the local server) and R
 (CELERY_BROKER_URL, default the local server).
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("DEBUG", "false")
@@ -27,3 +29,4 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Private uploads of a test run go to a folder of their own, never var/private; tests that
 # look at the files point it at their own tmp_path.
 PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ipcop-test-private-"))  # noqa: F405
+atexit.register(shutil.rmtree, PRIVATE_MEDIA_ROOT, ignore_errors=True)
