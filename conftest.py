@@ -1,10 +1,13 @@
 """Personas shared by every app's tests: a facilitator of site A, an outsider who
-facilitates site B, an admin. Apps add their own personas (a preceptor, a student) in
+facilitates site B, an admin. Sites A and B each have an affiliation agreement in force
+with the programs' default institution (placements.tests.factories), so placements there
+can be confirmed; the agreement gate's tests make sites without one. Apps add their own personas (a preceptor, a student) in
 their tests/conftest.py, and may override these where a test needs a variant."""
 
 import pytest
 
 from accounts.tests.factories import UserFactory
+from placements.tests.factories import AffiliationAgreementFactory
 from sites.tests.factories import SiteFactory
 
 
@@ -15,7 +18,9 @@ def facilitator(db):
 
 @pytest.fixture
 def site_a(facilitator):
-    return SiteFactory(name="Site A", facilitators=[facilitator])
+    site = SiteFactory(name="Site A", facilitators=[facilitator])
+    AffiliationAgreementFactory(site=site)
+    return site
 
 
 @pytest.fixture
@@ -25,7 +30,9 @@ def outsider(db):
 
 @pytest.fixture
 def site_b(outsider):
-    return SiteFactory(name="Site B", facilitators=[outsider])
+    site = SiteFactory(name="Site B", facilitators=[outsider])
+    AffiliationAgreementFactory(site=site)
+    return site
 
 
 @pytest.fixture

@@ -81,6 +81,21 @@ def audit_record(
     return event
 
 
+def audit_by(person, action: str, obj: Model) -> AuditEvent:
+    """Log that `person` did `action` to `obj` where no request is at hand: a service
+    records a decision it lets only some people take (an override), whichever page,
+    admin action or task called it."""
+    return AuditEvent.objects.create(
+        person=person,
+        person_label=person.email if person is not None else "system",
+        role=",".join(person.role_names) if person is not None else "",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk)[:40],
+        site_id=_site_id(obj),
+    )
+
+
 def audit_records(
     request: HttpRequest, action: str, objects: Sequence[Model], *, site_id: int | None = None
 ) -> list[AuditEvent]:

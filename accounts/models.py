@@ -218,6 +218,9 @@ class AuditAction(models.TextChoices):
     CHANGE = "change", "Changed"
     DELETE = "delete", "Deleted"
     DENIED = "denied", "Access denied"
+    # A rule set aside by someone allowed to (an admin confirming a placement that no
+    # affiliation agreement covers); the reason is in the object's own history.
+    OVERRIDE = "override", "Overrode a check"
 
 
 class AuditEventQuerySet(models.QuerySet):

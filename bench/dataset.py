@@ -18,6 +18,8 @@ shape; bump it when the shape changes and the next run rebuilds):
 - 50,000 students (users 100001–150000) in 26 programs; 100,000 placements (2 per
   student, 200 per site) over six years, each with a primary preceptor and an IP mentor
   and its status changes (~260,000).
+- 30 affiliation agreements: each of the 2 institutions with each zone, open-ended, and
+  one site in 25 with its own, ending within 60 days.
 - 7,000 capacity rows: each site offers 4 professions site-wide and each unit 1, for the
   two halves of the current year.
 - 1,000,000 mentoring sessions (10 per placement), each with its student, 1–2
@@ -190,6 +192,23 @@ STEPS: list[tuple[str, str]] = [
         FROM generate_series(1, {STUDENTS}) s;
         INSERT INTO placements_program_coordinators (program_id, user_id)
         SELECT g, {COORDINATOR_ID} FROM generate_series(1, {COORDINATED_PROGRAMS}) g;
+        """,
+    ),
+    (
+        "affiliation agreements",
+        f"""
+        -- Each institution has an open-ended agreement with every zone's health authority
+        -- (so every placement may be confirmed), and one site in 25 has its own agreement
+        -- ending within 60 days (the facilitators' to-do line).
+        INSERT INTO placements_affiliationagreement (id, institution_id, site_id, zone,
+            starts_on, ends_on, status, document, notes, created_at, updated_at)
+        SELECT row_number() OVER (ORDER BY i, z), i, NULL, z, current_date - 1500, NULL,
+               'active', '', '', now(), now()
+        FROM generate_series(1, 2) i, unnest(ARRAY{ZONES!r}) z
+        UNION ALL
+        SELECT 10 + s, 1 + s % 2, s, '', current_date - 700, current_date + 10 + s % 50,
+               'active', '', '', now(), now()
+        FROM generate_series(1, {SITES}, 25) s;
         """,
     ),
     (
@@ -489,6 +508,7 @@ SEQUENCED_TABLES = [
     "sites_meeting",
     "sites_initiative",
     "placements_institution",
+    "placements_affiliationagreement",
     "placements_program",
     "placements_student",
     "placements_placement",

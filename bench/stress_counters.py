@@ -95,7 +95,7 @@ def seed(rng: random.Random) -> World:
     from mentoring.models import CompetencyDomain
     from mentoring.selectors import default_framework
     from placements import services as placements
-    from placements.models import Institution, Program
+    from placements.models import AgreementStatus, Institution, Program
     from sites import services as sites
 
     today = datetime.date.today()
@@ -138,14 +138,21 @@ def seed(rng: random.Random) -> World:
                 sites.initiative_create(
                     community=community, title=f"Initiative {i}", theme="communication"
                 )
+    institution = Institution.objects.get_or_create(name="Stress U")[0]
     programs = [
         Program.objects.create(
-            name=f"Stress program {p}",
-            institution=Institution.objects.get_or_create(name="Stress U")[0],
-            profession=professions[p],
+            name=f"Stress program {p}", institution=institution, profession=professions[p]
         )
         for p in range(3)
     ]
+    # Its placements are confirmed under an agreement with the sites' zone's authority.
+    placements.agreement_create(
+        institution=institution,
+        zone="south",
+        starts_on=today - datetime.timedelta(days=3000),
+        status=AgreementStatus.ACTIVE,
+        created_by=admin,
+    )
     world.students = []
     for n in range(24):
         student = placements.student_enrol(

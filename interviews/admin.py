@@ -189,13 +189,24 @@ class QuoteAdmin(ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ModelAdmin):
-    list_display = ("kind", "recipient", "followup", "placement", "send_at", "sent_at", "attempts")
+    list_display = (
+        "kind",
+        "recipient",
+        "followup",
+        "placement",
+        "agreement",
+        "send_at",
+        "sent_at",
+        "attempts",
+    )
     list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
     list_select_related = (
         "recipient",
         "followup__participant",
         "placement__student__user",
         "placement__site",
+        "agreement__institution",
+        "agreement__site",
     )
     search_fields = (
         "recipient__full_name",
@@ -203,7 +214,7 @@ class ReminderAdmin(ModelAdmin):
         "followup__participant__full_name",
         "placement__student__user__full_name",
     )
-    autocomplete_fields = ("followup", "placement", "recipient")
+    autocomplete_fields = ("followup", "placement", "agreement", "recipient")
     readonly_fields = ("created_at",)
     date_hierarchy = "send_at"
     show_full_result_count = False

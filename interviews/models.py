@@ -323,6 +323,9 @@ class ReminderKind(models.TextChoices):
     PLACEMENT_CANCELLED = "placement_cancelled", "Placement cancelled"
     PLACEMENT_TEAM = "placement_team", "Placement's mentoring team changed"
     PLACEMENT_STARTS_SOON = "placement_starts", "Placement starts in a week (student)"
+    # An affiliation agreement's expiry, to both sides (interviews.agreement_emails).
+    AGREEMENT_EXPIRES_60 = "agreement_60", "Affiliation agreement expires within 60 days"
+    AGREEMENT_EXPIRES_14 = "agreement_14", "Affiliation agreement expires within 14 days"
 
 
 PLACEMENT_REMINDER_KINDS = (
@@ -343,13 +346,20 @@ class ReminderQuerySet(models.QuerySet):
 
 class Reminder(models.Model):
     """One email that must go out once. The row is the truth; the broker only wakes the sweep.
-    It is about a follow-up or about a placement, never both."""
+    It is about one thing: a follow-up, a placement or an affiliation agreement."""
 
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
     )
     placement = models.ForeignKey(
         "placements.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    agreement = models.ForeignKey(
+        "placements.AffiliationAgreement",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -374,9 +384,16 @@ class Reminder(models.Model):
                 fields=["followup", "recipient", "kind"], name="reminder_once_per_recipient_kind"
             ),
             models.CheckConstraint(
-                condition=Q(followup__isnull=False, placement__isnull=True)
-                | Q(followup__isnull=True, placement__isnull=False),
-                name="reminder_of_followup_or_placement",
+                condition=Q(followup__isnull=False, placement__isnull=True, agreement__isnull=True)
+                | Q(followup__isnull=True, placement__isnull=False, agreement__isnull=True)
+                | Q(followup__isnull=True, placement__isnull=True, agreement__isnull=False),
+                name="reminder_of_one_thing",
+            ),
+            # Each notice of an agreement's expiry goes to each person once.
+            models.UniqueConstraint(
+                fields=["agreement", "recipient", "kind"],
+                condition=Q(agreement__isnull=False),
+                name="agreement_reminder_once",
             ),
             # A placement is confirmed, cancelled and starts once: one email each.
             models.UniqueConstraint(

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
-from interviews import ics, placement_emails
+from interviews import agreement_emails, ics, placement_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import (
     CalendarFeed,
@@ -46,7 +46,7 @@ from interviews.models import (
     ReminderKind,
     Theme,
 )
-from placements.models import Placement
+from placements.models import AffiliationAgreement, Placement
 from sites.models import Site
 
 logger = logging.getLogger(__name__)
@@ -211,8 +211,10 @@ _REMINDER_EMAIL_FIELDS = (
     "followup__participant__full_name",
     "followup__participant__email",
     "followup__site__name",
-    # A placement's email reads its placement apart (placement_emails.placements_for_emails).
+    # A placement's email reads its placement apart (placement_emails.placements_for_emails),
+    # an agreement's its agreement (agreement_emails.agreements_for_emails).
     "placement",
+    "agreement",
 )
 
 
@@ -269,11 +271,37 @@ def _settle_placement_reminders(
     return keep, placements
 
 
+def _settle_agreement_reminders(
+    reminders: list[Reminder],
+) -> tuple[list[Reminder], dict[int, AffiliationAgreement]]:
+    """The agreements the batch's expiry notices show (one query), and the batch without
+    the notices that have nothing left to say (deleted)."""
+    ids = [r.agreement_id for r in reminders if r.agreement_id is not None]
+    if not ids:
+        return reminders, {}
+    agreements = agreement_emails.agreements_for_emails(ids)
+    today = timezone.localdate()
+    keep, obsolete = [], []
+    for reminder in reminders:
+        if reminder.agreement_id is not None and agreement_emails.is_obsolete(
+            agreements.get(reminder.agreement_id), today
+        ):
+            obsolete.append(reminder.pk)
+        else:
+            keep.append(reminder)
+    Reminder.objects.filter(pk__in=obsolete).delete()
+    return keep, agreements
+
+
 def _send_batch(reminders: list[Reminder]) -> int:
     reminders, placements = _settle_placement_reminders(reminders)
+    reminders, agreements = _settle_agreement_reminders(reminders)
     if not reminders:
         return 0
-    messages = [reminder_message(reminder=r, placements=placements) for r in reminders]
+    messages = [
+        reminder_message(reminder=r, placements=placements, agreements=agreements)
+        for r in reminders
+    ]
     mail = get_connection()
     try:
         mail.open()
@@ -328,11 +356,21 @@ def _absolute(path: str) -> str:
 
 
 def reminder_message(
-    *, reminder: Reminder, placements: dict[int, Placement] | None = None
+    *,
+    reminder: Reminder,
+    placements: dict[int, Placement] | None = None,
+    agreements: dict[int, AffiliationAgreement] | None = None,
 ) -> EmailMessage:
     """One reminder's email. Its Message-ID is derived from the reminder's id, so a second
     copy (after a crash between sending and marking) is recognisable. A placement's email
-    shows its placement from `placements` (read for the batch) or read here."""
+    shows its placement from `placements` (read for the batch) or read here; an
+    agreement's notice its agreement from `agreements`, or read here."""
+    if reminder.agreement_id is not None:
+        if agreements is None or reminder.agreement_id not in agreements:
+            agreements = agreement_emails.agreements_for_emails([reminder.agreement_id])
+        return agreement_emails.agreement_message(
+            reminder=reminder, agreement=agreements[reminder.agreement_id]
+        )
     if reminder.placement_id is not None:
         if placements is None or reminder.placement_id not in placements:
             placements = placement_emails.placements_for_emails([reminder.placement_id])

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from interviews import services
+from interviews import agreement_emails, services
 
 
 @shared_task(ignore_result=True)
@@ -22,3 +22,9 @@ def send_followup_invitation(*, followup_id: int, method: str, recipient_ids: li
 def purge_interview_notes() -> int:
     """Run by beat daily: the data-retention sweep of interview notes."""
     return services.interview_notes_purge()
+
+
+@shared_task(ignore_result=True)
+def queue_agreement_reminders() -> int:
+    """Run by beat daily: write the expiry notices of affiliation agreements now due."""
+    return agreement_emails.agreement_reminders_queue()

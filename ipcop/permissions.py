@@ -37,6 +37,8 @@ from mentoring.models import (
     SessionStudent,
 )
 from placements.models import (
+    AffiliationAgreement,
+    AffiliationAgreementQuerySet,
     ImportJob,
     ImportJobQuerySet,
     Placement,
@@ -202,6 +204,30 @@ def placements_visible_to(user: User) -> PlacementQuerySet:
 # placement evaluation and the six-month follow-up need it). A requested placement does
 # not (anyone at a site could request one for any student), nor does a cancelled one.
 RECORD_ACCESS_AFTER_END = timedelta(days=365)
+
+
+def agreements_visible_to(user: User) -> AffiliationAgreementQuerySet:
+    """Affiliation agreements a person may read (and download the document of): all for
+    admins; for facilitators, those with a site they facilitate or with the health zone
+    of one; for program coordinators, those of the institutions of their programs.
+    Only admins change them (they are contracts between organisations, reference data)."""
+    if not user.is_authenticated:
+        return AffiliationAgreement.objects.none()
+    if user.is_admin:
+        return AffiliationAgreement.objects.all()
+    condition = Q(pk__in=[])
+    if has_role(user, "facilitator"):
+        sites = _facilitated_site_ids(user)
+        condition |= Q(site__in=sites) | Q(
+            zone__in=Site.objects.filter(pk__in=sites).values("zone")
+        )
+    if has_role(user, "coordinator"):
+        condition |= Q(
+            institution__in=Program.coordinators.through.objects.filter(user=user).values(
+                "program__institution"
+            )
+        )
+    return AffiliationAgreement.objects.filter(condition)
 
 
 def import_jobs_visible_to(user: User) -> ImportJobQuerySet:

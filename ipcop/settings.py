@@ -168,6 +168,20 @@ STORAGES = {
     },
 }
 
+# --- Private uploads (ipcop/lib/uploads.py): documents served only through a view that
+# checks access first, so their folder is never one a URL serves.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+if not PRIVATE_MEDIA_ROOT.is_absolute():
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must be an absolute path.")
+for _served in (STATIC_ROOT, BASE_DIR / "static"):
+    if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(Path(_served).resolve()):
+        raise ImproperlyConfigured(
+            f"PRIVATE_MEDIA_ROOT must not lie under {_served}: files there are served to anyone."
+        )
+PRIVATE_UPLOAD_MAX_BYTES = env.int("PRIVATE_UPLOAD_MAX_MB", default=10) * 1024 * 1024
+if PRIVATE_UPLOAD_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("PRIVATE_UPLOAD_MAX_MB must be a positive number of megabytes.")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -226,6 +240,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Data retention: blank interview notes older than INTERVIEW_NOTES_RETENTION_DAYS.
     "interviews-purge-interview-notes": {
         "task": "interviews.tasks.purge_interview_notes",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"expires": 60 * 60},
+    },
+    # Affiliation agreements: those past their end marked expired, and the notices of
+    # those ending soon written to the outbox (the sweep above sends them).
+    "placements-expire-agreements": {
+        "task": "placements.tasks.expire_agreements",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"expires": 60 * 60},
+    },
+    "interviews-queue-agreement-reminders": {
+        "task": "interviews.tasks.queue_agreement_reminders",
         "schedule": 24 * 60 * 60.0,
         "options": {"expires": 60 * 60},
     },

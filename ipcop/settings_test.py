@@ -4,7 +4,10 @@ The suite runs against PostgreSQL (DATABASE_URL, default the local server) and R
 (CELERY_BROKER_URL, default the local server).
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
@@ -23,3 +26,7 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # WhiteNoise warns about a missing STATIC_ROOT; the live server serves from the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Private uploads of a test run go to a folder of their own, never var/private; tests that
+# look at the files point it at their own tmp_path.
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ipcop-test-private-"))  # noqa: F405
+atexit.register(shutil.rmtree, PRIVATE_MEDIA_ROOT, ignore_errors=True)

@@ -9,6 +9,7 @@ from mentoring.models import MentorAssignment
 from placements.cache import placements_changed
 
 from .models import (
+    AffiliationAgreement,
     Capacity,
     ImportJob,
     Institution,
@@ -32,6 +33,36 @@ class InstitutionAdmin(ModelAdmin):
     @admin.display(description="programs", ordering="program_count")
     def program_count(self, obj) -> int:
         return obj.program_count
+
+
+@admin.register(AffiliationAgreement)
+class AffiliationAgreementAdmin(ModelAdmin):
+    """Agreements are reference data kept by admins (the app's own pages do the same
+    through placements.services); the document is checked by its content either way, by
+    the field's validator."""
+
+    list_display = ("institution", "party", "starts_on", "ends_on", "status", "has_document")
+    list_filter = ("status", "zone", "institution")
+    list_select_related = ("institution", "site")
+    search_fields = ("institution__name", "site__name", "notes")
+    autocomplete_fields = ("institution", "site")
+    readonly_fields = ("created_by", "created_at", "updated_at")
+    date_hierarchy = "ends_on"
+    # The facilitator's to-do list counts agreements expiring soon under this version.
+    data_versions = (placements_changed,)
+
+    @admin.display(description="with")
+    def party(self, obj) -> str:
+        return obj.party_label
+
+    @admin.display(description="document", boolean=True)
+    def has_document(self, obj) -> bool:
+        return bool(obj.document)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Program)

@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import FilterForm, ModelChoiceField
 from ipcop.lib.params import id_param
+from ipcop.lib.uploads import check_upload
 from ipcop.permissions import (
     has_role,
     programs_coordinated_by,
@@ -25,7 +26,9 @@ from ipcop.permissions import (
 from mentoring.selectors import team_complete_q
 from placements.importers import COLUMNS, KINDS, MAX_JOB_BYTES, MAX_JOB_ROWS, MAX_ROWS
 from placements.models import (
+    AgreementStatus,
     Capacity,
+    Institution,
     Placement,
     PlacementModel,
     PlacementQuerySet,
@@ -34,7 +37,7 @@ from placements.models import (
     StudentQuerySet,
 )
 from placements.selectors import LIST_SORTS, program_choices, unit_choices
-from sites.models import Site, Unit
+from sites.models import HealthZone, Site, Unit
 
 
 class DateInput(forms.DateInput):
@@ -283,6 +286,18 @@ class PlacementForm(forms.Form):
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(choices=PlacementStatus.choices)
     note = forms.CharField(max_length=255, required=False)
+    # An admin's explicit choice to confirm a placement that no affiliation agreement
+    # covers, with the reason (the service audits it and keeps it in the history).
+    override_agreement = forms.BooleanField(required=False)
+    override_reason = forms.CharField(max_length=200, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("override_agreement") and not cleaned.get("override_reason", "").strip():
+            self.add_error("override_reason", "Give the reason for overriding the agreement check.")
+        if not cleaned.get("override_agreement"):
+            cleaned["override_reason"] = ""
+        return cleaned
 
 
 class StatusNoteForm(forms.Form):
@@ -479,3 +494,58 @@ class CalendarForm(FilterForm):
             for name in ("program", "profession")
             if self.cleaned_data.get(name) is not None
         ]
+
+
+class AgreementForm(forms.Form):
+    """An affiliation agreement, as an admin records it: its parties (the institution and
+    one site or one health zone), dates, status, document and notes."""
+
+    institution: ModelChoiceField[Institution] = ModelChoiceField(
+        queryset=Institution.objects.order_by("name")
+    )
+    site: ModelChoiceField[Site] = ModelChoiceField(
+        queryset=Site.objects.order_by("name"),
+        required=False,
+        help_text="For an agreement with one site. Leave empty for a zone's.",
+    )
+    zone = forms.ChoiceField(
+        label="Health zone",
+        choices=[("", "—"), *HealthZone.choices],
+        required=False,
+        help_text="For an agreement with a health authority covering every site of a zone.",
+    )
+    starts_on = forms.DateField(label="Starts on", widget=DateInput())
+    ends_on = forms.DateField(
+        label="Ends on",
+        widget=DateInput(),
+        required=False,
+        help_text="Leave empty for an open-ended agreement.",
+    )
+    status = forms.ChoiceField(
+        choices=AgreementStatus.choices,
+        help_text="Only an agreement in force lets placements be confirmed.",
+    )
+    document = forms.FileField(
+        required=False,
+        help_text="The signed agreement: a PDF, PNG or JPEG file. A new file replaces the "
+        "stored one.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        if document:
+            check_upload(document)
+        return document
+
+    def clean(self):
+        cleaned = super().clean()
+        site, zone = cleaned.get("site"), cleaned.get("zone")
+        if site and zone:
+            self.add_error("zone", "Choose a site or a health zone, not both.")
+        elif not site and not zone and "site" not in self.errors:
+            self.add_error("site", "Choose the site, or the health zone, the agreement is with.")
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", "An agreement cannot end before it starts.")
+        return cleaned

@@ -691,7 +691,7 @@ class PlacementImporter(_Importer):
         numbers = {row["student_number"] for row in rows if row.get("student_number")}
         students = Student.objects.filter(
             Q(user__email__in=emails) | Q(student_number__in=numbers)
-        ).select_related("user", "program__profession")
+        ).select_related("user", "program__profession", "program__institution")
         self.by_email: dict[str, list[Student]] = collections.defaultdict(list)
         self.by_number: dict[str, list[Student]] = collections.defaultdict(list)
         for student in students:

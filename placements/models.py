@@ -1,5 +1,8 @@
 """Education programs, students, their placements at sites, and sites' capacity."""
 
+import datetime
+from collections.abc import Iterable
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -8,6 +11,8 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 
 from ipcop.lib.dates import validate_plausible_date
+from ipcop.lib.uploads import PrivateUploadTo, get_private_storage, validate_private_upload
+from sites.models import HealthZone
 
 
 class Institution(models.Model):
@@ -571,3 +576,145 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class AgreementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "In force"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+
+
+# "Expiring soon": the facilitator's to-do line and the agreements list's filter.
+AGREEMENTS_EXPIRING_DAYS = 60
+
+
+class AffiliationAgreementQuerySet(models.QuerySet):
+    def in_force(self):
+        """Agreements that count (signed and neither expired nor terminated); whether one
+        covers a day is a matter of its dates (`overlapping`, `agreements_cover`)."""
+        return self.filter(status=AgreementStatus.ACTIVE)
+
+    def with_party_at(self, site):
+        """Agreements whose party is `site` itself or the health zone it lies in."""
+        return self.filter(Q(site=site) | Q(zone=site.zone))
+
+    def overlapping(self, start: datetime.date, end: datetime.date):
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start), starts_on__lte=end)
+
+    def ending_between(self, first: datetime.date, last: datetime.date):
+        return self.filter(ends_on__gte=first, ends_on__lte=last)
+
+
+class AffiliationAgreement(models.Model):
+    """The contract that lets an institution's students be placed with a party: one
+    clinical site, or every site of a health zone (a health authority's zone). A placement
+    is confirmed only while an agreement in force covers its site and its whole period
+    (placements.services); an admin may override that, and the override is audited."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="agreements"
+    )
+    site = models.ForeignKey(
+        "sites.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        help_text="The site, for an agreement with one site. Leave empty for a zone.",
+    )
+    zone = models.CharField(
+        "health zone",
+        max_length=20,
+        choices=HealthZone.choices,
+        blank=True,
+        help_text="The health authority's zone, for an agreement covering all its sites.",
+    )
+    starts_on = models.DateField(validators=[validate_plausible_date])
+    # Empty: open-ended (an evergreen agreement that runs until one side terminates it).
+    ends_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="Leave empty for an open-ended agreement.",
+    )
+    status = models.CharField(
+        max_length=20, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT
+    )
+    document = models.FileField(
+        storage=get_private_storage,
+        upload_to=PrivateUploadTo("agreements", "document"),
+        validators=[validate_private_upload],
+        blank=True,
+        max_length=200,
+        help_text="The signed agreement: a PDF, PNG or JPEG file.",
+    )
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AffiliationAgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["institution__name", "starts_on", "id"]
+        indexes = [
+            # The gate: an institution's agreements with a site or with its zone.
+            models.Index(fields=["institution", "site"], name="agreement_institution_site_idx"),
+            models.Index(fields=["institution", "zone"], name="agreement_institution_zone_idx"),
+            # The daily expiry sweep: agreements in force by their end.
+            models.Index(
+                fields=["ends_on"],
+                condition=Q(status="active"),
+                name="agreement_active_ends_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(site__isnull=False, zone="") | Q(site__isnull=True) & ~Q(zone=""),
+                name="agreement_one_party",
+                violation_error_message="An agreement is with one site or with one health "
+                "zone: choose exactly one of them.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="agreement_end_after_start",
+                violation_error_message="An agreement cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} — {self.party_label}"
+
+    @property
+    def party_label(self) -> str:
+        if self.site_id is not None:
+            return str(self.site)
+        return f"{self.get_zone_display()} zone"
+
+    def status_on(self, day: datetime.date) -> str:
+        """The status a person reads on `day`: an agreement in force past its end reads
+        as expired before the daily sweep marks it so."""
+        if self.status == AgreementStatus.ACTIVE and self.ends_on and self.ends_on < day:
+            return AgreementStatus.EXPIRED.label
+        return self.get_status_display()
+
+
+def agreements_cover(
+    agreements: Iterable[AffiliationAgreement], start: datetime.date, end: datetime.date
+) -> bool:
+    """Whether `agreements` (in force, with the right parties) cover every day from `start`
+    to `end`, one after another: a renewal that starts the day after the old one ends
+    carries a placement across."""
+    day = start
+    for agreement in sorted(agreements, key=lambda a: a.starts_on):
+        if agreement.starts_on > day:
+            break
+        if agreement.ends_on is None:
+            return True
+        day = max(day, agreement.ends_on + datetime.timedelta(days=1))
+        if day > end:
+            return True
+    return day > end

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ipcop.dashboard import TodoLine
 from ipcop.permissions import (
+    agreements_visible_to,
     import_jobs_visible_to,
     placements_manageable_by,
     placements_visible_to,
@@ -22,6 +23,7 @@ from ipcop.permissions import (
 from mentoring.models import MentorAssignment, MentorRole
 from placements.cache import placements_version
 from placements.models import (
+    AGREEMENTS_EXPIRING_DAYS,
     Capacity,
     Placement,
     PlacementModel,
@@ -100,10 +102,11 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def facilitator_todo(user) -> list[TodoLine]:
     """The facilitator's placements to-do lines (ipcop.dashboard.TODO_SOURCES): requested
-    placements to confirm and capacities holding more placements than they offer at their
-    sites (cached), and their own imports awaiting confirmation."""
+    placements to confirm, capacities holding more placements than they offer and
+    affiliation agreements in force ending soon at their sites (cached), and their own
+    imports awaiting confirmation."""
     scope = "all" if user.is_admin else user.pk
-    key = f"placements:todo:{placements_version()}:{scope}:{timezone.localdate().isoformat()}"
+    key = f"placements:todo:v2:{placements_version()}:{scope}:{timezone.localdate().isoformat()}"
     counts = cache.get(key)
     if counts is None:
         counts = {
@@ -115,9 +118,18 @@ def facilitator_todo(user) -> list[TodoLine]:
             .with_used()
             .filter(used__gt=F("places"))
             .count(),
+            # As the agreements list's `expiring` filter shows them.
+            "agreements": agreements_visible_to(user)
+            .in_force()
+            .ending_between(
+                timezone.localdate(),
+                timezone.localdate() + datetime.timedelta(days=AGREEMENTS_EXPIRING_DAYS),
+            )
+            .count(),
         }
         cache.set(key, counts, TODO_CACHE_SECONDS)
     requested, over = counts["requested"], counts["over"]
+    expiring = counts.get("agreements", 0)
     # Not cached: one read of the person's own few jobs, which change without a version.
     # The newest with how many there are (a window count), in one query.
     jobs = list(
@@ -153,6 +165,16 @@ def facilitator_todo(user) -> list[TodoLine]:
                 "capacities holding more placements than their places",
             ),
             url=reverse("placements:capacity_list") + "?over=1",
+            urgent=True,
+        ),
+        TodoLine(
+            count=expiring,
+            text=_plural(
+                expiring,
+                f"affiliation agreement expiring within {AGREEMENTS_EXPIRING_DAYS} days",
+                f"affiliation agreements expiring within {AGREEMENTS_EXPIRING_DAYS} days",
+            ),
+            url=reverse("placements:agreement_list") + "?expiring=1",
             urgent=True,
         ),
         TodoLine(

@@ -19,12 +19,16 @@ from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from accounts.audit import audit_by
 from accounts.identifiers import normalise_email
+from accounts.models import AuditAction
 from ipcop.lib.formats import human_date
 from placements.cache import placements_changed
 from placements.models import (
     HOLDING_STATUSES,
     PLACEMENT_TRANSITIONS,
+    AffiliationAgreement,
+    AgreementStatus,
     Capacity,
     Placement,
     PlacementModel,
@@ -32,6 +36,7 @@ from placements.models import (
     PlacementStatusChange,
     Program,
     Student,
+    agreements_cover,
 )
 from placements.selectors import capacities_for, placements_holding
 from placements.signals import (
@@ -392,6 +397,78 @@ def _check_capacity(placement: Placement) -> None:
             raise _no_place_left(capacity, holders)
 
 
+def _no_agreement(
+    placement: Placement, institution, agreements, *, moving: bool = False
+) -> ValidationError:
+    site = placement.site
+    known = sorted(agreements, key=lambda a: a.starts_on)
+    hint = ""
+    if known:
+        spans = "; ".join(
+            f"{human_date(a.starts_on)} to {human_date(a.ends_on) if a.ends_on else 'open-ended'}"
+            f" ({a.party_label})"
+            for a in known
+        )
+        hint = f" The agreements in force cover {spans}."
+    return ValidationError(
+        f"No affiliation agreement between {institution} and {site} (or the "
+        f"{site.get_zone_display()} zone) is in force for the whole placement, from "
+        f"{human_date(placement.start_date)} to {human_date(placement.end_date)}.{hint} "
+        + (
+            "Keep it where and when an agreement covers it."
+            if moving
+            else "An admin may confirm it by overriding the agreement check, with a reason."
+        ),
+        code="no_agreement",
+    )
+
+
+def agreements_for_placement(placement: Placement) -> list[AffiliationAgreement]:
+    """The agreements in force between the placement's student's institution and its site
+    (or the site's zone) that overlap its period."""
+    return list(
+        AffiliationAgreement.objects.in_force()
+        .filter(institution_id=placement.student.program.institution_id)
+        .with_party_at(placement.site)
+        .overlapping(placement.start_date, placement.end_date)
+        .select_related("site")
+    )
+
+
+def placement_has_agreement(placement: Placement) -> bool:
+    """Whether agreements in force cover the placement's site and whole period."""
+    return agreements_cover(
+        agreements_for_placement(placement), placement.start_date, placement.end_date
+    )
+
+
+def _check_agreement(placement: Placement, *, changed_by: User | None, override_reason: str) -> str:
+    """Refuse to confirm a placement that no agreement in force covers, unless an admin
+    overrides the check with a reason: then the override is audited and the note for the
+    placement's history is returned ("" when the agreements cover it)."""
+    agreements = agreements_for_placement(placement)
+    if agreements_cover(agreements, placement.start_date, placement.end_date):
+        return ""
+    if not override_reason:
+        raise _no_agreement(placement, placement.student.program.institution, agreements)
+    if changed_by is None or not changed_by.is_admin:
+        raise ValidationError(
+            {"override_reason": "Only an admin may override the agreement check."}
+        )
+    audit_by(changed_by, AuditAction.OVERRIDE, placement)
+    return f"Agreement check overridden: {override_reason}"
+
+
+def _check_agreement_when_moving(placement: Placement) -> None:
+    """A confirmed or active placement moved to another site or other dates must stay
+    covered by agreements in force, as confirming it needed (no override here)."""
+    agreements = agreements_for_placement(placement)
+    if not agreements_cover(agreements, placement.start_date, placement.end_date):
+        raise _no_agreement(
+            placement, placement.student.program.institution, agreements, moving=True
+        )
+
+
 def _record_change(
     placement: Placement, *, from_status: str, to_status: str, changed_by, note: str = ""
 ) -> PlacementStatusChange:
@@ -484,6 +561,13 @@ def placement_update(
     _check_no_overlap(placement)
     moved = any(getattr(placement, name) != before[name] for name in _WHERE_AND_WHEN)
     if moved and placement.status in (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE):
+        # Moved to another site or other dates, it must be covered again, as when confirmed.
+        if (placement.site_id, placement.start_date, placement.end_date) != (
+            before["site_id"],
+            before["start_date"],
+            before["end_date"],
+        ):
+            _check_agreement_when_moving(placement)
         _check_capacity(placement)
     placement.save()
     dates = (before["start_date"], before["end_date"]) != (start_date, end_date)
@@ -507,20 +591,38 @@ def _check_transition(from_status: str, to_status: str) -> None:
 
 @transaction.atomic
 def placement_transition(
-    *, placement: Placement, to_status: str, changed_by: User | None, note: str = ""
+    *,
+    placement: Placement,
+    to_status: str,
+    changed_by: User | None,
+    note: str = "",
+    override_reason: str = "",
 ) -> Placement:
     """Move a placement one step along its lifecycle (PLACEMENT_TRANSITIONS) and record
-    who did it and when. Confirming takes a place within the site's capacity; becoming
-    active creates the student's follow-up interview in the same transaction. Confirming
-    and cancelling (with `note` as the reason) are announced in the transaction too, so
-    the emails they cause are queued with the change or not at all."""
+    who did it and when. Confirming needs an affiliation agreement in force for the
+    student's institution at the site over the whole period (an admin may override that
+    with `override_reason`, which is audited and kept in the history) and takes a place
+    within the site's capacity; becoming active creates the student's follow-up interview
+    in the same transaction. Confirming and cancelling (with `note` as the reason) are
+    announced in the transaction too, so the emails they cause are queued with the change
+    or not at all."""
     # Lock the row: two people pressing "confirm" and "cancel" at once apply one after the
     # other, and the second sees the status the first left.
-    current = Placement.objects.select_for_update().get(pk=placement.pk)
+    current = (
+        Placement.objects.select_for_update(of=("self",))
+        .select_related("student__program__institution", "site")
+        .get(pk=placement.pk)
+    )
     from_status = current.status
     _check_transition(from_status, to_status)
+    override_reason = override_reason.strip()
     if to_status == PlacementStatus.CONFIRMED:
+        overridden = _check_agreement(
+            current, changed_by=changed_by, override_reason=override_reason
+        )
         _check_capacity(current)
+        if overridden:
+            note = f"{note} — {overridden}" if note else overridden
     current.status = to_status
     current.save(update_fields=["status", "updated_at"])
     _record_change(
@@ -539,11 +641,16 @@ def placement_transition(
 
 
 def placement_confirm(
-    *, placement: Placement, changed_by: User | None, note: str = ""
+    *, placement: Placement, changed_by: User | None, note: str = "", override_reason: str = ""
 ) -> Placement:
-    """Requested → confirmed, within the capacity of the site, period and profession."""
+    """Requested → confirmed, under an affiliation agreement in force (or an admin's
+    override) and within the capacity of the site, period and profession."""
     return placement_transition(
-        placement=placement, to_status=PlacementStatus.CONFIRMED, changed_by=changed_by, note=note
+        placement=placement,
+        to_status=PlacementStatus.CONFIRMED,
+        changed_by=changed_by,
+        note=note,
+        override_reason=override_reason,
     )
 
 
@@ -677,6 +784,22 @@ class PlacementBatch:
         for placement in known.values():
             if id(placement) not in seen:
                 self.at_site[(placement.site_id, placement.profession_id)].append(placement)
+        # The agreements in force of the students' institutions with these sites or their
+        # zones, by institution: what confirming a placement of the batch needs.
+        institutions = {student.program.institution_id for student in students}
+        agreements = (
+            AffiliationAgreement.objects.in_force()
+            .filter(institution_id__in=institutions)
+            .filter(
+                Q(site__in=[site.pk for site in sites]) | Q(zone__in={site.zone for site in sites})
+            )
+            .select_related("site")
+        )
+        if period is not None:
+            agreements = agreements.overlapping(*period)
+        self.agreements: dict[int, list[AffiliationAgreement]] = collections.defaultdict(list)
+        for agreement in agreements:
+            self.agreements[agreement.institution_id].append(agreement)
         self.new: list[Placement] = []
         self.changed: dict[int, Placement] = {}
         self.changes: list[PlacementStatusChange] = []
@@ -721,6 +844,21 @@ class PlacementBatch:
             if len(holders) >= capacity.places:
                 raise _no_place_left(capacity, holders)
 
+    def _check_agreement(self, placement: Placement, *, moving: bool = False) -> None:
+        """`_check_agreement` (or, `moving`, `_check_agreement_when_moving`) within the
+        batch; no override: an admin overrides one placement at a time, on its page."""
+        site = placement.site
+        student = placement.student
+        agreements = [
+            agreement
+            for agreement in self.agreements.get(student.program.institution_id, [])
+            if (agreement.site_id == site.pk or agreement.zone == site.zone)
+            and agreement.starts_on <= placement.end_date
+            and (agreement.ends_on is None or agreement.ends_on >= placement.start_date)
+        ]
+        if not agreements_cover(agreements, placement.start_date, placement.end_date):
+            raise _no_agreement(placement, student.program.institution, agreements, moving=moving)
+
     def _advance(self, placement: Placement, to_status: str) -> list[tuple[str, str]]:
         """The steps `placement_advance_to` would take, each checked as
         `placement_transition` checks it; the placement's status is left as it was."""
@@ -736,6 +874,7 @@ class PlacementBatch:
                 # Counted as it would be once confirmed (it never counts against itself).
                 placement.status = next_status
                 if next_status == PlacementStatus.CONFIRMED:
+                    self._check_agreement(placement)
                     self._check_capacity(placement)
                 steps.append((status, next_status))
                 status = next_status
@@ -843,6 +982,8 @@ class PlacementBatch:
                     PlacementStatus.CONFIRMED,
                     PlacementStatus.ACTIVE,
                 ):
+                    if end_date != before["end_date"]:
+                        self._check_agreement(placement, moving=True)
                     self._check_capacity(placement)
             steps = self._advance(placement, to_status)
         except ValidationError:
@@ -1055,7 +1196,7 @@ def placements_bulk_plan(
     to_status = BULK_ACTIONS[action]
     found = sorted(
         placements.filter(pk__in=list(ids)).select_related(
-            "student__user", "student__program", "site", "unit"
+            "student__user", "student__program__institution", "site", "unit"
         ),
         key=_bulk_order,
     )
@@ -1120,3 +1261,95 @@ def placements_bulk_apply(
         except ValidationError as error:
             raise BulkRefused(" ".join(error.messages), pk=placement.pk) from error
     return done
+
+
+# --- Affiliation agreements -----------------------------------------------------------------
+
+AGREEMENT_FIELDS = ("institution", "site", "zone", "starts_on", "ends_on", "status", "notes")
+
+
+def _save_agreement(agreement: AffiliationAgreement, document, *, remove_document: bool) -> None:
+    if document is not None:
+        agreement.document = document
+    elif remove_document:
+        agreement.document = None
+    # Checks the document's size and kind by its content (the field's validator), the one
+    # party and the dates (the check constraints).
+    agreement.full_clean()
+    agreement.save()
+    # The facilitator's to-do list counts agreements expiring soon under this version.
+    placements_changed()
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    institution,
+    starts_on: datetime.date,
+    site: Site | None = None,
+    zone: str = "",
+    ends_on: datetime.date | None = None,
+    status: str = AgreementStatus.DRAFT,
+    document=None,
+    notes: str = "",
+    created_by: User | None = None,
+) -> AffiliationAgreement:
+    """Record an affiliation agreement between an institution and a site or a health zone.
+    Its document (the signed text) is a PDF, PNG or JPEG, checked by its content; an
+    open-ended agreement has no end date."""
+    agreement = AffiliationAgreement(
+        institution=institution,
+        site=site,
+        zone=zone or "",
+        starts_on=starts_on,
+        ends_on=ends_on,
+        status=status,
+        notes=notes,
+        created_by=created_by,
+    )
+    _save_agreement(agreement, document, remove_document=False)
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(
+    *,
+    agreement: AffiliationAgreement,
+    institution,
+    starts_on: datetime.date,
+    site: Site | None = None,
+    zone: str = "",
+    ends_on: datetime.date | None = None,
+    status: str,
+    document=None,
+    remove_document: bool = False,
+    notes: str = "",
+) -> AffiliationAgreement:
+    """Change an agreement. Placements confirmed under it stay confirmed; what it covers
+    from now on decides the placements confirmed next. A new `document` replaces the
+    stored one (the old file is deleted once the change is committed)."""
+    AffiliationAgreement.objects.select_for_update().filter(pk=agreement.pk).first()
+    old_name = agreement.document.name if agreement.document else ""
+    agreement.institution, agreement.site, agreement.zone = institution, site, zone or ""
+    agreement.starts_on, agreement.ends_on = starts_on, ends_on
+    agreement.status, agreement.notes = status, notes
+    _save_agreement(agreement, document, remove_document=remove_document)
+    new_name = agreement.document.name if agreement.document else ""
+    if old_name and old_name != new_name:
+        storage = agreement.document.storage
+        transaction.on_commit(lambda: storage.delete(old_name))
+    return agreement
+
+
+def agreements_expire(*, today: datetime.date | None = None) -> int:
+    """Mark the agreements in force whose end has passed as expired (the daily task).
+    Returns how many."""
+    today = today or timezone.localdate()
+    expired = (
+        AffiliationAgreement.objects.in_force()
+        .filter(ends_on__lt=today)
+        .update(status=AgreementStatus.EXPIRED, updated_at=timezone.now())
+    )
+    if expired:
+        placements_changed()
+    return expired

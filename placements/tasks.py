@@ -61,3 +61,11 @@ def run_import_job(*, job_id: int) -> None:
 def resume_import_jobs() -> int:
     """Run by beat every minute: wake the jobs whose message was lost."""
     return importers.import_jobs_resume()
+
+
+@shared_task(ignore_result=True)
+def expire_agreements() -> int:
+    """Run by beat daily: agreements in force past their end become expired."""
+    from placements.services import agreements_expire
+
+    return agreements_expire()

@@ -20,6 +20,11 @@ urlpatterns = [
     path("capacity/<int:pk>/", views.capacity_edit, name="capacity_edit"),
     path("calendar/", views.calendar_sites, name="calendar_sites"),
     path("calendar/<int:site_id>/", views.site_calendar_view, name="calendar"),
+    path("agreements/", views.agreement_list, name="agreement_list"),
+    path("agreements/new/", views.agreement_edit, name="agreement_create"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"),
+    path("agreements/<int:pk>/edit/", views.agreement_edit, name="agreement_edit"),
+    path("agreements/<int:pk>/document/", views.agreement_document, name="agreement_document"),
     path("import/", views.import_upload, name="import"),
     path("import/confirm/", views.import_confirm, name="import_confirm"),
     path(

@@ -4,12 +4,20 @@ capacity, the placement calendar, and the CSV import (upload → preview → con
 from __future__ import annotations
 
 import csv
+import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.db.models import F, Prefetch
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +30,9 @@ from ipcop.lib.cache import content_key
 from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row, xlsx_workbook
+from ipcop.lib.uploads import private_file_response
 from ipcop.permissions import (
+    agreements_visible_to,
     import_jobs_visible_to,
     import_kinds_for,
     placements_manageable_by,
@@ -35,6 +45,7 @@ from ipcop.permissions import (
 )
 from placements import importers, services
 from placements.forms import (
+    AgreementForm,
     CalendarForm,
     CapacityForm,
     ImportUploadForm,
@@ -46,7 +57,9 @@ from placements.forms import (
     add_months,
 )
 from placements.models import (
+    AGREEMENTS_EXPIRING_DAYS,
     PLACEMENT_TRANSITIONS,
+    AffiliationAgreement,
     Capacity,
     ImportJob,
     ImportJobStatus,
@@ -388,13 +401,26 @@ def placement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     audit_record(request, AuditAction.VIEW, placement)
     can_manage = placements_manageable_by(request.user).filter(pk=pk).exists()
     transitions = []
+    # Whether an affiliation agreement covers it, while it is open: for those who confirm
+    # placements (a finished one's agreement may since have ended, as it should).
+    has_agreement = None
     if can_manage:
         allowed = PLACEMENT_TRANSITIONS[placement.status]
         transitions = [(s, label) for s, label in TRANSITION_LABELS.items() if s in allowed]
+        if placement.is_open:
+            has_agreement = services.placement_has_agreement(placement)
     return render(
         request,
         "placements/detail.html",
-        {"placement": placement, "can_manage": can_manage, "transitions": transitions},
+        {
+            "placement": placement,
+            "can_manage": can_manage,
+            "transitions": transitions,
+            "has_agreement": has_agreement,
+            "may_override": request.user.is_admin
+            and has_agreement is False
+            and PlacementStatus.CONFIRMED in PLACEMENT_TRANSITIONS[placement.status],
+        },
     )
 
 
@@ -445,7 +471,10 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     placement = _manageable_or_403(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a status to move the placement to.")
+        if "override_reason" in form.errors:
+            messages.error(request, " ".join(str(e) for e in form.errors["override_reason"]))
+        else:
+            messages.error(request, "Choose a status to move the placement to.")
     elif form.cleaned_data["to_status"] == PlacementStatus.CANCELLED:
         # A cancellation needs its reason: its own page asks for it.
         return redirect("placements:cancel", pk=pk)
@@ -456,6 +485,7 @@ def placement_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
                 to_status=form.cleaned_data["to_status"],
                 changed_by=request.user,
                 note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -783,3 +813,104 @@ def import_job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonRespons
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Affiliation agreements ----------------------------------------------------------------
+
+
+def _agreement_of(request: AuthenticatedHttpRequest, pk: int) -> AffiliationAgreement:
+    """The agreement if the person may read it: 403 for a role that reads none, 404 for
+    one outside their sites or institutions."""
+    require_role(request.user, "facilitator", "coordinator")
+    return get_visible_or_404(
+        request,
+        agreements_visible_to(request.user).select_related("institution", "site", "created_by"),
+        pk=pk,
+    )
+
+
+@require_GET
+def agreement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The agreements a person may read, those ending first at the top (open-ended ones
+    last); `?expiring=1`: those in force that end within AGREEMENTS_EXPIRING_DAYS."""
+    require_role(request.user, "facilitator", "coordinator")
+    today = timezone.localdate()
+    agreements = agreements_visible_to(request.user).select_related("institution", "site")
+    expiring = request.GET.get("expiring") == "1"
+    if expiring:
+        agreements = agreements.in_force().ending_between(
+            today, today + datetime.timedelta(days=AGREEMENTS_EXPIRING_DAYS)
+        )
+    agreements = agreements.order_by(F("ends_on").asc(nulls_last=True), "institution__name", "pk")
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    for agreement in page:
+        agreement.status_label = agreement.status_on(today)
+    return render(
+        request,
+        "placements/agreement_list.html",
+        {
+            "page": page,
+            "expiring": expiring,
+            "expiring_days": AGREEMENTS_EXPIRING_DAYS,
+            "query": "expiring=1" if expiring else "",
+            "can_edit": request.user.is_admin,
+        },
+    )
+
+
+@require_GET
+def agreement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    agreement = _agreement_of(request, pk)
+    return render(
+        request,
+        "placements/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "status_label": agreement.status_on(timezone.localdate()),
+            "can_edit": request.user.is_admin,
+        },
+    )
+
+
+@require_GET
+def agreement_document(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """The agreement's signed document, to those who may read the agreement."""
+    agreement = _agreement_of(request, pk)
+    return private_file_response(
+        agreement.document, download_name=f"affiliation-agreement-{agreement.pk}"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """Record an agreement, or change one: admins only (contracts between organisations
+    are reference data); a facilitator or coordinator who reads it is refused with 403."""
+    agreement = None
+    if pk is not None:
+        agreement = _agreement_of(request, pk)
+    if not request.user.is_admin:
+        raise PermissionDenied("Only an admin records affiliation agreements.")
+    initial = None
+    if agreement is not None:
+        initial = {
+            "institution": agreement.institution,
+            "site": agreement.site,
+            "zone": agreement.zone,
+            "starts_on": agreement.starts_on,
+            "ends_on": agreement.ends_on,
+            "status": agreement.status,
+            "notes": agreement.notes,
+        }
+    form = AgreementForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if agreement is None:
+                agreement = services.agreement_create(**form.cleaned_data, created_by=request.user)
+            else:
+                services.agreement_update(agreement=agreement, **form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, "Agreement saved.")
+            return redirect("placements:agreement_detail", pk=agreement.pk)
+    return render(request, "placements/agreement_form.html", {"form": form, "agreement": agreement})

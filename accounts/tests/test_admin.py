@@ -37,6 +37,7 @@ from mentoring.tests.factories import (
     default_domains,
 )
 from placements.tests.factories import (
+    AffiliationAgreementFactory,
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
@@ -169,6 +170,7 @@ ROW_MAKERS = {
     ),
     "placements.Capacity": lambda: CapacityFactory(unit=UnitFactory()),
     "placements.ImportJob": lambda: ImportJobFactory(),
+    "placements.AffiliationAgreement": lambda: AffiliationAgreementFactory(),
     "mentoring.CompetencyFramework": lambda: CompetencyDomainFactory().framework,
     "mentoring.CompetencyDomain": lambda: CompetencyDomainFactory(),
     "mentoring.MentorAssignment": lambda: MentorAssignmentFactory(),

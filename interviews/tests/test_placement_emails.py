@@ -20,7 +20,12 @@ from mentoring.services import mentor_remove, team_set
 from mentoring.tests.factories import MentorAssignmentFactory
 from placements.models import Placement
 from placements.services import placement_cancel, placement_confirm, placement_update
-from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +44,7 @@ def people(facilitator):
         phone="403-555-0100",
         facilitators=[facilitator],
     )
+    AffiliationAgreementFactory(site=site)
     student = StudentFactory(
         program=ProgramFactory(profession=nursing),
         user__full_name="Sam Student",

@@ -66,6 +66,8 @@ from mentoring.models import (
     SessionStudent,
 )
 from placements.models import (
+    AffiliationAgreement,
+    AgreementStatus,
     Capacity,
     Institution,
     Placement,
@@ -565,6 +567,49 @@ class _Loader:
         # old primary is gone before the new one arrives (one primary per placement).
         _upsert(MentorAssignment, rows, ("placement", "mentor", "role"), assignments, prune=True)
 
+    def load_agreements(self) -> None:
+        """An affiliation agreement in force for each (institution, site) the placements
+        use, signed three years ago for five; and one with a health zone that expires in
+        20 days, so that its notices and the facilitators' to-do line show."""
+        pairs = sorted(
+            {
+                (placement.student.program.institution.name, placement.site.name)
+                for placement, _ in self.placements
+            }
+        )
+        institutions = {p.institution.name: p.institution for p in self.programs.values()}
+        sites = {site.name: site for site in self.sites.values()}
+        rows = [
+            {
+                "institution": institutions[institution],
+                "site": sites[site],
+                "zone": "",
+                "starts_on": self.day(-3 * 365),
+                "ends_on": self.day(2 * 365),
+                "status": AgreementStatus.ACTIVE,
+                "notes": "Demo agreement.",
+            }
+            for institution, site in pairs
+        ]
+        first_site = self.sites[self.world.sites[0].key]
+        rows.append(
+            {
+                "institution": institutions[pairs[0][0]],
+                "site": None,
+                "zone": first_site.zone,
+                "starts_on": self.day(-365),
+                "ends_on": self.day(20),
+                "status": AgreementStatus.ACTIVE,
+                "notes": "Demo agreement with the zone's health authority, about to expire.",
+            }
+        )
+        _upsert(
+            AffiliationAgreement,
+            rows,
+            ("institution", "site", "zone"),
+            AffiliationAgreement.objects.filter(institution__in=institutions.values()),
+        )
+
     def choose_mentors(self, student: Student, spec: PlacementSpec) -> tuple[User, list[User]]:
         # Clinicians who were members of the site's CoP when the placement started.
         staff = [
@@ -940,6 +985,7 @@ class _Loader:
         self.load_meetings()
         self.load_initiatives()
         self.load_placements()
+        self.load_agreements()
         self.load_sessions()
         self.load_followups()
         return DemoResult(
@@ -955,6 +1001,7 @@ class _Loader:
                 "communities of practice": CommunityOfPractice.objects.count(),
                 "people": User.objects.count(),
                 "placements": Placement.objects.count(),
+                "affiliation agreements": AffiliationAgreement.objects.count(),
                 "mentoring sessions": MentoringSession.objects.count(),
                 "follow-ups": FollowUp.objects.count(),
             },

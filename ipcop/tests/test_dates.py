@@ -15,7 +15,7 @@ from ipcop.permissions import sites_facilitated_by
 from placements import services as placement_services
 from placements.importers import parse_file, run_import
 from placements.models import Placement
-from placements.tests.factories import StudentFactory
+from placements.tests.factories import AffiliationAgreementFactory, StudentFactory
 from sites import services as site_services
 from sites.tests.factories import CommunityOfPracticeFactory, SiteFactory
 
@@ -32,7 +32,9 @@ def facilitator():
 
 @pytest.fixture
 def site(facilitator):
-    return SiteFactory(name="Site A", facilitators=[facilitator])
+    site = SiteFactory(name="Site A", facilitators=[facilitator])
+    AffiliationAgreementFactory(site=site)
+    return site
 
 
 def test_a_placement_starting_in_december_9999_gets_a_message(client, facilitator, site):

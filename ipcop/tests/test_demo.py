@@ -176,6 +176,18 @@ def test_sessions_are_past_within_their_placements_and_sometimes_mix_professions
     assert SessionStudent.objects.exclude(reflection="").filter(reflected_at__isnull=False).exists()
 
 
+def test_every_placement_has_an_agreement_and_one_expires_in_20_days(demo_output):
+    from placements.models import AffiliationAgreement
+    from placements.services import placement_has_agreement
+
+    placements = Placement.objects.select_related("student__program__institution", "site")
+    assert all(placement_has_agreement(placement) for placement in placements)
+    soon = timezone.localdate() + dt.timedelta(days=20)
+    expiring = AffiliationAgreement.objects.in_force().filter(ends_on=soon)
+    assert expiring.count() == 1
+    assert expiring.get().zone
+
+
 def test_the_seed_initiatives_are_there(demo_output):
     joint = Initiative.objects.get(title="Joint meetings of all professionals on the unit")
     assert (joint.theme, joint.status) == (

@@ -10,7 +10,12 @@ from django.utils import timezone
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from mentoring.models import MentorAssignment, MentorRole
 from placements.models import PlacementStatus
-from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import CommunityOfPracticeFactory, MembershipFactory, SiteFactory
 
 
@@ -41,7 +46,9 @@ def facilitator(db):
 
 @pytest.fixture
 def site_b(db):
-    return SiteFactory(name="Site B", facilitators=[UserFactory(facilitator=True)])
+    site = SiteFactory(name="Site B", facilitators=[UserFactory(facilitator=True)])
+    AffiliationAgreementFactory(site=site)
+    return site
 
 
 @pytest.fixture

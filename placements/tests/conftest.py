@@ -7,7 +7,12 @@ import datetime
 import pytest
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
-from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory, UnitFactory
 
 
@@ -41,7 +46,11 @@ def preceptor():
 
 @pytest.fixture
 def site_a(facilitator):
-    return SiteFactory(name="Site A", address="1 Main St", facilitators=[facilitator])
+    """Site A, with an affiliation agreement in force with the default institution: its
+    placements can be confirmed."""
+    site = SiteFactory(name="Site A", address="1 Main St", facilitators=[facilitator])
+    AffiliationAgreementFactory(site=site)
+    return site
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from placements.models import (
+    AffiliationAgreement,
+    AgreementStatus,
     Capacity,
     ImportJob,
     ImportJobStatus,
@@ -142,3 +144,24 @@ class ImportJobFactory(DjangoModelFactory):
     rows = factory.LazyFunction(
         lambda: [{"line": 2, "action": "create", "summary": "Enrol someone", "errors": []}]
     )
+
+
+class AffiliationAgreementFactory(DjangoModelFactory):
+    """An open-ended agreement in force since 2000 between the default institution and a
+    site (pass `zone=` and `site=None` for a zone's), without a document."""
+
+    class Meta:
+        model = AffiliationAgreement
+
+    institution = "University of Alberta"
+    site = factory.SubFactory(SiteFactory)
+    zone = ""
+    starts_on = datetime.date(2000, 1, 1)
+    ends_on = None
+    status = AgreementStatus.ACTIVE
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        if isinstance(kwargs.get("institution"), str):
+            kwargs["institution"] = Institution.objects.get_or_create(name=kwargs["institution"])[0]
+        return kwargs

@@ -10,7 +10,12 @@ import pytest
 from accounts.tests.factories import ProfessionFactory
 from placements import services
 from placements.models import Placement, PlacementStatus, Student
-from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +44,7 @@ def test_a_placement_made_by_the_services_has_its_students_profession(programs, 
     student = StudentFactory(program=programs[0])
     placement = services.placement_create(
         student=student,
-        site=SiteFactory(),
+        site=AffiliationAgreementFactory().site,
         start_date=datetime.date(2030, 1, 6),
         end_date=datetime.date(2030, 2, 14),
         created_by=facilitator,

@@ -13,6 +13,7 @@ from placements import services
 from placements.models import Placement, PlacementStatus, PlacementStatusChange, Student
 from placements.signals import placement_activated
 from placements.tests.factories import (
+    AffiliationAgreementFactory,
     CapacityFactory,
     PlacementFactory,
     ProgramFactory,
@@ -341,6 +342,7 @@ class TestParallelConfirmation:
     @pytest.fixture
     def two_requests(self, nursing, nursing_program):
         site = SiteFactory(name="Race Site")
+        AffiliationAgreementFactory(site=site)
         CapacityFactory(
             site=site,
             profession=nursing,
@@ -387,6 +389,7 @@ class TestParallelConfirmation:
         self, nursing, nursing_program
     ):
         site = SiteFactory()
+        AffiliationAgreementFactory(site=site)
         CapacityFactory(
             site=site,
             profession=nursing,

@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template import Context, Template
 from django.urls import reverse
 
@@ -730,6 +731,24 @@ class TestAccessMatrix:
         "calendar_sites": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
         # The student placed at site A sees the site, not its calendar of everyone placed.
         "calendar": ("site", "get", {"facilitator": 200, "outsider": 404, "student": 403}),
+        # Site A's agreement: its facilitator reads it and its document, admins change it.
+        "agreement_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "agreement_create": (False, "get", {"facilitator": 403, "preceptor": 403, "student": 403}),
+        "agreement_detail": (
+            "agreement",
+            "get",
+            {"facilitator": 200, "outsider": 404, "student": 403},
+        ),
+        "agreement_document": (
+            "agreement",
+            "get",
+            {"facilitator": 200, "outsider": 404, "student": 403},
+        ),
+        "agreement_edit": (
+            "agreement",
+            "get",
+            {"facilitator": 403, "outsider": 404, "student": 403},
+        ),
     }
 
     def test_every_url_of_the_app_is_in_the_matrix(self):
@@ -760,6 +779,11 @@ class TestAccessMatrix:
             args = [site_a.pk]
         elif needs_pk == "template":
             args = ["students", "csv"]
+        elif needs_pk == "agreement":
+            agreement = site_a.agreements.get()
+            agreement.document = SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n")
+            agreement.save()
+            args = [agreement.pk]
         else:
             args = [placement.pk] if needs_pk else []
         url = reverse(f"placements:{name}", args=args)

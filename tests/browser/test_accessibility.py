@@ -68,6 +68,7 @@ NOT_PAGES = {
     "sites:member_candidates": "JSON for the type-ahead of the add-member page",
     "placements:import_job_status": "JSON for the progress bar of the import job page",
     "placements:import_template": "CSV or Excel download",
+    "placements:agreement_document": "the signed agreement's file, a download",
 }
 
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -272,6 +273,7 @@ def _world():
         "student": student,
         "student_placement": Placement.objects.filter(student=student).order_by("pk").first(),
         "student_session": student_session,
+        "agreement": permissions.agreements_visible_to(facilitator).order_by("pk").first(),
     }
     missing = [name for name, row in world.items() if row is None]
     assert not missing, f"the demo lacks rows the scan needs: {missing}"
@@ -313,6 +315,9 @@ def _facilitator_pages(s: Scanner, w) -> None:
         "/placements/capacity/?over=1",
         "/placements/capacity/new/",
         f"/placements/capacity/{w['capacity'].pk}/",
+        "/placements/agreements/",
+        "/placements/agreements/?expiring=1",
+        f"/placements/agreements/{w['agreement'].pk}/",
         "/placements/import/",
         "/placements/calendar/",
         f"/placements/calendar/{site.pk}/",
@@ -494,8 +499,13 @@ def _admin_pages(s: Scanner, w) -> None:
         "/interviews/themes/",
         f"/interviews/themes/{w['theme'].pk}/rename/",
         f"/interviews/themes/{w['theme'].pk}/merge/",
+        # Affiliation agreements are recorded by admins.
+        "/placements/agreements/new/",
+        f"/placements/agreements/{w['agreement'].pk}/edit/",
+        f"/admin/placements/affiliationagreement/{w['agreement'].pk}/change/",
     ]:
         s.visit(url)
+    s.error_state("/placements/agreements/new/")
     s.error_state(f"/admin/sites/site/{w['site'].pk}/change/")
     s.error_state(f"/interviews/themes/{w['theme'].pk}/rename/")
 

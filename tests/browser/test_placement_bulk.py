@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import ProfessionFactory, UserFactory
 from placements.models import Placement, PlacementStatus, PlacementStatusChange
 from placements.tests.factories import (
+    AffiliationAgreementFactory,
     CapacityFactory,
     PlacementFactory,
     ProgramFactory,
@@ -35,6 +36,7 @@ def coordinator_world():
     placement elsewhere in the year holds no place."""
     fran = UserFactory(email="fran@ipcop.example", full_name="Fran Facilitator", facilitator=True)
     site = SiteFactory(name="Royal Alexandra Hospital", facilitators=[fran])
+    AffiliationAgreementFactory(site=site)
     nursing = ProfessionFactory(code="nursing")
     program = ProgramFactory(name="BScN", profession=nursing)
     CapacityFactory(

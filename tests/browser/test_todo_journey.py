@@ -10,7 +10,11 @@ from playwright.sync_api import expect
 from accounts.tests.factories import UserFactory
 from interviews.models import Reminder, ReminderKind
 from placements.models import Placement, PlacementStatus
-from placements.tests.factories import PlacementFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    PlacementFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory
 from tests.browser.conftest import log_in, serious_violations
 
@@ -20,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_facilitator_goes_from_the_todo_list_to_confirming_a_requested_placement(page):
     fran = UserFactory(email="fran@ipcop.example", full_name="Fran Facilitator", facilitator=True)
     site = SiteFactory(name="Royal Alexandra Hospital", facilitators=[fran])
+    AffiliationAgreementFactory(site=site)
     start = timezone.localdate() + datetime.timedelta(days=20)
     placement = PlacementFactory(
         site=site, start_date=start, student=StudentFactory(user__full_name="Rita Requested")

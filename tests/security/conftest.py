@@ -9,9 +9,10 @@ another site's, another program's."""
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -24,6 +25,7 @@ from interviews.tests.factories import (
 )
 from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
 from placements.tests.factories import (
+    AffiliationAgreementFactory,
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
@@ -61,6 +63,7 @@ class Side:
     capacity: object
     import_job: object  # the facilitator's file awaiting confirmation
     coordinator: object  # the program coordinator of the student's program
+    agreement: object  # the site's affiliation agreement with the student's institution
 
 
 def build_side(name: str) -> Side:
@@ -99,6 +102,11 @@ def build_side(name: str) -> Side:
         capacity=CapacityFactory(site=site, unit=unit),
         import_job=ImportJobFactory(owner=facilitator),
         coordinator=coordinator,
+        agreement=AffiliationAgreementFactory(
+            site=site,
+            institution=cast(Any, student).program.institution,
+            document=SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n"),
+        ),
     )
 
 

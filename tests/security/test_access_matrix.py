@@ -96,6 +96,14 @@ MATRIX = {
     "readyz": ((NOT_READY,) * 10, _),
     # Without a selection the bulk page says to select placements; another site's ids are
     # refused on it (test_bulk_actions) and answer 404 when applied.
+    # Affiliation agreements: facilitators read those of their sites (and zones),
+    # coordinators those of their institution, admins record and change them; the
+    # document is downloaded behind the same check.
+    "placements:agreement_create": ((GO, NO, NO, NO, NO, NO, NO, NO, NO, OK), (GO, NO, NO, NO, NO, NO, NO, NO, NO, GO)),
+    "placements:agreement_detail": ((GO, NO, NO, NO, NO, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:agreement_document": ((GO, NO, NO, NO, NO, OK, NF, OK, NF, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
+    "placements:agreement_edit": ((GO, NO, NO, NO, NO, NO, NF, NO, NF, OK), (GO, NO, NO, NO, NO, NO, NF, NO, NF, GO)),
+    "placements:agreement_list": ((GO, NO, NO, NO, NO, OK, OK, OK, OK, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     "placements:bulk": ((GO, NO, NO, NO, NO, OK, OK, NO, NO, OK), (GO, XX, XX, XX, XX, XX, XX, XX, XX, XX)),
     "placements:bulk_apply": ((GO, XX, XX, XX, XX, XX, XX, XX, XX, XX), (GO, NO, NO, NO, NO, GO, NF, NO, NO, GO)),
     "placements:cancel": ((GO, NO, NF, NO, NF, OK, NF, NO, NF, OK), (GO, NO, NF, NO, NF, GO, NF, NO, NF, GO)),
@@ -188,6 +196,9 @@ def url_for(name: str, world, side) -> str:
         "placements:transition": [s.placement.pk], "placements:capacity_edit": [s.capacity.pk],
         "placements:cancel": [s.placement.pk], "placements:calendar": [s.site.pk],
         "placements:import_job": [s.import_job.pk],
+        "placements:agreement_detail": [s.agreement.pk],
+        "placements:agreement_edit": [s.agreement.pk],
+        "placements:agreement_document": [s.agreement.pk],
         "placements:import_job_status": [s.import_job.pk],
         "mentoring:session_detail": [s.session.pk], "mentoring:session_edit": [s.session.pk],
         "mentoring:session_delete": [s.session.pk], "mentoring:session_reflect": [s.session.pk],
@@ -251,6 +262,12 @@ def post_data(name: str, world, side) -> dict:
                                      "period_start": s.capacity.period_start,
                                      "period_end": s.capacity.period_end, "places": 9},
         "placements:import": {"kind": "students"},
+        "placements:agreement_create": {"institution": s.agreement.institution_id,
+                                        "site": s.site.pk, "starts_on": today,
+                                        "status": "active"},
+        "placements:agreement_edit": {"institution": s.agreement.institution_id,
+                                      "site": s.site.pk, "starts_on": today,
+                                      "status": "terminated"},
         "placements:import_confirm": {"token": "x"},
         "mentoring:session_log": {"held_on": today, "duration_minutes": 60,
                                   "students": [s.student.pk], "activity": "debrief"},
