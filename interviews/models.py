@@ -323,6 +323,8 @@ class ReminderKind(models.TextChoices):
     PLACEMENT_CANCELLED = "placement_cancelled", "Placement cancelled"
     PLACEMENT_TEAM = "placement_team", "Placement's mentoring team changed"
     PLACEMENT_STARTS_SOON = "placement_starts", "Placement starts in a week (student)"
+    # A step of a placement request, to the other side (interviews.request_emails).
+    REQUEST_STEP = "request_step", "Placement request: a step to answer or to know"
 
 
 PLACEMENT_REMINDER_KINDS = (
@@ -343,13 +345,21 @@ class ReminderQuerySet(models.QuerySet):
 
 class Reminder(models.Model):
     """One email that must go out once. The row is the truth; the broker only wakes the sweep.
-    It is about a follow-up or about a placement, never both."""
+    It is about one thing: a follow-up, a placement, or a step of a placement request."""
 
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
     )
     placement = models.ForeignKey(
         "placements.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    # The step of a placement request the email tells of (its request and who took it).
+    request_change = models.ForeignKey(
+        "placements.PlacementRequestChange",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -374,9 +384,18 @@ class Reminder(models.Model):
                 fields=["followup", "recipient", "kind"], name="reminder_once_per_recipient_kind"
             ),
             models.CheckConstraint(
-                condition=Q(followup__isnull=False, placement__isnull=True)
-                | Q(followup__isnull=True, placement__isnull=False),
-                name="reminder_of_followup_or_placement",
+                condition=Q(
+                    followup__isnull=False, placement__isnull=True, request_change__isnull=True
+                )
+                | Q(followup__isnull=True, placement__isnull=False, request_change__isnull=True)
+                | Q(followup__isnull=True, placement__isnull=True, request_change__isnull=False),
+                name="reminder_about_one_thing",
+            ),
+            # A request's step is told to each person once.
+            models.UniqueConstraint(
+                fields=["request_change", "recipient"],
+                condition=Q(request_change__isnull=False),
+                name="request_reminder_once",
             ),
             # A placement is confirmed, cancelled and starts once: one email each.
             models.UniqueConstraint(

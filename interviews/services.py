@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
-from interviews import ics, placement_emails
+from interviews import ics, placement_emails, request_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import (
     CalendarFeed,
@@ -213,6 +213,8 @@ _REMINDER_EMAIL_FIELDS = (
     "followup__site__name",
     # A placement's email reads its placement apart (placement_emails.placements_for_emails).
     "placement",
+    # A request's email reads its step apart (request_emails.request_message).
+    "request_change",
 )
 
 
@@ -333,6 +335,8 @@ def reminder_message(
     """One reminder's email. Its Message-ID is derived from the reminder's id, so a second
     copy (after a crash between sending and marking) is recognisable. A placement's email
     shows its placement from `placements` (read for the batch) or read here."""
+    if reminder.request_change_id is not None:
+        return request_emails.request_message(reminder=reminder)
     if reminder.placement_id is not None:
         if placements is None or reminder.placement_id not in placements:
             placements = placement_emails.placements_for_emails([reminder.placement_id])
