@@ -236,6 +236,14 @@ def programs_coordinated_by(user: User) -> QuerySet[Program]:
     return _none(Program)
 
 
+def sites_requestable_by(user: User) -> SiteQuerySet:
+    """Sites a person may ask for places at: any site, for coordinators and admins (the
+    site's facilitators then answer)."""
+    if user.is_admin or has_role(user, "coordinator"):
+        return Site.objects.all()
+    return _none(Site)
+
+
 def students_requestable_by(user: User) -> StudentQuerySet:
     """Students a person may ask places for, or claim offered places for: those of the
     programs they coordinate (all for admins)."""

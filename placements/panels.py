@@ -15,6 +15,7 @@ from ipcop.dashboard import TodoLine
 from ipcop.permissions import (
     import_jobs_visible_to,
     placements_manageable_by,
+    requests_answerable_by,
     placements_visible_to,
     sites_facilitated_by,
 )
@@ -92,8 +93,8 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def facilitator_todo(user) -> list[TodoLine]:
-    """The facilitator's placements to-do lines (ipcop.dashboard.TODO_SOURCES): requested
-    placements to confirm and capacities holding more placements than they offer at their
+    """The facilitator's placements to-do lines (ipcop.dashboard.TODO_SOURCES): placement
+    requests from programs awaiting their answer, requested placements to confirm and capacities holding more placements than they offer at their
     sites (cached), and their own imports awaiting confirmation."""
     scope = "all" if user.is_admin else user.pk
     key = f"placements:todo:{placements_version()}:{scope}:{timezone.localdate().isoformat()}"
@@ -108,9 +109,12 @@ def facilitator_todo(user) -> list[TodoLine]:
             .with_used()
             .filter(used__gt=F("places"))
             .count(),
+            "to_answer": requests_answerable_by(user).awaiting_site().count(),
         }
         cache.set(key, counts, TODO_CACHE_SECONDS)
     requested, over = counts["requested"], counts["over"]
+    # .get: an entry cached before the requests' line existed has no count for it.
+    to_answer = counts.get("to_answer", 0)
     # Not cached: one read of the person's own few jobs, which change without a version.
     # The newest with how many there are (a window count), in one query.
     jobs = list(
@@ -129,6 +133,13 @@ def facilitator_todo(user) -> list[TodoLine]:
         else reverse("placements:import")
     )
     return [
+        TodoLine(
+            count=to_answer,
+            text=_plural(
+                to_answer, "request awaiting your answer", "requests awaiting your answer"
+            ),
+            url=reverse("placements:request_list") + "?status=requested",
+        ),
         TodoLine(
             count=requested,
             text=_plural(

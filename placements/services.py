@@ -1151,6 +1151,8 @@ def _record_request_change(
 
 
 def _announce(changes: list[PlacementRequestChange]) -> None:
+    # The facilitators' to-do counts the requests awaiting them (placements.panels).
+    placements_changed()
     if changes:
         placement_requests_changed.send(sender=PlacementRequest, changes=changes)
 

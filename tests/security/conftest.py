@@ -25,6 +25,8 @@ from placements.tests.factories import (
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
+    PlacementOfferFactory,
+    PlacementRequestFactory,
     StudentFactory,
 )
 from sites.tests.factories import (
@@ -57,6 +59,9 @@ class Side:
     quote: object
     capacity: object
     import_job: object  # the facilitator's file awaiting confirmation
+    coordinator: object  # a program coordinator of the student's program
+    placement_request: object  # a request for the student at the site, awaiting its answer
+    offer: object  # an open offer at the site, for the student's profession
 
 
 def build_side(name: str) -> Side:
@@ -75,6 +80,10 @@ def build_side(name: str) -> Side:
     )
     followup = FollowUpFactory(placement=placement, completed=True, interviewer=facilitator)
     record = InterviewRecordFactory(followup=followup)
+    coordinator = UserFactory(is_coordinator=True, full_name=f"Coordinator {name}")
+    student.program.coordinators.add(coordinator)
+    # After the student's placement, so that accepting it does not overlap.
+    later = timezone.localdate() + datetime.timedelta(days=100)
     return Side(
         site=site,
         facilitator=facilitator,
@@ -92,7 +101,15 @@ def build_side(name: str) -> Side:
         quote=QuoteFactory(record=record),
         capacity=CapacityFactory(site=site, unit=unit),
         import_job=ImportJobFactory(owner=facilitator),
-    )
+        coordinator=coordinator,
+        placement_request=PlacementRequestFactory(
+            student=student, site=site, start_date=later, requested_by=coordinator
+        ),
+        offer=PlacementOfferFactory(
+            site=site, profession=student.program.profession,
+            start_date=later + datetime.timedelta(days=200),
+        ),
+    )  # fmt: skip
 
 
 @dataclass
