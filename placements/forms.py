@@ -458,6 +458,13 @@ class _StudentChoiceField(ModelMultipleChoiceField):
         return f"{obj.user.full_name}" + (f" ({extra})" if extra else "")
 
 
+class _OneSitesUnitField(ModelChoiceField):
+    """Units of one site: each option is the unit's name."""
+
+    def label_from_instance(self, obj: Unit) -> str:
+        return obj.name
+
+
 class RequestFilterForm(FilterForm):
     """The requests list's status filter: the open ones (waiting on either side) unless
     another is chosen."""
@@ -512,7 +519,7 @@ class PlacementRequestForm(forms.Form):
     students = _StudentChoiceField(
         queryset=None, help_text="Tick one student, or several to request for a cohort."
     )
-    unit = ModelChoiceField(
+    unit = _OneSitesUnitField(
         queryset=None, required=False, help_text="Leave empty for anywhere at the site."
     )
     start_date = forms.DateField(widget=DateInput())
@@ -555,7 +562,7 @@ class RequestProposeForm(forms.Form):
 
     start_date = forms.DateField(label="Proposed start", widget=DateInput())
     end_date = forms.DateField(label="Proposed end", widget=DateInput())
-    unit = ModelChoiceField(
+    unit = _OneSitesUnitField(
         queryset=None, required=False, help_text="Leave empty for anywhere at the site."
     )
     note = forms.CharField(
