@@ -439,3 +439,23 @@ def test_load_demo_recounts_each_app_s_counters(monkeypatch):
         )
     loader.counters_recount()
     assert recounted == ["sites", "placements", "mentoring", "interviews"]
+
+
+def test_placement_requests_in_every_state_and_offers(demo_output):
+    from placements.models import PlacementOffer, PlacementRequest, PlacementRequestStatus
+
+    casey = User.objects.get(email="casey.coordinator@ipcop.example")
+    assert casey.is_coordinator and casey.check_password(DEMO_PASSWORD)
+    assert "casey.coordinator@ipcop.example" in demo_output
+    institutions = set(casey.coordinated_programs.values_list("institution__name", flat=True))
+    assert institutions == {"University of Alberta"}
+    statuses = set(PlacementRequest.objects.values_list("status", flat=True))
+    assert statuses == set(PlacementRequestStatus.values)
+    accepted = PlacementRequest.objects.get(status=PlacementRequestStatus.ACCEPTED)
+    assert accepted.placement.student == accepted.student
+    cohort = PlacementRequest.objects.filter(batch__isnull=False)
+    assert cohort.count() == 2 and len({r.batch for r in cohort}) == 1
+    for request in PlacementRequest.objects.all():
+        assert request.changes.first().changed_by == casey
+    assert PlacementOffer.objects.open().count() == 2
+    assert PlacementOffer.objects.exclude(closed_at=None).count() == 1
