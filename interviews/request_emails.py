@@ -52,7 +52,9 @@ def recipient_ids(change: PlacementRequestChange) -> list[int]:
     """The active accounts of the other side of the step, not the person who took it."""
     request = change.request
     if _to_site(change, request):
-        wanted = Q(pk__in=Site.facilitators.through.objects.filter(site=request.site_id).values("user"))
+        wanted = Q(
+            pk__in=Site.facilitators.through.objects.filter(site=request.site_id).values("user")
+        )
     else:
         wanted = Q(
             pk__in=Program.coordinators.through.objects.filter(
@@ -93,6 +95,7 @@ def _absolute(path: str) -> str:
 
 def request_message(*, reminder: Reminder) -> EmailMessage:
     """One step's email, rendered from the request as it is now."""
+    assert reminder.request_change_id is not None  # a request step's reminder
     change = PlacementRequestChange.objects.select_related(
         "changed_by",
         "request__student__user",

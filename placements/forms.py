@@ -13,8 +13,8 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.http import urlencode
 
-from ipcop.lib.dates import EARLIEST, LATEST
 from accounts.models import Profession
+from ipcop.lib.dates import EARLIEST, LATEST
 from ipcop.lib.forms import FilterForm, ModelChoiceField, ModelMultipleChoiceField
 from ipcop.lib.params import id_param
 from ipcop.permissions import (
@@ -575,7 +575,11 @@ class RequestProposeForm(forms.Form):
     def __init__(self, *args, request: PlacementRequest, **kwargs):
         kwargs.setdefault(
             "initial",
-            {"start_date": request.start_date, "end_date": request.end_date, "unit": request.unit_id},
+            {
+                "start_date": request.start_date,
+                "end_date": request.end_date,
+                "unit": request.unit_id,
+            },
         )
         super().__init__(*args, **kwargs)
         cast(ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
@@ -607,7 +611,9 @@ class PlacementOfferForm(forms.Form):
     unit = _UnitChoiceField(
         queryset=None, required=False, help_text="Leave empty for places anywhere at the site."
     )
-    profession = ModelChoiceField(queryset=Profession.objects.order_by("name"))
+    profession: ModelChoiceField[Profession] = ModelChoiceField(
+        queryset=Profession.objects.order_by("name")
+    )
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
     places = forms.IntegerField(min_value=1, max_value=500)
@@ -619,7 +625,9 @@ class PlacementOfferForm(forms.Form):
         sites = sites_facilitated_by(user)
         cast(ModelChoiceField, self.fields["site"]).queryset = sites.order_by("name")
         cast(ModelChoiceField, self.fields["unit"]).queryset = (
-            Unit.objects.filter(site__in=sites).select_related("site").order_by("site__name", "name")
+            Unit.objects.filter(site__in=sites)
+            .select_related("site")
+            .order_by("site__name", "name")
         )
 
     def clean(self):

@@ -761,7 +761,9 @@ class PlacementRequest(models.Model):
             models.Index(fields=["site", "status", "-created_at"], name="request_site_status_idx"),
             # The open requests of a student (the overlap check) and a program's list.
             models.Index(fields=["student", "status"], name="request_student_status_idx"),
-            models.Index(fields=["batch"], condition=Q(batch__isnull=False), name="request_batch_idx"),
+            models.Index(
+                fields=["batch"], condition=Q(batch__isnull=False), name="request_batch_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -798,9 +800,7 @@ class PlacementRequest(models.Model):
 class PlacementRequestChange(models.Model):
     """One step of a request: who moved it, from what, to what, when, and why."""
 
-    request = models.ForeignKey(
-        PlacementRequest, on_delete=models.CASCADE, related_name="changes"
-    )
+    request = models.ForeignKey(PlacementRequest, on_delete=models.CASCADE, related_name="changes")
     from_status = models.CharField(
         max_length=20, choices=PlacementRequestStatus.choices, blank=True
     )

@@ -15,8 +15,8 @@ from ipcop.dashboard import TodoLine
 from ipcop.permissions import (
     import_jobs_visible_to,
     placements_manageable_by,
-    requests_answerable_by,
     placements_visible_to,
+    requests_answerable_by,
     sites_facilitated_by,
 )
 from mentoring.models import MentorAssignment, MentorRole

@@ -26,9 +26,9 @@ from placements.cache import placements_changed
 from placements.models import (
     HOLDING_STATUSES,
     PLACEMENT_TRANSITIONS,
+    REQUEST_TRANSITIONS,
     Capacity,
     Placement,
-    REQUEST_TRANSITIONS,
     PlacementModel,
     PlacementOffer,
     PlacementRequest,
@@ -1171,7 +1171,9 @@ def _lock_request(request: PlacementRequest, to_status: str) -> PlacementRequest
 
 def _check_period(start_date, end_date, field_prefix: str = "") -> None:
     if start_date and end_date and end_date < start_date:
-        raise ValidationError({f"{field_prefix}end_date": "The period cannot end before it starts."})
+        raise ValidationError(
+            {f"{field_prefix}end_date": "The period cannot end before it starts."}
+        )
 
 
 def _check_request_unit(site: Site, unit: Unit | None, field: str = "unit") -> None:
@@ -1515,8 +1517,7 @@ def offer_claim(
             )
         else:
             message = (
-                f"Not enough places: {current.places} offered, {taken} taken, {free} left; "
-                f"{chose}."
+                f"Not enough places: {current.places} offered, {taken} taken, {free} left; {chose}."
             )
         raise ValidationError({"students": message})
     batch = uuid.uuid4()
@@ -1534,7 +1535,9 @@ def offer_claim(
             batch=batch,
             offer=current,
         )
-        changes.append(_request_accept(request, by=claimed_by, note="Claimed from the site's offer."))
+        changes.append(
+            _request_accept(request, by=claimed_by, note="Claimed from the site's offer.")
+        )
         requests.append(request)
     _announce(changes)
     return requests

@@ -27,11 +27,11 @@ from ipcop.permissions import (
     offers_claimable_by,
     offers_manageable_by,
     offers_visible_to,
+    placements_manageable_by,
+    placements_visible_to,
     requests_answerable_by,
     requests_coordinated_by,
     requests_visible_to,
-    placements_manageable_by,
-    placements_visible_to,
     require_role,
     sites_facilitated_by,
     sites_visible_to,
@@ -932,7 +932,9 @@ def request_propose(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = RequestProposeForm(request.POST or None, request=placement_request)
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_propose(request=placement_request, by=request.user, **form.cleaned_data)
+            services.request_propose(
+                request=placement_request, by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             attach_service_errors(form, error)
         else:

@@ -27,7 +27,9 @@ def sides():
     fay = UserFactory(facilitator=True, full_name="Fay Facilitator", email="fay@example.org")
     fred = UserFactory(facilitator=True, full_name="Fred Facilitator", email="fred@example.org")
     site = SiteFactory(name="Foothills Unit", facilitators=[fay, fred])
-    casey = UserFactory(is_coordinator=True, full_name="Casey Coordinator", email="casey@example.org")
+    casey = UserFactory(
+        is_coordinator=True, full_name="Casey Coordinator", email="casey@example.org"
+    )
     cole = UserFactory(is_coordinator=True, full_name="Cole Coordinator", email="cole@example.org")
     program = ProgramFactory(name="BScN", profession=nursing)
     program.coordinators.add(casey, cole)
@@ -118,7 +120,9 @@ def test_a_claim_emails_the_sites_facilitators(sides):
     [message] = [m for m in mail.outbox if m.to == ["fay@example.org"]]
     assert message.subject.startswith("Offered places claimed: 2 at Foothills Unit")
     assert "- Ana Student" in message.body and "- Ben Student" in message.body
-    assert Reminder.objects.filter(kind=ReminderKind.REQUEST_STEP, recipient=sides["fay"]).count() == 1
+    assert (
+        Reminder.objects.filter(kind=ReminderKind.REQUEST_STEP, recipient=sides["fay"]).count() == 1
+    )
 
 
 def test_the_database_refuses_a_second_email_of_a_step(sides):

@@ -346,9 +346,9 @@ class _Loader:
         # institutions' programs are set: others keep whoever coordinates them.
         coordinated: dict[Program, list[User]] = {}
         for coordinator in world.coordinators:
-            for spec in world.programs:
-                if spec.institution == coordinator.institution:
-                    coordinated.setdefault(self.programs[spec.key], []).append(
+            for program_spec in world.programs:
+                if program_spec.institution == coordinator.institution:
+                    coordinated.setdefault(self.programs[program_spec.key], []).append(
                         self.users[coordinator.address]
                     )
         _set_m2m(Program.coordinators, coordinated)
@@ -987,7 +987,9 @@ class _Loader:
                 }
             )
             R = PlacementRequestStatus
-            history = [("", R.REQUESTED, coordinator, spec.notes[:255])]
+            history: list[tuple[str, str, User | None, str]] = [
+                ("", R.REQUESTED, coordinator, spec.notes[:255])
+            ]
             if spec.status == R.WITHDRAWN:
                 history.append((R.REQUESTED, R.WITHDRAWN, coordinator, "The student deferred."))
             elif spec.status != R.REQUESTED:
@@ -1021,21 +1023,21 @@ class _Loader:
             prune=True,
         )
         offers = []
-        for spec in world.offers:
-            site = self.sites[spec.site]
-            start = self.day(spec.start)
+        for offer in world.offers:
+            site = self.sites[offer.site]
+            start = self.day(offer.start)
             offers.append(
                 {
                     "site": site,
-                    "unit": self.units[(site.pk, spec.unit)] if spec.unit else None,
-                    "profession": self.professions[spec.profession],
+                    "unit": self.units[(site.pk, offer.unit)] if offer.unit else None,
+                    "profession": self.professions[offer.profession],
                     "start_date": start,
-                    "end_date": start + dt.timedelta(weeks=spec.weeks, days=-1),
-                    "places": spec.places,
+                    "end_date": start + dt.timedelta(weeks=offer.weeks, days=-1),
+                    "places": offer.places,
                     "model": IP,
                     "notes": "",
-                    "created_by": self.facilitators_of(spec.site)[0],
-                    "closed_at": self.at(self.day(-3), 10) if spec.closed else None,
+                    "created_by": self.facilitators_of(offer.site)[0],
+                    "closed_at": self.at(self.day(-3), 10) if offer.closed else None,
                 }
             )
         # Offers have no natural key: each site's in the order of the file.

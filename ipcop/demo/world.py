@@ -22,6 +22,7 @@ import tomllib
 import types
 import typing
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -504,7 +505,7 @@ def _check_references(world: World) -> None:
             fail("followups.toml", f"exceptions.{name}: nobody in the demo has that name")
 
 
-def _check_requests(world: World, fail) -> None:
+def _check_requests(world: World, fail: Callable[[str, str], typing.NoReturn]) -> None:
     """A request names a student, a site and its units; an accepted one, the student's
     placement there; the others, their period. A coordinator's institution has programs."""
     institutions = {program.institution for program in world.programs}

@@ -19,7 +19,6 @@ from placements.models import (
 from placements.tests.factories import (
     CapacityFactory,
     PlacementFactory,
-    PlacementOfferFactory,
     StudentFactory,
 )
 from sites.tests.factories import UnitFactory

@@ -81,7 +81,8 @@ def build_side(name: str) -> Side:
     followup = FollowUpFactory(placement=placement, completed=True, interviewer=facilitator)
     record = InterviewRecordFactory(followup=followup)
     coordinator = UserFactory(is_coordinator=True, full_name=f"Coordinator {name}")
-    student.program.coordinators.add(coordinator)
+    program: Any = student.program
+    program.coordinators.add(coordinator)
     # After the student's placement, so that accepting it does not overlap.
     later = timezone.localdate() + datetime.timedelta(days=100)
     return Side(
@@ -106,7 +107,7 @@ def build_side(name: str) -> Side:
             student=student, site=site, start_date=later, requested_by=coordinator
         ),
         offer=PlacementOfferFactory(
-            site=site, profession=student.program.profession,
+            site=site, profession=program.profession,
             start_date=later + datetime.timedelta(days=200),
         ),
     )  # fmt: skip
