@@ -25,6 +25,7 @@ from interviews.models import FollowUp, FollowUpStatus, Theme
 from ipcop import permissions
 from ipcop.demo.loader import (
     ADMIN_EMAIL,
+    COORDINATOR_EMAIL,
     DEMO_PASSWORD,
     FACILITATOR_EMAIL,
     PRECEPTOR_EMAIL,
@@ -35,6 +36,9 @@ from placements.models import (
     Capacity,
     ImportJob,
     Placement,
+    PlacementOffer,
+    PlacementRequest,
+    PlacementRequestStatus,
     PlacementStatus,
     Program,
     Student,
@@ -67,6 +71,10 @@ NOT_PAGES = {
     "sites:member_candidates": "JSON for the type-ahead of the add-member page",
     "placements:import_job_status": "JSON for the progress bar of the import job page",
     "placements:import_template": "CSV or Excel download",
+    "placements:request_accept": "POST only; its button is on the request page",
+    "placements:request_accept_proposal": "POST only; its button is on the request page",
+    "placements:request_withdraw": "POST only; its form is on the request page",
+    "placements:offer_close": "POST only; its buttons are on the offers list",
 }
 
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -271,6 +279,19 @@ def _world():
         "student": student,
         "student_placement": Placement.objects.filter(student=student).order_by("pk").first(),
         "student_session": student_session,
+        "open_request": PlacementRequest.objects.filter(
+            site__in=permissions.sites_facilitated_by(facilitator),
+            status=PlacementRequestStatus.REQUESTED,
+        )
+        .order_by("pk")
+        .first(),
+        "proposed_request": PlacementRequest.objects.filter(
+            status=PlacementRequestStatus.PROPOSED
+        ).first(),
+        "open_offer": PlacementOffer.objects.open().order_by("pk").first(),
+        "coordinated_program": Program.objects.filter(coordinators__email=COORDINATOR_EMAIL)
+        .order_by("pk")
+        .first(),
     }
     missing = [name for name, row in world.items() if row is None]
     assert not missing, f"the demo lacks rows the scan needs: {missing}"
@@ -339,8 +360,21 @@ def _facilitator_pages(s: Scanner, w) -> None:
         "/interviews/report/",
         "/accounts/password_change/",
         "/accounts/password_change/done/",
+        "/placements/requests/",
+        "/placements/requests/?status=all",
+        f"/placements/requests/{w['open_request'].pk}/",
+        f"/placements/requests/{w['open_request'].pk}/decline/",
+        f"/placements/requests/{w['open_request'].pk}/propose/",
+        "/placements/offers/",
+        "/placements/offers/new/",
     ]:
         s.visit(url)
+    for url in [
+        f"/placements/requests/{w['open_request'].pk}/decline/",
+        f"/placements/requests/{w['open_request'].pk}/propose/",
+        "/placements/offers/new/",
+    ]:
+        s.error_state(url)
 
     # Forms in their error state.
     for url in [
@@ -442,6 +476,25 @@ def _student_pages(s: Scanner, w) -> None:
     s.check("session page with a refused reflection")
 
 
+def _coordinator_pages(s: Scanner, w) -> None:
+    new_request = (
+        f"/placements/requests/new/?program={w['coordinated_program'].pk}&site={w['site'].pk}"
+    )
+    for url in [
+        "/",
+        "/placements/requests/",
+        "/placements/requests/?status=all",
+        "/placements/requests/new/",
+        new_request,
+        f"/placements/requests/{w['proposed_request'].pk}/",
+        "/placements/offers/",
+        f"/placements/offers/{w['open_offer'].pk}/claim/",
+    ]:
+        s.visit(url)
+    s.error_state(new_request)
+    s.error_state(f"/placements/offers/{w['open_offer'].pk}/claim/")
+
+
 def _anonymous_pages(s: Scanner) -> None:
     for url in [
         "/accounts/login/",
@@ -501,12 +554,14 @@ def test_every_page_passes_axe_fits_a_phone_and_has_one_h1(browser, live_server)
     _facilitator_pages(scanner("facilitator", email=FACILITATOR_EMAIL), world)
     _preceptor_pages(scanner("preceptor", email=PRECEPTOR_EMAIL), world)
     _student_pages(scanner("student", email=STUDENT_EMAIL), world)
+    _coordinator_pages(scanner("coordinator", email=COORDINATOR_EMAIL), world)
     _admin_pages(scanner("admin", phone=False, email=ADMIN_EMAIL), world)
     # The full navigation bar shows on wide screens only: each role's home there too.
     for who, email in [
         ("facilitator", FACILITATOR_EMAIL),
         ("preceptor", PRECEPTOR_EMAIL),
         ("student", STUDENT_EMAIL),
+        ("coordinator", COORDINATOR_EMAIL),
     ]:
         scanner(f"{who} (desktop)", phone=False, email=email).visit("/")
 
