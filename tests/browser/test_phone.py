@@ -12,7 +12,13 @@ from urllib.parse import urlparse
 import pytest
 from django.core.management import call_command
 
-from ipcop.demo.loader import ADMIN_EMAIL, FACILITATOR_EMAIL, PRECEPTOR_EMAIL, STUDENT_EMAIL
+from ipcop.demo.loader import (
+    ADMIN_EMAIL,
+    COORDINATOR_EMAIL,
+    FACILITATOR_EMAIL,
+    PRECEPTOR_EMAIL,
+    STUDENT_EMAIL,
+)
 from mentoring.models import MentoringSession
 from placements.models import Placement
 from sites.models import Site
@@ -21,6 +27,7 @@ from tests.browser.test_accessibility import (
     Scanner,
     _admin_pages,
     _anonymous_pages,
+    _coordinator_pages,
     _facilitator_pages,
     _preceptor_pages,
     _student_pages,
@@ -123,6 +130,7 @@ def test_no_page_of_any_role_is_wider_than_a_phone(browser, live_server):
     _facilitator_pages(scanner("facilitator", FACILITATOR_EMAIL), world)
     _preceptor_pages(scanner("preceptor", PRECEPTOR_EMAIL), world)
     _student_pages(scanner("student", STUDENT_EMAIL), world)
+    _coordinator_pages(scanner("coordinator", COORDINATOR_EMAIL), world)
     _admin_pages(scanner("admin", ADMIN_EMAIL), world)
 
     # Phone numbers are tap-to-call links, on the site's page and on the student's cards.
