@@ -1,5 +1,7 @@
 """Six-month follow-up interviews, their records, the theme codebook and reminders."""
 
+import functools
+import operator
 import uuid
 
 import pgtrigger
@@ -326,6 +328,8 @@ class ReminderKind(models.TextChoices):
     # An affiliation agreement's expiry, to both sides (interviews.agreement_emails).
     AGREEMENT_EXPIRES_60 = "agreement_60", "Affiliation agreement expires within 60 days"
     AGREEMENT_EXPIRES_14 = "agreement_14", "Affiliation agreement expires within 14 days"
+    # A step of a placement request, to the other side (interviews.request_emails).
+    REQUEST_STEP = "request_step", "Placement request: a step to answer or to know"
 
 
 PLACEMENT_REMINDER_KINDS = (
@@ -344,9 +348,19 @@ class ReminderQuerySet(models.QuerySet):
         return self.unsent().filter(send_at__lte=now)
 
 
+# What a reminder may be about: exactly one of these foreign keys is set.
+REMINDER_SUBJECTS = ("followup", "placement", "agreement", "request_change")
+
+
+def _exactly_one_of(fields: tuple[str, ...]) -> Q:
+    one = [Q(**{f"{other}__isnull": other != field for other in fields}) for field in fields]
+    return functools.reduce(operator.or_, one)
+
+
 class Reminder(models.Model):
     """One email that must go out once. The row is the truth; the broker only wakes the sweep.
-    It is about one thing: a follow-up, a placement or an affiliation agreement."""
+    It is about one thing (REMINDER_SUBJECTS): a follow-up, a placement, an affiliation
+    agreement or a step of a placement request."""
 
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
@@ -360,6 +374,14 @@ class Reminder(models.Model):
     )
     agreement = models.ForeignKey(
         "placements.AffiliationAgreement",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    # The step of a placement request the email tells of (its request and who took it).
+    request_change = models.ForeignKey(
+        "placements.PlacementRequestChange",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -384,10 +406,14 @@ class Reminder(models.Model):
                 fields=["followup", "recipient", "kind"], name="reminder_once_per_recipient_kind"
             ),
             models.CheckConstraint(
-                condition=Q(followup__isnull=False, placement__isnull=True, agreement__isnull=True)
-                | Q(followup__isnull=True, placement__isnull=False, agreement__isnull=True)
-                | Q(followup__isnull=True, placement__isnull=True, agreement__isnull=False),
+                condition=_exactly_one_of(REMINDER_SUBJECTS),
                 name="reminder_of_one_thing",
+            ),
+            # A request's step is told to each person once.
+            models.UniqueConstraint(
+                fields=["request_change", "recipient"],
+                condition=Q(request_change__isnull=False),
+                name="request_reminder_once",
             ),
             # Each notice of an agreement's expiry goes to each person once.
             models.UniqueConstraint(

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import person_erased
-from interviews import placement_emails
+from interviews import placement_emails, request_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
 from interviews.services import (
@@ -23,6 +23,7 @@ from placements.signals import (
     placement_cancelled,
     placement_confirmed,
     placement_dates_changed,
+    placement_requests_changed,
     placements_activated,
 )
 from sites.models import Site
@@ -85,3 +86,8 @@ def team_changed_emails(sender, *, placement, removed_mentor_ids=(), **kwargs) -
     placement_emails.placement_emails_team_changed(
         placement=placement, removed_mentor_ids=removed_mentor_ids
     )
+
+
+@receiver(placement_requests_changed, dispatch_uid="interviews.placement_request_emails")
+def placement_request_emails(sender, *, changes, **kwargs) -> None:
+    request_emails.request_emails_queue(changes=changes)

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
-from interviews import agreement_emails, ics, placement_emails
+from interviews import agreement_emails, ics, placement_emails, request_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import (
     CalendarFeed,
@@ -215,6 +215,8 @@ _REMINDER_EMAIL_FIELDS = (
     # an agreement's its agreement (agreement_emails.agreements_for_emails).
     "placement",
     "agreement",
+    # A request's email reads its step apart (request_emails.request_message).
+    "request_change",
 )
 
 
@@ -365,6 +367,8 @@ def reminder_message(
     copy (after a crash between sending and marking) is recognisable. A placement's email
     shows its placement from `placements` (read for the batch) or read here; an
     agreement's notice its agreement from `agreements`, or read here."""
+    if reminder.request_change_id is not None:
+        return request_emails.request_message(reminder=reminder)
     if reminder.agreement_id is not None:
         if agreements is None or reminder.agreement_id not in agreements:
             agreements = agreement_emails.agreements_for_emails([reminder.agreement_id])

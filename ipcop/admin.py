@@ -23,6 +23,8 @@ STR_SELECT_RELATED: dict[str, tuple[str, ...]] = {
     "placements.Placement": ("student__user", "site"),
     "placements.Capacity": ("site", "unit", "profession"),
     "placements.AffiliationAgreement": ("institution", "site"),
+    "placements.PlacementRequest": ("student__user", "site"),
+    "placements.PlacementOffer": ("site", "unit", "profession"),
     "mentoring.MentorAssignment": ("mentor",),
     "mentoring.SessionStudent": ("student__user", "student__program__profession"),
     "mentoring.SessionProfessional": ("person", "profession"),

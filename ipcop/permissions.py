@@ -42,7 +42,11 @@ from placements.models import (
     ImportJob,
     ImportJobQuerySet,
     Placement,
+    PlacementOffer,
+    PlacementOfferQuerySet,
     PlacementQuerySet,
+    PlacementRequest,
+    PlacementRequestQuerySet,
     PlacementStatus,
     Program,
     Student,
@@ -304,6 +308,96 @@ def students_visible_to(user: User) -> StudentQuerySet:
     return Student.objects.filter(
         pk__in=parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
     )
+
+
+# --- Placement requests and offers (the school's side) -----------------------------------
+#
+# A program coordinator "owns" the students of the programs they coordinate
+# (Program.coordinators); a request lies between its student's program and its site.
+
+
+def sites_requestable_by(user: User) -> SiteQuerySet:
+    """Sites a person may ask for places at: any site, for coordinators and admins (the
+    site's facilitators then answer)."""
+    if user.is_admin or has_role(user, "coordinator"):
+        return Site.objects.all()
+    return _none(Site)
+
+
+def students_requestable_by(user: User) -> StudentQuerySet:
+    """Students a person may ask places for, or claim offered places for: those of the
+    programs they coordinate (all for admins)."""
+    if user.is_admin:
+        return Student.objects.all()
+    if has_role(user, "coordinator"):
+        return Student.objects.filter(program__in=_coordinated_program_ids(user))
+    return _none(Student)
+
+
+def requests_visible_to(user: User) -> PlacementRequestQuerySet:
+    """Coordinators: requests for their programs' students, at any site. Facilitators:
+    requests to their sites. Admins: all."""
+    if not user.is_authenticated:
+        return _none(PlacementRequest)
+    if user.is_admin:
+        return PlacementRequest.objects.all()
+    condition = Q(pk__in=[])
+    if has_role(user, "coordinator"):
+        condition |= Q(student__program__in=_coordinated_program_ids(user))
+    if has_role(user, "facilitator"):
+        condition |= Q(site__in=_facilitated_site_ids(user))
+    return PlacementRequest.objects.filter(condition)
+
+
+def requests_answerable_by(user: User) -> PlacementRequestQuerySet:
+    """Requests a person may accept, decline or answer with a proposal: those to the
+    sites they facilitate (all for admins)."""
+    if user.is_admin:
+        return PlacementRequest.objects.all()
+    if has_role(user, "facilitator"):
+        return PlacementRequest.objects.filter(site__in=_facilitated_site_ids(user))
+    return _none(PlacementRequest)
+
+
+def requests_coordinated_by(user: User) -> PlacementRequestQuerySet:
+    """Requests a person may withdraw or whose proposal they may take: those for their
+    programs' students (all for admins)."""
+    if user.is_admin:
+        return PlacementRequest.objects.all()
+    if has_role(user, "coordinator"):
+        return PlacementRequest.objects.filter(student__program__in=_coordinated_program_ids(user))
+    return _none(PlacementRequest)
+
+
+def offers_visible_to(user: User) -> PlacementOfferQuerySet:
+    """Facilitators: their sites' offers, open or closed. Coordinators: every open
+    offer (a call for offers is public to the schools). Admins: all."""
+    if not user.is_authenticated:
+        return _none(PlacementOffer)
+    if user.is_admin:
+        return PlacementOffer.objects.all()
+    condition = Q(pk__in=[])
+    if has_role(user, "coordinator"):
+        condition |= Q(closed_at__isnull=True)
+    if has_role(user, "facilitator"):
+        condition |= Q(site__in=_facilitated_site_ids(user))
+    return PlacementOffer.objects.filter(condition)
+
+
+def offers_manageable_by(user: User) -> PlacementOfferQuerySet:
+    """Offers a person may publish and close: at their sites (all for admins)."""
+    if user.is_admin:
+        return PlacementOffer.objects.all()
+    if has_role(user, "facilitator"):
+        return PlacementOffer.objects.filter(site__in=_facilitated_site_ids(user))
+    return _none(PlacementOffer)
+
+
+def offers_claimable_by(user: User) -> PlacementOfferQuerySet:
+    """Open offers a person may claim places of: coordinators' and admins'."""
+    if user.is_admin or has_role(user, "coordinator"):
+        return PlacementOffer.objects.open()
+    return _none(PlacementOffer)
 
 
 # --- Mentoring sessions ----------------------------------------------------------------

@@ -14,6 +14,9 @@ from .models import (
     ImportJob,
     Institution,
     Placement,
+    PlacementOffer,
+    PlacementRequest,
+    PlacementRequestChange,
     PlacementStatus,
     PlacementStatusChange,
     Program,
@@ -273,3 +276,59 @@ class ImportJobAdmin(ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class PlacementRequestChangeInline(TabularInline):
+    """A request's steps as the services recorded them: history, never edited by hand."""
+
+    model = PlacementRequestChange
+    extra = 0
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "note")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("changed_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PlacementRequest)
+class PlacementRequestAdmin(ModelAdmin):
+    """Requests move through their services (the pages); the admin reads them and may fix
+    a note, not their status."""
+
+    list_display = ("student", "site", "start_date", "end_date", "status", "created_at")
+    list_filter = ("status", "model")
+    list_select_related = ("student__user", "student__program__profession", "site")
+    search_fields = ("student__user__full_name", "student__user__email", "site__name")
+    autocomplete_fields = ("student", "site", "unit", "proposed_unit", "placement", "requested_by")
+    readonly_fields = ("status", "placement", "batch", "offer", "created_at", "updated_at")
+    date_hierarchy = "start_date"
+    inlines = (PlacementRequestChangeInline,)
+
+
+@admin.register(PlacementRequestChange)
+class PlacementRequestChangeAdmin(ModelAdmin):
+    list_display = ("request", "from_status", "to_status", "changed_by", "changed_at", "note")
+    list_filter = ("to_status",)
+    list_select_related = ("request__student__user", "request__site", "changed_by")
+    search_fields = ("request__student__user__full_name", "request__site__name", "note")
+    autocomplete_fields = ("request", "changed_by")
+    readonly_fields = ("changed_at",)
+    show_full_result_count = False
+
+
+@admin.register(PlacementOffer)
+class PlacementOfferAdmin(ModelAdmin):
+    list_display = ("site", "unit", "profession", "start_date", "end_date", "places", "closed_at")
+    list_filter = ("profession",)
+    list_select_related = ("site", "unit__site", "profession")
+    search_fields = ("site__name", "unit__name", "profession__name")
+    autocomplete_fields = ("site", "unit", "created_by")
+    date_hierarchy = "start_date"

@@ -13,8 +13,9 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.http import urlencode
 
+from accounts.models import Profession
 from ipcop.lib.dates import EARLIEST, LATEST
-from ipcop.lib.forms import FilterForm, ModelChoiceField
+from ipcop.lib.forms import FilterForm, ModelChoiceField, ModelMultipleChoiceField
 from ipcop.lib.params import id_param
 from ipcop.lib.uploads import check_upload
 from ipcop.permissions import (
@@ -22,17 +23,24 @@ from ipcop.permissions import (
     programs_coordinated_by,
     site_choices_for,
     sites_facilitated_by,
+    sites_requestable_by,
+    students_requestable_by,
 )
 from mentoring.selectors import team_complete_q
 from placements.importers import COLUMNS, KINDS, MAX_JOB_BYTES, MAX_JOB_ROWS, MAX_ROWS
 from placements.models import (
+    OPEN_REQUEST_STATUSES,
     AgreementStatus,
     Capacity,
     Institution,
     Placement,
     PlacementModel,
+    PlacementOffer,
     PlacementQuerySet,
+    PlacementRequest,
+    PlacementRequestStatus,
     PlacementStatus,
+    Program,
     Student,
     StudentQuerySet,
 )
@@ -549,3 +557,218 @@ class AgreementForm(forms.Form):
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", "An agreement cannot end before it starts.")
         return cleaned
+
+
+# --- Placement requests and offers ---------------------------------------------------------
+
+
+class _StudentChoiceField(ModelMultipleChoiceField):
+    """Students as ticked boxes, each named with their number and cohort year."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj: Student) -> str:
+        extra = ", ".join(
+            part
+            for part in (obj.student_number, str(obj.cohort_year) if obj.cohort_year else "")
+            if part
+        )
+        return f"{obj.user.full_name}" + (f" ({extra})" if extra else "")
+
+
+class _OneSitesUnitField(ModelChoiceField):
+    """Units of one site: each option is the unit's name."""
+
+    def label_from_instance(self, obj: Unit) -> str:
+        return obj.name
+
+
+class RequestFilterForm(FilterForm):
+    """The requests list's status filter: the open ones (waiting on either side) unless
+    another is chosen."""
+
+    STATUSES = (
+        ("open", "Open (awaiting an answer)"),
+        *PlacementRequestStatus.choices,
+        ("all", "All"),
+    )
+    status = forms.ChoiceField(choices=STATUSES, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].widget.attrs["class"] = "form-select"
+
+    @property
+    def chosen(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("status") or "open"
+
+    def filter(self, requests: QuerySet[PlacementRequest]) -> QuerySet[PlacementRequest]:
+        status = self.chosen
+        if status == "open":
+            return requests.filter(status__in=OPEN_REQUEST_STATUSES)
+        if status == "all":
+            return requests
+        return requests.filter(status=status)
+
+
+class RequestStartForm(forms.Form):
+    """The first step of a new request, from the query string: which program's students,
+    at which site (the second step offers that program's students and that site's
+    units)."""
+
+    program: ModelChoiceField[Program] = ModelChoiceField(queryset=None)
+    site: ModelChoiceField[Site] = ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(ModelChoiceField, self.fields["program"]).queryset = programs_coordinated_by(
+            user
+        ).select_related("institution")
+        cast(ModelChoiceField, self.fields["site"]).queryset = sites_requestable_by(user).order_by(
+            "name"
+        )
+
+
+class PlacementRequestForm(forms.Form):
+    """The students (one, or several for a cohort) of the chosen program, and the unit,
+    period, model and notes of their requests."""
+
+    students = _StudentChoiceField(
+        queryset=None, help_text="Tick one student, or several to request for a cohort."
+    )
+    unit = _OneSitesUnitField(
+        queryset=None, required=False, help_text="Leave empty for anywhere at the site."
+    )
+    start_date = forms.DateField(widget=DateInput())
+    end_date = forms.DateField(widget=DateInput())
+    model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, user, program: Program, site: Site, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(ModelChoiceField, self.fields["students"]).queryset = (
+            students_requestable_by(user)
+            .filter(program=program)
+            .select_related("user")
+            .order_by("user__full_name", "pk")
+        )
+        cast(ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+            site=site
+        ).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The placement cannot end before it starts.")
+        return data
+
+
+class RequestDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for declining",
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
+        help_text="The program's coordinators read it in the email and the request's history.",
+        error_messages={"required": "Give the reason for declining."},
+    )
+
+
+class RequestProposeForm(forms.Form):
+    """Another period or another unit of the request's site."""
+
+    start_date = forms.DateField(label="Proposed start", widget=DateInput())
+    end_date = forms.DateField(label="Proposed end", widget=DateInput())
+    unit = _OneSitesUnitField(
+        queryset=None, required=False, help_text="Leave empty for anywhere at the site."
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 200}),
+    )
+
+    def __init__(self, *args, request: PlacementRequest, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "start_date": request.start_date,
+                "end_date": request.end_date,
+                "unit": request.unit_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        cast(ModelChoiceField, self.fields["unit"]).queryset = Unit.objects.filter(
+            site_id=request.site_id
+        ).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The proposed period cannot end before it starts.")
+        return data
+
+
+class RequestNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
+        help_text="Shown in the request's history.",
+    )
+
+
+class PlacementOfferForm(forms.Form):
+    """Places a site (or one of its units) offers one profession over a period."""
+
+    site: ModelChoiceField[Site] = ModelChoiceField(queryset=None)
+    unit = _UnitChoiceField(
+        queryset=None, required=False, help_text="Leave empty for places anywhere at the site."
+    )
+    profession: ModelChoiceField[Profession] = ModelChoiceField(
+        queryset=Profession.objects.order_by("name")
+    )
+    start_date = forms.DateField(widget=DateInput())
+    end_date = forms.DateField(widget=DateInput())
+    places = forms.IntegerField(min_value=1, max_value=500)
+    model = forms.ChoiceField(choices=PlacementModel.choices, initial=PlacementModel.IP_MENTORING)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = sites_facilitated_by(user)
+        cast(ModelChoiceField, self.fields["site"]).queryset = sites.order_by("name")
+        cast(ModelChoiceField, self.fields["unit"]).queryset = (
+            Unit.objects.filter(site__in=sites)
+            .select_related("site")
+            .order_by("site__name", "name")
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The offer cannot end before it starts.")
+        unit, site = data.get("unit"), data.get("site")
+        if unit and site and unit.site_id != site.pk:
+            self.add_error("unit", f"{unit.name} is not a unit of {site}.")
+        return data
+
+
+class OfferClaimForm(forms.Form):
+    students = _StudentChoiceField(
+        queryset=None, help_text="Tick the students to place; each takes one of the places."
+    )
+
+    def __init__(self, *args, user, offer: PlacementOffer, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(ModelChoiceField, self.fields["students"]).queryset = (
+            students_requestable_by(user)
+            .filter(program__profession=offer.profession_id)
+            .select_related("user")
+            .order_by("user__full_name", "pk")
+        )

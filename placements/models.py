@@ -718,3 +718,248 @@ def agreements_cover(
         if day > end:
             return True
     return day > end
+
+
+# --- Placement requests and offers (the school's side) ------------------------------------
+
+
+class PlacementRequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Awaiting the site's answer"
+    PROPOSED = "proposed", "Other dates or unit proposed"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# A request waits on one side: the site's facilitators (requested) or the program's
+# coordinators (proposed).
+OPEN_REQUEST_STATUSES = (PlacementRequestStatus.REQUESTED, PlacementRequestStatus.PROPOSED)
+
+# requested → accepted | declined | proposed | withdrawn; proposed → requested (the
+# coordinator takes the site's proposal) | withdrawn.
+REQUEST_TRANSITIONS: dict[str, set[str]] = {
+    PlacementRequestStatus.REQUESTED: {
+        PlacementRequestStatus.ACCEPTED,
+        PlacementRequestStatus.DECLINED,
+        PlacementRequestStatus.PROPOSED,
+        PlacementRequestStatus.WITHDRAWN,
+    },
+    PlacementRequestStatus.PROPOSED: {
+        PlacementRequestStatus.REQUESTED,
+        PlacementRequestStatus.WITHDRAWN,
+    },
+    PlacementRequestStatus.ACCEPTED: set(),
+    PlacementRequestStatus.DECLINED: set(),
+    PlacementRequestStatus.WITHDRAWN: set(),
+}
+
+
+class PlacementOfferQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+    def with_taken(self):
+        """Each offer with `taken`: the places its claims hold (an accepted claim whose
+        placement was cancelled gives its place back)."""
+        taken = (
+            PlacementRequest.objects.filter(
+                offer=OuterRef("pk"),
+                status=PlacementRequestStatus.ACCEPTED,
+                placement__status__in=HOLDING_STATUSES,
+            )
+            .order_by()
+            .values("offer")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(taken=Coalesce(Subquery(taken, output_field=IntegerField()), 0))
+
+
+class PlacementOffer(models.Model):
+    """A site's call for offers: places for students of one profession over a period, in
+    one unit or anywhere at the site, which program coordinators claim for their
+    students. A claim is a request accepted at once (PlacementRequest.offer)."""
+
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="offers")
+    unit = models.ForeignKey(
+        "sites.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="offers"
+    )
+    profession = models.ForeignKey(
+        "accounts.Profession", on_delete=models.PROTECT, related_name="+"
+    )
+    start_date = models.DateField(validators=[validate_plausible_date])
+    end_date = models.DateField(validators=[validate_plausible_date])
+    places = models.PositiveSmallIntegerField()
+    model = models.CharField(
+        max_length=20, choices=PlacementModel.choices, default=PlacementModel.IP_MENTORING
+    )
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a facilitator closes the offer: no more claims.
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PlacementOfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        indexes = [
+            # The coordinators' list of open offers, by start.
+            models.Index(
+                fields=["start_date", "id"],
+                condition=Q(closed_at__isnull=True),
+                name="offer_open_start_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="offer_end_after_start",
+                violation_error_message="An offer cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(places__gte=1),
+                name="offer_at_least_one_place",
+                violation_error_message="An offer has at least one place.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.site.name + (f", {self.unit.name}" if self.unit is not None else "")
+        return f"{self.places} × {self.profession} at {where} from {self.start_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class PlacementRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_REQUEST_STATUSES)
+
+    def awaiting_site(self):
+        return self.filter(status=PlacementRequestStatus.REQUESTED)
+
+    def awaiting_program(self):
+        return self.filter(status=PlacementRequestStatus.PROPOSED)
+
+
+class PlacementRequest(models.Model):
+    """A program coordinator's request for a placement of one of their program's students
+    at a site. A cohort's requests are made together and share a `batch`. The site's
+    facilitator accepts it (the placement is created, confirmed), declines it with a
+    reason, or proposes other dates or another unit, which the coordinator takes (the
+    request waits on the site again) or withdraws."""
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="placement_requests"
+    )
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.PROTECT, related_name="placement_requests"
+    )
+    unit = models.ForeignKey(
+        "sites.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    start_date = models.DateField(validators=[validate_plausible_date])
+    end_date = models.DateField(validators=[validate_plausible_date])
+    # The student's profession when the request was made (their program's).
+    profession = models.ForeignKey(
+        "accounts.Profession", on_delete=models.PROTECT, related_name="+"
+    )
+    model = models.CharField(
+        max_length=20, choices=PlacementModel.choices, default=PlacementModel.IP_MENTORING
+    )
+    notes = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=PlacementRequestStatus.choices,
+        default=PlacementRequestStatus.REQUESTED,
+    )
+    # The requests of one cohort, made in one go.
+    batch = models.UUIDField(null=True, blank=True)
+    # The offer a claim took its place from.
+    offer = models.ForeignKey(
+        PlacementOffer, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    decline_reason = models.CharField(max_length=255, blank=True)
+    # The site's counter-proposal, while the request is proposed (kept after, as history).
+    proposed_start = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    proposed_end = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    proposed_unit = models.ForeignKey(
+        "sites.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placement = models.OneToOneField(
+        Placement, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlacementRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A facilitator's inbox: their sites' requests by status, newest first.
+            models.Index(fields=["site", "status", "-created_at"], name="request_site_status_idx"),
+            # The open requests of a student (the overlap check) and a program's list.
+            models.Index(fields=["student", "status"], name="request_student_status_idx"),
+            models.Index(
+                fields=["batch"], condition=Q(batch__isnull=False), name="request_batch_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="request_end_after_start",
+                violation_error_message="A placement cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_end__isnull=True)
+                | Q(proposed_start__isnull=True)
+                | Q(proposed_end__gte=F("proposed_start")),
+                name="request_proposal_end_after_start",
+                violation_error_message="The proposed period cannot end before it starts.",
+            ),
+            # An accepted request has its placement; a declined one its reason.
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(placement__isnull=False),
+                name="request_accepted_has_placement",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="request_declined_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request for {self.student.user} at {self.site} from {self.start_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REQUEST_STATUSES
+
+
+class PlacementRequestChange(models.Model):
+    """One step of a request: who moved it, from what, to what, when, and why."""
+
+    request = models.ForeignKey(PlacementRequest, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(
+        max_length=20, choices=PlacementRequestStatus.choices, blank=True
+    )
+    to_status = models.CharField(max_length=20, choices=PlacementRequestStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["request", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or '—'} → {self.to_status}"

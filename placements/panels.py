@@ -18,6 +18,7 @@ from ipcop.permissions import (
     placements_manageable_by,
     placements_visible_to,
     programs_coordinated_by,
+    requests_answerable_by,
     sites_facilitated_by,
 )
 from mentoring.models import MentorAssignment, MentorRole
@@ -101,12 +102,13 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def facilitator_todo(user) -> list[TodoLine]:
-    """The facilitator's placements to-do lines (ipcop.dashboard.TODO_SOURCES): requested
-    placements to confirm, capacities holding more placements than they offer and
-    affiliation agreements in force ending soon at their sites (cached), and their own
-    imports awaiting confirmation."""
+    """The facilitator's placements to-do lines (ipcop.dashboard.TODO_SOURCES): placement
+    requests from programs awaiting their answer, requested placements to confirm,
+    capacities holding more placements than they offer and affiliation agreements in
+    force ending soon at their sites (cached), and their own imports awaiting
+    confirmation."""
     scope = "all" if user.is_admin else user.pk
-    key = f"placements:todo:v2:{placements_version()}:{scope}:{timezone.localdate().isoformat()}"
+    key = f"placements:todo:v3:{placements_version()}:{scope}:{timezone.localdate().isoformat()}"
     counts = cache.get(key)
     if counts is None:
         counts = {
@@ -126,10 +128,11 @@ def facilitator_todo(user) -> list[TodoLine]:
                 timezone.localdate() + datetime.timedelta(days=AGREEMENTS_EXPIRING_DAYS),
             )
             .count(),
+            "to_answer": requests_answerable_by(user).awaiting_site().count(),
         }
         cache.set(key, counts, TODO_CACHE_SECONDS)
     requested, over = counts["requested"], counts["over"]
-    expiring = counts.get("agreements", 0)
+    expiring, to_answer = counts["agreements"], counts["to_answer"]
     # Not cached: one read of the person's own few jobs, which change without a version.
     # The newest with how many there are (a window count), in one query.
     jobs = list(
@@ -148,6 +151,13 @@ def facilitator_todo(user) -> list[TodoLine]:
         else reverse("placements:import")
     )
     return [
+        TodoLine(
+            count=to_answer,
+            text=_plural(
+                to_answer, "request awaiting your answer", "requests awaiting your answer"
+            ),
+            url=reverse("placements:request_list") + "?status=requested",
+        ),
         TodoLine(
             count=requested,
             text=_plural(

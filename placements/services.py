@@ -10,7 +10,8 @@ import collections
 import dataclasses
 import datetime
 import math
-from collections.abc import Collection, Iterable
+import uuid
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -27,11 +28,16 @@ from placements.cache import placements_changed
 from placements.models import (
     HOLDING_STATUSES,
     PLACEMENT_TRANSITIONS,
+    REQUEST_TRANSITIONS,
     AffiliationAgreement,
     AgreementStatus,
     Capacity,
     Placement,
     PlacementModel,
+    PlacementOffer,
+    PlacementRequest,
+    PlacementRequestChange,
+    PlacementRequestStatus,
     PlacementStatus,
     PlacementStatusChange,
     Program,
@@ -44,6 +50,7 @@ from placements.signals import (
     placement_cancelled,
     placement_confirmed,
     placement_dates_changed,
+    placement_requests_changed,
     placements_activated,
 )
 
@@ -1353,3 +1360,417 @@ def agreements_expire(*, today: datetime.date | None = None) -> int:
     if expired:
         placements_changed()
     return expired
+
+
+# --- Placement requests and offers ---------------------------------------------------------
+#
+# A program coordinator asks a site for a placement of a student; the site's facilitator
+# answers. Each step is a PlacementRequestChange row, and is announced
+# (`placement_requests_changed`, in the step's transaction) so that the interviews app
+# queues the email to the other side. Who may take which step is decided by the views,
+# through ipcop.permissions (requests_visible_to, requests_answerable_by, ...).
+
+
+def _record_request_change(
+    request: PlacementRequest, *, from_status: str, to_status: str, changed_by, note: str = ""
+) -> PlacementRequestChange:
+    return PlacementRequestChange.objects.create(
+        request=request,
+        from_status=from_status,
+        to_status=to_status,
+        changed_by=changed_by,
+        note=note[:255],
+    )
+
+
+def _announce(changes: list[PlacementRequestChange]) -> None:
+    # The facilitators' to-do counts the requests awaiting them (placements.panels).
+    placements_changed()
+    if changes:
+        placement_requests_changed.send(sender=PlacementRequest, changes=changes)
+
+
+def _lock_request(request: PlacementRequest, to_status: str) -> PlacementRequest:
+    """The request's row, locked, once its status may move to `to_status`: two people
+    answering at once apply one after the other, and the second is refused in words."""
+    current = PlacementRequest.objects.select_for_update().get(pk=request.pk)
+    if to_status not in REQUEST_TRANSITIONS[current.status]:
+        raise ValidationError(
+            f"This request is {current.get_status_display().lower()}: it cannot become "
+            f"{PlacementRequestStatus(to_status).label.lower()}."
+        )
+    return current
+
+
+def _check_period(start_date, end_date, field_prefix: str = "") -> None:
+    if start_date and end_date and end_date < start_date:
+        raise ValidationError(
+            {f"{field_prefix}end_date": "The period cannot end before it starts."}
+        )
+
+
+def _check_request_unit(site: Site, unit: Unit | None, field: str = "unit") -> None:
+    if unit is not None and unit.site_id != site.pk:
+        raise ValidationError({field: f"{unit.name} is not a unit of {site.name}."})
+
+
+def _check_student_free(
+    student: Student, start_date, end_date, *, exclude_request: int | None = None
+) -> None:
+    """A student asked for twice over the same days, or already placed then, is refused:
+    the site would accept a placement that cannot be."""
+    probe = Placement(
+        student=student, start_date=start_date, end_date=end_date, status=PlacementStatus.REQUESTED
+    )
+    try:
+        _check_no_overlap(probe)
+    except ValidationError as error:
+        raise ValidationError(f"{student.user}: {' '.join(error.messages)}") from None
+    clash = (
+        PlacementRequest.objects.open()
+        .filter(student=student, start_date__lte=end_date, end_date__gte=start_date)
+        .exclude(pk=exclude_request)
+        .select_related("site")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            f"{student.user} already has an open request at {clash.site.name} from "
+            f"{human_date(clash.start_date)} to {human_date(clash.end_date)}; the dates overlap."
+        )
+
+
+def _request_new(
+    *,
+    student: Student,
+    site: Site,
+    unit: Unit | None,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    model: str,
+    notes: str,
+    requested_by: User | None,
+    batch: uuid.UUID | None,
+    offer: PlacementOffer | None = None,
+) -> tuple[PlacementRequest, PlacementRequestChange]:
+    _lock_student(student)
+    request = PlacementRequest(
+        student=student,
+        site=site,
+        unit=unit,
+        start_date=start_date,
+        end_date=end_date,
+        profession_id=student.program.profession_id,
+        model=model,
+        notes=notes,
+        batch=batch,
+        offer=offer,
+        requested_by=requested_by,
+        status=PlacementRequestStatus.REQUESTED,
+    )
+    request.full_clean(exclude=["student", "site", "unit", "profession", "offer", "requested_by"])
+    _check_student_free(student, start_date, end_date)
+    request.save()
+    change = _record_request_change(
+        request, from_status="", to_status=PlacementRequestStatus.REQUESTED, changed_by=requested_by
+    )
+    return request, change
+
+
+@transaction.atomic
+def request_create(
+    *,
+    students: Sequence[Student],
+    site: Site,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    unit: Unit | None = None,
+    model: str = PlacementModel.IP_MENTORING,
+    notes: str = "",
+    requested_by: User | None = None,
+) -> list[PlacementRequest]:
+    """Ask `site` for a placement of each of `students` over one period: one request
+    each; several (a cohort) share a batch id and are announced as one step. All or
+    none: a student already placed or asked for on those days refuses the whole cohort,
+    naming them."""
+    if not students:
+        raise ValidationError({"students": "Choose at least one student."})
+    _check_period(start_date, end_date)
+    _check_request_unit(site, unit)
+    batch = uuid.uuid4() if len(students) > 1 else None
+    requests, changes = [], []
+    # A fixed lock order: two cohorts sharing students cannot deadlock.
+    for student in sorted(students, key=lambda s: s.pk):
+        request, change = _request_new(
+            student=student,
+            site=site,
+            unit=unit,
+            start_date=start_date,
+            end_date=end_date,
+            model=model,
+            notes=notes,
+            requested_by=requested_by,
+            batch=batch,
+        )
+        requests.append(request)
+        changes.append(change)
+    _announce(changes)
+    return requests
+
+
+def _request_accept(
+    current: PlacementRequest, *, by: User | None, note: str
+) -> PlacementRequestChange:
+    """Create the request's placement and confirm it through the placements' lifecycle
+    (overlap and capacity checked, the confirmation's emails and signals as for any)."""
+    placement = placement_create(
+        student=current.student,
+        site=current.site,
+        unit=current.unit,
+        start_date=current.start_date,
+        end_date=current.end_date,
+        model=current.model,
+        notes=current.notes,
+        created_by=by,
+    )
+    placement_transition(
+        placement=placement,
+        to_status=PlacementStatus.CONFIRMED,
+        changed_by=by,
+        note=note or "Placement request accepted.",
+    )
+    current.placement = placement
+    current.status = PlacementRequestStatus.ACCEPTED
+    current.save(update_fields=["placement", "status", "updated_at"])
+    return _record_request_change(
+        current,
+        from_status=PlacementRequestStatus.REQUESTED,
+        to_status=PlacementRequestStatus.ACCEPTED,
+        changed_by=by,
+        note=note,
+    )
+
+
+@transaction.atomic
+def request_accept(
+    *, request: PlacementRequest, by: User | None, note: str = ""
+) -> PlacementRequest:
+    """The site accepts: the placement is created and confirmed (within the site's
+    capacity), and the request points at it. A full site refuses, saying who holds the
+    places; nothing changes then."""
+    current = _lock_request(request, PlacementRequestStatus.ACCEPTED)
+    change = _request_accept(current, by=by, note=note)
+    _announce([change])
+    return current
+
+
+@transaction.atomic
+def request_decline(*, request: PlacementRequest, by: User | None, reason: str) -> PlacementRequest:
+    """The site declines, saying why (required: the program plans around it)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for declining."})
+    current = _lock_request(request, PlacementRequestStatus.DECLINED)
+    current.status = PlacementRequestStatus.DECLINED
+    current.decline_reason = reason[:255]
+    current.save(update_fields=["status", "decline_reason", "updated_at"])
+    change = _record_request_change(
+        current,
+        from_status=PlacementRequestStatus.REQUESTED,
+        to_status=PlacementRequestStatus.DECLINED,
+        changed_by=by,
+        note=reason,
+    )
+    _announce([change])
+    return current
+
+
+@transaction.atomic
+def request_propose(
+    *,
+    request: PlacementRequest,
+    by: User | None,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    unit: Unit | None,
+    note: str = "",
+) -> PlacementRequest:
+    """The site proposes another period or unit; the request waits on the program."""
+    current = _lock_request(request, PlacementRequestStatus.PROPOSED)
+    _check_period(start_date, end_date)
+    _check_request_unit(current.site, unit)
+    if (start_date, end_date, unit and unit.pk) == (
+        current.start_date,
+        current.end_date,
+        current.unit_id,
+    ):
+        raise ValidationError("Propose other dates or another unit than those requested.")
+    current.proposed_start, current.proposed_end, current.proposed_unit = start_date, end_date, unit
+    current.status = PlacementRequestStatus.PROPOSED
+    current.full_clean(exclude=["student", "site", "unit", "profession", "offer", "requested_by"])
+    current.save(
+        update_fields=["proposed_start", "proposed_end", "proposed_unit", "status", "updated_at"]
+    )
+    where = f", {unit.name}" if unit is not None else ""
+    summary = f"Proposed {human_date(start_date)} to {human_date(end_date)}{where}."
+    change = _record_request_change(
+        current,
+        from_status=PlacementRequestStatus.REQUESTED,
+        to_status=PlacementRequestStatus.PROPOSED,
+        changed_by=by,
+        note=f"{summary} {note.strip()}".strip(),
+    )
+    _announce([change])
+    return current
+
+
+@transaction.atomic
+def request_accept_proposal(
+    *, request: PlacementRequest, by: User | None, note: str = ""
+) -> PlacementRequest:
+    """The program takes the site's proposal: the request now asks for the proposed
+    period and unit, and waits on the site again."""
+    current = _lock_request(request, PlacementRequestStatus.REQUESTED)
+    assert current.proposed_start is not None and current.proposed_end is not None
+    _lock_student(current.student)
+    _check_student_free(
+        current.student, current.proposed_start, current.proposed_end, exclude_request=current.pk
+    )
+    current.start_date, current.end_date = current.proposed_start, current.proposed_end
+    current.unit = current.proposed_unit
+    current.status = PlacementRequestStatus.REQUESTED
+    current.save(update_fields=["start_date", "end_date", "unit", "status", "updated_at"])
+    change = _record_request_change(
+        current,
+        from_status=PlacementRequestStatus.PROPOSED,
+        to_status=PlacementRequestStatus.REQUESTED,
+        changed_by=by,
+        note=note or "The proposal was taken.",
+    )
+    _announce([change])
+    return current
+
+
+@transaction.atomic
+def request_withdraw(
+    *, request: PlacementRequest, by: User | None, note: str = ""
+) -> PlacementRequest:
+    """The program withdraws an open request (waiting on the site, or a proposal it
+    does not take)."""
+    current = _lock_request(request, PlacementRequestStatus.WITHDRAWN)
+    from_status = current.status
+    current.status = PlacementRequestStatus.WITHDRAWN
+    current.save(update_fields=["status", "updated_at"])
+    change = _record_request_change(
+        current,
+        from_status=from_status,
+        to_status=PlacementRequestStatus.WITHDRAWN,
+        changed_by=by,
+        note=note,
+    )
+    _announce([change])
+    return current
+
+
+@transaction.atomic
+def offer_create(
+    *,
+    site: Site,
+    profession,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    places: int,
+    unit: Unit | None = None,
+    model: str = PlacementModel.IP_MENTORING,
+    notes: str = "",
+    created_by: User | None = None,
+) -> PlacementOffer:
+    """Publish places for students of `profession` over a period, for coordinators to
+    claim."""
+    _check_period(start_date, end_date)
+    _check_request_unit(site, unit)
+    offer = PlacementOffer(
+        site=site,
+        unit=unit,
+        profession=profession,
+        start_date=start_date,
+        end_date=end_date,
+        places=places,
+        model=model,
+        notes=notes,
+        created_by=created_by,
+    )
+    offer.full_clean()
+    offer.save()
+    return offer
+
+
+@transaction.atomic
+def offer_close(*, offer: PlacementOffer) -> PlacementOffer:
+    """No more claims; the places claimed stay."""
+    current = PlacementOffer.objects.select_for_update().get(pk=offer.pk)
+    if current.closed_at is None:
+        current.closed_at = timezone.now()
+        current.save(update_fields=["closed_at"])
+    return current
+
+
+@transaction.atomic
+def offer_claim(
+    *, offer: PlacementOffer, students: Sequence[Student], claimed_by: User | None
+) -> list[PlacementRequest]:
+    """Claim places of an open offer for `students`: each gets a request accepted at
+    once and its placement, confirmed. All or none, within the offer's free places: the
+    offer's row is locked, so two coordinators claiming its last place apply one after
+    the other and the second is told it is full."""
+    if not students:
+        raise ValidationError({"students": "Choose at least one student."})
+    current = (
+        PlacementOffer.objects.select_for_update(of=("self",))
+        .select_related("site", "unit", "profession")
+        .get(pk=offer.pk)
+    )
+    if current.closed_at is not None:
+        raise ValidationError("This offer is closed: its places can no longer be claimed.")
+    others = [s for s in students if s.program.profession_id != current.profession_id]
+    if others:
+        names = ", ".join(str(s.user) for s in others)
+        raise ValidationError(
+            {"students": f"This offer is for {current.profession} students; {names} are not."}
+        )
+    taken = PlacementOffer.objects.with_taken().get(pk=current.pk).taken
+    free = max(current.places - taken, 0)
+    if len(students) > free:
+        chose = f"you chose {len(students)} student{'s' * (len(students) != 1)}"
+        if free == 0:
+            plural = "s" * (current.places != 1)
+            message = (
+                f"This offer is full: {current.places} place{plural}, {taken} taken, 0 left; "
+                f"{chose}."
+            )
+        else:
+            message = (
+                f"Not enough places: {current.places} offered, {taken} taken, {free} left; {chose}."
+            )
+        raise ValidationError({"students": message})
+    batch = uuid.uuid4()
+    requests, changes = [], []
+    for student in sorted(students, key=lambda s: s.pk):
+        request, _ = _request_new(
+            student=student,
+            site=current.site,
+            unit=current.unit,
+            start_date=current.start_date,
+            end_date=current.end_date,
+            model=current.model,
+            notes=current.notes,
+            requested_by=claimed_by,
+            batch=batch,
+            offer=current,
+        )
+        changes.append(
+            _request_accept(request, by=claimed_by, note="Claimed from the site's offer.")
+        )
+        requests.append(request)
+    _announce(changes)
+    return requests

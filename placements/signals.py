@@ -21,3 +21,9 @@ placement_cancelled = Signal()
 # Sent inside the edit's transaction with `placement` when a confirmed or active
 # placement's dates change (the student's week-before reminder moves with its start).
 placement_dates_changed = Signal()
+
+# Sent inside the step's transaction with `changes`, the PlacementRequestChange rows of
+# one step taken together (a cohort's requests made at once, the claims of one offer):
+# the interviews app queues the email to the other side (the site's facilitators, or the
+# program's coordinators), once for the step.
+placement_requests_changed = Signal()

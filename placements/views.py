@@ -33,12 +33,19 @@ from ipcop.lib.spreadsheet import spreadsheet_row, xlsx_workbook
 from ipcop.lib.uploads import private_file_response
 from ipcop.permissions import (
     agreements_visible_to,
+    has_role,
     import_jobs_visible_to,
     import_kinds_for,
+    offers_claimable_by,
+    offers_manageable_by,
+    offers_visible_to,
     placements_manageable_by,
     placements_visible_to,
     programs_coordinated_by,
     programs_for_student_import,
+    requests_answerable_by,
+    requests_coordinated_by,
+    requests_visible_to,
     require_role,
     sites_facilitated_by,
     sites_visible_to,
@@ -49,8 +56,16 @@ from placements.forms import (
     CalendarForm,
     CapacityForm,
     ImportUploadForm,
+    OfferClaimForm,
     PlacementFilterForm,
     PlacementForm,
+    PlacementOfferForm,
+    PlacementRequestForm,
+    RequestDeclineForm,
+    RequestFilterForm,
+    RequestNoteForm,
+    RequestProposeForm,
+    RequestStartForm,
     StatusNoteForm,
     StudentFilterForm,
     TransitionForm,
@@ -64,6 +79,8 @@ from placements.models import (
     ImportJob,
     ImportJobStatus,
     Placement,
+    PlacementRequest,
+    PlacementRequestStatus,
     PlacementStatus,
     PlacementStatusChange,
     Student,
@@ -914,3 +931,315 @@ def agreement_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> 
             messages.success(request, "Agreement saved.")
             return redirect("placements:agreement_detail", pk=agreement.pk)
     return render(request, "placements/agreement_form.html", {"form": form, "agreement": agreement})
+
+
+# --- Placement requests and offers --------------------------------------------------------
+
+
+def _request_for_page(request: AuthenticatedHttpRequest, pk: int) -> PlacementRequest:
+    """A request the person may read (404 otherwise), with what its page shows."""
+    require_role(request.user, "coordinator", "facilitator")
+    return get_visible_or_404(
+        request,
+        requests_visible_to(request.user).select_related(
+            "student__user",
+            "student__program__institution",
+            "profession",
+            "site",
+            "unit",
+            "proposed_unit",
+            "placement",
+            "requested_by",
+        ),
+        pk=pk,
+    )
+
+
+def _answerable_or_403(request: AuthenticatedHttpRequest, pk: int) -> PlacementRequest:
+    """404 for a request the person cannot see; 403 for one they see but whose site they
+    do not facilitate (the program's side)."""
+    placement_request = _request_for_page(request, pk)
+    if not requests_answerable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Only the site's facilitators answer a request.")
+    return placement_request
+
+
+def _coordinated_or_403(request: AuthenticatedHttpRequest, pk: int) -> PlacementRequest:
+    """404 for a request the person cannot see; 403 for one they see from the site's
+    side (only the program withdraws or takes a proposal)."""
+    placement_request = _request_for_page(request, pk)
+    if not requests_coordinated_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Only the program's coordinators can do this.")
+    return placement_request
+
+
+@require_GET
+def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Coordinators: the requests for their programs' students; facilitators: those to
+    their sites (their inbox); the open ones unless another status is chosen."""
+    require_role(request.user, "coordinator", "facilitator")
+    form = RequestFilterForm(request.GET)
+    requests = (
+        form.filter(requests_visible_to(request.user))
+        .select_related("student__user", "student__program", "site", "unit")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "placements/request_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": f"status={form.chosen}",
+            "can_request": has_role(request.user, "coordinator") or request.user.is_admin,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Two steps on one page: the program and the site (a GET form), then the students
+    (one, or several for a cohort), unit, period, model and notes."""
+    require_role(request.user, "coordinator")
+    # The program and site come from the first step's query string, then ride along
+    # in the second step's form (hidden), so the write judges them again.
+    start = RequestStartForm(
+        (request.POST if request.method == "POST" else request.GET) or None, user=request.user
+    )
+    form = None
+    if start.is_valid():
+        program, site = start.cleaned_data["program"], start.cleaned_data["site"]
+        form = PlacementRequestForm(
+            request.POST or None, user=request.user, program=program, site=site
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                made = services.request_create(
+                    students=list(data["students"]),
+                    site=site,
+                    unit=data["unit"],
+                    start_date=data["start_date"],
+                    end_date=data["end_date"],
+                    model=data["model"],
+                    notes=data["notes"],
+                    requested_by=request.user,
+                )
+            except ValidationError as error:
+                attach_service_errors(form, error)
+            else:
+                for made_request in made:
+                    audit_record(request, AuditAction.CREATE, made_request)
+                messages.success(
+                    request,
+                    f"{len(made)} placement request{'s' * (len(made) != 1)} sent to {site.name}.",
+                )
+                if len(made) == 1:
+                    return redirect("placements:request_detail", pk=made[0].pk)
+                return redirect("placements:request_list")
+    return render(request, "placements/request_form.html", {"start": start, "form": form})
+
+
+@require_GET
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement_request = _request_for_page(request, pk)
+    changes = placement_request.changes.select_related("changed_by").order_by("changed_at", "id")
+    can_answer = requests_answerable_by(request.user).filter(pk=pk).exists()
+    can_coordinate = requests_coordinated_by(request.user).filter(pk=pk).exists()
+    status = placement_request.status
+    return render(
+        request,
+        "placements/request_detail.html",
+        {
+            "req": placement_request,
+            "changes": changes,
+            "answer": can_answer and status == PlacementRequestStatus.REQUESTED,
+            "take_proposal": can_coordinate and status == PlacementRequestStatus.PROPOSED,
+            "withdraw": can_coordinate and placement_request.is_open,
+            "note_form": RequestNoteForm(),
+            # The placement's own page, for those who may open it (its site's side).
+            "placement_link": placement_request.placement_id is not None
+            and placements_visible_to(request.user)
+            .filter(pk=placement_request.placement_id)
+            .exists(),
+        },
+    )
+
+
+def _request_step_done(request, placement_request, done: str) -> HttpResponse:
+    audit_record(request, AuditAction.CHANGE, placement_request)
+    messages.success(request, done)
+    return redirect("placements:request_detail", pk=placement_request.pk)
+
+
+def _request_step_refused(request, placement_request, error: ValidationError) -> HttpResponse:
+    messages.error(request, "Nothing was changed: " + " ".join(error.messages))
+    return redirect("placements:request_detail", pk=placement_request.pk)
+
+
+@require_POST
+def request_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement_request = _answerable_or_403(request, pk)
+    form = RequestNoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.request_accept(request=placement_request, by=request.user, note=note)
+    except ValidationError as error:
+        return _request_step_refused(request, placement_request, error)
+    return _request_step_done(
+        request, placement_request, "Request accepted: the placement is confirmed."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement_request = _answerable_or_403(request, pk)
+    form = RequestDeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_decline(
+                request=placement_request, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            return _request_step_done(request, placement_request, "Request declined.")
+    return render(
+        request,
+        "placements/request_step.html",
+        {"req": placement_request, "form": form, "step": "decline"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_propose(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement_request = _answerable_or_403(request, pk)
+    form = RequestProposeForm(request.POST or None, request=placement_request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_propose(
+                request=placement_request, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            return _request_step_done(
+                request, placement_request, "Proposal sent to the program's coordinators."
+            )
+    return render(
+        request,
+        "placements/request_step.html",
+        {"req": placement_request, "form": form, "step": "propose"},
+    )
+
+
+@require_POST
+def request_accept_proposal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement_request = _coordinated_or_403(request, pk)
+    try:
+        services.request_accept_proposal(request=placement_request, by=request.user)
+    except ValidationError as error:
+        return _request_step_refused(request, placement_request, error)
+    return _request_step_done(
+        request, placement_request, "Proposal taken: the request awaits the site's answer again."
+    )
+
+
+@require_POST
+def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    placement_request = _coordinated_or_403(request, pk)
+    form = RequestNoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.request_withdraw(request=placement_request, by=request.user, note=note)
+    except ValidationError as error:
+        return _request_step_refused(request, placement_request, error)
+    return _request_step_done(request, placement_request, "Request withdrawn.")
+
+
+@require_GET
+def offer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Coordinators: the open offers, with their free places, to claim. Facilitators:
+    their sites' offers, to publish and close."""
+    require_role(request.user, "coordinator", "facilitator")
+    offers = (
+        offers_visible_to(request.user)
+        .with_taken()
+        .select_related("site", "unit", "profession")
+        .order_by("closed_at", "start_date", "id")
+    )
+    page = Paginator(offers, PAGE_SIZE).get_page(request.GET.get("page"))
+    manageable = set(
+        offers_manageable_by(request.user)
+        .filter(pk__in=[offer.pk for offer in page])
+        .values_list("pk", flat=True)
+    )
+    for offer in page:
+        offer.free = max(offer.places - offer.taken, 0)
+        offer.can_close = offer.pk in manageable and offer.closed_at is None
+    user = request.user
+    return render(
+        request,
+        "placements/offer_list.html",
+        {
+            "page": page,
+            "can_publish": has_role(user, "facilitator") or user.is_admin,
+            "can_claim": has_role(user, "coordinator") or user.is_admin,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def offer_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    form = PlacementOfferForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer = services.offer_create(**form.cleaned_data, created_by=request.user)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            audit_record(request, AuditAction.CREATE, offer)
+            messages.success(request, "Offer published: coordinators can now claim its places.")
+            return redirect("placements:offer_list")
+    return render(request, "placements/offer_form.html", {"form": form})
+
+
+@require_POST
+def offer_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, "facilitator")
+    offer = get_visible_or_404(request, offers_manageable_by(request.user), pk=pk)
+    services.offer_close(offer=offer)
+    audit_record(request, AuditAction.CHANGE, offer)
+    messages.success(request, "Offer closed: its places claimed so far stay.")
+    return redirect("placements:offer_list")
+
+
+@require_http_methods(["GET", "POST"])
+def offer_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, "coordinator")
+    offer = get_visible_or_404(
+        request,
+        offers_claimable_by(request.user).with_taken().select_related("site", "unit", "profession"),
+        pk=pk,
+    )
+    offer.free = max(offer.places - offer.taken, 0)
+    form = OfferClaimForm(request.POST or None, user=request.user, offer=offer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            claimed = services.offer_claim(
+                offer=offer, students=list(form.cleaned_data["students"]), claimed_by=request.user
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            for made_request in claimed:
+                audit_record(request, AuditAction.CREATE, made_request)
+            messages.success(
+                request,
+                f"{len(claimed)} place{'s' * (len(claimed) != 1)} claimed at {offer.site.name}: "
+                "the placements are confirmed.",
+            )
+            return redirect("placements:request_list")
+    return render(request, "placements/offer_claim.html", {"offer": offer, "form": form})

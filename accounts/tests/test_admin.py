@@ -41,6 +41,9 @@ from placements.tests.factories import (
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
+    PlacementOfferFactory,
+    PlacementRequestChangeFactory,
+    PlacementRequestFactory,
     PlacementStatusChangeFactory,
     ProgramFactory,
     StudentFactory,
@@ -171,6 +174,11 @@ ROW_MAKERS = {
     "placements.Capacity": lambda: CapacityFactory(unit=UnitFactory()),
     "placements.ImportJob": lambda: ImportJobFactory(),
     "placements.AffiliationAgreement": lambda: AffiliationAgreementFactory(),
+    "placements.PlacementRequest": lambda: PlacementRequestFactory(unit=UnitFactory()),
+    "placements.PlacementRequestChange": lambda: PlacementRequestChangeFactory(
+        changed_by=UserFactory()
+    ),
+    "placements.PlacementOffer": lambda: PlacementOfferFactory(unit=UnitFactory()),
     "mentoring.CompetencyFramework": lambda: CompetencyDomainFactory().framework,
     "mentoring.CompetencyDomain": lambda: CompetencyDomainFactory(),
     "mentoring.MentorAssignment": lambda: MentorAssignmentFactory(),

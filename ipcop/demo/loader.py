@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -72,6 +73,10 @@ from placements.models import (
     Institution,
     Placement,
     PlacementModel,
+    PlacementOffer,
+    PlacementRequest,
+    PlacementRequestChange,
+    PlacementRequestStatus,
     PlacementStatus,
     PlacementStatusChange,
     Program,
@@ -977,6 +982,133 @@ class _Loader:
             prune=True,
         )
 
+    # Requests and offers (the school's side) --------------------------------------------
+    def load_requests(self) -> None:
+        world = self.world
+        by_name = {spec.name: spec for spec in world.students}
+        students = {
+            student.user.email: student
+            for student in Student.objects.filter(
+                user__email__in=[spec.address for spec in world.students]
+            ).select_related("user", "program")
+        }
+        # A request is made by a coordinator of the student's program.
+        coordinators = {
+            key: self.users[c.address] for c in world.coordinators for key in c.programs
+        }
+        placements = {
+            (placement.student_id, placement.site_id): placement for placement, _ in self.placements
+        }
+        rows, steps = [], []
+        for spec in world.requests:
+            student_spec = by_name[spec.student]
+            student = students[student_spec.address]
+            site = self.sites[spec.site]
+            coordinator = coordinators.get(student_spec.program)
+            facilitator = self.facilitators_of(spec.site)[0]
+            placement = None
+            if spec.status == PlacementRequestStatus.ACCEPTED:
+                placement = placements[(student.pk, site.pk)]
+                start, end, unit = placement.start_date, placement.end_date, placement.unit
+            else:
+                assert spec.start is not None and spec.weeks is not None  # checked on read
+                start = self.day(spec.start)
+                end = start + dt.timedelta(weeks=spec.weeks, days=-1)
+                unit = self.units[(site.pk, spec.unit)] if spec.unit else None
+            proposed_start = proposed_end = proposed_unit = None
+            if spec.proposed_start is not None:
+                proposed_start = self.day(spec.proposed_start)
+                proposed_end = proposed_start + (end - start)
+                if spec.proposed_unit:
+                    proposed_unit = self.units[(site.pk, spec.proposed_unit)]
+            rows.append(
+                {
+                    "student": student,
+                    "site": site,
+                    "unit": unit,
+                    "start_date": start,
+                    "end_date": end,
+                    "profession": student.program.profession,
+                    "model": placement.model if placement else spec.model,
+                    "notes": spec.notes,
+                    "status": spec.status,
+                    # The same cohort, the same batch, on every run.
+                    "batch": uuid.uuid5(uuid.NAMESPACE_URL, f"ipcop-demo:{spec.cohort}")
+                    if spec.cohort
+                    else None,
+                    "offer": None,
+                    "decline_reason": spec.reason,
+                    "proposed_start": proposed_start,
+                    "proposed_end": proposed_end,
+                    "proposed_unit": proposed_unit,
+                    "placement": placement,
+                    "requested_by": coordinator,
+                }
+            )
+            R = PlacementRequestStatus
+            history: list[tuple[str, str, User | None, str]] = [
+                ("", R.REQUESTED, coordinator, spec.notes[:255])
+            ]
+            if spec.status == R.WITHDRAWN:
+                history.append((R.REQUESTED, R.WITHDRAWN, coordinator, "The student deferred."))
+            elif spec.status != R.REQUESTED:
+                note = spec.reason if spec.status == R.DECLINED else ""
+                history.append((R.REQUESTED, spec.status, facilitator, note))
+            steps.append(history)
+        requests = _upsert(
+            PlacementRequest,
+            rows,
+            ("student", "site"),
+            PlacementRequest.objects.filter(student__in=list(students.values())),
+            prune=True,
+        )
+        change_rows = [
+            {
+                "request": request,
+                "from_status": from_status,
+                "to_status": to_status,
+                "changed_by": by,
+                "note": note,
+            }
+            for request, history in zip(requests, steps, strict=True)
+            for from_status, to_status, by, note in history
+        ]
+        _upsert(
+            PlacementRequestChange,
+            change_rows,
+            ("request",),
+            PlacementRequestChange.objects.filter(request__in=requests),
+            positional=True,
+            prune=True,
+        )
+        offers = []
+        for offer in world.offers:
+            site = self.sites[offer.site]
+            start = self.day(offer.start)
+            offers.append(
+                {
+                    "site": site,
+                    "unit": self.units[(site.pk, offer.unit)] if offer.unit else None,
+                    "profession": self.professions[offer.profession],
+                    "start_date": start,
+                    "end_date": start + dt.timedelta(weeks=offer.weeks, days=-1),
+                    "places": offer.places,
+                    "model": IP,
+                    "notes": "",
+                    "created_by": self.facilitators_of(offer.site)[0],
+                    "closed_at": self.at(self.day(-3), 10) if offer.closed else None,
+                }
+            )
+        # Offers have no natural key: each site's in the order of the file.
+        _upsert(
+            PlacementOffer,
+            offers,
+            ("site",),
+            PlacementOffer.objects.filter(site__in=[self.sites[o.site] for o in world.offers]),
+            positional=True,
+            prune=True,
+        )
+
     # All -------------------------------------------------------------------------------
     def load(self) -> DemoResult:
         self.load_people()
@@ -986,6 +1118,7 @@ class _Loader:
         self.load_initiatives()
         self.load_placements()
         self.load_agreements()
+        self.load_requests()
         self.load_sessions()
         self.load_followups()
         return DemoResult(
@@ -1002,6 +1135,7 @@ class _Loader:
                 "people": User.objects.count(),
                 "placements": Placement.objects.count(),
                 "affiliation agreements": AffiliationAgreement.objects.count(),
+                "placement requests": PlacementRequest.objects.count(),
                 "mentoring sessions": MentoringSession.objects.count(),
                 "follow-ups": FollowUp.objects.count(),
             },

@@ -22,13 +22,14 @@ import tomllib
 import types
 import typing
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from interviews.models import FollowUpStatus
 from ipcop.lib.reference_data import PROFESSIONS, THEMES
 from mentoring.models import Activity
-from placements.models import PlacementModel, PlacementStatus
+from placements.models import PlacementModel, PlacementRequestStatus, PlacementStatus
 from sites.models import HealthZone, InitiativeStatus, InitiativeTheme, MembershipRole, SiteKind
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -155,6 +156,35 @@ class StudentSpec(PersonSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestSpec:
+    student: str  # a student's name
+    site: str  # a site's key
+    status: str = field(metadata=_choices(PlacementRequestStatus))
+    # Days from today and weeks; an accepted request takes its placement's (the
+    # student's placement at the site in students.toml).
+    start: int | None = None
+    weeks: int | None = None
+    unit: str | None = None
+    model: str = field(default="ip_mentoring", metadata=_choices(PlacementModel))
+    notes: str = ""
+    cohort: str = ""  # requests with the same cohort were made together
+    reason: str = ""  # why the site declined
+    proposed_start: int | None = None  # the site's proposal, for a proposed request
+    proposed_unit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferSpec:
+    site: str
+    profession: str = field(metadata=PROFESSION)
+    start: int
+    weeks: int
+    places: int
+    unit: str | None = None
+    closed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgendaSpec:
     topics: str
     decisions: str
@@ -195,6 +225,12 @@ class StudentsFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestsFile:
+    requests: tuple[RequestSpec, ...]
+    offers: tuple[OfferSpec, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class TextsFile:
     reflections: tuple[str, ...]
     meeting_agendas: tuple[AgendaSpec, ...]
@@ -226,6 +262,8 @@ class World:
     speaker_nouns: dict[str, str]  # profession code: "Nurse", "Pharmacist", ...
     quotes: tuple[QuoteSpec, ...]
     followup_exceptions: dict[str, str]  # name: follow-up status
+    requests: tuple[RequestSpec, ...] = ()
+    offers: tuple[OfferSpec, ...] = ()
 
     @property
     def emails(self) -> dict[str, str]:
@@ -247,6 +285,7 @@ def read_world(directory: Path | None = None) -> World:
     students = _read(directory, "students.toml", StudentsFile)
     texts = _read(directory, "texts.toml", TextsFile)
     followups = _read(directory, "followups.toml", FollowUpsFile)
+    requests = _read(directory, "requests.toml", RequestsFile)
     world = World(
         admin=people.admin,
         facilitators=people.facilitators,
@@ -260,6 +299,8 @@ def read_world(directory: Path | None = None) -> World:
         speaker_nouns=texts.speaker_nouns,
         quotes=followups.quotes,
         followup_exceptions=followups.exceptions,
+        requests=requests.requests,
+        offers=requests.offers,
     )
     _check_references(world)
     return world
@@ -461,6 +502,8 @@ def _check_references(world: World) -> None:
         except (KeyError, IndexError, ValueError):
             fail("texts.toml", f"session_notes.{activity}: only {{pro}} may stand in braces")
 
+    _check_requests(world, fail)
+
     names = world.emails
     for i, quote in enumerate(world.quotes):
         if quote.said_by not in names:
@@ -469,3 +512,45 @@ def _check_references(world: World) -> None:
     for name in world.followup_exceptions:
         if name not in names:
             fail("followups.toml", f"exceptions.{name}: nobody in the demo has that name")
+
+
+def _check_requests(world: World, fail: Callable[[str, str], typing.NoReturn]) -> None:
+    """A request names a student, a site and its units; an accepted one, the student's
+    placement there; the others, their period."""
+    students = {student.name: student for student in world.students}
+    sites = {site.key: site for site in world.sites}
+    seen: set[tuple[str, str]] = set()
+    for i, request in enumerate(world.requests):
+        where = _entry("requests", i, request.student)
+        student = students.get(request.student)
+        if student is None:
+            fail("requests.toml", f"{where}.student: {request.student!r} is not in students.toml")
+        site = sites.get(request.site)
+        if site is None:
+            fail("requests.toml", f"{where}.site: {request.site!r} is not in sites.toml")
+        # The loader tells a student's requests apart by their site.
+        if (request.student, request.site) in seen:
+            fail("requests.toml", f"{where}: more than one request at {request.site!r}")
+        seen.add((request.student, request.site))
+        units = {unit.name for unit in site.units}
+        for unit in (request.unit, request.proposed_unit):
+            if unit is not None and unit not in units:
+                fail("requests.toml", f"{where}: {site.key!r} has no unit {unit!r}")
+        placed = [p for p in student.placements if p.site == request.site]
+        if request.status == PlacementRequestStatus.ACCEPTED:
+            if not placed or placed[0].status not in ("confirmed", "active", "completed"):
+                fail("requests.toml", f"{where}: accepted, but the student has no placement "
+                     f"holding a place at {request.site!r} in students.toml")  # fmt: skip
+        elif request.start is None or request.weeks is None:
+            fail("requests.toml", f"{where}: give its start and weeks")
+        if request.status == PlacementRequestStatus.DECLINED and not request.reason:
+            fail("requests.toml", f"{where}: declined, but no reason")
+        if request.status == PlacementRequestStatus.PROPOSED and request.proposed_start is None:
+            fail("requests.toml", f"{where}: proposed, but no proposed_start")
+    for i, offer in enumerate(world.offers):
+        site = sites.get(offer.site)
+        where = f"offers[{i}]"
+        if site is None:
+            fail("requests.toml", f"{where}.site: {offer.site!r} is not in sites.toml")
+        if offer.unit is not None and offer.unit not in {unit.name for unit in site.units}:
+            fail("requests.toml", f"{where}.unit: {site.key!r} has no unit {offer.unit!r}")

@@ -485,3 +485,21 @@ def test_load_demo_recounts_each_app_s_counters(monkeypatch):
         )
     loader.counters_recount()
     assert recounted == ["sites", "placements", "mentoring", "interviews"]
+
+
+def test_placement_requests_in_every_state_and_offers(demo_output):
+    from placements.models import PlacementOffer, PlacementRequest, PlacementRequestStatus
+
+    statuses = set(PlacementRequest.objects.values_list("status", flat=True))
+    assert statuses == set(PlacementRequestStatus.values)
+    accepted = PlacementRequest.objects.get(status=PlacementRequestStatus.ACCEPTED)
+    assert accepted.placement.student == accepted.student
+    cohort = PlacementRequest.objects.filter(batch__isnull=False)
+    assert cohort.count() == 2 and len({r.batch for r in cohort}) == 1
+    # Each was asked by a coordinator of the student's program.
+    for request in PlacementRequest.objects.select_related("student__program"):
+        asker = request.changes.first().changed_by
+        assert asker is not None and asker.is_coordinator
+        assert request.student.program.coordinators.filter(pk=asker.pk).exists()
+    assert PlacementOffer.objects.open().count() == 2
+    assert PlacementOffer.objects.exclude(closed_at=None).count() == 1

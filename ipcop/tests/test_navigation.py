@@ -12,13 +12,15 @@ EVERYONE = {"Home"}
 # Communities: to those who start or may be added to a CoP, and to anyone in one (a
 # student or a person with no role sees it once they are a member).
 STAFF = {"Communities", "Sites", "Placements", "Capacity", "Import", "Log a session"}
-STAFF |= {"Sessions", "Follow-ups", "Outcomes"}
+STAFF |= {"Sessions", "Follow-ups", "Outcomes", "Requests", "Offers"}
 EXPECTED = {
     "no-role": EVERYONE,
     "is_facilitator": EVERYONE | STAFF,
     "is_preceptor": EVERYONE
     | {"Communities", "Placements", "Log a session", "Sessions", "Mentoring hours"},
     "is_student": EVERYONE | {"Sessions", "My IP learning record"},
+    # Placement requests and offers between their programs and the sites.
+    "is_coordinator": EVERYONE | {"Requests", "Offers"},
     "is_staff": EVERYONE | STAFF | {"Admin"},
 }
 

@@ -15,6 +15,10 @@ from placements.models import (
     Institution,
     Placement,
     PlacementModel,
+    PlacementOffer,
+    PlacementRequest,
+    PlacementRequestChange,
+    PlacementRequestStatus,
     PlacementStatus,
     PlacementStatusChange,
     Program,
@@ -165,3 +169,43 @@ class AffiliationAgreementFactory(DjangoModelFactory):
         if isinstance(kwargs.get("institution"), str):
             kwargs["institution"] = Institution.objects.get_or_create(name=kwargs["institution"])[0]
         return kwargs
+
+
+class PlacementRequestFactory(DjangoModelFactory):
+    """A request, awaiting the site, for six weeks from four weeks on. Statuses set here
+    skip the services (no history rows, no emails)."""
+
+    class Meta:
+        model = PlacementRequest
+
+    student = factory.SubFactory(StudentFactory)
+    unit = None
+    site = _site_of_unit_or_new()
+    start_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(weeks=4))
+    end_date = factory.LazyAttribute(lambda o: o.start_date + datetime.timedelta(weeks=6, days=-1))
+    profession = factory.SelfAttribute("student.program.profession")
+    model = PlacementModel.IP_MENTORING
+    status = PlacementRequestStatus.REQUESTED
+
+
+class PlacementRequestChangeFactory(DjangoModelFactory):
+    class Meta:
+        model = PlacementRequestChange
+
+    request = factory.SubFactory(PlacementRequestFactory)
+    from_status = ""
+    to_status = PlacementRequestStatus.REQUESTED
+
+
+class PlacementOfferFactory(DjangoModelFactory):
+    """Three places for one profession at a site, for six weeks from eight weeks on."""
+
+    class Meta:
+        model = PlacementOffer
+
+    unit = None
+    site = _site_of_unit_or_new()
+    profession = factory.SubFactory(ProfessionFactory)
+    start_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(weeks=8))
+    end_date = factory.LazyAttribute(lambda o: o.start_date + datetime.timedelta(weeks=6, days=-1))
+    places = 3

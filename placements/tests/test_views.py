@@ -22,6 +22,8 @@ from placements.tests.factories import (
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
+    PlacementOfferFactory,
+    PlacementRequestFactory,
     StudentFactory,
 )
 from sites.tests.factories import SiteFactory
@@ -749,6 +751,39 @@ class TestAccessMatrix:
             "get",
             {"facilitator": 403, "outsider": 404, "student": 403},
         ),
+        # Requests and offers: a coordinator's answers are in test_request_views.
+        "request_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "request_create": (False, "get", {"facilitator": 403, "preceptor": 403, "student": 403}),
+        "request_detail": ("request", "get", {"facilitator": 200, "outsider": 404, "student": 403}),
+        "request_accept": (
+            "request",
+            "post",
+            {"facilitator": 302, "outsider": 404, "student": 403},
+        ),
+        "request_decline": (
+            "request",
+            "get",
+            {"facilitator": 200, "outsider": 404, "student": 403},
+        ),
+        "request_propose": (
+            "request",
+            "get",
+            {"facilitator": 200, "outsider": 404, "student": 403},
+        ),
+        "request_accept_proposal": (
+            "request",
+            "post",
+            {"facilitator": 403, "outsider": 404, "student": 403},
+        ),
+        "request_withdraw": (
+            "request",
+            "post",
+            {"facilitator": 403, "outsider": 404, "student": 403},
+        ),
+        "offer_list": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "offer_create": (False, "get", {"facilitator": 200, "preceptor": 403, "student": 403}),
+        "offer_close": ("offer", "post", {"facilitator": 302, "outsider": 404, "student": 403}),
+        "offer_claim": ("offer", "get", {"facilitator": 403, "outsider": 403, "student": 403}),
     }
 
     def test_every_url_of_the_app_is_in_the_matrix(self):
@@ -784,6 +819,11 @@ class TestAccessMatrix:
             agreement.document = SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n")
             agreement.save()
             args = [agreement.pk]
+        elif needs_pk == "request":
+            later = datetime.date.today() + datetime.timedelta(weeks=20)
+            args = [PlacementRequestFactory(student=student, site=site_a, start_date=later).pk]
+        elif needs_pk == "offer":
+            args = [PlacementOfferFactory(site=site_a).pk]
         else:
             args = [placement.pk] if needs_pk else []
         url = reverse(f"placements:{name}", args=args)

@@ -36,6 +36,9 @@ from placements.models import (
     Capacity,
     ImportJob,
     Placement,
+    PlacementOffer,
+    PlacementRequest,
+    PlacementRequestStatus,
     PlacementStatus,
     Program,
     Student,
@@ -69,6 +72,10 @@ NOT_PAGES = {
     "placements:import_job_status": "JSON for the progress bar of the import job page",
     "placements:import_template": "CSV or Excel download",
     "placements:agreement_document": "the signed agreement's file, a download",
+    "placements:request_accept": "POST only; its button is on the request page",
+    "placements:request_accept_proposal": "POST only; its button is on the request page",
+    "placements:request_withdraw": "POST only; its form is on the request page",
+    "placements:offer_close": "POST only; its buttons are on the offers list",
 }
 
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -274,6 +281,19 @@ def _world():
         "student_placement": Placement.objects.filter(student=student).order_by("pk").first(),
         "student_session": student_session,
         "agreement": permissions.agreements_visible_to(facilitator).order_by("pk").first(),
+        "open_request": PlacementRequest.objects.filter(
+            site__in=permissions.sites_facilitated_by(facilitator),
+            status=PlacementRequestStatus.REQUESTED,
+        )
+        .order_by("pk")
+        .first(),
+        "proposed_request": PlacementRequest.objects.filter(
+            status=PlacementRequestStatus.PROPOSED
+        ).first(),
+        "open_offer": PlacementOffer.objects.open().order_by("pk").first(),
+        "coordinated_program": Program.objects.filter(coordinators__email=COORDINATOR_EMAILS[0])
+        .order_by("pk")
+        .first(),
     }
     missing = [name for name, row in world.items() if row is None]
     assert not missing, f"the demo lacks rows the scan needs: {missing}"
@@ -345,8 +365,21 @@ def _facilitator_pages(s: Scanner, w) -> None:
         "/interviews/report/",
         "/accounts/password_change/",
         "/accounts/password_change/done/",
+        "/placements/requests/",
+        "/placements/requests/?status=all",
+        f"/placements/requests/{w['open_request'].pk}/",
+        f"/placements/requests/{w['open_request'].pk}/decline/",
+        f"/placements/requests/{w['open_request'].pk}/propose/",
+        "/placements/offers/",
+        "/placements/offers/new/",
     ]:
         s.visit(url)
+    for url in [
+        f"/placements/requests/{w['open_request'].pk}/decline/",
+        f"/placements/requests/{w['open_request'].pk}/propose/",
+        "/placements/offers/new/",
+    ]:
+        s.error_state(url)
 
     # Forms in their error state.
     for url in [
@@ -461,9 +494,29 @@ def _coordinator_pages(s: Scanner) -> None:
         f"/placements/{placement.pk}/",
         f"/mentoring/students/{student.pk}/record/",
         "/placements/import/",
+        "/placements/agreements/",
     ]:
         s.visit(url)
     s.error_state("/placements/import/")
+
+
+def _coordinator_request_pages(s: Scanner, w) -> None:
+    new_request = (
+        f"/placements/requests/new/?program={w['coordinated_program'].pk}&site={w['site'].pk}"
+    )
+    for url in [
+        "/",
+        "/placements/requests/",
+        "/placements/requests/?status=all",
+        "/placements/requests/new/",
+        new_request,
+        f"/placements/requests/{w['proposed_request'].pk}/",
+        "/placements/offers/",
+        f"/placements/offers/{w['open_offer'].pk}/claim/",
+    ]:
+        s.visit(url)
+    s.error_state(new_request)
+    s.error_state(f"/placements/offers/{w['open_offer'].pk}/claim/")
 
 
 def _anonymous_pages(s: Scanner) -> None:
@@ -531,6 +584,7 @@ def test_every_page_passes_axe_fits_a_phone_and_has_one_h1(browser, live_server)
     _preceptor_pages(scanner("preceptor", email=PRECEPTOR_EMAIL), world)
     _student_pages(scanner("student", email=STUDENT_EMAIL), world)
     _coordinator_pages(scanner("coordinator", email=COORDINATOR_EMAILS[0]))
+    _coordinator_request_pages(scanner("coordinator", email=COORDINATOR_EMAILS[0]), world)
     _admin_pages(scanner("admin", phone=False, email=ADMIN_EMAIL), world)
     # The full navigation bar shows on wide screens only: each role's home there too.
     for who, email in [

@@ -28,6 +28,7 @@ from tests.browser.test_accessibility import (
     _admin_pages,
     _anonymous_pages,
     _coordinator_pages,
+    _coordinator_request_pages,
     _facilitator_pages,
     _preceptor_pages,
     _student_pages,
@@ -130,6 +131,7 @@ def test_no_page_of_any_role_is_wider_than_a_phone(browser, live_server):
     _facilitator_pages(scanner("facilitator", FACILITATOR_EMAIL), world)
     _preceptor_pages(scanner("preceptor", PRECEPTOR_EMAIL), world)
     _student_pages(scanner("student", STUDENT_EMAIL), world)
+    _coordinator_request_pages(scanner("coordinator", COORDINATOR_EMAILS[0]), world)
     _admin_pages(scanner("admin", ADMIN_EMAIL), world)
     _coordinator_pages(scanner("coordinator", COORDINATOR_EMAILS[0]))
 

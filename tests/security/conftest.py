@@ -29,6 +29,8 @@ from placements.tests.factories import (
     CapacityFactory,
     ImportJobFactory,
     PlacementFactory,
+    PlacementOfferFactory,
+    PlacementRequestFactory,
     ProgramFactory,
     StudentFactory,
 )
@@ -64,6 +66,8 @@ class Side:
     import_job: object  # the facilitator's file awaiting confirmation
     coordinator: object  # the program coordinator of the student's program
     agreement: object  # the site's affiliation agreement with the student's institution
+    placement_request: object  # a request for the student at the site, awaiting its answer
+    offer: object  # an open offer at the site, for the student's profession
 
 
 def build_side(name: str) -> Side:
@@ -84,6 +88,8 @@ def build_side(name: str) -> Side:
     )
     followup = FollowUpFactory(placement=placement, completed=True, interviewer=facilitator)
     record = InterviewRecordFactory(followup=followup)
+    # After the student's placement, so that accepting it does not overlap.
+    later = timezone.localdate() + datetime.timedelta(days=100)
     return Side(
         site=site,
         facilitator=facilitator,
@@ -107,7 +113,14 @@ def build_side(name: str) -> Side:
             institution=cast(Any, student).program.institution,
             document=SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n"),
         ),
-    )
+        placement_request=PlacementRequestFactory(
+            student=student, site=site, start_date=later, requested_by=coordinator
+        ),
+        offer=PlacementOfferFactory(
+            site=site, profession=program.profession,
+            start_date=later + datetime.timedelta(days=200),
+        ),
+    )  # fmt: skip
 
 
 @dataclass

@@ -31,6 +31,9 @@ def student(world):
     user.save()
     SessionStudent.objects.filter(student=side.student).update(reflection="I learned a lot.")
     Placement.objects.filter(pk=side.placement.pk).update(notes="Needs a parking pass.")
+    type(side.placement_request).objects.filter(pk=side.placement_request.pk).update(
+        notes="Needs a parking pass."
+    )
     side.followup.participant = user
     side.followup.save()
     ReminderFactory(followup=side.followup, recipient=user)
@@ -59,6 +62,8 @@ def test_erasure_blanks_their_free_text(student, world):
     person_erase(person=student.user)
     assert not SessionStudent.objects.filter(student=student).exclude(reflection="").exists()
     assert Placement.objects.get(pk=world.a.placement.pk).notes == ""
+    world.a.placement_request.refresh_from_db()
+    assert world.a.placement_request.notes == ""
     assert InterviewRecord.objects.get(pk=world.a.record.pk).notes == ""
     assert not Quote.objects.filter(record=world.a.record).exists()
     student.refresh_from_db()
