@@ -12,7 +12,11 @@ from accounts.tests.factories import ProfessionFactory, UserFactory
 from interviews.models import Reminder, ReminderKind
 from interviews.services import reminders_send_due
 from placements import services
-from placements.tests.factories import ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +31,7 @@ def sides():
     fay = UserFactory(facilitator=True, full_name="Fay Facilitator", email="fay@example.org")
     fred = UserFactory(facilitator=True, full_name="Fred Facilitator", email="fred@example.org")
     site = SiteFactory(name="Foothills Unit", facilitators=[fay, fred])
+    AffiliationAgreementFactory(site=site)  # so that accepting may confirm
     casey = UserFactory(
         is_coordinator=True, full_name="Casey Coordinator", email="casey@example.org"
     )

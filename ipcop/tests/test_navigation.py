@@ -20,7 +20,8 @@ EXPECTED = {
     | {"Communities", "Placements", "Log a session", "Sessions", "Mentoring hours"},
     "is_student": EVERYONE | {"Sessions", "My IP learning record"},
     # Placement requests and offers between their programs and the sites.
-    "is_coordinator": EVERYONE | {"Requests", "Offers"},
+    "is_coordinator": EVERYONE
+    | {"Students", "Placements", "Import", "Requests", "Offers", "Agreements"},
     "is_staff": EVERYONE | STAFF | {"Admin"},
 }
 
