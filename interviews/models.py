@@ -323,6 +323,10 @@ class ReminderKind(models.TextChoices):
     PLACEMENT_CANCELLED = "placement_cancelled", "Placement cancelled"
     PLACEMENT_TEAM = "placement_team", "Placement's mentoring team changed"
     PLACEMENT_STARTS_SOON = "placement_starts", "Placement starts in a week (student)"
+    # A placement's evaluations (interviews.evaluation_emails).
+    EVALUATION_DUE = "evaluation_due", "Placement evaluation due (preceptor)"
+    EVALUATION_SUBMITTED = "evaluation_submitted", "Evaluation to acknowledge (student)"
+    FEEDBACK_DUE = "feedback_due", "Feedback on the placement due (student)"
 
 
 PLACEMENT_REMINDER_KINDS = (
@@ -330,6 +334,15 @@ PLACEMENT_REMINDER_KINDS = (
     ReminderKind.PLACEMENT_CANCELLED,
     ReminderKind.PLACEMENT_TEAM,
     ReminderKind.PLACEMENT_STARTS_SOON,
+)
+
+
+# The emails of a placement's evaluations: the preceptor's and the student's (about an
+# evaluation), and the student's feedback (about the placement).
+EVALUATION_REMINDER_KINDS = (
+    ReminderKind.EVALUATION_DUE,
+    ReminderKind.EVALUATION_SUBMITTED,
+    ReminderKind.FEEDBACK_DUE,
 )
 
 
@@ -343,13 +356,20 @@ class ReminderQuerySet(models.QuerySet):
 
 class Reminder(models.Model):
     """One email that must go out once. The row is the truth; the broker only wakes the sweep.
-    It is about a follow-up or about a placement, never both."""
+    It is about one thing: a follow-up, a placement or a placement's evaluation."""
 
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
     )
     placement = models.ForeignKey(
         "placements.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    evaluation = models.ForeignKey(
+        "mentoring.PlacementEvaluation",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -374,9 +394,16 @@ class Reminder(models.Model):
                 fields=["followup", "recipient", "kind"], name="reminder_once_per_recipient_kind"
             ),
             models.CheckConstraint(
-                condition=Q(followup__isnull=False, placement__isnull=True)
-                | Q(followup__isnull=True, placement__isnull=False),
-                name="reminder_of_followup_or_placement",
+                condition=Q(followup__isnull=False, placement__isnull=True, evaluation__isnull=True)
+                | Q(followup__isnull=True, placement__isnull=False, evaluation__isnull=True)
+                | Q(followup__isnull=True, placement__isnull=True, evaluation__isnull=False),
+                name="reminder_of_one_thing",
+            ),
+            # An evaluation is due once and submitted once: one email each per person.
+            models.UniqueConstraint(
+                fields=["evaluation", "recipient", "kind"],
+                condition=Q(evaluation__isnull=False),
+                name="evaluation_reminder_once",
             ),
             # A placement is confirmed, cancelled and starts once: one email each.
             models.UniqueConstraint(
@@ -407,6 +434,10 @@ class Reminder(models.Model):
     @property
     def is_about_placement(self) -> bool:
         return self.kind in PLACEMENT_REMINDER_KINDS
+
+    @property
+    def is_about_evaluation(self) -> bool:
+        return self.kind in EVALUATION_REMINDER_KINDS
 
     @property
     def message_id(self) -> str:
