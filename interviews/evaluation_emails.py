@@ -236,7 +236,11 @@ def message(*, reminder: Reminder, loaded: Loaded | None = None) -> EmailMessage
     else:
         evaluation = loaded.evaluations[reminder.evaluation_id or 0]
         placement = evaluation.placement
-        view = "evaluation_edit" if reminder.kind == ReminderKind.EVALUATION_DUE else "evaluation_detail"
+        view = (
+            "evaluation_edit"
+            if reminder.kind == ReminderKind.EVALUATION_DUE
+            else "evaluation_detail"
+        )
         link = reverse(f"mentoring:{view}", args=[evaluation.pk])
         due = evaluation.due_on
     kind_label = evaluation.get_kind_display() if evaluation else ""

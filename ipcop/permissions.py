@@ -397,9 +397,9 @@ def evaluations_writable_by(user: User) -> PlacementEvaluationQuerySet:
     if not has_role(user, "preceptor"):
         return _none(PlacementEvaluation)
     return drafts.filter(
-        placement__in=MentorAssignment.objects.filter(
-            mentor=user, role=MentorRole.PRIMARY
-        ).values("placement")
+        placement__in=MentorAssignment.objects.filter(mentor=user, role=MentorRole.PRIMARY).values(
+            "placement"
+        )
     )
 
 
@@ -407,8 +407,7 @@ def evaluation_content_readable_by(user: User, evaluation: PlacementEvaluation) 
     """A draft's ratings and comments are for its writer (`evaluations_writable_by`)
     until it is submitted; then for everyone who sees the evaluation."""
     return (
-        not evaluation.is_draft
-        or evaluations_writable_by(user).filter(pk=evaluation.pk).exists()
+        not evaluation.is_draft or evaluations_writable_by(user).filter(pk=evaluation.pk).exists()
     )
 
 
@@ -429,9 +428,7 @@ def placements_open_to_feedback_from(user: User) -> PlacementQuerySet:
         return _none(Placement)
     return Placement.objects.filter(
         student__user=user, status__in=[PlacementStatus.ACTIVE, PlacementStatus.COMPLETED]
-    ).exclude(
-        Exists(StudentPlacementFeedback.objects.filter(placement=OuterRef("pk")))
-    )
+    ).exclude(Exists(StudentPlacementFeedback.objects.filter(placement=OuterRef("pk"))))
 
 
 # --- Choices for filters -----------------------------------------------------------------

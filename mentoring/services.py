@@ -18,7 +18,7 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from ipcop.lib.formats import human_date
-from mentoring.cache import sessions_changed, teams_changed
+from mentoring.cache import evaluations_changed, sessions_changed, teams_changed
 from mentoring.signals import evaluation_submitted, evaluations_due_changed, team_changed
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Site
@@ -471,6 +471,7 @@ def evaluations_for_placements(*, placements: Iterable[Placement]) -> None:
     # One per placement and kind (a unique constraint): confirming, then starting, then
     # an import that sees the placement again make them once.
     PlacementEvaluation.objects.bulk_create(evaluations, ignore_conflicts=True)
+    evaluations_changed()
     evaluations_due_changed.send(sender=PlacementEvaluation, placements=placements)
 
 
@@ -487,6 +488,7 @@ def evaluations_reschedule(*, placement: Placement) -> None:
         drafts.filter(kind=kind).update(
             due_on=evaluation_due_on(placement=placement, kind=kind), updated_at=timezone.now()
         )
+    evaluations_changed()
     evaluations_due_changed.send(sender=PlacementEvaluation, placements=[placement])
 
 
@@ -496,6 +498,7 @@ def evaluations_drop_unstarted(*, placement: Placement) -> None:
     PlacementEvaluation.objects.filter(
         placement=placement, status=EvaluationStatus.DRAFT, evaluator__isnull=True
     ).delete()
+    evaluations_changed()
 
 
 def evaluation_domains(evaluation: PlacementEvaluation) -> list[CompetencyDomain]:
@@ -576,6 +579,7 @@ def evaluation_save(
     EvaluationRating.objects.filter(evaluation=current).delete()
     EvaluationRating.objects.bulk_create(rows)
     if submit:
+        evaluations_changed()
         evaluation_submitted.send(sender=PlacementEvaluation, evaluation=current)
     return current
 

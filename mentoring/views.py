@@ -56,7 +56,6 @@ from .models import (
     CompetencyDomain,
     MentorAssignment,
     MentoringSession,
-    PlacementEvaluation,
     SessionStudent,
     StudentPlacementFeedback,
 )

@@ -20,7 +20,11 @@ from interviews.tests.factories import (
     QuoteFactory,
     ThemeFactory,
 )
-from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
+from mentoring.tests.factories import (
+    MentorAssignmentFactory,
+    MentoringSessionFactory,
+    PlacementEvaluationFactory,
+)
 from placements.tests.factories import (
     CapacityFactory,
     ImportJobFactory,
@@ -57,6 +61,8 @@ class Side:
     quote: object
     capacity: object
     import_job: object  # the facilitator's file awaiting confirmation
+    evaluation: object  # the placement's final evaluation, submitted by its mentor
+    draft_evaluation: object  # its midterm evaluation, not started
 
 
 def build_side(name: str) -> Side:
@@ -92,6 +98,10 @@ def build_side(name: str) -> Side:
         quote=QuoteFactory(record=record),
         capacity=CapacityFactory(site=site, unit=unit),
         import_job=ImportJobFactory(owner=facilitator),
+        evaluation=PlacementEvaluationFactory(
+            placement=placement, submitted=True, evaluator=mentor.mentor
+        ),
+        draft_evaluation=PlacementEvaluationFactory(placement=placement, midterm=True),
     )
 
 
