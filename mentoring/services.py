@@ -455,7 +455,7 @@ def evaluations_for_placements(*, placements: Iterable[Placement]) -> None:
             pk__in=[p.pk for p in placements], student__program__midterm_evaluation=True
         ).values_list("pk", flat=True)
     )
-    evaluations = []
+    evaluations: list[PlacementEvaluation] = []
     for placement in placements:
         kinds = [EvaluationKind.FINAL]
         if placement.pk in with_midterm:

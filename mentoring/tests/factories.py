@@ -168,8 +168,9 @@ class PlacementEvaluationFactory(DjangoModelFactory):
         midterm = factory.Trait(
             kind=EvaluationKind.MIDTERM,
             due_on=factory.LazyAttribute(
-                lambda o: o.placement.start_date
-                + (o.placement.end_date - o.placement.start_date) // 2
+                lambda o: (
+                    o.placement.start_date + (o.placement.end_date - o.placement.start_date) // 2
+                )
             ),
         )
 

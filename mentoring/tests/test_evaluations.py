@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
 from ipcop.dashboard import facilitator_todo
 from mentoring import selectors, services
 from mentoring.models import (
@@ -23,7 +22,6 @@ from mentoring.models import (
     Rating,
     StudentPlacementFeedback,
 )
-from mentoring.tests.conftest import add_mentor
 from mentoring.tests.factories import (
     PlacementEvaluationFactory,
     StudentPlacementFeedbackFactory,
