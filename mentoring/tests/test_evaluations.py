@@ -546,3 +546,16 @@ def test_the_site_feedback_queries_are_constant(
     with django_assert_max_num_queries(FEEDBACK_QUERIES):
         response = client.get(reverse("mentoring:site_feedback", args=[site_a.pk]))
     assert response.context["summary"].responses == rows
+
+
+def test_the_placement_page_links_its_evaluations_and_the_feedback_form(
+    client, placement, final, preceptor, student
+):
+    client.force_login(preceptor)
+    page = client.get(reverse("placements:detail", args=[placement.pk])).content.decode()
+    assert reverse("mentoring:evaluation_edit", args=[final.pk]) in page
+    client.force_login(student.user)
+    page = client.get(reverse("placements:detail", args=[placement.pk])).content.decode()
+    # The draft is not the student's to see yet; their feedback form is open.
+    assert reverse("mentoring:evaluation_detail", args=[final.pk]) not in page
+    assert reverse("mentoring:feedback_give", args=[placement.pk]) in page
