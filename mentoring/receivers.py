@@ -1,12 +1,12 @@
-"""The mentoring app's part in what lower apps announce: an erased person's reflections
-go; a placement confirmed or started is due its evaluations, whose due dates follow its
+"""The mentoring app's part in what lower apps announce: an erased person's words
+(reflections, comments) go; a placement confirmed or started is due its evaluations, whose due dates follow its
 dates; a cancelled one drops those nobody began."""
 
 from django.dispatch import receiver
 
 from accounts.signals import person_erased
 from mentoring import services
-from mentoring.models import SessionStudent
+from mentoring.models import PlacementEvaluation, SessionStudent, StudentPlacementFeedback
 from placements.signals import (
     placement_activated,
     placement_cancelled,
@@ -18,8 +18,15 @@ from placements.signals import (
 
 @receiver(person_erased, dispatch_uid="mentoring.erase_person")
 def erase_person(sender, *, person, **kwargs) -> None:
-    """Their reflections on the sessions they attended."""
+    """Their words: reflections on the sessions they attended, comments on their
+    evaluations and on their placements."""
     SessionStudent.objects.filter(student__user=person).exclude(reflection="").update(reflection="")
+    PlacementEvaluation.objects.filter(placement__student__user=person).exclude(
+        student_comment=""
+    ).update(student_comment="")
+    StudentPlacementFeedback.objects.filter(placement__student__user=person).exclude(
+        comments=""
+    ).update(comments="")
 
 
 @receiver(placement_confirmed, dispatch_uid="mentoring.evaluations_on_confirm")
