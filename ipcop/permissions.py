@@ -47,6 +47,7 @@ from placements.models import (
     Placement,
     PlacementQuerySet,
     PlacementStatus,
+    Program,
     Student,
     StudentQuerySet,
 )
@@ -383,6 +384,13 @@ def evaluations_visible_to(user: User) -> PlacementEvaluationQuerySet:
         )
     if has_role(user, "student"):
         condition |= Q(placement__student__user=user) & ~Q(status=EvaluationStatus.DRAFT)
+    if has_role(user, "coordinator"):
+        # A program coordinator reads their programs' students' evaluations (never writes).
+        condition |= Q(
+            placement__student__program__in=Program.coordinators.through.objects.filter(
+                user=user
+            ).values("program")
+        )
     return PlacementEvaluation.objects.filter(condition)
 
 

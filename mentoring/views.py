@@ -525,7 +525,7 @@ def recognition(request: AuthenticatedHttpRequest) -> HttpResponse:
 def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everyone's evaluations page: a preceptor's students' evaluations, a facilitator's
     sites' (one site with ?site=), a student's own, with what they have to do first."""
-    require_role(request.user, "student", "preceptor", "facilitator")
+    require_role(request.user, "student", "preceptor", "facilitator", "coordinator")
     today = timezone.localdate()
     evaluations = evaluations_visible_to(request.user)
     site_id = _int_param(request, "site")

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from ipcop.dashboard import facilitator_todo
 from mentoring import selectors, services
 from mentoring.models import (
@@ -559,3 +560,24 @@ def test_the_placement_page_links_its_evaluations_and_the_feedback_form(
     # The draft is not the student's to see yet; their feedback form is open.
     assert reverse("mentoring:evaluation_detail", args=[final.pk]) not in page
     assert reverse("mentoring:feedback_give", args=[placement.pk]) in page
+
+
+def test_a_program_coordinator_reads_their_programs_evaluations_only(
+    client, final, preceptor, student
+):
+    _submit(final, preceptor)
+    coordinator = UserFactory(is_coordinator=True)
+    student.program.coordinators.add(coordinator)
+    other = UserFactory(is_coordinator=True)
+    ProgramFactory().coordinators.add(other)
+    client.force_login(coordinator)
+    assert client.get(reverse("mentoring:evaluation_detail", args=[final.pk])).status_code == 200
+    assert client.get(reverse("mentoring:evaluation_edit", args=[final.pk])).status_code == 403
+    response = client.post(reverse("mentoring:evaluation_acknowledge", args=[final.pk]))
+    assert response.status_code == 403
+    done = client.get(reverse("mentoring:evaluation_list"), {"show": "done"})
+    assert [e.pk for e in done.context["page"]] == [final.pk]
+    client.force_login(other)
+    assert client.get(reverse("mentoring:evaluation_detail", args=[final.pk])).status_code == 404
+    final.refresh_from_db()
+    assert final.status == EvaluationStatus.SUBMITTED
