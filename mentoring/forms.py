@@ -243,6 +243,12 @@ class SessionFilterForm(FilterForm):
 # --- Placement evaluations and students' feedback ------------------------------------
 
 
+# The scale from its lowest point up, then "not observed", which is off the scale.
+RATING_CHOICES = [c for c in Rating.choices if c[0] != Rating.NOT_OBSERVED] + [
+    (Rating.NOT_OBSERVED.value, Rating.NOT_OBSERVED.label)
+]
+
+
 class EvaluationForm(forms.Form):
     """A preceptor's evaluation: a rating and an optional comment for each domain of the
     student's framework, and overall comments. What a draft may leave blank and what
@@ -263,7 +269,7 @@ class EvaluationForm(forms.Form):
         for domain in domains:
             self.fields[domain_key(domain.pk)] = forms.TypedChoiceField(
                 label=domain.name,
-                choices=Rating.choices,
+                choices=RATING_CHOICES,
                 coerce=int,
                 empty_value=None,
                 required=False,

@@ -606,6 +606,7 @@ def _evaluation_page(request, evaluation, acknowledge_form=None) -> HttpResponse
             "evaluation": evaluation,
             "placement": evaluation.placement,
             "student": evaluation.placement.student,
+            "framework": selectors.framework_of(evaluation.placement.student),
             "readable": readable,
             "rows": [(domain, ratings.get(domain.pk)) for domain in domains],
             "can_edit": evaluations_writable_by(request.user).filter(pk=evaluation.pk).exists(),
