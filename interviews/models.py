@@ -330,6 +330,10 @@ class ReminderKind(models.TextChoices):
     AGREEMENT_EXPIRES_14 = "agreement_14", "Affiliation agreement expires within 14 days"
     # A step of a placement request, to the other side (interviews.request_emails).
     REQUEST_STEP = "request_step", "Placement request: a step to answer or to know"
+    # A placement's evaluations (interviews.evaluation_emails).
+    EVALUATION_DUE = "evaluation_due", "Placement evaluation due (preceptor)"
+    EVALUATION_SUBMITTED = "evaluation_submitted", "Evaluation to acknowledge (student)"
+    FEEDBACK_DUE = "feedback_due", "Feedback on the placement due (student)"
 
 
 PLACEMENT_REMINDER_KINDS = (
@@ -337,6 +341,15 @@ PLACEMENT_REMINDER_KINDS = (
     ReminderKind.PLACEMENT_CANCELLED,
     ReminderKind.PLACEMENT_TEAM,
     ReminderKind.PLACEMENT_STARTS_SOON,
+)
+
+
+# The emails of a placement's evaluations: the preceptor's and the student's (about an
+# evaluation), and the student's feedback (about the placement).
+EVALUATION_REMINDER_KINDS = (
+    ReminderKind.EVALUATION_DUE,
+    ReminderKind.EVALUATION_SUBMITTED,
+    ReminderKind.FEEDBACK_DUE,
 )
 
 
@@ -349,7 +362,7 @@ class ReminderQuerySet(models.QuerySet):
 
 
 # What a reminder may be about: exactly one of these foreign keys is set.
-REMINDER_SUBJECTS = ("followup", "placement", "agreement", "request_change")
+REMINDER_SUBJECTS = ("followup", "placement", "agreement", "request_change", "evaluation")
 
 
 def _exactly_one_of(fields: tuple[str, ...]) -> Q:
@@ -360,7 +373,7 @@ def _exactly_one_of(fields: tuple[str, ...]) -> Q:
 class Reminder(models.Model):
     """One email that must go out once. The row is the truth; the broker only wakes the sweep.
     It is about one thing (REMINDER_SUBJECTS): a follow-up, a placement, an affiliation
-    agreement or a step of a placement request."""
+    agreement, a step of a placement request or a placement's evaluation."""
 
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
@@ -382,6 +395,14 @@ class Reminder(models.Model):
     # The step of a placement request the email tells of (its request and who took it).
     request_change = models.ForeignKey(
         "placements.PlacementRequestChange",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    # The evaluation the email is about (interviews.evaluation_emails).
+    evaluation = models.ForeignKey(
+        "mentoring.PlacementEvaluation",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -414,6 +435,12 @@ class Reminder(models.Model):
                 fields=["request_change", "recipient"],
                 condition=Q(request_change__isnull=False),
                 name="request_reminder_once",
+            ),
+            # An evaluation is due once and submitted once: one email each per person.
+            models.UniqueConstraint(
+                fields=["evaluation", "recipient", "kind"],
+                condition=Q(evaluation__isnull=False),
+                name="evaluation_reminder_once",
             ),
             # Each notice of an agreement's expiry goes to each person once.
             models.UniqueConstraint(
@@ -450,6 +477,10 @@ class Reminder(models.Model):
     @property
     def is_about_placement(self) -> bool:
         return self.kind in PLACEMENT_REMINDER_KINDS
+
+    @property
+    def is_about_evaluation(self) -> bool:
+        return self.kind in EVALUATION_REMINDER_KINDS
 
     @property
     def message_id(self) -> str:

@@ -2,14 +2,15 @@
 starting a placement are each due a follow-up; a placement confirmed, cancelled or given
 another mentoring team is emailed to those concerned (rows of the reminders' outbox,
 written in the change's transaction); an erased person's interview words go; a change of
-a site's facilitators changes whose follow-up counts are whose."""
+a site's facilitators changes whose follow-up counts are whose; a placement's evaluations
+due, submitted or with a new preceptor are emailed."""
 
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.signals import person_erased
-from interviews import placement_emails, request_emails
+from interviews import evaluation_emails, placement_emails, request_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import CalendarFeed, InterviewRecord, Quote, Reminder
 from interviews.services import (
@@ -17,7 +18,7 @@ from interviews.services import (
     followup_for_placement,
     followups_for_placements,
 )
-from mentoring.signals import team_changed
+from mentoring.signals import evaluation_submitted, evaluations_due_changed, team_changed
 from placements.signals import (
     placement_activated,
     placement_cancelled,
@@ -86,8 +87,20 @@ def team_changed_emails(sender, *, placement, removed_mentor_ids=(), **kwargs) -
     placement_emails.placement_emails_team_changed(
         placement=placement, removed_mentor_ids=removed_mentor_ids
     )
+    # A new primary preceptor gets the notices of the evaluations still due.
+    evaluation_emails.evaluation_reminders_plan(placements=[placement])
 
 
 @receiver(placement_requests_changed, dispatch_uid="interviews.placement_request_emails")
 def placement_request_emails(sender, *, changes, **kwargs) -> None:
     request_emails.request_emails_queue(changes=changes)
+
+
+@receiver(evaluations_due_changed, dispatch_uid="interviews.evaluation_reminders")
+def evaluation_reminders(sender, *, placements, **kwargs) -> None:
+    evaluation_emails.evaluation_reminders_plan(placements=placements)
+
+
+@receiver(evaluation_submitted, dispatch_uid="interviews.evaluation_submitted_email")
+def evaluation_submitted_email(sender, *, evaluation, **kwargs) -> None:
+    evaluation_emails.evaluation_submitted_email(evaluation=evaluation)

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.identifiers import clean_header_text
-from interviews import agreement_emails, ics, placement_emails, request_emails
+from interviews import agreement_emails, evaluation_emails, ics, placement_emails, request_emails
 from interviews.cache import followups_changed, records_changed
 from interviews.models import (
     CalendarFeed,
@@ -212,11 +212,13 @@ _REMINDER_EMAIL_FIELDS = (
     "followup__participant__email",
     "followup__site__name",
     # A placement's email reads its placement apart (placement_emails.placements_for_emails),
-    # an agreement's its agreement (agreement_emails.agreements_for_emails).
+    # an agreement's its agreement (agreement_emails.agreements_for_emails), an
+    # evaluation's its evaluation (evaluation_emails.settle).
     "placement",
     "agreement",
     # A request's email reads its step apart (request_emails.request_message).
     "request_change",
+    "evaluation",
 )
 
 
@@ -253,13 +255,13 @@ def _settle_placement_reminders(
     """The placements the batch's placement emails show (three queries), and the batch
     without the emails that have nothing left to say (deleted) or whose placement's
     start moved later (their time moved with it)."""
-    ids = [r.placement_id for r in reminders if r.placement_id is not None]
+    ids = [r.placement_id for r in reminders if r.placement_id and not r.is_about_evaluation]
     if not ids:
         return reminders, {}
     placements = placement_emails.placements_for_emails(ids)
     keep, obsolete = [], []
     for reminder in reminders:
-        if reminder.placement_id is None:
+        if reminder.placement_id is None or reminder.is_about_evaluation:
             keep.append(reminder)
             continue
         placement = placements.get(reminder.placement_id)
@@ -296,12 +298,18 @@ def _settle_agreement_reminders(
 
 
 def _send_batch(reminders: list[Reminder]) -> int:
+    reminders, about_evaluations = evaluation_emails.settle(reminders)
     reminders, placements = _settle_placement_reminders(reminders)
     reminders, agreements = _settle_agreement_reminders(reminders)
     if not reminders:
         return 0
     messages = [
-        reminder_message(reminder=r, placements=placements, agreements=agreements)
+        reminder_message(
+            reminder=r,
+            placements=placements,
+            agreements=agreements,
+            about_evaluations=about_evaluations,
+        )
         for r in reminders
     ]
     mail = get_connection()
@@ -362,11 +370,13 @@ def reminder_message(
     reminder: Reminder,
     placements: dict[int, Placement] | None = None,
     agreements: dict[int, AffiliationAgreement] | None = None,
+    about_evaluations: evaluation_emails.Loaded | None = None,
 ) -> EmailMessage:
     """One reminder's email. Its Message-ID is derived from the reminder's id, so a second
     copy (after a crash between sending and marking) is recognisable. A placement's email
     shows its placement from `placements` (read for the batch) or read here; an
-    agreement's notice its agreement from `agreements`, or read here."""
+    agreement's notice its agreement from `agreements`, or read here; an evaluation's,
+    what `about_evaluations` holds (evaluation_emails.settle) or read here."""
     if reminder.request_change_id is not None:
         return request_emails.request_message(reminder=reminder)
     if reminder.agreement_id is not None:
@@ -375,6 +385,8 @@ def reminder_message(
         return agreement_emails.agreement_message(
             reminder=reminder, agreement=agreements[reminder.agreement_id]
         )
+    if reminder.is_about_evaluation:
+        return evaluation_emails.message(reminder=reminder, loaded=about_evaluations)
     if reminder.placement_id is not None:
         if placements is None or reminder.placement_id not in placements:
             placements = placement_emails.placements_for_emails([reminder.placement_id])

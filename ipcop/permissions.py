@@ -15,6 +15,11 @@ change it answers 403 (`require_role`, `PermissionDenied`).
   active site is visible to them, as they choose where to ask for places. Mentoring
   sessions and follow-ups are the site's: PRODUCT.md gives the school none of them.
 
+Evaluations follow their placement: the site's facilitators and the student's mentors read
+them, the primary preceptor writes them, the student reads them once submitted and signs
+them off. A student's feedback on a placement is theirs alone; facilitators read it only
+aggregated per site, where fewer than five answers are not shown.
+
 Interview records are confidential: only the site's facilitators and admins see them.
 """
 
@@ -30,11 +35,16 @@ from django.utils import timezone
 
 from interviews.models import FollowUp, FollowUpQuerySet, InterviewRecord
 from mentoring.models import (
+    EvaluationStatus,
     MentorAssignment,
     MentoringSession,
     MentoringSessionQuerySet,
+    MentorRole,
+    PlacementEvaluation,
+    PlacementEvaluationQuerySet,
     SessionProfessional,
     SessionStudent,
+    StudentPlacementFeedback,
 )
 from placements.models import (
     AffiliationAgreement,
@@ -540,6 +550,81 @@ def sites_where_sessions_loggable_by(user: User) -> SiteQuerySet:
             )
         )
     return Site.objects.filter(condition)
+
+
+# --- Placement evaluations and students' feedback (owned by the mentoring app) ---------
+
+
+def evaluations_visible_to(user: User) -> PlacementEvaluationQuerySet:
+    """Admins: all. Facilitators: those of placements at their sites. Preceptors: those
+    of the placements they mentor (the whole team reads them). Students: their own once
+    submitted; a draft is its preceptor's work until then."""
+    if not user.is_authenticated:
+        return _none(PlacementEvaluation)
+    if user.is_admin:
+        return PlacementEvaluation.objects.all()
+    condition = Q(pk__in=[])
+    if has_role(user, "facilitator"):
+        condition |= Q(placement__site__in=_facilitated_site_ids(user))
+    if has_role(user, "preceptor"):
+        condition |= Q(
+            placement__in=MentorAssignment.objects.filter(mentor=user).values("placement")
+        )
+    if has_role(user, "student"):
+        condition |= Q(placement__student__user=user) & ~Q(status=EvaluationStatus.DRAFT)
+    if has_role(user, "coordinator"):
+        # A program coordinator reads their programs' students' evaluations (never writes).
+        condition |= Q(
+            placement__student__program__in=Program.coordinators.through.objects.filter(
+                user=user
+            ).values("program")
+        )
+    return PlacementEvaluation.objects.filter(condition)
+
+
+def evaluations_writable_by(user: User) -> PlacementEvaluationQuerySet:
+    """Evaluations a person may fill in and submit: the drafts of the placements where
+    they are the primary preceptor (every draft for admins, who fix records)."""
+    if not user.is_authenticated or not user.is_active:
+        return _none(PlacementEvaluation)
+    drafts = PlacementEvaluation.objects.filter(status=EvaluationStatus.DRAFT)
+    if user.is_admin:
+        return drafts
+    if not has_role(user, "preceptor"):
+        return _none(PlacementEvaluation)
+    return drafts.filter(
+        placement__in=MentorAssignment.objects.filter(mentor=user, role=MentorRole.PRIMARY).values(
+            "placement"
+        )
+    )
+
+
+def evaluation_content_readable_by(user: User, evaluation: PlacementEvaluation) -> bool:
+    """A draft's ratings and comments are for its writer (`evaluations_writable_by`)
+    until it is submitted; then for everyone who sees the evaluation."""
+    return (
+        not evaluation.is_draft or evaluations_writable_by(user).filter(pk=evaluation.pk).exists()
+    )
+
+
+def evaluations_acknowledgeable_by(user: User) -> PlacementEvaluationQuerySet:
+    """Submitted evaluations awaiting the person's acknowledgement: their own, as the
+    evaluated student. Nobody signs for a student, not even an admin."""
+    if not user.is_authenticated or not user.is_active:
+        return _none(PlacementEvaluation)
+    return PlacementEvaluation.objects.filter(
+        status=EvaluationStatus.SUBMITTED, placement__student__user=user
+    )
+
+
+def placements_open_to_feedback_from(user: User) -> PlacementQuerySet:
+    """The person's own placements that have started (active or completed) and that
+    they have not given feedback on yet. Nobody else gives a student's feedback."""
+    if not user.is_authenticated or not user.is_active:
+        return _none(Placement)
+    return Placement.objects.filter(
+        student__user=user, status__in=[PlacementStatus.ACTIVE, PlacementStatus.COMPLETED]
+    ).exclude(Exists(StudentPlacementFeedback.objects.filter(placement=OuterRef("pk"))))
 
 
 # --- Choices for filters -----------------------------------------------------------------

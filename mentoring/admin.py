@@ -1,4 +1,5 @@
-"""Admin for competency frameworks, mentoring teams and logged mentoring sessions."""
+"""Admin for competency frameworks, mentoring teams, logged mentoring sessions, placement
+evaluations and students' feedback."""
 
 from collections.abc import Sequence
 from typing import ClassVar
@@ -7,15 +8,18 @@ from django.contrib import admin
 from django.db.models import Count
 
 from ipcop.admin import ModelAdmin, TabularInline, TriggerKeptAdmin
-from mentoring.cache import sessions_changed
+from mentoring.cache import evaluations_changed, sessions_changed
 
 from .models import (
     CompetencyDomain,
     CompetencyFramework,
+    EvaluationRating,
     MentorAssignment,
     MentoringSession,
+    PlacementEvaluation,
     SessionProfessional,
     SessionStudent,
+    StudentPlacementFeedback,
     StudentSiteDomain,
     StudentSiteProfession,
 )
@@ -177,3 +181,48 @@ class StudentSiteDomainAdmin(TriggerKeptAdmin):
     list_display = ("student", "site", "domain", "sessions")
     list_select_related = ("student__user", "student__program__profession", "site", "domain")
     search_fields = ("site__name", "student__user__full_name")
+
+
+class EvaluationRatingInline(TabularInline):
+    model = EvaluationRating
+    extra = 0
+    fields = ("domain", "rating", "comment")
+    autocomplete_fields = ("domain",)
+
+
+@admin.register(PlacementEvaluation)
+class PlacementEvaluationAdmin(ModelAdmin):
+    """Evaluations are made when placements are confirmed and written by preceptors; an
+    admin fixes a record here (a wrong status, a comment to remove)."""
+
+    data_versions = (evaluations_changed,)
+    list_display = ("placement", "kind", "due_on", "status", "evaluator", "submitted_at")
+    list_filter = ("kind", "status", "placement__site__zone")
+    list_select_related = ("placement__student__user", "placement__site", "evaluator")
+    search_fields = (
+        "placement__student__user__full_name",
+        "placement__student__user__email",
+        "placement__site__name",
+    )
+    autocomplete_fields = ("placement", "evaluator")
+    inlines = (EvaluationRatingInline,)
+    show_full_result_count = False
+
+
+@admin.register(EvaluationRating)
+class EvaluationRatingAdmin(ModelAdmin):
+    list_display = ("evaluation", "domain", "rating")
+    list_filter = ("rating", "domain__framework")
+    list_select_related = ("evaluation", "domain")
+    autocomplete_fields = ("evaluation", "domain")
+    show_full_result_count = False
+
+
+@admin.register(StudentPlacementFeedback)
+class StudentPlacementFeedbackAdmin(ModelAdmin):
+    list_display = ("placement", "site", "submitted_at")
+    list_filter = ("site__zone",)
+    list_select_related = ("placement__student__user", "placement__site", "site")
+    search_fields = ("site__name",)
+    autocomplete_fields = ("placement", "site")
+    show_full_result_count = False

@@ -13,3 +13,9 @@ sessions_changed = _SESSIONS.changed
 _TEAMS = DataVersion("mentoring:teams-version")
 teams_version = _TEAMS.current
 teams_changed = _TEAMS.changed
+
+# The placement evaluations: the facilitator's "evaluations overdue" to-do line. The
+# evaluation services bump it; the admin's edits wait for the cache entry to expire.
+_EVALUATIONS = DataVersion("mentoring:evaluations-version")
+evaluations_version = _EVALUATIONS.current
+evaluations_changed = _EVALUATIONS.changed

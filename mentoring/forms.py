@@ -15,8 +15,14 @@ from ipcop.lib.params import id_param
 from ipcop.permissions import site_choices_for, students_visible_to
 from placements.models import Placement, Student
 
-from .models import Activity
-from .services import REFLECTION_EMPTY
+from .models import FEEDBACK_ITEMS, Activity, Agreement, CompetencyDomain, Rating
+from .services import (
+    DOMAIN_COMMENT_MAX_CHARS,
+    OVERALL_COMMENTS_MAX_CHARS,
+    REFLECTION_EMPTY,
+    STUDENT_COMMENT_MAX_CHARS,
+    domain_key,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -231,3 +237,113 @@ class SessionFilterForm(FilterForm):
             for name, value in self.cleaned_data.items()
             if name in self.fields and value not in (None, "")
         }
+
+
+# --- Placement evaluations and students' feedback ------------------------------------
+
+
+# The scale from its lowest point up, then "not observed", which is off the scale.
+RATING_CHOICES = [c for c in Rating.choices if c[0] != Rating.NOT_OBSERVED] + [
+    (Rating.NOT_OBSERVED.value, Rating.NOT_OBSERVED.label)
+]
+
+
+class EvaluationForm(forms.Form):
+    """A preceptor's evaluation: a rating and an optional comment for each domain of the
+    student's framework, and overall comments. What a draft may leave blank and what
+    submitting needs is the service's rule (services.evaluation_save)."""
+
+    overall_comments = forms.CharField(
+        label="Overall comments",
+        required=False,
+        max_length=OVERALL_COMMENTS_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The student's strengths and what to work on next. Needed to submit.",
+    )
+
+    def __init__(self, *args, domains: list[CompetencyDomain], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domains = domains
+        overall = self.fields.pop("overall_comments")
+        for domain in domains:
+            self.fields[domain_key(domain.pk)] = forms.TypedChoiceField(
+                label=domain.name,
+                choices=RATING_CHOICES,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"comment_{domain.pk}"] = forms.CharField(
+                label=f"Comment on {domain.name} (optional)",
+                required=False,
+                max_length=DOMAIN_COMMENT_MAX_CHARS,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.fields["overall_comments"] = overall
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    @property
+    def ratings(self) -> dict[int, tuple[int | None, str]]:
+        """The cleaned ratings by domain id, as services.evaluation_save takes them."""
+        data = self.cleaned_data
+        return {
+            d.pk: (data.get(domain_key(d.pk)), data.get(f"comment_{d.pk}", ""))
+            for d in self.domains
+        }
+
+
+class AcknowledgeForm(forms.Form):
+    comment = forms.CharField(
+        label="Your comment (optional)",
+        required=False,
+        max_length=STUDENT_COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Acknowledging says you have read the evaluation. Where you see it "
+        "differently, say so here: your comment stays with it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class FeedbackForm(forms.Form):
+    """A student's feedback on their placement: each statement on a five-point scale,
+    grouped as the site, the mentoring and their IP learning, then comments."""
+
+    comments = forms.CharField(
+        label="Comments (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Facilitators read the comments of a site together, without names, "
+        "and only once five students have answered.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from crispy_forms.layout import Fieldset, Layout
+
+        super().__init__(*args, **kwargs)
+        comments = self.fields.pop("comments")
+        fieldsets = []
+        for group, items in FEEDBACK_ITEMS:
+            for name, statement in items:
+                self.fields[name] = forms.TypedChoiceField(
+                    label=statement,
+                    choices=Agreement.choices,
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": "Choose an answer."},
+                )
+            fieldsets.append(Fieldset(group, *(name for name, _ in items)))
+        self.fields["comments"] = comments
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(*fieldsets, "comments")
+
+    @property
+    def answers(self) -> dict[str, int]:
+        return {name: self.cleaned_data[name] for _, items in FEEDBACK_ITEMS for name, _ in items}

@@ -354,3 +354,232 @@ class StudentSiteDomain(models.Model):
 
     def __str__(self) -> str:
         return f"student {self.student_id}, domain {self.domain_id} at site {self.site_id}"
+
+
+# --- Placement evaluations and students' feedback -------------------------------------
+
+
+class EvaluationKind(models.TextChoices):
+    MIDTERM = "midterm", "Midterm evaluation"
+    FINAL = "final", "Final evaluation"
+
+
+class EvaluationStatus(models.TextChoices):
+    DRAFT = "draft", "Not submitted"
+    SUBMITTED = "submitted", "Submitted, awaiting the student's acknowledgement"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged by the student"
+
+
+class Rating(models.IntegerChoices):
+    """The preceptor's rating of a student in one competency domain: four levels, and
+    "not observed" for a domain the placement gave no chance to see."""
+
+    NOT_OBSERVED = 0, "Not observed"
+    NOT_YET = 1, "1 — Not yet meeting expectations"
+    PROGRESSING = 2, "2 — Progressing toward expectations"
+    MEETING = 3, "3 — Meeting expectations"
+    EXCEEDING = 4, "4 — Exceeding expectations"
+
+
+class PlacementEvaluationQuerySet(models.QuerySet):
+    def open(self):
+        """Not submitted yet, on a placement that holds its place (a cancelled
+        placement's evaluation is not awaited)."""
+        return self.filter(status=EvaluationStatus.DRAFT).exclude(placement__status="cancelled")
+
+    def overdue(self, today: datetime.date):
+        return self.open().filter(due_on__lt=today)
+
+    def due(self, today: datetime.date):
+        return self.open().filter(due_on__gte=today)
+
+    def done(self):
+        return self.exclude(status=EvaluationStatus.DRAFT)
+
+
+class PlacementEvaluation(models.Model):
+    """The preceptor's evaluation of a placed student at midterm or at the end, against
+    the competency domains of the student's program's framework. Made (as a draft with
+    nothing in it) when the placement is confirmed; its primary preceptor fills it in,
+    submits it, and the student acknowledges it."""
+
+    placement = models.ForeignKey(
+        "placements.Placement", on_delete=models.CASCADE, related_name="evaluations"
+    )
+    kind = models.CharField(max_length=10, choices=EvaluationKind.choices)
+    # From the placement's dates (services.evaluation_due_on); moves with them until
+    # the evaluation is submitted.
+    due_on = models.DateField(validators=[validate_plausible_date])
+    status = models.CharField(
+        max_length=15, choices=EvaluationStatus.choices, default=EvaluationStatus.DRAFT
+    )
+    # The preceptor who wrote it: empty until a draft is first saved.
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evaluations_written",
+    )
+    overall_comments = models.TextField(blank=True, max_length=4000)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    student_comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlacementEvaluationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["placement", "kind"], name="evaluation_once_per_kind"),
+            # A submitted evaluation has its author and time; an acknowledged one was
+            # submitted first; a draft carries neither time.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="draft", submitted_at__isnull=True, acknowledged_at__isnull=True)
+                    | Q(
+                        status="submitted",
+                        submitted_at__isnull=False,
+                        evaluator__isnull=False,
+                        acknowledged_at__isnull=True,
+                    )
+                    | Q(
+                        status="acknowledged",
+                        submitted_at__isnull=False,
+                        evaluator__isnull=False,
+                        acknowledged_at__isnull=False,
+                    )
+                ),
+                name="evaluation_status_times",
+            ),
+        ]
+        indexes = [
+            # The open evaluations by due date (overdue counts, the evaluations list).
+            models.Index(
+                fields=["due_on"],
+                condition=Q(status="draft"),
+                include=["placement"],
+                name="evaluation_open_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of placement {self.placement_id}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EvaluationStatus.DRAFT
+
+    @property
+    def is_started(self) -> bool:
+        return self.evaluator_id is not None
+
+
+class EvaluationRating(models.Model):
+    """The rating of one competency domain in an evaluation, with an optional comment."""
+
+    evaluation = models.ForeignKey(
+        PlacementEvaluation, on_delete=models.CASCADE, related_name="ratings"
+    )
+    domain = models.ForeignKey(CompetencyDomain, on_delete=models.PROTECT, related_name="+")
+    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
+    comment = models.TextField(blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["evaluation", "domain__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "domain"], name="evaluation_rating_once_per_domain"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=0) & Q(rating__lte=4), name="evaluation_rating_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.get_rating_display()}"
+
+
+class Agreement(models.IntegerChoices):
+    """The student's feedback: how far they agree with each statement."""
+
+    STRONGLY_DISAGREE = 1, "Strongly disagree"
+    DISAGREE = 2, "Disagree"
+    NEUTRAL = 3, "Neither agree nor disagree"
+    AGREE = 4, "Agree"
+    STRONGLY_AGREE = 5, "Strongly agree"
+
+
+# The statements of the student's feedback, by field, in the groups the form shows.
+FEEDBACK_ITEMS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "The site",
+        (
+            ("site_welcome", "The site welcomed me and prepared me for the placement."),
+            ("site_learning", "The site offered the learning opportunities I needed."),
+        ),
+    ),
+    (
+        "The mentoring",
+        (
+            ("mentoring_support", "My mentors supported my learning."),
+            ("mentoring_feedback", "I received timely and useful feedback."),
+        ),
+    ),
+    (
+        "Interprofessional learning",
+        (
+            ("ip_roles", "I learned about the roles of other professions."),
+            ("ip_collaboration", "I took part in collaboration with other professions."),
+        ),
+    ),
+)
+FEEDBACK_FIELDS = tuple(name for _, items in FEEDBACK_ITEMS for name, _ in items)
+
+
+def _agreement_field(statement: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(choices=Agreement.choices, verbose_name=statement)
+
+
+class StudentPlacementFeedback(models.Model):
+    """A student's evaluation of their placement: the site, the mentoring and their IP
+    learning, each on a five-point agreement scale, and comments. Sent once. Facilitators
+    read it only aggregated per site (selectors.site_feedback_summary)."""
+
+    placement = models.OneToOneField(
+        "placements.Placement", on_delete=models.CASCADE, related_name="student_feedback"
+    )
+    # Kept with the row: the aggregate per site reads no placement.
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")
+    site_welcome = _agreement_field(FEEDBACK_ITEMS[0][1][0][1])
+    site_learning = _agreement_field(FEEDBACK_ITEMS[0][1][1][1])
+    mentoring_support = _agreement_field(FEEDBACK_ITEMS[1][1][0][1])
+    mentoring_feedback = _agreement_field(FEEDBACK_ITEMS[1][1][1][1])
+    ip_roles = _agreement_field(FEEDBACK_ITEMS[2][1][0][1])
+    ip_collaboration = _agreement_field(FEEDBACK_ITEMS[2][1][1][1])
+    comments = models.TextField(blank=True, max_length=2000)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "student placement feedback"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    *(
+                        Q(**{f"{name}__gte": 1}) & Q(**{f"{name}__lte": 5})
+                        for name in FEEDBACK_FIELDS
+                    )
+                ),
+                name="feedback_answers_range",
+            ),
+        ]
+        indexes = [
+            # A site's feedback, aggregated.
+            models.Index(fields=["site"], name="feedback_site_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Student feedback on placement {self.placement_id}"

@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from ipcop.dashboard import TodoLine
-from ipcop.permissions import placements_manageable_by
-from mentoring.cache import teams_version
+from ipcop.permissions import placements_manageable_by, sites_facilitated_by
+from mentoring.cache import evaluations_version, teams_version
 from placements.cache import placements_version
 from placements.models import PlacementStatus, Student
 
-from .models import MentoringSession, SessionStudent
+from .models import EvaluationKind, MentoringSession, PlacementEvaluation, SessionStudent
 from .selectors import placements_mentored_now, team_complete_q
 
 PANEL_ROWS = 50
@@ -107,9 +107,10 @@ TODO_CACHE_SECONDS = 300
 
 
 def facilitator_todo(user) -> list[TodoLine]:
-    """The facilitator's mentoring to-do line (ipcop.dashboard.TODO_SOURCES): requested
+    """The facilitator's mentoring to-do lines (ipcop.dashboard.TODO_SOURCES): requested
     or confirmed placements at their sites starting in the next TEAM_DUE_DAYS days
-    without a complete mentoring team, with the first few linked to their team's page."""
+    without a complete mentoring team, with the first few linked to their team's page;
+    and the evaluations overdue at their sites."""
     today = timezone.localdate()
     until = today + datetime.timedelta(days=TEAM_DUE_DAYS)
     scope = "all" if user.is_admin else user.pk
@@ -134,6 +135,58 @@ def facilitator_todo(user) -> list[TodoLine]:
         )
         cache.set(key, rows, TODO_CACHE_SECONDS)
     count = rows[0]["total"] if rows else 0
+    return [
+        _team_line(count, rows, today, until),
+        _evaluations_overdue_line(user, today),
+    ]
+
+
+def _evaluations_overdue_line(user, today: datetime.date) -> TodoLine:
+    """Evaluations not submitted after their due date, of placements at the person's
+    sites, the longest overdue first, each linked to its page."""
+    scope = "all" if user.is_admin else user.pk
+    key = (
+        f"mentoring:todo-evaluations:{evaluations_version()}:{placements_version()}:"
+        f"{scope}:{today.isoformat()}"
+    )
+    rows = cache.get(key)
+    if rows is None:
+        overdue = PlacementEvaluation.objects.overdue(today)
+        if not user.is_admin:
+            overdue = overdue.filter(placement__site__in=sites_facilitated_by(user).values("pk"))
+        rows = list(
+            overdue.annotate(
+                student_name=Subquery(
+                    Student.objects.filter(pk=OuterRef("placement__student_id")).values(
+                        "user__full_name"
+                    )[:1]
+                ),
+                site_name=F("placement__site__name"),
+                total=Window(Count("pk")),
+            )
+            .order_by("due_on", "pk")
+            .values("pk", "kind", "due_on", "student_name", "site_name", "total")[:TODO_ROWS]
+        )
+        cache.set(key, rows, TODO_CACHE_SECONDS)
+    count = rows[0]["total"] if rows else 0
+    return TodoLine(
+        count=count,
+        text="evaluation overdue" if count == 1 else "evaluations overdue",
+        url=f"{reverse('mentoring:evaluation_list')}?show=overdue",
+        urgent=True,
+        items=tuple(
+            (
+                f"{row['student_name']} at {row['site_name']}: "
+                f"{EvaluationKind(row['kind']).label.lower()}, due "
+                f"{date_format(row['due_on'], 'j M Y')}",
+                reverse("mentoring:evaluation_detail", args=[row["pk"]]),
+            )
+            for row in rows
+        ),
+    )
+
+
+def _team_line(count, rows, today, until) -> TodoLine:
     query = urlencode(
         {
             "start_from": today.isoformat(),
@@ -142,21 +195,19 @@ def facilitator_todo(user) -> list[TodoLine]:
             "sort": "start",
         }
     )
-    return [
-        TodoLine(
-            count=count,
-            text=(
-                "placement starting in the next 14 days without a complete mentoring team"
-                if count == 1
-                else "placements starting in the next 14 days without a complete mentoring team"
-            ),
-            url=f"{reverse('placements:list')}?{query}",
-            items=tuple(
-                (
-                    f"{row['student_name']} at {row['site_name']}, from {date_format(row['start_date'], 'j M Y')}",
-                    reverse("mentoring:team_edit", args=[row["pk"]]),
-                )
-                for row in rows
-            ),
-        )
-    ]
+    return TodoLine(
+        count=count,
+        text=(
+            "placement starting in the next 14 days without a complete mentoring team"
+            if count == 1
+            else "placements starting in the next 14 days without a complete mentoring team"
+        ),
+        url=f"{reverse('placements:list')}?{query}",
+        items=tuple(
+            (
+                f"{row['student_name']} at {row['site_name']}, from {date_format(row['start_date'], 'j M Y')}",
+                reverse("mentoring:team_edit", args=[row["pk"]]),
+            )
+            for row in rows
+        ),
+    )

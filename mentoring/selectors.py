@@ -19,7 +19,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
+    Avg,
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -37,14 +39,19 @@ from placements.models import Placement, PlacementModel, PlacementStatus, Studen
 from sites.models import Membership, Site
 
 from .models import (
+    FEEDBACK_FIELDS,
+    FEEDBACK_ITEMS,
     Activity,
+    Agreement,
     CompetencyDomain,
     CompetencyFramework,
+    EvaluationStatus,
     MentorAssignment,
     MentoringSession,
     MentorRole,
     SessionProfessional,
     SessionStudent,
+    StudentPlacementFeedback,
     StudentSiteDomain,
     StudentSiteProfession,
 )
@@ -510,3 +517,114 @@ def team_complete_q() -> Q:
     primary = Exists(team.filter(role=MentorRole.PRIMARY))
     other_profession = Exists(team.exclude(profession=OuterRef("profession")))
     return Q(primary) & (Q(model=PlacementModel.TRADITIONAL) | Q(other_profession))
+
+
+# --- Placement evaluations and students' feedback ------------------------------------
+
+EVALUATIONS_PER_PAGE = 25
+# The evaluations list's tabs: open ones not yet due, open ones past their due date, and
+# those submitted (awaiting the student's acknowledgement or acknowledged).
+EVALUATION_TABS = ("due", "overdue", "done")
+
+
+def evaluation_tab_counts(evaluations, today: datetime.date) -> dict[str, int]:
+    """How many of `evaluations` (a QuerySet from ipcop.permissions) each tab holds, in
+    one query."""
+    open_ = Q(status=EvaluationStatus.DRAFT) & ~Q(placement__status=PlacementStatus.CANCELLED)
+    return evaluations.aggregate(
+        due=Count("pk", filter=open_ & Q(due_on__gte=today)),
+        overdue=Count("pk", filter=open_ & Q(due_on__lt=today)),
+        done=Count("pk", filter=~Q(status=EvaluationStatus.DRAFT)),
+    )
+
+
+def evaluations_of_tab(evaluations, tab: str, today: datetime.date):
+    """`evaluations` in a tab, in its order (the soonest due first; the latest submitted
+    first), with what the list shows."""
+    if tab == "overdue":
+        rows = evaluations.overdue(today).order_by("due_on", "pk")
+    elif tab == "done":
+        rows = evaluations.done().order_by("-submitted_at", "-pk")
+    else:
+        rows = evaluations.due(today).order_by("due_on", "pk")
+    return rows.select_related(
+        "placement__student__user", "placement__student__program__profession", "placement__site"
+    ).only(
+        "kind",
+        "due_on",
+        "status",
+        "evaluator_id",
+        "submitted_at",
+        "acknowledged_at",
+        "placement__start_date",
+        "placement__end_date",
+        "placement__status",
+        "placement__site__name",
+        "placement__student__user__full_name",
+        "placement__student__user__email",
+        "placement__student__program__profession__name",
+    )
+
+
+# Fewer answers than this at a site are not shown: a facilitator could tell whose they are.
+FEEDBACK_MIN_SHOWN = 5
+FEEDBACK_COMMENTS_SHOWN = 200
+
+
+@dataclass
+class FeedbackItem:
+    statement: str
+    answers: int
+    mean: float | None
+    # (label, count) for each point of the scale; count None when below FEEDBACK_MIN_SHOWN.
+    cells: list[tuple[str, int | None]]
+
+
+@dataclass
+class SiteFeedback:
+    responses: int
+    shown: bool
+    groups: list[tuple[str, list[FeedbackItem]]] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    min_shown: int = FEEDBACK_MIN_SHOWN
+
+
+def site_feedback_summary(site: Site) -> SiteFeedback:
+    """The students' feedback on their placements at `site`, aggregated: for each
+    statement, the mean and how many chose each answer; nothing at all when fewer than
+    FEEDBACK_MIN_SHOWN students answered, and any answer chosen by fewer than that many
+    (but some) hidden. Comments are shown without names or dates, in an order that says
+    nothing of who wrote them. Two queries, whatever the number of answers."""
+    feedback = StudentPlacementFeedback.objects.filter(site=site)
+    aggregates: dict[str, Any] = {"responses": Count("pk")}
+    for name in FEEDBACK_FIELDS:
+        aggregates[f"{name}__mean"] = Avg(name)
+        for value in Agreement.values:
+            aggregates[f"{name}__{value}"] = Count("pk", filter=Q(**{name: value}))
+    totals = feedback.aggregate(**aggregates)
+    responses = totals["responses"]
+    if responses < FEEDBACK_MIN_SHOWN:
+        return SiteFeedback(responses=responses, shown=False)
+    groups = []
+    for group, items in FEEDBACK_ITEMS:
+        summaries = []
+        for name, statement in items:
+            cells = []
+            for value, label in Agreement.choices:
+                count = totals[f"{name}__{value}"]
+                cells.append((label, None if 0 < count < FEEDBACK_MIN_SHOWN else count))
+            summaries.append(
+                FeedbackItem(
+                    statement=statement,
+                    answers=responses,
+                    mean=totals[f"{name}__mean"],
+                    cells=cells,
+                )
+            )
+        groups.append((group, summaries))
+    comments = list(
+        feedback.exclude(comments="")
+        .order_by("comments")
+        .values_list("comments", flat=True)[:FEEDBACK_COMMENTS_SHOWN]
+    )
+    return SiteFeedback(responses=responses, shown=True, groups=groups, comments=comments)

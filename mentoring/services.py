@@ -1,4 +1,5 @@
-"""Writes of the mentoring app: mentoring teams, logged sessions, students' reflections.
+"""Writes of the mentoring app: mentoring teams, logged sessions, students' reflections,
+placement evaluations and students' feedback on their placements.
 
 Every rule lives here so that views, the admin and scripts share it. Services take
 keyword-only arguments, validate, and raise ValidationError (bad input) or
@@ -17,22 +18,29 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from ipcop.lib.formats import human_date
-from mentoring.cache import sessions_changed, teams_changed
-from mentoring.signals import team_changed
+from mentoring.cache import evaluations_changed, sessions_changed, teams_changed
+from mentoring.signals import evaluation_submitted, evaluations_due_changed, team_changed
 from placements.models import Placement, PlacementModel, PlacementStatus, Student
 from sites.models import Site
 
 from .models import (
+    FEEDBACK_FIELDS,
     CompetencyDomain,
+    EvaluationKind,
+    EvaluationRating,
+    EvaluationStatus,
     MentorAssignment,
     MentoringSession,
     MentorRole,
+    PlacementEvaluation,
+    Rating,
     SessionProfessional,
     SessionStudent,
+    StudentPlacementFeedback,
     StudentSiteDomain,
     StudentSiteProfession,
 )
-from .selectors import default_framework
+from .selectors import default_framework, framework_of
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -401,6 +409,236 @@ def session_reflect(*, attendance: SessionStudent, by: User, reflection: str) ->
     attendance.full_clean(exclude=["session", "student", "placement"])
     attendance.save(update_fields=["reflection", "reflected_at"])
     return attendance
+
+
+# --- Placement evaluations and students' feedback ------------------------------------
+
+# The statuses of a placement whose evaluations are made and awaited.
+EVALUATED_STATUSES = (PlacementStatus.CONFIRMED, PlacementStatus.ACTIVE, PlacementStatus.COMPLETED)
+# The statuses in which a student may give feedback on a placement: once it has started.
+FEEDBACK_STATUSES = (PlacementStatus.ACTIVE, PlacementStatus.COMPLETED)
+FEEDBACK_DUE_AFTER_END = datetime.timedelta(days=7)
+OVERALL_COMMENTS_MAX_CHARS = 4000
+DOMAIN_COMMENT_MAX_CHARS = 1000
+STUDENT_COMMENT_MAX_CHARS = 2000
+
+
+def evaluation_due_on(*, placement: Placement, kind: str) -> datetime.date:
+    """A midterm evaluation is due at the placement's midpoint, a final one on its last day."""
+    if kind == EvaluationKind.MIDTERM:
+        half = (placement.end_date - placement.start_date).days // 2
+        return placement.start_date + datetime.timedelta(days=half)
+    return placement.end_date
+
+
+def feedback_due_on(*, placement: Placement) -> datetime.date:
+    """The student's feedback is due a week after the placement's last day."""
+    return placement.end_date + FEEDBACK_DUE_AFTER_END
+
+
+def domain_key(domain_id: int) -> str:
+    """The key of a domain's rating in a ValidationError (and the form's field name)."""
+    return f"domain_{domain_id}"
+
+
+@transaction.atomic
+def evaluations_for_placements(*, placements: Iterable[Placement]) -> None:
+    """Make (once) the evaluations confirmed, active or completed placements are due: a
+    final one, and a midterm one when the student's program wants it; in a few queries
+    whatever the number of placements. Those already made stay as they are. Announced
+    (`evaluations_due_changed`) so that their reminders are planned."""
+    placements = [p for p in placements if p.status in EVALUATED_STATUSES]
+    if not placements:
+        return
+    with_midterm = set(
+        Placement.objects.filter(
+            pk__in=[p.pk for p in placements], student__program__midterm_evaluation=True
+        ).values_list("pk", flat=True)
+    )
+    evaluations: list[PlacementEvaluation] = []
+    for placement in placements:
+        kinds = [EvaluationKind.FINAL]
+        if placement.pk in with_midterm:
+            kinds.insert(0, EvaluationKind.MIDTERM)
+        evaluations.extend(
+            PlacementEvaluation(
+                placement=placement,
+                kind=kind,
+                due_on=evaluation_due_on(placement=placement, kind=kind),
+            )
+            for kind in kinds
+        )
+    # One per placement and kind (a unique constraint): confirming, then starting, then
+    # an import that sees the placement again make them once.
+    PlacementEvaluation.objects.bulk_create(evaluations, ignore_conflicts=True)
+    evaluations_changed()
+    evaluations_due_changed.send(sender=PlacementEvaluation, placements=placements)
+
+
+def evaluations_for_placement(*, placement: Placement) -> None:
+    """`evaluations_for_placements` for one placement."""
+    evaluations_for_placements(placements=[placement])
+
+
+@transaction.atomic
+def evaluations_reschedule(*, placement: Placement) -> None:
+    """Move the evaluations not yet submitted with the placement's new dates."""
+    drafts = PlacementEvaluation.objects.filter(placement=placement, status=EvaluationStatus.DRAFT)
+    for kind in EvaluationKind.values:
+        drafts.filter(kind=kind).update(
+            due_on=evaluation_due_on(placement=placement, kind=kind), updated_at=timezone.now()
+        )
+    evaluations_changed()
+    evaluations_due_changed.send(sender=PlacementEvaluation, placements=[placement])
+
+
+def evaluations_drop_unstarted(*, placement: Placement) -> None:
+    """A cancelled placement is not evaluated: its evaluations nobody began go (their
+    reminders with them). A draft already begun stays, for its preceptor to finish."""
+    PlacementEvaluation.objects.filter(
+        placement=placement, status=EvaluationStatus.DRAFT, evaluator__isnull=True
+    ).delete()
+    evaluations_changed()
+
+
+def evaluation_domains(evaluation: PlacementEvaluation) -> list[CompetencyDomain]:
+    """The domains the evaluation rates: those of the student's program's framework."""
+    framework = framework_of(evaluation.placement.student)
+    return list(CompetencyDomain.objects.filter(framework=framework).order_by("order", "name"))
+
+
+def _is_primary_preceptor(person: User, placement: Placement) -> bool:
+    return MentorAssignment.objects.filter(
+        placement=placement, mentor=person, role=MentorRole.PRIMARY
+    ).exists()
+
+
+@transaction.atomic
+def evaluation_save(
+    *,
+    evaluation: PlacementEvaluation,
+    by: User,
+    ratings: dict[int, tuple[int | None, str]],
+    overall_comments: str,
+    submit: bool = False,
+) -> PlacementEvaluation:
+    """Save a preceptor's evaluation: `ratings` by domain id, each (a Rating value or None
+    for not yet rated, a comment). A draft may leave anything blank; submitting needs
+    every domain of the framework rated ("not observed" counts) and the overall comments,
+    and then the evaluation no longer changes. Only the placement's primary preceptor
+    (or an admin) writes it. Submitting is announced (`evaluation_submitted`)."""
+    current = PlacementEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+    placement = evaluation.placement
+    if not (by.is_admin or _is_primary_preceptor(by, placement)):
+        raise PermissionDenied("Only the student's primary preceptor writes this evaluation.")
+    if current.status != EvaluationStatus.DRAFT:
+        raise ValidationError(
+            f"This evaluation was submitted on {human_date(current.submitted_at)}; it can no "
+            "longer be changed."
+        )
+    domains = evaluation_domains(current)
+    errors: dict[str, list[str]] = {}
+    rows = []
+    for domain in domains:
+        rating, comment = ratings.get(domain.pk, (None, ""))
+        comment = (comment or "").strip()
+        if rating is not None and rating not in Rating.values:
+            errors[domain_key(domain.pk)] = ["Choose one of the ratings shown."]
+        elif len(comment) > DOMAIN_COMMENT_MAX_CHARS:
+            errors[domain_key(domain.pk)] = [
+                f"Keep the comment on {domain.name} under {DOMAIN_COMMENT_MAX_CHARS} characters."
+            ]
+        elif rating is None and submit:
+            errors[domain_key(domain.pk)] = [
+                f"Rate {domain.name} (or choose “Not observed”) before submitting."
+            ]
+        if rating is not None:
+            rows.append(
+                EvaluationRating(evaluation=current, domain=domain, rating=rating, comment=comment)
+            )
+        elif comment:
+            errors.setdefault(
+                domain_key(domain.pk), [f"Choose a rating of {domain.name} for your comment."]
+            )
+    overall_comments = overall_comments.strip()
+    if len(overall_comments) > OVERALL_COMMENTS_MAX_CHARS:
+        errors["overall_comments"] = [
+            f"Keep the overall comments under {OVERALL_COMMENTS_MAX_CHARS} characters."
+        ]
+    elif submit and not overall_comments:
+        errors["overall_comments"] = ["Write your overall comments before submitting."]
+    if errors:
+        raise ValidationError(errors)
+    current.evaluator = by
+    current.overall_comments = overall_comments
+    if submit:
+        current.status = EvaluationStatus.SUBMITTED
+        current.submitted_at = timezone.now()
+    current.full_clean()
+    current.save()
+    EvaluationRating.objects.filter(evaluation=current).delete()
+    EvaluationRating.objects.bulk_create(rows)
+    if submit:
+        evaluations_changed()
+        evaluation_submitted.send(sender=PlacementEvaluation, evaluation=current)
+    return current
+
+
+@transaction.atomic
+def evaluation_acknowledge(
+    *, evaluation: PlacementEvaluation, by: User, comment: str = ""
+) -> PlacementEvaluation:
+    """The student signs off a submitted evaluation, with a comment if they wish. Signing
+    says they have read it, not that they agree; their comment says where they do not."""
+    current = PlacementEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+    if evaluation.placement.student.user_id != by.pk:
+        raise PermissionDenied("Only the evaluated student acknowledges this evaluation.")
+    if current.status == EvaluationStatus.DRAFT:
+        raise ValidationError("This evaluation has not been submitted yet.")
+    if current.status == EvaluationStatus.ACKNOWLEDGED:
+        raise ValidationError(
+            f"You acknowledged this evaluation on {human_date(current.acknowledged_at)}."
+        )
+    comment = comment.strip()
+    if len(comment) > STUDENT_COMMENT_MAX_CHARS:
+        raise ValidationError(
+            {"comment": [f"Keep your comment under {STUDENT_COMMENT_MAX_CHARS} characters."]}
+        )
+    current.status = EvaluationStatus.ACKNOWLEDGED
+    current.acknowledged_at = timezone.now()
+    current.student_comment = comment
+    current.full_clean()
+    current.save(update_fields=["status", "acknowledged_at", "student_comment", "updated_at"])
+    return current
+
+
+@transaction.atomic
+def feedback_submit(
+    *, placement: Placement, by: User, answers: dict[str, int], comments: str = ""
+) -> StudentPlacementFeedback:
+    """A student's feedback on their placement (the site, the mentoring, their IP
+    learning), once the placement has started; sent once, not changed afterwards."""
+    if placement.student.user_id != by.pk:
+        raise PermissionDenied("Only the placed student gives feedback on this placement.")
+    # Lock the placement: two submissions at once are one after the other, the second
+    # refused below with a message rather than by the constraint.
+    current = Placement.objects.select_for_update().get(pk=placement.pk)
+    if current.status not in FEEDBACK_STATUSES:
+        raise ValidationError("You can give feedback once your placement has started.")
+    if StudentPlacementFeedback.objects.filter(placement=current).exists():
+        raise ValidationError("You have already sent your feedback on this placement.")
+    missing = [name for name in FEEDBACK_FIELDS if answers.get(name) is None]
+    if missing:
+        raise ValidationError({name: ["Choose an answer."] for name in missing})
+    feedback = StudentPlacementFeedback(
+        placement=current,
+        site_id=current.site_id,
+        comments=comments.strip(),
+        **{name: answers[name] for name in FEEDBACK_FIELDS},
+    )
+    feedback.full_clean()
+    feedback.save()
+    return feedback
 
 
 # --- The counts the triggers keep ----------------------------------------------------------

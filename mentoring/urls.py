@@ -18,4 +18,14 @@ urlpatterns = [
     path("sites/<int:pk>/matrix/", views.site_matrix, name="site_matrix"),
     path("sites/<int:pk>/matrix.csv", views.site_matrix_csv, name="site_matrix_csv"),
     path("recognition/", views.recognition, name="recognition"),
+    path("evaluations/", views.evaluation_list, name="evaluation_list"),
+    path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),
+    path("evaluations/<int:pk>/edit/", views.evaluation_edit, name="evaluation_edit"),
+    path(
+        "evaluations/<int:pk>/acknowledge/",
+        views.evaluation_acknowledge,
+        name="evaluation_acknowledge",
+    ),
+    path("placements/<int:pk>/feedback/", views.feedback_give, name="feedback_give"),
+    path("sites/<int:pk>/feedback/", views.site_feedback, name="site_feedback"),
 ]

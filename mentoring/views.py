@@ -24,7 +24,12 @@ from ipcop.lib.forms import attach_service_errors
 from ipcop.lib.params import id_param
 from ipcop.lib.spreadsheet import spreadsheet_row
 from ipcop.permissions import (
+    evaluation_content_readable_by,
+    evaluations_acknowledgeable_by,
+    evaluations_visible_to,
+    evaluations_writable_by,
     placements_manageable_by,
+    placements_open_to_feedback_from,
     placements_visible_to,
     require_role,
     session_reflections_readable_by,
@@ -38,8 +43,23 @@ from ipcop.permissions import (
 from placements.models import Student
 
 from . import selectors, services
-from .forms import DateRangeForm, ReflectionForm, SessionFilterForm, SessionForm, TeamForm
-from .models import CompetencyDomain, MentorAssignment, MentoringSession, SessionStudent
+from .forms import (
+    AcknowledgeForm,
+    DateRangeForm,
+    EvaluationForm,
+    FeedbackForm,
+    ReflectionForm,
+    SessionFilterForm,
+    SessionForm,
+    TeamForm,
+)
+from .models import (
+    CompetencyDomain,
+    MentorAssignment,
+    MentoringSession,
+    SessionStudent,
+    StudentPlacementFeedback,
+)
 
 PAGE_SIZE = 25
 
@@ -422,7 +442,7 @@ def _facilitated_site(request, pk):
         return site
     if not sites_visible_to(request.user).filter(pk=pk).exists():
         raise Http404("No such site.")
-    raise PermissionDenied("Only the site's facilitators see its matrix.")
+    raise PermissionDenied("Only the site's facilitators see this page.")
 
 
 MATRIX_PAGE_SIZE = 50
@@ -499,4 +519,239 @@ def recognition(request: AuthenticatedHttpRequest) -> HttpResponse:
             "action": reverse("mentoring:recognition"),
             "organisation": settings.ORGANISATION_NAME,
         },
+    )
+
+
+# --- Placement evaluations and students' feedback ------------------------------------
+
+
+@require_http_methods(["GET"])
+def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Everyone's evaluations page: a preceptor's students' evaluations, a facilitator's
+    sites' (one site with ?site=), a student's own, with what they have to do first."""
+    require_role(request.user, "student", "preceptor", "facilitator", "coordinator")
+    today = timezone.localdate()
+    evaluations = evaluations_visible_to(request.user)
+    site_id = _int_param(request, "site")
+    site = None
+    if site_id is not None:
+        site = sites_visible_to(request.user).only("pk", "name").filter(pk=site_id).first()
+        if site is None:
+            raise Http404("No such site.")
+        evaluations = evaluations.filter(placement__site=site)
+    counts = selectors.evaluation_tab_counts(evaluations, today)
+    tab = request.GET.get("show", "")
+    if tab not in selectors.EVALUATION_TABS:
+        tab = "overdue" if counts["overdue"] else "due"
+    rows = selectors.evaluations_of_tab(evaluations, tab, today)
+    page = Paginator(rows, selectors.EVALUATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    writable = set(
+        evaluations_writable_by(request.user)
+        .filter(pk__in=[e.pk for e in page.object_list])
+        .values_list("pk", flat=True)
+    )
+    student_part = {}
+    if request.user.is_student:
+        student_part = {
+            "to_acknowledge": evaluations_acknowledgeable_by(request.user)
+            .select_related("placement__site")
+            .order_by("submitted_at", "pk")[:20],
+            "feedback_due": placements_open_to_feedback_from(request.user)
+            .select_related("site")
+            .order_by("end_date", "pk")[:20],
+        }
+    return render(
+        request,
+        "mentoring/evaluation_list.html",
+        {
+            "tab": tab,
+            "counts": counts,
+            "page": page,
+            "site": site,
+            "site_param": f"site={site.pk}&" if site else "",
+            "writable": writable,
+            "today": today,
+            **student_part,
+        },
+    )
+
+
+def _visible_evaluation(request, pk):
+    return get_visible_or_404(
+        request,
+        evaluations_visible_to(request.user).select_related(
+            "placement__student__user",
+            "placement__student__program__profession",
+            "placement__student__program__institution",
+            "placement__student__program__framework",
+            "placement__site",
+            "placement__unit",
+            "evaluator__profession",
+        ),
+        pk=pk,
+    )
+
+
+def _evaluation_page(request, evaluation, acknowledge_form=None) -> HttpResponse:
+    """The evaluation's page, which prints as the signed record: ratings by domain, the
+    comments, and both sign-offs."""
+    readable = evaluation_content_readable_by(request.user, evaluation)
+    ratings = {}
+    if readable:
+        ratings = {r.domain_id: r for r in evaluation.ratings.all()}
+    domains = services.evaluation_domains(evaluation)
+    can_acknowledge = evaluations_acknowledgeable_by(request.user).filter(pk=evaluation.pk).exists()
+    if can_acknowledge and acknowledge_form is None:
+        acknowledge_form = AcknowledgeForm()
+    return render(
+        request,
+        "mentoring/evaluation_detail.html",
+        {
+            "evaluation": evaluation,
+            "placement": evaluation.placement,
+            "student": evaluation.placement.student,
+            "framework": selectors.framework_of(evaluation.placement.student),
+            "readable": readable,
+            "rows": [(domain, ratings.get(domain.pk)) for domain in domains],
+            "can_edit": evaluations_writable_by(request.user).filter(pk=evaluation.pk).exists(),
+            "acknowledge_form": acknowledge_form if can_acknowledge else None,
+            "team": MentorAssignment.objects.filter(placement=evaluation.placement_id)
+            .select_related("mentor", "profession")
+            .order_by("role", "mentor__full_name"),
+            "organisation": settings.ORGANISATION_NAME,
+        },
+    )
+
+
+@require_http_methods(["GET"])
+def evaluation_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    evaluation = _visible_evaluation(request, pk)
+    audit_record(request, AuditAction.VIEW, evaluation, site_id=evaluation.placement.site_id)
+    return _evaluation_page(request, evaluation)
+
+
+@require_http_methods(["GET", "POST"])
+def evaluation_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    evaluation = _visible_evaluation(request, pk)
+    if not evaluations_writable_by(request.user).filter(pk=evaluation.pk).exists():
+        if not evaluation.is_draft:
+            raise PermissionDenied("This evaluation was submitted; it can no longer be changed.")
+        raise PermissionDenied("Only the student's primary preceptor writes this evaluation.")
+    domains = services.evaluation_domains(evaluation)
+    if request.method == "POST":
+        form = EvaluationForm(request.POST, domains=domains)
+        submit = request.POST.get("action") == "submit"
+        if form.is_valid():
+            try:
+                services.evaluation_save(
+                    evaluation=evaluation,
+                    by=request.user,
+                    ratings=form.ratings,
+                    overall_comments=form.cleaned_data["overall_comments"],
+                    submit=submit,
+                )
+            except ValidationError as error:
+                attach_service_errors(form, error)
+            else:
+                audit_record(
+                    request, AuditAction.CHANGE, evaluation, site_id=evaluation.placement.site_id
+                )
+                if submit:
+                    messages.success(
+                        request, "Evaluation submitted. The student is asked to acknowledge it."
+                    )
+                    return redirect("mentoring:evaluation_detail", pk=evaluation.pk)
+                messages.success(request, "Draft saved. Submit it when it is complete.")
+                return redirect("mentoring:evaluation_edit", pk=evaluation.pk)
+    else:
+        initial: dict = {"overall_comments": evaluation.overall_comments}
+        for rating in evaluation.ratings.all():
+            initial[services.domain_key(rating.domain_id)] = rating.rating
+            initial[f"comment_{rating.domain_id}"] = rating.comment
+        form = EvaluationForm(initial=initial, domains=domains)
+    return render(
+        request,
+        "mentoring/evaluation_form.html",
+        {"form": form, "evaluation": evaluation, "placement": evaluation.placement},
+    )
+
+
+@require_POST
+def evaluation_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    evaluation = _visible_evaluation(request, pk)
+    if evaluation.placement.student.user_id != request.user.pk:
+        raise PermissionDenied("Only the evaluated student acknowledges this evaluation.")
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evaluation_acknowledge(
+                evaluation=evaluation, by=request.user, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                attach_service_errors(form, error)
+                return _evaluation_page(request, evaluation, acknowledge_form=form)
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            messages.success(request, "Evaluation acknowledged. Thank you.")
+        return redirect("mentoring:evaluation_detail", pk=evaluation.pk)
+    return _evaluation_page(request, evaluation, acknowledge_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def feedback_give(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The student's feedback on their placement: open once it has started, sent once."""
+    placement = get_visible_or_404(
+        request,
+        placements_visible_to(request.user).select_related("student__user", "site"),
+        pk=pk,
+    )
+    if placement.student.user_id != request.user.pk:
+        raise PermissionDenied("Only the placed student gives feedback on this placement.")
+    given = StudentPlacementFeedback.objects.filter(placement=placement).first()
+    is_open = placements_open_to_feedback_from(request.user).filter(pk=placement.pk).exists()
+    form = FeedbackForm(request.POST or None) if is_open else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(
+                request,
+                "You have already sent your feedback on this placement."
+                if given
+                else "You can give feedback once your placement has started.",
+            )
+            return redirect("mentoring:feedback_give", pk=placement.pk)
+        if form.is_valid():
+            try:
+                services.feedback_submit(
+                    placement=placement,
+                    by=request.user,
+                    answers=form.answers,
+                    comments=form.cleaned_data["comments"],
+                )
+            except ValidationError as error:
+                attach_service_errors(form, error)
+            else:
+                messages.success(request, "Thank you: your feedback was sent.")
+                return redirect("mentoring:evaluation_list")
+    return render(
+        request,
+        "mentoring/feedback_form.html",
+        {
+            "placement": placement,
+            "form": form,
+            "given": given,
+            "due_on": services.feedback_due_on(placement=placement),
+        },
+    )
+
+
+@require_http_methods(["GET"])
+def site_feedback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Students' feedback on their placements at a site, aggregated, for its facilitators."""
+    site = _facilitated_site(request, pk)
+    return render(
+        request,
+        "mentoring/site_feedback.html",
+        {"site": site, "summary": selectors.site_feedback_summary(site)},
     )

@@ -70,8 +70,15 @@ class AffiliationAgreementAdmin(ModelAdmin):
 
 @admin.register(Program)
 class ProgramAdmin(ModelAdmin):
-    list_display = ("name", "institution", "profession", "framework", "student_count")
-    list_filter = ("profession", "framework", "institution")
+    list_display = (
+        "name",
+        "institution",
+        "profession",
+        "framework",
+        "midterm_evaluation",
+        "student_count",
+    )
+    list_filter = ("profession", "framework", "midterm_evaluation", "institution")
     list_select_related = ("institution", "profession", "framework")
     search_fields = ("name", "institution__name", "profession__name")
     ordering = ("institution__name", "name")

@@ -46,6 +46,13 @@ class Program(models.Model):
         related_name="programs",
         help_text="Leave empty to use the default framework (CIHC 2010).",
     )
+    # Each placement ends with a final evaluation; a program may want one at midterm too
+    # (mentoring.services.evaluations_for_placements).
+    midterm_evaluation = models.BooleanField(
+        "midterm evaluation wanted",
+        default=False,
+        help_text="Its students' preceptors evaluate them at the placement's midpoint too.",
+    )
     # The program coordinators who look after this program: they see its students and
     # their placements anywhere, import its students and ask sites for places.
     coordinators = models.ManyToManyField(

@@ -30,10 +30,13 @@ from interviews.tests.factories import (
 from mentoring.models import StudentSiteDomain, StudentSiteProfession
 from mentoring.tests.factories import (
     CompetencyDomainFactory,
+    EvaluationRatingFactory,
     MentorAssignmentFactory,
     MentoringSessionFactory,
+    PlacementEvaluationFactory,
     SessionProfessionalFactory,
     SessionStudentFactory,
+    StudentPlacementFeedbackFactory,
     default_domains,
 )
 from placements.tests.factories import (
@@ -108,6 +111,13 @@ def _placement():
 
 def _session():
     return MentoringSessionFactory(with_attendance=True, domains=list(default_domains()[:2]))
+
+
+def _evaluation():
+    """A submitted evaluation with a rating, on a placement with a mentor."""
+    evaluation = PlacementEvaluationFactory(placement=_placement(), submitted=True)
+    EvaluationRatingFactory(evaluation=evaluation)
+    return evaluation
 
 
 def _counted(written, model, *same, site: str = "site"):
@@ -185,6 +195,9 @@ ROW_MAKERS = {
     "mentoring.MentoringSession": _session,
     "mentoring.SessionStudent": lambda: SessionStudentFactory(),
     "mentoring.SessionProfessional": lambda: SessionProfessionalFactory(),
+    "mentoring.PlacementEvaluation": _evaluation,
+    "mentoring.EvaluationRating": lambda: _evaluation().ratings.get(),
+    "mentoring.StudentPlacementFeedback": lambda: StudentPlacementFeedbackFactory(),
     "interviews.Theme": _theme,
     "interviews.FollowUp": _followup,
     "interviews.InterviewRecord": _record,

@@ -58,14 +58,22 @@ from ipcop.demo.world import (
     read_world,
 )
 from mentoring.models import (
+    FEEDBACK_FIELDS,
     Activity,
     CompetencyDomain,
+    EvaluationKind,
+    EvaluationRating,
+    EvaluationStatus,
     MentorAssignment,
     MentoringSession,
     MentorRole,
+    PlacementEvaluation,
     SessionProfessional,
     SessionStudent,
+    StudentPlacementFeedback,
 )
+from mentoring.selectors import default_framework
+from mentoring.services import evaluation_due_on
 from placements.models import (
     AffiliationAgreement,
     AgreementStatus,
@@ -295,6 +303,7 @@ class _Loader:
                 "institution": institutions[spec.institution],
                 "name": spec.name,
                 "profession": self.professions[spec.profession],
+                "midterm_evaluation": spec.midterm_evaluation,
             }
             for spec in world.programs
         ]
@@ -1109,6 +1118,109 @@ class _Loader:
             prune=True,
         )
 
+    # Evaluations and students' feedback ------------------------------------------------
+    def load_evaluations(self) -> None:
+        """Each placement with a team is due its evaluations (a final one, and a midterm
+        one when its program wants it), in the state a placement of its age shows: one
+        not yet due is a draft nobody began; one past due is, in turn, acknowledged by the
+        student, submitted and awaiting the student, or still not submitted (overdue).
+        Students of most completed placements gave their feedback. The states follow
+        from the placements' positions and dates relative to today, not from chance, so a
+        run on a later day keeps them."""
+        domains: dict[int, list[CompetencyDomain]] = defaultdict(list)
+        for domain in CompetencyDomain.objects.order_by("order", "name"):
+            domains[domain.framework_id].append(domain)
+        default = default_framework()
+        rows, ratings_of, feedback = [], [], []
+        for number, (placement, _spec) in enumerate(self.placements):
+            team = self.mentors[placement.pk]
+            if placement.status not in (P.CONFIRMED, P.ACTIVE, P.COMPLETED) or not team:
+                continue
+            program = placement.student.program
+            kinds = [EvaluationKind.FINAL]
+            if program.midterm_evaluation:
+                kinds.insert(0, EvaluationKind.MIDTERM)
+            for kind in kinds:
+                due = evaluation_due_on(placement=placement, kind=kind)
+                state = EvaluationStatus.DRAFT
+                if due < self.today and number % 4 != 3:
+                    # The demo student's last final evaluation awaits their sign-off.
+                    awaiting = number % 3 == 0 or (
+                        placement.student.user.email == STUDENT_EMAIL
+                        and kind == EvaluationKind.FINAL
+                    )
+                    state = (
+                        EvaluationStatus.SUBMITTED if awaiting else EvaluationStatus.ACKNOWLEDGED
+                    )
+                submitted = state != EvaluationStatus.DRAFT
+                acknowledged = state == EvaluationStatus.ACKNOWLEDGED
+                rows.append(
+                    {
+                        "placement": placement,
+                        "kind": kind,
+                        "due_on": due,
+                        "status": state,
+                        "evaluator": team[0] if submitted else None,
+                        "overall_comments": _EVALUATION_COMMENTS[number % 3] if submitted else "",
+                        "submitted_at": self.at(due, 15) if submitted else None,
+                        "acknowledged_at": (
+                            self.at(min(due + dt.timedelta(days=3), self.day(-1)), 18)
+                            if acknowledged
+                            else None
+                        ),
+                        "student_comment": (
+                            "Thank you: I will work on leading the team huddle."
+                            if acknowledged and number % 2
+                            else ""
+                        ),
+                    }
+                )
+                framework = program.framework_id or default.pk
+                ratings_of.append(domains[framework] if submitted else [])
+            if placement.status == P.COMPLETED and number % 5 != 4:
+                answers = {name: 3 + (number + i) % 3 for i, name in enumerate(FEEDBACK_FIELDS)}
+                feedback.append(
+                    {
+                        "placement": placement,
+                        "site": placement.site,
+                        "comments": _FEEDBACK_COMMENTS[number % len(_FEEDBACK_COMMENTS)],
+                        **answers,
+                    }
+                )
+        placements = [placement for placement, _ in self.placements]
+        evaluations = _upsert(
+            PlacementEvaluation,
+            rows,
+            ("placement", "kind"),
+            PlacementEvaluation.objects.filter(placement__in=placements),
+            prune=True,
+        )
+        rating_rows = [
+            {
+                "evaluation": evaluation,
+                "domain": domain,
+                # 3 mostly; a 4, a 2 and a domain not observed among them.
+                "rating": (3, 3, 4, 3, 2, 3, 0)[(number + domain.order) % 7],
+                "comment": "",
+            }
+            for number, (evaluation, rated) in enumerate(zip(evaluations, ratings_of, strict=True))
+            for domain in rated
+        ]
+        _upsert(
+            EvaluationRating,
+            rating_rows,
+            ("evaluation", "domain"),
+            EvaluationRating.objects.filter(evaluation__in=evaluations),
+            prune=True,
+        )
+        _upsert(
+            StudentPlacementFeedback,
+            feedback,
+            ("placement",),
+            StudentPlacementFeedback.objects.filter(placement__in=placements),
+            prune=True,
+        )
+
     # All -------------------------------------------------------------------------------
     def load(self) -> DemoResult:
         self.load_people()
@@ -1121,6 +1233,7 @@ class _Loader:
         self.load_requests()
         self.load_sessions()
         self.load_followups()
+        self.load_evaluations()
         return DemoResult(
             logins=[
                 ("admin", ADMIN_EMAIL, DEMO_PASSWORD),
@@ -1138,8 +1251,25 @@ class _Loader:
                 "placement requests": PlacementRequest.objects.count(),
                 "mentoring sessions": MentoringSession.objects.count(),
                 "follow-ups": FollowUp.objects.count(),
+                "evaluations": PlacementEvaluation.objects.count(),
             },
         )
+
+
+_EVALUATION_COMMENTS = (
+    "Asks each profession about its part in the plan and brings it to rounds. Next: "
+    "lead a family meeting with the team.",
+    "Communicates clearly with the team; still hesitant to raise a disagreement. Next: "
+    "practise speaking up in the discharge huddle.",
+    "Knows the roles on the unit well and shares the load. Next: take the lead on one "
+    "patient's interprofessional care plan.",
+)
+_FEEDBACK_COMMENTS = (
+    "The joint assessments with physiotherapy taught me the most.",
+    "",
+    "More time in the team meetings would have helped.",
+    "My mentors made time to explain their roles.",
+)
 
 
 def _check_logins(world: World) -> None:

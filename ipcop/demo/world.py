@@ -135,6 +135,7 @@ class ProgramSpec:
     name: str
     institution: str
     profession: str = field(metadata=PROFESSION)
+    midterm_evaluation: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

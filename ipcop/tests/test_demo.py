@@ -260,6 +260,31 @@ def test_follow_ups_in_every_state(demo_output):
     assert not InterviewRecord.objects.exclude(followup__status=FollowUpStatus.COMPLETED).exists()
 
 
+def test_evaluations_in_every_state_and_some_feedback(demo_output):
+    from mentoring.models import EvaluationStatus, PlacementEvaluation, StudentPlacementFeedback
+
+    today = timezone.localdate()
+    states = set(PlacementEvaluation.objects.values_list("status", flat=True))
+    assert states == set(EvaluationStatus.values)
+    assert PlacementEvaluation.objects.overdue(today).exists()
+    assert PlacementEvaluation.objects.filter(kind="midterm").exists()
+    for evaluation in PlacementEvaluation.objects.done():
+        assert evaluation.ratings.count() >= 4
+        assert evaluation.evaluator.mentor_assignments.filter(
+            placement=evaluation.placement_id, role="primary"
+        ).exists()
+    # The demo student has an evaluation to acknowledge; the demo preceptor one to write.
+    assert PlacementEvaluation.objects.filter(
+        placement__student__user__email=LOGIN_EMAILS["student"], status="submitted"
+    ).exists()
+    assert PlacementEvaluation.objects.filter(
+        status="draft",
+        placement__mentors__mentor__email=LOGIN_EMAILS["preceptor"],
+        placement__mentors__role="primary",
+    ).exists()
+    assert StudentPlacementFeedback.objects.exists()
+
+
 def test_demo_logins_show_each_role(demo_output):
     for role, email in LOGIN_EMAILS.items():
         assert email in demo_output and role in demo_output

@@ -12,13 +12,14 @@ EVERYONE = {"Home"}
 # Communities: to those who start or may be added to a CoP, and to anyone in one (a
 # student or a person with no role sees it once they are a member).
 STAFF = {"Communities", "Sites", "Placements", "Capacity", "Import", "Log a session"}
-STAFF |= {"Sessions", "Follow-ups", "Outcomes", "Requests", "Offers"}
+STAFF |= {"Sessions", "Evaluations", "Follow-ups", "Outcomes", "Requests", "Offers"}
 EXPECTED = {
     "no-role": EVERYONE,
     "is_facilitator": EVERYONE | STAFF,
     "is_preceptor": EVERYONE
-    | {"Communities", "Placements", "Log a session", "Sessions", "Mentoring hours"},
-    "is_student": EVERYONE | {"Sessions", "My IP learning record"},
+    | {"Communities", "Placements", "Log a session", "Sessions", "Evaluations"}
+    | {"Mentoring hours"},
+    "is_student": EVERYONE | {"Sessions", "My IP learning record", "Evaluations"},
     # Placement requests and offers between their programs and the sites.
     "is_coordinator": EVERYONE
     | {"Students", "Placements", "Import", "Requests", "Offers", "Agreements"},

@@ -6,11 +6,38 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from ipcop.lib.durations import hours_minutes
-from ipcop.permissions import placements_manageable_by
+from ipcop.permissions import (
+    evaluations_visible_to,
+    evaluations_writable_by,
+    placements_manageable_by,
+    placements_open_to_feedback_from,
+)
 from mentoring.selectors import SiteMatrix
 from mentoring.services import team_problems
 
 register = template.Library()
+
+
+@register.inclusion_tag("mentoring/tags/placement_evaluations.html", takes_context=True)
+def placement_evaluations(context, placement):
+    """The placement's evaluations the person may see, each linked to its page (or its
+    form, for the preceptor who writes it), and the student's link to their feedback
+    form while it is open (3 queries)."""
+    user = context.get("user")
+    if not user or not user.is_authenticated:
+        return {"evaluations": [], "writable": set(), "feedback_open": False}
+    evaluations = list(
+        evaluations_visible_to(user).filter(placement=placement).order_by("due_on", "pk")
+    )
+    return {
+        "placement": placement,
+        "evaluations": evaluations,
+        "writable": set(
+            evaluations_writable_by(user).filter(placement=placement).values_list("pk", flat=True)
+        ),
+        "feedback_open": placement.student.user_id == user.pk
+        and placements_open_to_feedback_from(user).filter(pk=placement.pk).exists(),
+    }
 
 
 @register.inclusion_tag("mentoring/tags/placement_team.html", takes_context=True)

@@ -5,6 +5,7 @@ migration: use `default_domains()` rather than creating domains.
 """
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Profession
@@ -13,11 +14,17 @@ from mentoring.models import (
     Activity,
     CompetencyDomain,
     CompetencyFramework,
+    EvaluationKind,
+    EvaluationRating,
+    EvaluationStatus,
     MentorAssignment,
     MentoringSession,
     MentorRole,
+    PlacementEvaluation,
+    Rating,
     SessionProfessional,
     SessionStudent,
+    StudentPlacementFeedback,
 )
 from placements.tests.factories import PlacementFactory
 
@@ -136,3 +143,62 @@ class SessionProfessionalFactory(DjangoModelFactory):
     session = factory.SubFactory(MentoringSessionFactory)
     person = factory.SubFactory(UserFactory, is_preceptor=True)
     profession = factory.LazyAttribute(lambda o: o.person.profession or ProfessionFactory())
+
+
+class PlacementEvaluationFactory(DjangoModelFactory):
+    """A final evaluation not started, due on its placement's last day. Traits:
+    `submitted` (by a new preceptor, unless `evaluator=` names one), `acknowledged`,
+    `midterm`."""
+
+    class Meta:
+        model = PlacementEvaluation
+
+    class Params:
+        submitted = factory.Trait(
+            status=EvaluationStatus.SUBMITTED,
+            evaluator=factory.SubFactory(UserFactory, is_preceptor=True),
+            submitted_at=factory.LazyFunction(timezone.now),
+            overall_comments="A thoughtful student who asks about each role.",
+        )
+        acknowledged = factory.Trait(
+            submitted=True,
+            status=EvaluationStatus.ACKNOWLEDGED,
+            acknowledged_at=factory.LazyFunction(timezone.now),
+        )
+        midterm = factory.Trait(
+            kind=EvaluationKind.MIDTERM,
+            due_on=factory.LazyAttribute(
+                lambda o: (
+                    o.placement.start_date + (o.placement.end_date - o.placement.start_date) // 2
+                )
+            ),
+        )
+
+    placement = factory.SubFactory(PlacementFactory, confirmed=True)
+    kind = EvaluationKind.FINAL
+    due_on = factory.SelfAttribute("placement.end_date")
+
+
+class EvaluationRatingFactory(DjangoModelFactory):
+    class Meta:
+        model = EvaluationRating
+
+    evaluation = factory.SubFactory(PlacementEvaluationFactory)
+    domain = factory.LazyFunction(lambda: default_domains().first())
+    rating = Rating.MEETING
+
+
+class StudentPlacementFeedbackFactory(DjangoModelFactory):
+    """A student's feedback agreeing with every statement."""
+
+    class Meta:
+        model = StudentPlacementFeedback
+
+    placement = factory.SubFactory(PlacementFactory, active=True)
+    site = factory.SelfAttribute("placement.site")
+    site_welcome = 4
+    site_learning = 4
+    mentoring_support = 4
+    mentoring_feedback = 4
+    ip_roles = 4
+    ip_collaboration = 4

@@ -31,7 +31,7 @@ from ipcop.demo.loader import (
     PRECEPTOR_EMAIL,
     STUDENT_EMAIL,
 )
-from mentoring.models import MentoringSession
+from mentoring.models import EvaluationStatus, MentoringSession, PlacementEvaluation
 from placements.models import (
     Capacity,
     ImportJob,
@@ -64,6 +64,7 @@ NOT_PAGES = {
     "mentoring:session_reflect": "POST only; its form is on the session page",
     "mentoring:team_remove": "POST only; its buttons are on the team page",
     "mentoring:site_matrix_csv": "CSV download",
+    "mentoring:evaluation_acknowledge": "POST only; its form is on the evaluation page",
     "interviews:followup_close": "POST only; its form is on the follow-up page",
     "interviews:quote_delete": "POST only; its buttons are on the follow-up page",
     "interviews:calendar_feed": "iCalendar feed",
@@ -295,6 +296,21 @@ def _world():
         .order_by("pk")
         .first(),
     }
+    evaluations = PlacementEvaluation.objects.order_by("due_on", "pk")
+    world |= {
+        "site_evaluation": evaluations.filter(placement__site=site).first(),
+        "preceptor_evaluation": evaluations.filter(
+            status=EvaluationStatus.DRAFT,
+            placement__mentors__mentor=preceptor,
+            placement__mentors__role="primary",
+        ).first(),
+        "student_evaluation": evaluations.filter(
+            placement__student=student, status=EvaluationStatus.SUBMITTED
+        ).first(),
+        "student_active_placement": Placement.objects.filter(
+            student=student, status=PlacementStatus.ACTIVE
+        ).first(),
+    }
     missing = [name for name, row in world.items() if row is None]
     assert not missing, f"the demo lacks rows the scan needs: {missing}"
     return world
@@ -353,6 +369,11 @@ def _facilitator_pages(s: Scanner, w) -> None:
         f"/mentoring/placements/{placement.pk}/team/",
         f"/mentoring/students/{placement.student_id}/record/",
         f"/mentoring/sites/{site.pk}/matrix/",
+        "/mentoring/evaluations/",
+        "/mentoring/evaluations/?show=done",
+        f"/mentoring/evaluations/?site={site.pk}&show=due",
+        f"/mentoring/evaluations/{w['site_evaluation'].pk}/",
+        f"/mentoring/sites/{site.pk}/feedback/",
         "/interviews/followups/",
         f"/interviews/followups/{w['open_followup'].pk}/",
         f"/interviews/followups/{w['consented_followup'].pk}/",
@@ -449,8 +470,12 @@ def _preceptor_pages(s: Scanner, w) -> None:
         f"/mentoring/students/{w['preceptor_placement'].student_id}/record/",
         "/mentoring/recognition/",
         "/mentoring/recognition/?start=2026-12-31&end=2026-01-01",
+        "/mentoring/evaluations/",
+        f"/mentoring/evaluations/{w['preceptor_evaluation'].pk}/",
+        f"/mentoring/evaluations/{w['preceptor_evaluation'].pk}/edit/",
     ]:
         s.visit(url)
+    s.error_state(f"/mentoring/evaluations/{w['preceptor_evaluation'].pk}/edit/")
     s.visit(f"/sites/{w['site'].pk}/", status=403)  # the 403 page
     s.error_state(f"/mentoring/sessions/new/?placement={w['preceptor_placement'].pk}")
     s.error_state(f"/mentoring/sessions/{session.pk}/edit/")
@@ -466,6 +491,10 @@ def _student_pages(s: Scanner, w) -> None:
         "/mentoring/my-record/",
         f"/mentoring/students/{w['student'].pk}/record/",
         "/sites/cops/",
+        "/mentoring/evaluations/",
+        "/mentoring/evaluations/?show=done",
+        f"/mentoring/evaluations/{w['student_evaluation'].pk}/",
+        f"/mentoring/placements/{w['student_active_placement'].pk}/feedback/",
         "/placements/999999/",
     ]:
         s.visit(url, status=404 if url.endswith("999999/") else 200)
@@ -479,6 +508,7 @@ def _student_pages(s: Scanner, w) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Save reflection").click()
     s.check("session page with a refused reflection")
+    s.error_state(f"/mentoring/placements/{w['student_active_placement'].pk}/feedback/")
 
 
 def _coordinator_pages(s: Scanner) -> None:

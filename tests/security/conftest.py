@@ -23,7 +23,11 @@ from interviews.tests.factories import (
     QuoteFactory,
     ThemeFactory,
 )
-from mentoring.tests.factories import MentorAssignmentFactory, MentoringSessionFactory
+from mentoring.tests.factories import (
+    MentorAssignmentFactory,
+    MentoringSessionFactory,
+    PlacementEvaluationFactory,
+)
 from placements.tests.factories import (
     AffiliationAgreementFactory,
     CapacityFactory,
@@ -68,6 +72,8 @@ class Side:
     agreement: object  # the site's affiliation agreement with the student's institution
     placement_request: object  # a request for the student at the site, awaiting its answer
     offer: object  # an open offer at the site, for the student's profession
+    evaluation: object  # the placement's final evaluation, submitted by its mentor
+    draft_evaluation: object  # its midterm evaluation, not started
 
 
 def build_side(name: str) -> Side:
@@ -120,6 +126,10 @@ def build_side(name: str) -> Side:
             site=site, profession=program.profession,
             start_date=later + datetime.timedelta(days=200),
         ),
+        evaluation=PlacementEvaluationFactory(
+            placement=placement, submitted=True, evaluator=mentor.mentor
+        ),
+        draft_evaluation=PlacementEvaluationFactory(placement=placement, midterm=True),
     )  # fmt: skip
 
 

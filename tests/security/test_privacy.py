@@ -202,3 +202,20 @@ def test_the_beat_task_calls_the_purge(settings, db):
         conducted_on=timezone.localdate() - datetime.timedelta(days=5)
     )
     assert purge_interview_notes() == 1
+
+
+def test_erasure_blanks_their_comments_on_evaluations_and_placements(student, world):
+    from mentoring.models import PlacementEvaluation, StudentPlacementFeedback
+    from mentoring.tests.factories import StudentPlacementFeedbackFactory
+
+    evaluation = world.a.evaluation
+    PlacementEvaluation.objects.filter(pk=evaluation.pk).update(
+        status="acknowledged", acknowledged_at=timezone.now(), student_comment="I disagree."
+    )
+    feedback = StudentPlacementFeedbackFactory(placement=world.a.placement, comments="Too busy.")
+    other = StudentPlacementFeedbackFactory(placement=world.b.placement, comments="Kind team.")
+    person_erase(person=student.user)
+    evaluation.refresh_from_db()
+    assert evaluation.student_comment == "" and evaluation.status == "acknowledged"
+    assert StudentPlacementFeedback.objects.get(pk=feedback.pk).comments == ""
+    assert StudentPlacementFeedback.objects.get(pk=other.pk).comments == "Kind team."
