@@ -24,7 +24,12 @@ from placements.services import (
     placement_confirm,
     placement_update,
 )
-from placements.tests.factories import PlacementFactory, ProgramFactory, StudentFactory
+from placements.tests.factories import (
+    AffiliationAgreementFactory,
+    PlacementFactory,
+    ProgramFactory,
+    StudentFactory,
+)
 from sites.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +42,7 @@ def people(facilitator):
     nursing = ProfessionFactory(code="nursing")
     physio = ProfessionFactory(code="physiotherapy")
     site = SiteFactory(name="Foothills Unit", facilitators=[facilitator])
+    AffiliationAgreementFactory(site=site)  # so that the placement may be confirmed
     student = StudentFactory(
         program=ProgramFactory(profession=nursing, midterm_evaluation=True),
         user__full_name="Sam Student",

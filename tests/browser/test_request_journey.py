@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import ProfessionFactory, UserFactory
-from placements.tests.factories import ProgramFactory, StudentFactory
+from placements.tests.factories import AffiliationAgreementFactory, ProgramFactory, StudentFactory
 from sites.tests.factories import SiteFactory, UnitFactory
 from tests.browser.conftest import log_in, serious_violations
 
@@ -33,6 +33,7 @@ def test_coordinator_requests_facilitator_accepts_student_sees_it(page):
     fran = UserFactory(email="fran@ipcop.example", full_name="Fran Facilitator", facilitator=True)
     site = SiteFactory(name="Royal Alexandra Hospital", facilitators=[fran])
     UnitFactory(site=site, name="Unit 4B")
+    AffiliationAgreementFactory(site=site)  # the school and the site have an agreement
     start = timezone.localdate() + datetime.timedelta(days=30)
 
     # The coordinator: program and site, then the student, unit and period.
