@@ -327,10 +327,10 @@ def students_visible_to(user: User) -> StudentQuerySet:
 
 
 def sites_requestable_by(user: User) -> SiteQuerySet:
-    """Sites a person may ask for places at: any site, for coordinators and admins (the
-    site's facilitators then answer)."""
+    """Sites a person may ask for places at: any site still open, for coordinators and admins
+    (the site's facilitators then answer)."""
     if user.is_admin or has_role(user, "coordinator"):
-        return Site.objects.all()
+        return Site.objects.active()
     return _none(Site)
 
 

@@ -20,9 +20,10 @@ EXPECTED = {
     | {"Communities", "Placements", "Log a session", "Sessions", "Evaluations"}
     | {"Mentoring hours"},
     "is_student": EVERYONE | {"Sessions", "My IP learning record", "Evaluations"},
-    # Placement requests and offers between their programs and the sites.
+    # Placement requests and offers between their programs and the sites; their students'
+    # evaluations.
     "is_coordinator": EVERYONE
-    | {"Students", "Placements", "Import", "Requests", "Offers", "Agreements"},
+    | {"Students", "Placements", "Import", "Requests", "Offers", "Agreements", "Evaluations"},
     "is_staff": EVERYONE | STAFF | {"Admin"},
 }
 

@@ -156,6 +156,20 @@ def test_another_programs_students_cannot_be_requested(client, other_coordinator
     assert not PlacementRequest.objects.exists()
 
 
+def test_a_closed_site_cannot_be_asked_for_places(client, coordinator, nursing_program, student):
+    closed = SiteFactory(name="Closed Hospital", is_active=False)
+    client.force_login(coordinator)
+    url = reverse("placements:request_create")
+    assert "Closed Hospital" not in client.get(url).content.decode()
+    response = client.post(url, {
+        "program": nursing_program.pk, "site": closed.pk, "students": [student.pk],
+        "start_date": START, "end_date": END, "model": "ip_mentoring",
+    })  # fmt: skip
+    assert response.status_code == OK
+    assert "Select a valid choice" in response.content.decode()
+    assert not PlacementRequest.objects.exists()
+
+
 def test_facilitator_accepts_and_the_student_sees_the_placement(client, facilitator,
                                                                 placement_request):  # fmt: skip
     client.force_login(facilitator)
